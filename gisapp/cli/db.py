@@ -1,0 +1,81 @@
+"""`gisapp db …`: provision, migrate, inspect the database."""
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from gisapp.db import migrate, provision
+from gisapp.settings import Settings
+
+console = Console()
+
+
+def current_url() -> str:
+    return Settings.load().database_url
+
+
+@click.group()
+def db() -> None:
+    """Provision, migrate and inspect the database."""
+
+
+@db.command("url")
+def url_cmd() -> None:
+    """Print the connection URL in use (psql "$(gisapp db url)" works)."""
+    click.echo(provision.libpq_url(current_url()))
+
+
+@db.command("provision")
+def provision_cmd() -> None:
+    """Create and start the local cluster when the URL is local; create database and extensions."""
+    url = current_url()
+    try:
+        provision.ensure_database(url, log=lambda m: click.echo(f"db: {m}", err=True))
+        provision.wait_until_ready(url)
+    except (provision.ProvisionError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # psycopg errors: say which database
+        raise click.ClickException(f"cannot prepare {provision.libpq_url(url)}: {exc}") from None
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def upgrade_cmd(revision: str) -> None:
+    """Apply Alembic migrations."""
+    migrate.upgrade(current_url(), revision)
+
+
+@db.command("stop")
+def stop_cmd() -> None:
+    """Stop the local cluster."""
+    provision.stop_cluster()
+
+
+@db.command("status")
+def status_cmd() -> None:
+    """Server and PostGIS versions, migration head, row counts per layer."""
+    from gisapp.db.engine import make_engine
+    from gisapp.layer_counts import count_rows
+
+    url = current_url()
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            server = conn.execute(text("SHOW server_version")).scalar()
+            postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar()
+            current = migrate.current_revision(engine)
+            counts = count_rows(conn) if current else {}
+    except Exception as exc:
+        raise click.ClickException(f"database {provision.libpq_url(url)} unreachable: "
+                                   f"{str(getattr(exc, 'orig', exc)).strip()}") from None
+    console.print(f"database  {provision.libpq_url(url)}")
+    console.print(f"server    PostgreSQL {server}, PostGIS {postgis}")
+    head = migrate.head_revision()
+    state = "current" if current == head else "PENDING: run `gisapp db upgrade`"
+    console.print(f"migration {current} (head {head}, {state})")
+    table = Table("layer / table", "rows")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)

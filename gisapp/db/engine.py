@@ -1,0 +1,29 @@
+"""The SQLAlchemy engine: psycopg 3, pooled, pre-pinged so a database restart is survived."""
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, event
+
+from gisapp.db.provision import libpq_url
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg://" + libpq_url(url).removeprefix("postgresql://")
+
+
+def make_engine(url: str, pool_size: int = 8, max_overflow: int = 4) -> Engine:
+    """A pooled engine; JIT is off on its connections (it adds 0.5-0.8 s to big tiles)."""
+    engine = create_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "options": "-c jit=off"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _set_timezone(dbapi_conn, _record):
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
+
+    return engine

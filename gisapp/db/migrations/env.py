@@ -1,0 +1,33 @@
+"""Alembic environment: target metadata is derived from the layer registry."""
+from alembic import context
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import create_engine, pool
+
+from gisapp.db.schema import metadata
+
+config = context.config
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # PostGIS and extension tables are not ours.
+    if type_ == "table" and name in {"spatial_ref_sys", "layer", "topology"}:
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_object=include_object,
+            process_revision_directives=alembic_helpers.writer,
+            render_item=alembic_helpers.render_item,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,231 @@
+"""SQLAlchemy tables derived from the layer registry, plus the operations tables.
+
+Alembic autogenerates migrations from this metadata; a test checks they agree.
+"""
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, Float,
+                        ForeignKey, Identity, Index, Integer, MetaData, Table, Text,
+                        UniqueConstraint, func, text)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from layers import LAYERS, TABLES, FieldType, Layer
+from layers import Table as TableDecl
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_key",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+SQL_TYPES = {
+    FieldType.TEXT: Text,
+    FieldType.INTEGER: BigInteger,
+    FieldType.FLOAT: Float,
+    FieldType.DATE: Date,
+    FieldType.BOOLEAN: Boolean,
+}
+
+
+def _field_columns(decl: TableDecl) -> list[Column]:
+    cols = []
+    for f in decl.fields:
+        if f.generated:
+            cols.append(Column(f.name, SQL_TYPES[f.type](), Computed(f.generated, persisted=True)))
+        else:
+            cols.append(Column(f.name, SQL_TYPES[f.type](), nullable=not f.required))
+    return cols
+
+
+def _bookkeeping() -> list[Column]:
+    return [
+        Column("source_run_id", BigInteger),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+def geometry_columns(layer: Layer) -> list[Column]:
+    """`geom` in 4326 and the stored `geom_3857` that tiles read, both GiST-indexed."""
+    return [
+        Column("geom", Geometry(layer.geometry_type, srid=4326, spatial_index=False),
+               nullable=False),
+        Column("geom_3857", Geometry(layer.geometry_type, srid=3857, spatial_index=False),
+               Computed("ST_Transform(geom, 3857)", persisted=True)),
+    ]
+
+
+def versions_table_name(layer: Layer) -> str:
+    return layer.id.removesuffix("s") + "_versions"
+
+
+def _layer_table(layer: Layer) -> Table:
+    table = Table(
+        layer.table, metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        *_field_columns(layer),
+        *geometry_columns(layer),
+        *_bookkeeping(),
+        UniqueConstraint(*layer.key),
+    )
+    Index(f"ix_{layer.table}_geom", table.c.geom, postgresql_using="gist")
+    Index(f"ix_{layer.table}_geom_3857", table.c.geom_3857, postgresql_using="gist")
+    for f in layer.fields:
+        if f.generated:  # computed ids (parcel_uid) are what clients look features up by
+            Index(f"ix_{layer.table}_{f.name}", table.c[f.name], unique=True)
+    return table
+
+
+def _versions_table(layer: Layer) -> Table:
+    """Every earlier state of a versioned layer's features, with validity and lineage."""
+    name = versions_table_name(layer)
+    fields = [Column(f.name, SQL_TYPES[f.type]()) for f in layer.fields]
+    table = Table(
+        name, metadata,
+        Column("version_id", BigInteger, Identity(), primary_key=True),
+        Column("feature_id", BigInteger, nullable=False),
+        *fields,
+        Column("geom", Geometry(layer.geometry_type, srid=4326, spatial_index=False),
+               nullable=False),
+        Column("valid_from", DateTime(timezone=True), nullable=False),
+        Column("valid_to", DateTime(timezone=True)),
+        Column("change", Text, nullable=False),
+        Column("lineage", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("source_run_id", BigInteger),
+    )
+    Index(f"ix_{name}_geom", table.c.geom, postgresql_using="gist")
+    Index(f"ix_{name}_feature", table.c.feature_id, table.c.valid_from)
+    return table
+
+
+def _plain_table(decl: TableDecl) -> Table:
+    return Table(
+        decl.table, metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        *_field_columns(decl),
+        *_bookkeeping(),
+        UniqueConstraint(*decl.key),
+    )
+
+
+LAYER_TABLES: dict[str, Table] = {lid: _layer_table(layer) for lid, layer in LAYERS.items()}
+VERSION_TABLES: dict[str, Table] = {
+    lid: _versions_table(layer) for lid, layer in LAYERS.items() if layer.versioned
+}
+PLAIN_TABLES: dict[str, Table] = {tid: _plain_table(t) for tid, t in TABLES.items()}
+
+etl_runs = Table(
+    "etl_runs", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_format", Text),
+    Column("source_crs", Text),
+    Column("encoding", Text),
+    Column("mode", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("phase", Text),
+    Column("dry_run", Boolean, nullable=False, server_default=text("false")),
+    Column("rows_read", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_valid", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_loaded", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_rejected", BigInteger, nullable=False, server_default=text("0")),
+    Column("rows_repaired", BigInteger, nullable=False, server_default=text("0")),
+    Column("summary", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("timings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("extent", Geometry("Polygon", srid=4326, spatial_index=False)),
+    Column("error", Text),
+    Column("started_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("heartbeat_at", DateTime(timezone=True)),
+)
+Index("ix_etl_runs_layer_created", etl_runs.c.layer, etl_runs.c.created_at)
+
+etl_rejects = Table(
+    "etl_rejects", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("run_id", BigInteger, ForeignKey("etl_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("row_number", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("geometry_wkt", Text),
+)
+Index("ix_etl_rejects_run", etl_rejects.c.run_id, etl_rejects.c.row_number)
+
+layer_state = Table(
+    "layer_state", metadata,
+    Column("layer", Text, primary_key=True),
+    Column("data_version", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_run_id", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+rasters = Table(
+    "rasters", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("path", Text, nullable=False),
+    Column("crs", Text, nullable=False),
+    Column("bounds", Geometry("Polygon", srid=4326, spatial_index=False)),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("nodata", Float),
+    Column("unit", Text),
+    Column("stats", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("source_run_id", BigInteger),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("display_name", Text),
+    Column("password_hash", Text),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("label", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", Text),
+    Column("role", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("remote_addr", Text),
+)
+Index("ix_audit_log_at", audit_log.c.at)
+
+etl_schedules = Table(
+    "etl_schedules", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("cron", Text, nullable=False),
+    Column("timezone", Text, nullable=False, server_default=text("'Asia/Ho_Chi_Minh'")),
+    Column("options", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("last_run_at", DateTime(timezone=True)),
+    Column("next_run_at", DateTime(timezone=True)),
+    Column("created_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

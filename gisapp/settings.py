@@ -1,0 +1,73 @@
+"""Settings: one typed object built from defaults, the environment and a test mapping."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+LOCAL_PGPORT = int(os.environ.get("GISAPP_PGPORT", "5433"))
+LOCAL_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp"
+LOCAL_TEST_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp_test"
+DEFAULT_DATA_DIR = "/var/lib/gisapp/data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Built once in create_app and validated there."""
+
+    database_url: str = LOCAL_DATABASE_URL
+    secret_key: str = "dev-only-change-me"
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    db_pool_size: int = 8
+    db_pool_overflow: int = 4
+    max_features_per_page: int = 10_000
+    testing: bool = False
+
+    ENV = {
+        "database_url": "DATABASE_URL",
+        "secret_key": "SECRET_KEY",
+        "data_dir": "GISAPP_DATA_DIR",
+        "db_pool_size": "GISAPP_DB_POOL_SIZE",
+        "db_pool_overflow": "GISAPP_DB_POOL_OVERFLOW",
+        "max_features_per_page": "GISAPP_MAX_FEATURES_PER_PAGE",
+    }
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> "Settings":
+        """Defaults, then environment variables, then `overrides` (a test's mapping)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, var in cls.ENV.items():
+            if var in env and env[var] != "":
+                values[name] = env[var]
+        for key, value in (overrides or {}).items():
+            name = key.lower()
+            if name not in types:
+                raise ValueError(f"unknown setting {key!r}")
+            values[name] = value
+        settings = replace(cls(), **{k: _coerce(k, v, types[k]) for k, v in values.items()})
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not self.database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        if self.db_pool_size < 1:
+            raise ValueError("GISAPP_DB_POOL_SIZE must be at least 1")
+
+
+def _coerce(name: str, value: Any, type_: Any) -> Any:
+    kind = str(type_)
+    try:
+        if "int" in kind:
+            return int(value)
+        if "bool" in kind:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if "Path" in kind:
+            return Path(value)
+    except ValueError:
+        raise ValueError(f"setting {name} must be {kind}, got {value!r}") from None
+    return value

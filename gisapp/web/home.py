@@ -1,0 +1,25 @@
+"""The landing page: what is loaded, with feature counts per layer."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from gisapp.context import engine
+from gisapp.layer_counts import count_rows
+from layers import LAYERS, THEMES
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    lang = "en" if request.args.get("lang") == "en" else "vi"
+    error = None
+    try:
+        with engine().connect() as conn:
+            counts = count_rows(conn)
+    except SQLAlchemyError as exc:
+        counts, error = {}, str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    rows = [(layer, THEMES[layer.theme], counts.get(layer.id)) for layer in LAYERS.values()]
+    return render_template("home.html", rows=rows, lang=lang, error=error,
+                           total=sum(c or 0 for _, _, c in rows))

@@ -1,0 +1,79 @@
+"""Base map: road centrelines, water bodies, building footprints, wards."""
+from layers.model import Access, Field, FieldType as T, Layer, Style
+
+WARDS = Layer(
+    id="wards",
+    title_vi="Phường, xã",
+    title_en="Wards and communes",
+    theme="base",
+    key=("code",),
+    geometry_type="MultiPolygon",
+    minzoom=8,
+    style=Style("line", "#7b3294", width=2.0, opacity=0.9, label="name"),
+    fields=(
+        Field("code", T.TEXT, "Mã đơn vị", "Unit code", required=True, sources=("ma_xa", "id")),
+        Field("name", T.TEXT, "Tên", "Name", required=True, sources=("ten",)),
+        Field("name_en", T.TEXT, "Tên tiếng Anh", "English name", sources=("nameEn",)),
+        Field("full_name", T.TEXT, "Tên đầy đủ", "Full name", sources=("fullName",)),
+        Field("area_km2", T.FLOAT, "Diện tích chính thức", "Official area", unit="km²",
+              sources=("areaKm2",)),
+    ),
+    description_en="Commune-level units of Da Nang since 1 July 2025.",
+)
+
+ROADS = Layer(
+    id="roads",
+    title_vi="Đường phố",
+    title_en="Streets",
+    theme="base",
+    key=("road_id",),
+    geometry_type="MultiLineString",
+    minzoom=10,
+    style=Style("line", "#f2c14e", width=3.0, opacity=1.0, label="name",
+                by=("road_class", (("primary", "#e8833a"), ("secondary", "#f2c14e"),
+                                   ("tertiary", "#f7e08b"), ("residential", "#ffffff")))),
+    fields=(
+        Field("road_id", T.TEXT, "Mã đường", "Road id", required=True, sources=("ma_duong",)),
+        Field("name", T.TEXT, "Tên đường", "Street name", sources=("ten_duong",)),
+        Field("road_class", T.TEXT, "Cấp đường", "Road class",
+              choices=("primary", "secondary", "tertiary", "residential")),
+        Field("row_width", T.FLOAT, "Lộ giới", "Right-of-way width", unit="m",
+              sources=("lo_gioi",)),
+        Field("lanes", T.INTEGER, "Số làn xe", "Lanes"),
+    ),
+)
+
+WATER = Layer(
+    id="water",
+    title_vi="Mặt nước",
+    title_en="Water",
+    theme="base",
+    key=("water_id",),
+    geometry_type="MultiPolygon",
+    minzoom=8,
+    style=Style("fill", "#9ecae1", outline="#6baed6", opacity=0.9, label="name"),
+    fields=(
+        Field("water_id", T.TEXT, "Mã", "Id", required=True),
+        Field("name", T.TEXT, "Tên", "Name"),
+        Field("kind", T.TEXT, "Loại", "Kind", choices=("river", "lake", "sea", "canal")),
+    ),
+)
+
+BUILDINGS = Layer(
+    id="buildings",
+    title_vi="Công trình hiện trạng",
+    title_en="Buildings",
+    theme="base",
+    key=("building_id",),
+    geometry_type="MultiPolygon",
+    minzoom=15,
+    style=Style("fill", "#bdbdbd", outline="#969696", opacity=0.8),
+    fields=(
+        Field("building_id", T.TEXT, "Mã công trình", "Building id", required=True),
+        Field("floors", T.INTEGER, "Số tầng", "Floors"),
+        Field("height_m", T.FLOAT, "Chiều cao", "Height", unit="m"),
+        Field("use", T.TEXT, "Công năng", "Use"),
+    ),
+)
+
+__all__ = ["WARDS", "ROADS", "WATER", "BUILDINGS", "Access"]

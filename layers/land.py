@@ -1,0 +1,104 @@
+"""Land records (LADM-style, kept small): parcels, parties, rights, land-use purposes.
+
+A parcel's key is (unit code, former unit code, map sheet, parcel number): since the 2025
+mergers one ward holds several former communes, each with its own sheet series.
+`parcel_uid` is that key as one string, computed by PostgreSQL.
+"""
+from layers.model import Access, Field, FieldType as T, Layer, Style, Table
+
+PARCEL_UID_SQL = (
+    "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
+)
+
+PARCELS = Layer(
+    id="parcels",
+    title_vi="Thửa đất",
+    title_en="Land parcels",
+    theme="land",
+    key=("ward_code", "former_ward_code", "sheet_no", "parcel_no"),
+    geometry_type="MultiPolygon",
+    minzoom=14,
+    versioned=True,
+    style=Style("fill", "#fdd49e", outline="#d7301f", opacity=0.5, label="parcel_no",
+                by=("land_use", (("ODT", "#fdae6b"), ("ONT", "#fdd0a2"), ("TMD", "#e377c2"),
+                                 ("CLN", "#a1d99b"), ("DGD", "#9e9ac8"), ("DYT", "#fb6a4a"),
+                                 ("DVH", "#c994c7"), ("DGT", "#d9d9d9"), ("SKC", "#8c6d31"),
+                                 ("TSC", "#6a51a3"), ("DKV", "#74c476"), ("DDD", "#b15928"),
+                                 ("TON", "#ffff99")))),
+    fields=(
+        Field("ward_code", T.TEXT, "Mã phường/xã", "Ward code", required=True,
+              sources=("MaXa", "ma_xa")),
+        Field("former_ward_code", T.TEXT, "Mã phường/xã cũ", "Former ward code", required=True,
+              sources=("MaXaCu", "ma_xa_cu")),
+        Field("sheet_no", T.INTEGER, "Số tờ bản đồ", "Map sheet number", required=True,
+              sources=("SoTo", "so_to")),
+        Field("parcel_no", T.INTEGER, "Số thửa", "Parcel number", required=True,
+              sources=("SoThua", "so_thua")),
+        Field("parcel_uid", T.TEXT, "Mã thửa", "Parcel id", generated=PARCEL_UID_SQL),
+        Field("land_use", T.TEXT, "Mục đích sử dụng", "Land use", required=True,
+              sources=("MucDich", "LoaiDat", "ma_dat")),
+        Field("legal_area", T.FLOAT, "Diện tích pháp lý", "Legal area", unit="m²",
+              sources=("DienTich", "dien_tich")),
+        Field("address", T.TEXT, "Địa chỉ", "Address", sources=("DiaChi", "dia_chi")),
+        Field("street", T.TEXT, "Đường", "Street", sources=("TenDuong", "ten_duong")),
+        Field("use_term", T.TEXT, "Thời hạn sử dụng", "Term of use", access=Access.STAFF,
+              sources=("ThoiHan",)),
+        Field("use_origin", T.TEXT, "Nguồn gốc sử dụng", "Origin of use", access=Access.STAFF,
+              sources=("NguonGoc",)),
+        Field("certificate_no", T.TEXT, "Số phát hành GCN", "Certificate serial",
+              access=Access.STAFF, sources=("SoGCN", "so_gcn")),
+        Field("register_no", T.TEXT, "Số vào sổ", "Register number", access=Access.STAFF,
+              sources=("SoVaoSo",)),
+    ),
+    description_en="Cadastral parcels: ward, map sheet and parcel number, land use, legal area.",
+)
+
+PARTIES = Table(
+    id="parties",
+    title_vi="Chủ sử dụng",
+    title_en="Parties (holders)",
+    key=("party_id",),
+    access=Access.PERSONAL,
+    fields=(
+        Field("party_id", T.TEXT, "Mã chủ", "Party id", required=True, sources=("MaChu",)),
+        Field("kind", T.TEXT, "Loại chủ", "Kind", choices=("person", "organisation"),
+              access=Access.STAFF),
+        Field("name", T.TEXT, "Họ tên", "Name", required=True, access=Access.PERSONAL,
+              sources=("HoTen",)),
+        Field("id_number", T.TEXT, "Số CCCD", "ID number", access=Access.PERSONAL,
+              sources=("CCCD",)),
+        Field("birth_year", T.INTEGER, "Năm sinh", "Year of birth", access=Access.PERSONAL),
+        Field("address", T.TEXT, "Địa chỉ thường trú", "Address", access=Access.PERSONAL),
+    ),
+)
+
+RIGHTS = Table(
+    id="rights",
+    title_vi="Quyền sử dụng đất",
+    title_en="Rights",
+    key=("parcel_uid", "party_id", "right_type"),
+    access=Access.STAFF,
+    fields=(
+        Field("parcel_uid", T.TEXT, "Mã thửa", "Parcel id", required=True),
+        Field("party_id", T.TEXT, "Mã chủ", "Party id", required=True),
+        Field("right_type", T.TEXT, "Loại quyền", "Right type", required=True,
+              choices=("use", "ownership", "lease")),
+        Field("share", T.FLOAT, "Tỷ lệ", "Share"),
+        Field("certificate_no", T.TEXT, "Số GCN", "Certificate number", access=Access.STAFF),
+        Field("issued_on", T.DATE, "Ngày cấp", "Issued on", access=Access.STAFF),
+        Field("issued_by", T.TEXT, "Cơ quan cấp", "Issued by", access=Access.STAFF),
+    ),
+)
+
+LAND_USES = Table(
+    id="parcel_land_uses",
+    title_vi="Mục đích sử dụng của thửa",
+    title_en="Parcel land-use purposes",
+    key=("parcel_uid", "land_use"),
+    access=Access.PUBLIC,
+    fields=(
+        Field("parcel_uid", T.TEXT, "Mã thửa", "Parcel id", required=True),
+        Field("land_use", T.TEXT, "Mục đích", "Land use", required=True),
+        Field("area", T.FLOAT, "Diện tích", "Area", unit="m²"),
+    ),
+)

@@ -1,0 +1,120 @@
+"""Declarations: a field, a style, a table and a map layer.
+
+A layer is declared once; its table, import mapping, tile attributes, features schema,
+style, legend and per-role field visibility are all derived from the declaration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from enum import Enum
+
+
+class Access(str, Enum):
+    """Who may read a field or a layer: everyone, staff, or only roles allowed personal data."""
+
+    PUBLIC = "public"
+    STAFF = "staff"
+    PERSONAL = "personal"
+
+
+class FieldType(str, Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    FLOAT = "float"
+    DATE = "date"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute column.
+
+    `sources` lists the column names this field may carry in source files (case-insensitive),
+    tried in order after the field's own name. `generated` is a SQL expression over other
+    columns of the same table: such a field is computed by PostgreSQL and never imported.
+    """
+
+    name: str
+    type: FieldType
+    label_vi: str
+    label_en: str
+    access: Access = Access.PUBLIC
+    required: bool = False
+    sources: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    generated: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer draws: a MapLibre layer kind plus paint values.
+
+    `by` colours features by a field's value: (field name, ((value, colour), ...)).
+    """
+
+    kind: str  # "fill", "line" or "circle"
+    color: str
+    outline: str | None = None
+    width: float = 1.0
+    radius: float = 4.0
+    opacity: float = 0.8
+    label: str | None = None
+    by: tuple[str, tuple[tuple[str, str], ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    key: tuple[str, ...]
+    fields: tuple[Field, ...]
+    access: Access = Access.STAFF
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.id} has no field {name!r}")
+
+    @property
+    def table(self) -> str:
+        return self.id
+
+    @property
+    def imported_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.generated is None)
+
+
+@dataclass(frozen=True)
+class Layer(Table):
+    """A spatial layer: a table with one geometry column, drawn on the map.
+
+    `geometry_type` is the PostGIS type of `geom` (SRID 4326); sources with the single
+    form of a Multi type are promoted on import. Zooms bound where tiles carry the layer.
+    `versioned` layers keep every replaced feature in `<table>_versions`.
+    """
+
+    theme: str = "base"
+    geometry_type: str = "MultiPolygon"
+    minzoom: int = 0
+    maxzoom: int = 22
+    style: Style = dc_field(default_factory=lambda: Style("fill", "#888888"))
+    access: Access = Access.PUBLIC
+    versioned: bool = False
+    description_en: str = ""
+
+    @property
+    def is_point(self) -> bool:
+        return self.geometry_type.endswith("Point")
+
+    @property
+    def is_line(self) -> bool:
+        return self.geometry_type.endswith("LineString")
+
+    def visible_fields(self, levels: frozenset[Access]) -> tuple[Field, ...]:
+        """The fields a caller holding these access levels may read."""
+        return tuple(f for f in self.fields if f.access in levels)

@@ -1,0 +1,86 @@
+"""Planning layers: zoning, road reserves, flood zones, heritage areas.
+
+Zoning categories are the plan's own list, distinct from cadastral land-use codes.
+"""
+from layers.model import Field, FieldType as T, Layer, Style
+
+ZONING = Layer(
+    id="zoning",
+    title_vi="Phân khu chức năng quy hoạch",
+    title_en="Zoning",
+    theme="planning",
+    key=("zone_code",),
+    geometry_type="MultiPolygon",
+    minzoom=11,
+    style=Style("fill", "#fee391", outline="#cc4c02", opacity=0.35, label="zone_code",
+                by=("category", (("residential", "#fee391"), ("mixed", "#fdae61"),
+                                 ("commercial", "#f768a1"), ("public", "#9ebcda"),
+                                 ("green", "#a1d99b"), ("heritage", "#bf812d")))),
+    fields=(
+        Field("zone_code", T.TEXT, "Ký hiệu ô phố", "Zone code", required=True,
+              sources=("ky_hieu",)),
+        Field("name", T.TEXT, "Tên khu", "Name"),
+        Field("category", T.TEXT, "Chức năng", "Category", required=True,
+              choices=("residential", "mixed", "commercial", "public", "green", "heritage")),
+        Field("allowed_uses", T.TEXT, "Công năng cho phép", "Allowed uses"),
+        Field("max_coverage", T.FLOAT, "Mật độ xây dựng tối đa", "Max net coverage", unit="%"),
+        Field("max_floors", T.INTEGER, "Tầng cao tối đa", "Max floors"),
+        Field("max_height_m", T.FLOAT, "Chiều cao tối đa", "Max height", unit="m"),
+        Field("min_setback_m", T.FLOAT, "Khoảng lùi tối thiểu", "Min setback", unit="m"),
+        Field("max_far", T.FLOAT, "Hệ số sử dụng đất", "Max floor-area ratio"),
+        Field("plan_ref", T.TEXT, "Quyết định phê duyệt", "Plan reference"),
+    ),
+)
+
+ROAD_RESERVES = Layer(
+    id="road_reserves",
+    title_vi="Chỉ giới đường đỏ",
+    title_en="Road reserves",
+    theme="planning",
+    key=("reserve_id",),
+    geometry_type="MultiPolygon",
+    minzoom=13,
+    style=Style("fill", "#e31a1c", outline="#e31a1c", opacity=0.2),
+    fields=(
+        Field("reserve_id", T.TEXT, "Mã", "Id", required=True),
+        Field("road_name", T.TEXT, "Tên đường", "Street name"),
+        Field("reserve_width_m", T.FLOAT, "Lộ giới", "Reserve width", unit="m"),
+    ),
+)
+
+FLOOD_ZONES = Layer(
+    id="flood_zones",
+    title_vi="Vùng ngập",
+    title_en="Flood zones",
+    theme="planning",
+    key=("zone_id",),
+    geometry_type="MultiPolygon",
+    minzoom=10,
+    style=Style("fill", "#3182bd", opacity=0.3,
+                by=("risk", (("low", "#c6dbef"), ("medium", "#6baed6"), ("high", "#08519c")))),
+    fields=(
+        Field("zone_id", T.TEXT, "Mã vùng", "Zone id", required=True),
+        Field("risk", T.TEXT, "Mức nguy cơ", "Risk", required=True,
+              choices=("low", "medium", "high")),
+        Field("typical_depth_m", T.FLOAT, "Độ sâu ngập điển hình", "Typical depth", unit="m"),
+        Field("return_period", T.INTEGER, "Chu kỳ lặp", "Return period", unit="years"),
+    ),
+)
+
+HERITAGE_AREAS = Layer(
+    id="heritage_areas",
+    title_vi="Khu vực di tích",
+    title_en="Heritage areas",
+    theme="planning",
+    key=("heritage_id",),
+    geometry_type="MultiPolygon",
+    minzoom=11,
+    style=Style("fill", "#8c510a", outline="#543005", opacity=0.3, label="name"),
+    fields=(
+        Field("heritage_id", T.TEXT, "Mã di tích", "Heritage id", required=True),
+        Field("name", T.TEXT, "Tên di tích", "Name", required=True),
+        Field("protection_zone", T.TEXT, "Khu vực bảo vệ", "Protection zone",
+              choices=("I", "II")),
+        Field("decision", T.TEXT, "Quyết định xếp hạng", "Listing decision"),
+    ),
+)

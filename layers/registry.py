@@ -1,0 +1,68 @@
+"""The registry: every layer and table, in one explicit dict each."""
+from __future__ import annotations
+
+from layers.base import BUILDINGS, ROADS, WARDS, WATER
+from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
+from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
+from layers.lighting import LIGHTING_CABINETS, STREET_LIGHTS
+from layers.model import Layer, Table
+from layers.planning import FLOOD_ZONES, HERITAGE_AREAS, ROAD_RESERVES, ZONING
+from layers.wifi import WIFI_APS
+
+LAYERS: dict[str, Layer] = {
+    "wards": WARDS,
+    "water": WATER,
+    "roads": ROADS,
+    "buildings": BUILDINGS,
+    "parcels": PARCELS,
+    "drainage_pipes": DRAINAGE_PIPES,
+    "drainage_nodes": DRAINAGE_NODES,
+    "lighting_cabinets": LIGHTING_CABINETS,
+    "street_lights": STREET_LIGHTS,
+    "wifi_aps": WIFI_APS,
+    "zoning": ZONING,
+    "road_reserves": ROAD_RESERVES,
+    "flood_zones": FLOOD_ZONES,
+    "heritage_areas": HERITAGE_AREAS,
+}
+
+TABLES: dict[str, Table] = {
+    "parties": PARTIES,
+    "rights": RIGHTS,
+    "parcel_land_uses": LAND_USES,
+}
+
+THEMES: dict[str, tuple[str, str]] = {
+    "base": ("Nền", "Base map"),
+    "land": ("Đất đai", "Land"),
+    "drainage": ("Thoát nước", "Drainage"),
+    "lighting": ("Chiếu sáng", "Lighting"),
+    "wifi": ("Wi-Fi", "Wi-Fi"),
+    "planning": ("Quy hoạch", "Planning"),
+}
+
+
+class UnknownLayer(LookupError):
+    """A layer or table id that the registry does not hold."""
+
+    def __init__(self, layer_id: str):
+        self.layer_id = layer_id
+        super().__init__(f"unknown layer {layer_id!r}; known layers: {', '.join(LAYERS)}")
+
+
+def get_layer(layer_id: str) -> Layer:
+    """The declared layer with this id, or UnknownLayer."""
+    try:
+        return LAYERS[layer_id]
+    except KeyError:
+        raise UnknownLayer(layer_id) from None
+
+
+def get_table(table_id: str) -> Table:
+    """A layer or non-spatial table by id, or UnknownLayer."""
+    if table_id in LAYERS:
+        return LAYERS[table_id]
+    try:
+        return TABLES[table_id]
+    except KeyError:
+        raise UnknownLayer(table_id) from None

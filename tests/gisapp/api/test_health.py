@@ -1,0 +1,144 @@
+"""/healthz, /readyz and JSON errors, against a real database reached through a proxy we
+can cut, so "database down" is real without stopping the shared server."""
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from gisapp import create_app
+from gisapp.settings import LOCAL_PGPORT
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to the database; `cut()` refuses and drops connections."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.up = False
+
+    def start(self) -> None:
+        if self.listener.fileno() == -1:
+            self.listener = socket.socket()
+            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        self.up = True
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self.up:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.up = False
+        try:  # shutdown wakes the thread blocked in accept(); close alone would not
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+        self.sockets.clear()
+
+
+def test_healthz_is_up_without_database():
+    app = create_app({"DATABASE_URL": "postgresql://nobody:x@127.0.0.1:1/none"})
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 200 and resp.json == {"status": "ok"}
+
+
+def test_readyz_ok_when_database_and_migrations_current(client):
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.json
+    assert resp.json["database"] == "ok" and resp.json["migrations"]["current"] == "0001"
+
+
+def test_readyz_fails_cleanly_when_database_down_and_recovers(test_url):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(test_url)
+    proxy = TcpProxy((parts.hostname, parts.port or LOCAL_PGPORT))
+    proxy.start()
+    url = test_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
+    app = create_app({"DATABASE_URL": url})
+    client = app.test_client()
+    try:
+        assert client.get("/readyz").status_code == 200
+        proxy.cut()
+        down = client.get("/readyz")
+        assert down.status_code == 503
+        assert down.json["error"]["code"] == "database_unreachable"
+        assert down.json["error"]["message"]
+        proxy.start()
+        back = client.get("/readyz")
+        assert back.status_code == 200, back.json
+    finally:
+        proxy.cut()
+        app.extensions["engine"].dispose()
+
+
+def test_unknown_path_is_json_404(client):
+    resp = client.get("/no/such/page")
+    assert resp.status_code == 404
+    assert resp.json["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_json_405(client):
+    resp = client.post("/healthz")
+    assert resp.status_code == 405
+    assert resp.json["error"]["code"] == "method_not_allowed"
+
+
+def test_unexpected_error_is_json_500_without_details(test_url):
+    app = create_app({"DATABASE_URL": test_url})
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    resp = app.test_client().get("/boom")
+    assert resp.status_code == 500
+    assert resp.json == {"error": {"code": "internal_error", "message": "internal server error"}}
+
+
+def test_landing_page_lists_every_layer_with_its_count(client):
+    from layers import LAYERS
+
+    resp = client.get("/?lang=en")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    for layer_id, layer in LAYERS.items():
+        assert f'data-layer="{layer_id}"' in html
+        assert layer.title_en in html
+    assert "Tiếng Việt" in html

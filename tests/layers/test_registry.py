@@ -1,0 +1,63 @@
+"""Rules every declared layer must follow."""
+import re
+
+import pytest
+
+from layers import LAYERS, TABLES, THEMES, Access, UnknownLayer, get_layer, levels_for
+from layers.model import Layer
+
+IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@pytest.mark.parametrize("layer", LAYERS.values(), ids=list(LAYERS))
+def test_layer_declaration_is_complete(layer: Layer):
+    assert IDENT.match(layer.id) and layer.id == layer.table
+    assert layer.theme in THEMES
+    assert 0 <= layer.minzoom <= layer.maxzoom <= 22
+    names = [f.name for f in layer.fields]
+    assert len(names) == len(set(names)), "duplicate field names"
+    assert all(IDENT.match(n) for n in names)
+    assert set(layer.key) <= set(names), "key fields must be declared"
+    for f in layer.fields:
+        assert f.label_vi and f.label_en
+    assert all(layer.field(k).required or layer.field(k).generated for k in layer.key)
+    assert layer.geometry_type in {"Point", "LineString", "MultiLineString", "MultiPolygon",
+                                   "MultiPoint", "Polygon"}
+    if layer.style.by:
+        assert layer.style.by[0] in names
+
+
+@pytest.mark.parametrize("table", TABLES.values(), ids=list(TABLES))
+def test_table_declaration_is_complete(table):
+    names = [f.name for f in table.fields]
+    assert set(table.key) <= set(names)
+
+
+def test_registry_covers_the_design_layers():
+    expected = {"roads", "water", "buildings", "wards", "parcels", "drainage_nodes",
+                "drainage_pipes", "lighting_cabinets", "street_lights", "wifi_aps", "zoning",
+                "road_reserves", "flood_zones", "heritage_areas"}
+    assert expected <= set(LAYERS)
+    assert {"parties", "rights"} <= set(TABLES)
+
+
+def test_unknown_layer_raises():
+    with pytest.raises(UnknownLayer, match="unknown layer 'nope'"):
+        get_layer("nope")
+
+
+def test_personal_fields_only_for_permit_officers_and_admins():
+    personal = [f for t in TABLES.values() for f in t.fields if f.access == Access.PERSONAL]
+    assert personal, "parties carry personal data"
+    for role in ("public", "planner", "etl_operator"):
+        assert Access.PERSONAL not in levels_for(role)
+    for role in ("permit_officer", "admin"):
+        assert Access.PERSONAL in levels_for(role)
+    assert levels_for("no-such-role") == levels_for("public")
+
+
+def test_public_sees_no_staff_fields_of_parcels():
+    parcels = get_layer("parcels")
+    public = {f.name for f in parcels.visible_fields(levels_for("public"))}
+    planner = {f.name for f in parcels.visible_fields(levels_for("planner"))}
+    assert "certificate_no" not in public and "certificate_no" in planner
