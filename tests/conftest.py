@@ -17,7 +17,6 @@ from psycopg import sql
 from gisapp import create_app
 from gisapp.db import migrate, provision
 from gisapp.settings import LOCAL_TEST_DATABASE_URL
-from layers import LAYERS, TABLES
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,16 +53,18 @@ def _scratch_ready() -> str:
     return url
 
 
-SCRATCH_TABLES = [*LAYERS, *TABLES, "parcel_versions", "etl_rejects", "etl_runs", "layer_state",
-                  "rasters", "etl_schedules", "audit_log", "api_tokens", "users"]
+KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
 
 
 @pytest.fixture()
 def scratch_url(_scratch_ready: str) -> str:
     """An empty, migrated database of our own; emptied before each test."""
     with psycopg.connect(_scratch_ready, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if r[0] not in KEEP_TABLES]
         conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-            sql.SQL(", ").join(sql.Identifier(t) for t in SCRATCH_TABLES)))
+            sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
     return _scratch_ready
 
 
