@@ -1,18 +1,108 @@
-"""Who is asking: the caller's role and access levels for this request.
+"""Who is asking: authentication before each request, the caller's role, role checks.
 
-Authentication (tokens, sessions) sets `g.role` and `g.user` before each request;
-without it a caller is `public`.
+A caller is identified by `Authorization: Bearer <token>` (scripts, other systems) or by a
+session cookie set at /login (the web UI); otherwise they are `public`. A bad or revoked
+token is refused (401), never downgraded to public. Session-authenticated state changes
+must carry the CSRF token (gisapp.csrf).
 """
 from __future__ import annotations
 
-from flask import g
+from functools import wraps
+from typing import Callable
 
-from layers import Access, levels_for
+from flask import Flask, g, request, session
+
+from gisapp.accounts import Identity, identity_for_token, identity_for_user
+from gisapp.context import engine
+from gisapp.csrf import UNSAFE_METHODS, check_csrf, csrf_token
+from gisapp.errors import Forbidden, Unauthorized
+from layers import ROLES, Access, levels_for
+
+SESSION_USER = "user"
 
 
 def current_role() -> str:
+    """The caller's role; `public` when anonymous."""
     return getattr(g, "role", "public")
 
 
+def current_user() -> str | None:
+    """The caller's user name, or None when anonymous."""
+    return getattr(g, "user", None)
+
+
 def current_levels() -> frozenset[Access]:
+    """The access levels the caller's role holds."""
     return levels_for(current_role())
+
+
+def sign_in(identity: Identity) -> None:
+    """Start a session for this user (the caller checked the password)."""
+    session.clear()
+    session[SESSION_USER] = identity.name
+    session.permanent = False
+    g.user, g.role, g.auth = identity.name, identity.role, "session"
+
+
+def sign_out() -> None:
+    """End the session."""
+    session.clear()
+    g.user, g.role, g.auth = None, "public", None
+
+
+def authenticate() -> None:
+    """before_request: set g.user, g.role and g.auth ("token", "session" or None)."""
+    g.user, g.role, g.auth = None, "public", None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+        with engine().begin() as conn:
+            identity = identity_for_token(conn, token.strip())
+        if identity is None:
+            raise Unauthorized("this API token is unknown or revoked")
+        g.user, g.role, g.auth, g.token_id = identity.name, identity.role, "token", identity.token_id
+        return
+    name = session.get(SESSION_USER)
+    if name:
+        with engine().connect() as conn:
+            identity = identity_for_user(conn, name)
+        if identity is None:  # user deleted or disabled since sign-in
+            session.clear()
+            return
+        g.user, g.role, g.auth = identity.name, identity.role, "session"
+        if request.method in UNSAFE_METHODS:
+            check_csrf()
+
+
+def require_role(*roles: str) -> Callable:
+    """View decorator: 401 when anonymous, 403 when the caller's role is not among `roles`."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"require_role needs roles from {', '.join(ROLES)}; got {roles}")
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if current_user() is None:
+                raise Unauthorized(f"sign in or send 'Authorization: Bearer <token>'; "
+                                   f"this needs role {' or '.join(roles)}")
+            if current_role() not in roles:
+                raise Forbidden(f"role {current_role()} may not do this; "
+                                f"allowed roles: {', '.join(roles)}")
+            return view(*args, **kwargs)
+        return checked
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    """Authenticate every request; give templates `csrf_token()` and the caller."""
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.before_request(authenticate)
+
+    @app.context_processor
+    def _auth_context() -> dict:
+        return {"csrf_token": csrf_token, "current_user": current_user(),
+                "current_role": current_role()}

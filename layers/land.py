@@ -10,6 +10,9 @@ PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
 )
 
+# Free-text parcel search looks in these fields (plus the ward's name and the parcel number).
+PARCEL_SEARCH_FIELDS = ("address", "street")
+
 PARCELS = Layer(
     id="parcels",
     title_vi="Thửa đất",

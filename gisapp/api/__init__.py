@@ -1,8 +1,10 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import health
+from gisapp.api import admin, health, me
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(admin.bp)

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from gisapp.cli import db, layers_cmd, serve
+from gisapp.cli import db, etl, layers_cmd, serve, users
 
 
 @click.group()
@@ -14,8 +14,11 @@ def cli() -> None:
 
 
 cli.add_command(db.db)
+cli.add_command(etl.etl)
 cli.add_command(layers_cmd.layers)
 cli.add_command(serve.serve)
+cli.add_command(users.users)
+cli.add_command(users.tokens)
 
 
 def main() -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, Float,
                         ForeignKey, Identity, Index, Integer, MetaData, Table, Text,
-                        UniqueConstraint, func, text)
+                        UniqueConstraint, func, literal, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from layers import LAYERS, TABLES, FieldType, Layer
+from layers.land import PARCEL_SEARCH_FIELDS, PARCELS
 from layers import Table as TableDecl
 
 metadata = MetaData(naming_convention={
@@ -115,6 +116,24 @@ VERSION_TABLES: dict[str, Table] = {
 }
 PLAIN_TABLES: dict[str, Table] = {tid: _plain_table(t) for tid, t in TABLES.items()}
 
+# gisapp_fold(text): lower(unaccent(NFC)), IMMUTABLE; created by migration 0002.
+FOLD_FUNCTION = "gisapp_fold"
+
+
+def search_document(table: Table, names: tuple[str, ...]):
+    """The folded text a trigram index covers: the named columns joined by spaces."""
+    parts = [func.coalesce(table.c[n], literal("", Text, literal_execute=True)) for n in names]
+    doc = parts[0]
+    for part in parts[1:]:
+        doc = doc + literal(" ", Text, literal_execute=True) + part
+    return getattr(func, FOLD_FUNCTION)(doc, type_=Text)
+
+
+EXPRESSION_INDEXES = frozenset({"ix_parcels_search"})  # autogenerate skips these
+Index("ix_parcels_search",
+      search_document(LAYER_TABLES[PARCELS.id], PARCEL_SEARCH_FIELDS).label("search_doc"),
+      postgresql_using="gin", postgresql_ops={"search_doc": "gin_trgm_ops"})
+
 etl_runs = Table(
     "etl_runs", metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
@@ -214,6 +233,17 @@ audit_log = Table(
     Column("remote_addr", Text),
 )
 Index("ix_audit_log_at", audit_log.c.at)
+Index("ix_audit_log_actor_at", audit_log.c.actor, audit_log.c.at)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("remote_addr", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_login_failures_user_addr_at", login_failures.c.username,
+      login_failures.c.remote_addr, login_failures.c.at)
 
 etl_schedules = Table(
     "etl_schedules", metadata,
@@ -229,3 +259,36 @@ etl_schedules = Table(
     Column("created_by", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Permit pre-check rules as data: one row per (rule, version); migration 0003 seeds them.
+permit_rules = Table(
+    "permit_rules", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("rule_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("source", Text, nullable=False),
+    Column("note", Text),
+    Column("valid_from", Date, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("created_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("rule_id", "version"),
+)
+
+permit_checks = Table(
+    "permit_checks", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("parcel_uid", Text, nullable=False),
+    Column("inputs", JSONB, nullable=False),
+    Column("rule_versions", JSONB, nullable=False),
+    Column("results", JSONB, nullable=False),
+    Column("overrides", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("verdict", Text, nullable=False),
+    Column("officer", Text),
+    Column("footprint", Geometry("MultiPolygon", srid=4326, spatial_index=False)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_permit_checks_parcel_created", permit_checks.c.parcel_uid, permit_checks.c.created_at)
+Index("ix_permit_checks_created", permit_checks.c.created_at)

@@ -1,8 +1,9 @@
 """Web pages, registered in one place."""
 from flask import Flask
 
-from gisapp.web import home
+from gisapp.web import home, login
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(home.bp)
+    app.register_blueprint(login.bp)

@@ -3,7 +3,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from gisapp.db.schema import metadata
+from gisapp.db.schema import EXPRESSION_INDEXES, metadata
 
 config = context.config
 
@@ -11,6 +11,9 @@ config = context.config
 def include_object(obj, name, type_, reflected, compare_to):
     # PostGIS and extension tables are not ours.
     if type_ == "table" and name in {"spatial_ref_sys", "layer", "topology"}:
+        return False
+    # Alembic cannot compare expression indexes reliably (PostgreSQL rewrites the expression).
+    if type_ == "index" and name in EXPRESSION_INDEXES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
