@@ -1,10 +1,11 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import admin, health, me
+from gisapp.api import admin, features, health, me
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(features.bp)

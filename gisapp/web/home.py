@@ -1,10 +1,11 @@
 """The landing page: what is loaded, with feature counts per layer."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from gisapp.context import engine
+from gisapp.features.documents import landing_page
 from gisapp.layer_counts import count_rows
 from layers import LAYERS, THEMES
 
@@ -13,6 +14,10 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
+    """The landing page: HTML for browsers, the OGC API landing document for f=json."""
+    if request.args.get("f") == "json" or request.accept_mimetypes.best_match(
+            ["text/html", "application/json"]) == "application/json":
+        return jsonify(landing_page(request.url_root.rstrip("/")))
     lang = "en" if request.args.get("lang") == "en" else "vi"
     error = None
     try:

@@ -1,0 +1,127 @@
+"""OGC API – Features JSON documents: landing page, conformance, collections, queryables."""
+from __future__ import annotations
+
+from typing import Any
+
+from gisapp.features.crs import CRS84, SUPPORTED_CRS
+from layers import LAYERS, Access, Field, FieldType, Layer
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+]
+JSON_SCHEMA_TYPES = {FieldType.TEXT: "string", FieldType.INTEGER: "integer",
+                     FieldType.FLOAT: "number", FieldType.DATE: "string",
+                     FieldType.BOOLEAN: "boolean"}
+GEOMETRY_SCHEMAS = {"Point": "point", "MultiPoint": "multipoint", "LineString": "linestring",
+                    "MultiLineString": "multilinestring", "Polygon": "polygon",
+                    "MultiPolygon": "multipolygon"}
+
+
+def visible_layers(levels: frozenset[Access]) -> list[Layer]:
+    """The layers a caller with these levels may list; the others do not exist for them."""
+    return [layer for layer in LAYERS.values() if layer.access in levels]
+
+
+def landing_page(base: str) -> dict[str, Any]:
+    return {
+        "title": "gisapp: Da Nang urban infrastructure and land records",
+        "description": "OGC API – Features over every layer of the gisapp registry",
+        "links": [
+            _link(base + "/", "self", "application/json", "This document"),
+            _link(base + "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+                  "The API definition"),
+            _link(base + "/api", "service-doc", "text/html", "The API documentation"),
+            _link(base + "/conformance", "conformance", "application/json", "Conformance classes"),
+            _link(base + "/collections", "data", "application/json", "Collections"),
+        ],
+    }
+
+
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": CONFORMANCE}
+
+
+def collection(layer: Layer, base: str, extent: list[float] | None = None) -> dict[str, Any]:
+    """A collection's description; `extent` (CRS84) when the caller computed it."""
+    url = f"{base}/collections/{layer.id}"
+    doc: dict[str, Any] = {
+        "id": layer.id,
+        "title": layer.title_en,
+        "description": layer.description_en or layer.title_en,
+        "itemType": "feature",
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
+        "links": [
+            _link(url, "self", "application/json", layer.title_en),
+            _link(url + "/items", "items", "application/geo+json", "Features as GeoJSON"),
+            _link(url + "/items?f=csv", "items", "text/csv", "Features as CSV"),
+            _link(url + "/items?f=html", "items", "text/html", "Features as a table"),
+            _link(url + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                  "application/schema+json", "Queryable properties"),
+        ],
+        "title_vi": layer.title_vi,
+        "geometryType": layer.geometry_type,
+    }
+    if extent is not None:
+        doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
+    return doc
+
+
+def collections(layers: list[Layer], base: str) -> dict[str, Any]:
+    return {
+        "links": [_link(base + "/collections", "self", "application/json", "Collections")],
+        "collections": [collection(layer, base) for layer in layers],
+    }
+
+
+def queryables(layer: Layer, fields: tuple[Field, ...], base: str) -> dict[str, Any]:
+    """JSON Schema of the properties a caller may filter on, from the declaration."""
+    properties: dict[str, Any] = {
+        "geom": {"title": "Geometry", "x-ogc-role": "primary-geometry",
+                 "format": f"geometry-{GEOMETRY_SCHEMAS.get(layer.geometry_type, 'any')}"},
+        "id": {"title": "Feature id", "type": "integer", "x-ogc-role": "id"},
+    }
+    for field in fields:
+        properties[field.name] = field_schema(field)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{layer.id}/queryables",
+        "type": "object",
+        "title": layer.title_en,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def field_schema(field: Field) -> dict[str, Any]:
+    """One field as JSON Schema: type, labels, unit, allowed values."""
+    schema: dict[str, Any] = {"title": field.label_en, "description": field.label_vi,
+                              "type": JSON_SCHEMA_TYPES[field.type]}
+    if field.type is FieldType.DATE:
+        schema["format"] = "date"
+    if field.choices:
+        schema["enum"] = list(field.choices)
+    if field.unit:
+        schema["x-unit"] = field.unit
+    return schema
+
+
+def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media_type, "title": title}

@@ -1,0 +1,65 @@
+"""Known features in the scratch database: street lights at measured distances, parcels."""
+from __future__ import annotations
+
+import hashlib
+
+import psycopg
+import pytest
+from pyproj import Transformer
+from sqlalchemy import text
+
+from gisapp.db.engine import make_engine
+from gisapp.db.schema import LAYER_TABLES
+
+# Dragon Bridge (DOMAIN.md): WGS 84 lon/lat and the same point in EPSG:5899 (E, N).
+BRIDGE_LONLAT = (108.22705602, 16.06114045)
+TO_TM3 = Transformer.from_crs("OGC:CRS84", "EPSG:5899", always_xy=True)
+TO_LONLAT = Transformer.from_crs("EPSG:5899", "OGC:CRS84", always_xy=True)
+BRIDGE_EN = TO_TM3.transform(*BRIDGE_LONLAT)
+LIGHT_OFFSETS_M = (0, 50, 99, 101, 150, 400)  # due east of the bridge, in metres
+N_LIGHTS = 37
+
+
+def light_rows() -> list[dict]:
+    """Lights 0-5 east of the bridge at LIGHT_OFFSETS_M; the rest on a line 1-2 km north."""
+    rows = []
+    for i in range(N_LIGHTS):
+        if i < len(LIGHT_OFFSETS_M):
+            e, n = BRIDGE_EN[0] + LIGHT_OFFSETS_M[i], BRIDGE_EN[1]
+        else:
+            e, n = BRIDGE_EN[0] + 10 * i, BRIDGE_EN[1] + 1000 + 20 * i
+        lon, lat = TO_LONLAT.transform(e, n)
+        rows.append({
+            "light_id": f"L{i:03d}",
+            "cabinet_id": "C1" if i % 2 else "C2",
+            "lamp_type": ("LED", "HPS", "MH")[i % 3],
+            "wattage": 50 + (i % 4) * 50,
+            "pole_height": 6.0 + (i % 5),
+            "status": "working" if i % 4 else "fault",
+            "street": "Bạch Đằng" if i < 10 else ("O'Brien" if i == 10 else f"Street {i}"),
+            "install_year": 2000 + i,
+            "geom": f"SRID=4326;POINT({lon!r} {lat!r})",
+        })
+    return rows
+
+
+@pytest.fixture()
+def lights_app(scratch_app):
+    """The scratch app with N_LIGHTS street lights (ids 1..N_LIGHTS in light_id order)."""
+    table = LAYER_TABLES["street_lights"]
+    with scratch_app.extensions["engine"].begin() as conn:
+        conn.execute(table.insert(), light_rows())
+    return scratch_app
+
+
+@pytest.fixture()
+def lights(lights_app):
+    return lights_app.test_client()
+
+
+def table_checksum(url: str, table: str) -> str:
+    """A digest of every row of a table, to prove a request changed nothing."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(psycopg.sql.SQL("SELECT t::text FROM {} t ORDER BY id").format(
+            psycopg.sql.Identifier(table))).fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
