@@ -22,6 +22,17 @@ class Settings:
     db_pool_size: int = 8
     db_pool_overflow: int = 4
     max_features_per_page: int = 10_000
+    tile_max_features: int = 20_000
+    tile_cache: str = "memory+disk"
+    tile_cache_memory_mb: int = 128
+    tile_cache_control: str = "public, max-age=60"
+    glyphs_url: str = ""
+    import_dir: Path | None = None
+    import_url_allow: str = ""
+    max_upload_mb: int = 512
+    max_unpacked_mb: int = 2048
+    max_archive_files: int = 2000
+    max_compression_ratio: int = 200
     testing: bool = False
 
     ENV = {
@@ -31,6 +42,17 @@ class Settings:
         "db_pool_size": "GISAPP_DB_POOL_SIZE",
         "db_pool_overflow": "GISAPP_DB_POOL_OVERFLOW",
         "max_features_per_page": "GISAPP_MAX_FEATURES_PER_PAGE",
+        "import_dir": "GISAPP_IMPORT_DIR",
+        "import_url_allow": "GISAPP_IMPORT_URL_ALLOW",
+        "max_upload_mb": "GISAPP_MAX_UPLOAD_MB",
+        "max_unpacked_mb": "GISAPP_MAX_UNPACKED_MB",
+        "max_archive_files": "GISAPP_MAX_ARCHIVE_FILES",
+        "max_compression_ratio": "GISAPP_MAX_COMPRESSION_RATIO",
+        "tile_max_features": "GISAPP_TILE_MAX_FEATURES",
+        "tile_cache": "GISAPP_TILE_CACHE",
+        "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
+        "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
+        "glyphs_url": "GISAPP_GLYPHS_URL",
     }
 
     @classmethod
@@ -57,6 +79,19 @@ class Settings:
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         if self.db_pool_size < 1:
             raise ValueError("GISAPP_DB_POOL_SIZE must be at least 1")
+        if min(self.max_upload_mb, self.max_unpacked_mb, self.max_archive_files,
+               self.max_compression_ratio) < 1:
+            raise ValueError("GISAPP_MAX_UPLOAD_MB, GISAPP_MAX_UNPACKED_MB, "
+                             "GISAPP_MAX_ARCHIVE_FILES and GISAPP_MAX_COMPRESSION_RATIO "
+                             "must be at least 1")
+        for prefix in filter(None, (p.strip() for p in self.import_url_allow.split(","))):
+            if not prefix.startswith(("http://", "https://")):
+                raise ValueError(f"GISAPP_IMPORT_URL_ALLOW entry {prefix!r} must start with "
+                                 "http:// or https://")
+        if self.tile_cache not in ("off", "memory", "memory+disk"):
+            raise ValueError("GISAPP_TILE_CACHE must be off, memory or memory+disk")
+        if self.tile_max_features < 1:
+            raise ValueError("GISAPP_TILE_MAX_FEATURES must be at least 1")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:

@@ -1,0 +1,159 @@
+"""Vector tiles, TileJSON and styles: thin views over `tiles/`.
+
+Status codes: 200 tile, 204 empty tile, 304 If-None-Match hit, 400 malformed z/x/y or layer
+list (non-integer, outside the grid, repeated or too many layers), 404 unknown layer or
+style, 403 a layer whose access level the caller lacks (the registry is public, so its
+layer names are no secret; 403 says honestly that a login would help).
+"""
+from __future__ import annotations
+
+import gzip
+import weakref
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from gisapp.auth import current_levels, current_role
+from gisapp.context import engine, settings
+from gisapp.db.provision import libpq_url
+from gisapp.errors import BadRequest, Forbidden, NotFound
+from layers import Access, Layer
+from tiles.grid import GridError, parse_layer_list, parse_tile
+from tiles.service import TileService
+from tiles.style import UnknownStyle, build_style, style_layers
+from tiles.tilejson import build_tilejson, data_bounds
+
+bp = Blueprint("tiles", __name__)
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+GZIP_LEVEL_UNCACHED = 1
+
+
+@bp.record_once
+def _setup(state) -> None:
+    app: Flask = state.app
+    cfg = app.extensions["settings"]
+    pool = app.extensions["engine"]
+
+    @contextmanager
+    def connect() -> Iterator:
+        conn = pool.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    service = TileService(libpq_url(cfg.database_url), connect, cache=cfg.tile_cache,
+                          memory_bytes=cfg.tile_cache_memory_mb << 20,
+                          disk_root=cfg.data_dir / "tiles", max_features=cfg.tile_max_features)
+    app.extensions["tiles"] = service
+    _listen_to_imports(service)
+
+
+def _listen_to_imports(service: TileService) -> None:
+    """Make an import committed in this process visible on the very next request."""
+    from etl.events import on_layer_loaded, remove_layer_loaded
+
+    ref = weakref.ref(service)
+
+    def tiles_layer_loaded(result) -> None:
+        live = ref()
+        if live is None:
+            remove_layer_loaded(tiles_layer_loaded)
+            return
+        live.layer_loaded(result.layer, result.extent)
+
+    on_layer_loaded(tiles_layer_loaded)
+
+
+def tile_service() -> TileService:
+    return current_app.extensions["tiles"]
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    return response
+
+
+def _layers(text: str, levels: frozenset[Access]) -> tuple[Layer, ...]:
+    try:
+        layers = parse_layer_list(text)
+    except GridError as exc:
+        raise BadRequest(str(exc)) from None
+    for layer in layers:
+        if layer.access not in levels:
+            raise Forbidden(f"layer {layer.id} needs {layer.access.value} access; "
+                            f"role {current_role()} does not have it")
+    return layers
+
+
+def _cache_control(levels: frozenset[Access]) -> str:
+    """The configured Cache-Control; private when the content depends on a login."""
+    value = settings().tile_cache_control
+    if levels <= {Access.PUBLIC}:
+        return value
+    return value.replace("public", "private") if "public" in value else "private, " + value
+
+
+def _accepts_gzip() -> bool:
+    return request.accept_encodings.quality("gzip") > 0
+
+
+@bp.get("/tiles/<layers>/<z>/<x>/<y>.mvt")
+def tile(layers: str, z: str, x: str, y: str):
+    try:
+        address = parse_tile(z, x, y)
+    except GridError as exc:
+        raise BadRequest(str(exc)) from None
+    levels = current_levels()
+    chosen = _layers(layers, levels)
+    service, gzipped = tile_service(), _accepts_gzip()
+    etag = service.current_etag(chosen, levels, address, gzipped)
+    headers = {"ETag": etag, "Cache-Control": _cache_control(levels), "Vary": "Accept-Encoding"}
+    if request.if_none_match.contains(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    body = service.get_tile(chosen, levels, address)
+    if body.is_empty:
+        return Response(status=204, headers=headers)
+    data = body.data
+    if body.gzipped and not gzipped:
+        data = gzip.decompress(data)
+    elif gzipped and not body.gzipped:
+        data = gzip.compress(data, GZIP_LEVEL_UNCACHED, mtime=0)
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, status=200, mimetype=MVT_TYPE, headers=headers)
+
+
+def _tiles_url(layers: tuple[Layer, ...]) -> str:
+    return f"{request.url_root}tiles/{','.join(layer.id for layer in layers)}/{{z}}/{{x}}/{{y}}.mvt"
+
+
+@bp.get("/tiles/<layers>.json")
+def tilejson(layers: str):
+    levels = current_levels()
+    chosen = _layers(layers, levels)
+    with tile_service().connect() as conn:
+        bounds = data_bounds(conn, chosen)
+    response = jsonify(build_tilejson(chosen, levels, _tiles_url(chosen), bounds))
+    response.headers["Cache-Control"] = _cache_control(levels)
+    return response
+
+
+@bp.get("/styles/<name>.json")
+def style(name: str):
+    levels = current_levels()
+    try:
+        layers = style_layers(name, levels)
+    except UnknownStyle as exc:
+        raise NotFound(str(exc)) from None
+    if not layers:
+        raise NotFound(f"style {name} has no layer that role {current_role()} may see")
+    doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url)
+    response = jsonify(doc)
+    response.headers["Cache-Control"] = _cache_control(levels)
+    return response

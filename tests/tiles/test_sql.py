@@ -1,0 +1,117 @@
+"""Tile SQL: one statement per composite tile, checked against PostGIS directly."""
+import dataclasses
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+
+from layers import LAYERS, ROLES, Access, Field, FieldType, get_layer
+from tiles.grid import Tile
+from tiles.sql import BUFFER, EXTENT, composite_tile_sql, render_tile, tile_fields
+
+from .conftest import center_tile
+
+PUBLIC = ROLES["public"]
+STAFF = ROLES["planner"]
+
+
+def decode(data: bytes) -> dict:
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def postgis_count(conn, layer, tile: Tile) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM " + psycopg.sql.Identifier(layer.table).as_string(conn) +
+        " WHERE ST_Intersects(geom_3857, ST_TileEnvelope(%s, %s, %s, margin => %s))",
+        (tile.z, tile.x, tile.y, BUFFER / EXTENT)).fetchone()[0]
+
+
+def coordinates(geometry) -> list:
+    out, stack = [], [geometry["coordinates"]]
+    while stack:
+        item = stack.pop()
+        if item and isinstance(item[0], (int, float)):
+            out.append(item)
+        else:
+            stack.extend(item)
+    return out
+
+
+@pytest.mark.parametrize("layer_id", list(LAYERS))
+def test_layer_tile_matches_a_direct_postgis_count(city_url, layer_id):
+    layer, tile = get_layer(layer_id), center_tile()
+    with psycopg.connect(city_url) as conn:
+        rendered = render_tile(conn, (layer,), tile, PUBLIC)
+        expected = postgis_count(conn, layer, tile)
+    layers = decode(rendered.data)
+    assert list(layers) == [layer_id]
+    features = layers[layer_id]["features"]
+    assert len(features) == expected == 3
+    names = {f.name for f in tile_fields(layer, PUBLIC)}
+    for feature in features:
+        assert set(feature["properties"]) <= names
+        assert not any(layer.field(n).access is not Access.PUBLIC for n in feature["properties"])
+        for x, y in coordinates(feature["geometry"]):
+            assert -BUFFER <= x <= EXTENT + BUFFER and -BUFFER <= y <= EXTENT + BUFFER
+
+
+def test_composite_holds_every_layer_in_request_order(city_url):
+    layers = tuple(LAYERS.values())
+    with psycopg.connect(city_url) as conn:
+        rendered = render_tile(conn, layers, center_tile(), PUBLIC)
+    assert list(decode(rendered.data)) == list(LAYERS)
+    assert rendered.versions == (0,) * len(LAYERS)
+
+
+def test_composite_is_one_statement():
+    text = composite_tile_sql(tuple(LAYERS), PUBLIC)
+    assert text.count(";") == 0 and text.startswith("SELECT ")
+    assert text.count("ST_AsMVT(") == len(LAYERS)
+
+
+@pytest.mark.parametrize("layer_id", list(LAYERS))
+def test_layer_is_absent_outside_its_zoom_range(city_url, layer_id):
+    layer = get_layer(layer_id)
+    with psycopg.connect(city_url) as conn:
+        for z in {layer.minzoom - 1, layer.maxzoom + 1} & set(range(0, 23)):
+            rendered = render_tile(conn, (layer,), center_tile(z), PUBLIC)
+            assert rendered.data == b""
+        rendered = render_tile(conn, (layer,), center_tile(max(layer.minzoom, 12)), PUBLIC)
+        assert layer_id in decode(rendered.data)
+
+
+def test_staff_fields_reach_staff_only(city_url):
+    parcels = get_layer("parcels")
+    staff_only = {f.name for f in parcels.fields if f.access is Access.STAFF}
+    with psycopg.connect(city_url) as conn:
+        public = decode(render_tile(conn, (parcels,), center_tile(), PUBLIC).data)
+        staff = decode(render_tile(conn, (parcels,), center_tile(), STAFF).data)
+    assert staff_only and not staff_only & set(public["parcels"]["features"][0]["properties"])
+    assert staff_only <= set(staff["parcels"]["features"][0]["properties"])
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("layer_id", list(LAYERS))
+def test_personal_fields_never_go_in_a_tile(layer_id, role):
+    layer = get_layer(layer_id)
+    secret = Field("holder_name", FieldType.TEXT, "Họ tên", "Name", access=Access.PERSONAL)
+    with_secret = dataclasses.replace(layer, fields=layer.fields + (secret,))
+    fields = tile_fields(with_secret, ROLES[role])
+    assert all(f.access is not Access.PERSONAL for f in fields)
+    assert {f.name for f in fields} == {f.name for f in layer.visible_fields(ROLES[role])
+                                        if f.access is not Access.PERSONAL}
+
+
+def test_feature_cap_limits_each_layer(city_url):
+    parcels = get_layer("parcels")
+    with psycopg.connect(city_url) as conn:
+        rendered = render_tile(conn, (parcels,), center_tile(), PUBLIC, max_features=2)
+    assert len(decode(rendered.data)["parcels"]["features"]) == 2
+
+
+def test_feature_ids_are_the_table_ids(city_url):
+    roads = get_layer("roads")
+    with psycopg.connect(city_url) as conn:
+        ids = {r[0] for r in conn.execute("SELECT id FROM roads")}
+        rendered = render_tile(conn, (roads,), center_tile(), PUBLIC)
+    assert {f["id"] for f in decode(rendered.data)["roads"]["features"]} == ids

@@ -1,0 +1,1 @@
+"""Vector and raster tiles: tile math, MVT SQL, TileJSON, styles, cache, seeding, export."""

@@ -1,0 +1,199 @@
+"""Tile cache: a memory LRU per process, a shared disk store, and single-flight builds.
+
+Memory keys carry every layer's data version, so after a load stale entries are simply
+unreachable in every process. The disk store (shared by the processes of one machine)
+is keyed without versions: a load deletes exactly the tiles, at every zoom, whose area
+plus the MVT buffer touches the changed extent; the rest stay valid. Tiles are stored
+gzip-compressed (level 6, once), as served to browsers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Hashable
+
+from tiles.grid import MAX_ZOOM, Tile, tiles_touching
+from tiles.sql import BUFFER, EXTENT
+
+Bbox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class TileKey:
+    """What a tile's content depends on besides data versions."""
+
+    layers: tuple[str, ...]
+    access: str
+    tile: Tile
+
+
+class MemoryLRU:
+    """A thread-safe LRU of bytes bounded by total size."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        if len(value) > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._size -= len(old) if old is not None else 0
+            self._items[key] = value
+            self._size += len(value)
+            while self._size > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._size -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class DiskStore:
+    """Tiles on disk under root/<access>/<layers>/<z>/<x>/<y>.mvt.gz, shared by processes.
+
+    Each process invalidates the store itself on each change it hears of, and remembers
+    (`synced`) the versions it has invalidated for: a tile is served from disk only once
+    this process has processed the versions asked for, and a tile rendered from data
+    older than an invalidation already done is never written.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._synced = self._read_synced()
+
+    def path(self, key: TileKey) -> Path:
+        t = key.tile
+        return (self.root / key.access / ",".join(key.layers) / str(t.z) / str(t.x)
+                / f"{t.y}.mvt.gz")
+
+    def is_synced(self, layers: tuple[str, ...], versions: tuple[int, ...]) -> bool:
+        """Whether this store has dropped everything that these versions made stale."""
+        return all(self._synced.get(lid, 0) >= v for lid, v in zip(layers, versions))
+
+    def get(self, key: TileKey) -> bytes | None:
+        try:
+            return self.path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def put(self, key: TileKey, data: bytes, layers: tuple[str, ...],
+            versions: tuple[int, ...]) -> bool:
+        """Write atomically unless the data predates an invalidation already done."""
+        path = self.path(key)
+        with self._lock:
+            if any(self._synced.get(lid, 0) > v for lid, v in zip(layers, versions)):
+                return False
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        return True
+
+    def layer_changed(self, layer: str, version: int, bbox: Bbox | None) -> None:
+        """Drop what a load of `layer` made stale: the bbox's tiles, or all if unknown.
+
+        A version that is not exactly the next one means loads were missed (say while no
+        server ran), so the whole layer goes.
+        """
+        with self._lock:
+            last = self._synced.get(layer)
+            if last is not None and version <= last:
+                return
+            precise = bbox is not None and last is not None and version == last + 1
+            self.drop(layer, bbox if precise else None)
+            self._synced[layer] = version
+            self._save_synced()
+
+    def drop(self, layer: str, bbox: Bbox | None) -> int:
+        """Delete stored tiles holding `layer` that a change inside bbox (lon/lat) can alter."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for layers_dir in self.root.glob("*/*"):
+            if not layers_dir.is_dir() or layer not in layers_dir.name.split(","):
+                continue
+            if bbox is None:
+                shutil.rmtree(layers_dir, ignore_errors=True)
+                continue
+            for z_dir in layers_dir.iterdir():
+                if z_dir.name.isdigit() and int(z_dir.name) <= MAX_ZOOM:
+                    removed += _drop_range(z_dir, tiles_touching(bbox, int(z_dir.name),
+                                                                 BUFFER / EXTENT))
+        return removed
+
+    def _read_synced(self) -> dict[str, int]:
+        try:
+            return {k: int(v) for k, v in
+                    json.loads((self.root / "versions.json").read_text()).items()}
+        except (FileNotFoundError, ValueError, AttributeError):
+            return {}
+
+    def _save_synced(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(self._synced, fh)
+        os.replace(tmp, self.root / "versions.json")
+
+
+def _drop_range(z_dir: Path, rng: tuple[int, int, int, int]) -> int:
+    xmin, ymin, xmax, ymax = rng
+    removed = 0
+    for x_dir in z_dir.iterdir():
+        if not (x_dir.name.isdigit() and xmin <= int(x_dir.name) <= xmax):
+            continue
+        for f in x_dir.iterdir():
+            y = f.name.split(".", 1)[0]
+            if y.isdigit() and ymin <= int(y) <= ymax:
+                f.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+class SingleFlight:
+    """Concurrent callers asking for the same key share one build (no cache stampede)."""
+
+    def __init__(self):
+        self._flights: dict[Hashable, Future] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def do(self, key: Hashable, build: Callable[[], object]):
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = Future()
+                self.builds += 1
+        if not leader:
+            return flight.result()
+        try:
+            result = build()
+            flight.set_result(result)
+            return result
+        except BaseException as exc:
+            flight.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)

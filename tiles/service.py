@@ -1,0 +1,121 @@
+"""Serving a composite tile: versions, ETag, memory and disk caches, single-flight render."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from layers import Access, Layer
+from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
+from tiles.grid import Tile
+from tiles.sql import active_layers, render_tile
+from tiles.versions import Bbox, versions_for
+
+BIG_TILE_BYTES = 500 * 1024
+GZIP_LEVEL = 6
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TileBody:
+    """A tile ready to send: gzip-compressed when `gzipped`, empty for a 204."""
+
+    data: bytes
+    gzipped: bool
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.data
+
+
+def access_key(levels: frozenset[Access]) -> str:
+    """A stable name for a set of access levels, part of every cache key."""
+    return "+".join(sorted(level.value for level in levels)) or "none"
+
+
+class TileService:
+    """Tiles for one database: renders, caches, and invalidates on layer changes.
+
+    `connect` yields a DB-API (psycopg) connection, normally from the app's pool.
+    `cache` is "off", "memory" or "memory+disk" (disk under `disk_root`).
+    """
+
+    def __init__(self, conninfo: str, connect: Callable[[], AbstractContextManager[Any]],
+                 cache: str = "memory+disk", memory_bytes: int = 128 << 20,
+                 disk_root: Path | None = None, max_features: int = 20_000):
+        self.connect = connect
+        self.max_features = max_features
+        self.versions = versions_for(conninfo)
+        self.memory = MemoryLRU(memory_bytes) if cache != "off" else None
+        self.disk = DiskStore(disk_root) if cache == "memory+disk" and disk_root else None
+        if self.disk is not None:
+            self.versions.subscribe(self.disk)
+        self.flights = SingleFlight()
+
+    def etag(self, key: TileKey, versions: tuple[int, ...], gzipped: bool) -> str:
+        """A strong ETag from everything the tile depends on, without rendering it."""
+        text = f"{','.join(key.layers)}|{key.access}|{key.tile}|{versions}|{gzipped}"
+        return '"' + hashlib.blake2s(text.encode(), digest_size=12).hexdigest() + '"'
+
+    def current_etag(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile,
+                     gzipped: bool) -> str:
+        """The ETag of this tile now, in gzip or identity encoding; costs no rendering."""
+        ids = active_layers(layers, tile.z)
+        key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
+        return self.etag(key, self.versions.get(ids), gzipped)
+
+    def get_tile(self, layers: tuple[Layer, ...], levels: frozenset[Access],
+                 tile: Tile) -> TileBody:
+        """The tile, from the caches when they hold the current data versions."""
+        ids = active_layers(layers, tile.z)
+        key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
+        if self.memory is None:
+            return TileBody(self._render(layers, levels, tile).data, False)
+        versions = self.versions.get(ids)
+        data = self.memory.get((key, versions))
+        if data is None:
+            data = self.flights.do((key, versions),
+                                   lambda: self._fill(key, ids, versions, layers, levels))
+        return TileBody(data, True)
+
+    def layer_loaded(self, layer: str, bbox: Bbox | None) -> None:
+        """An import of `layer` committed in this process: visible from the next request.
+
+        Called by the ETL after commit, before its NOTIFY may have reached the listener.
+        """
+        with self.connect() as conn:
+            cur = conn.cursor()
+            cur.execute("SELECT data_version FROM layer_state WHERE layer = %s", (layer,))
+            row = cur.fetchone()
+            cur.close()
+            conn.rollback()
+        if row is not None:
+            self.versions.apply_change(layer, int(row[0]), bbox)
+
+    def _fill(self, key: TileKey, ids: tuple[str, ...], versions: tuple[int, ...],
+              layers: tuple[Layer, ...], levels: frozenset[Access]) -> bytes:
+        if self.disk is not None and self.disk.is_synced(ids, versions):
+            data = self.disk.get(key)
+            if data is not None:
+                self.memory.put((key, versions), data)
+                return data
+        rendered = self._render(layers, levels, key.tile)
+        data = gzip.compress(rendered.data, GZIP_LEVEL, mtime=0) if rendered.data else b""
+        self.memory.put((key, rendered.versions), data)
+        if self.disk is not None:
+            self.disk.put(key, data, ids, rendered.versions)
+        return data
+
+    def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
+        with self.connect() as conn:
+            rendered = render_tile(conn, layers, tile, levels, self.max_features)
+        if len(rendered.data) > BIG_TILE_BYTES:
+            log.warning("tile %s of %s is %d KB (over %d KB): raise minzoom or simplify",
+                        tile, ",".join(layer.id for layer in layers),
+                        len(rendered.data) // 1024, BIG_TILE_BYTES // 1024)
+        return rendered

@@ -1,0 +1,120 @@
+"""Tile SQL: one `ST_AsMVT` per layer, built once from the declaration, bound per request.
+
+Like Martin's `table_to_query`, each layer's query is derived from the registry once per
+access level; a composite tile concatenates the per-layer MVTs in ONE statement, so a tile
+is one round trip and PostGIS does all the encoding. Only z/x/y, the simplification
+tolerance, the margin and the feature cap are bound per request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from psycopg import sql
+
+from layers import Access, FieldType, Layer, get_layer
+from tiles.grid import WORLD_HALF_M, Tile
+
+EXTENT = 4096
+BUFFER = 64
+SIMPLIFY_PIXELS = 0.5
+DEFAULT_MAX_FEATURES = 20_000
+
+
+@dataclass(frozen=True)
+class RenderedTile:
+    """An encoded composite tile and the layer data versions it was read at."""
+
+    data: bytes
+    versions: tuple[int, ...]
+
+
+def tile_fields(layer: Layer, levels: frozenset[Access]):
+    """Fields a tile carries for these levels; personal fields never go in a tile."""
+    return tuple(f for f in layer.visible_fields(levels) if f.access is not Access.PERSONAL)
+
+
+def is_in_zoom(layer: Layer, z: int) -> bool:
+    """Whether the layer is drawn at zoom z (its declared min/max zoom)."""
+    return layer.minzoom <= z <= layer.maxzoom
+
+
+def simplify_tolerance(z: int) -> float:
+    """Simplification tolerance in EPSG:3857 metres: SIMPLIFY_PIXELS tile units at zoom z."""
+    return SIMPLIFY_PIXELS * 2 * WORLD_HALF_M / (1 << z) / EXTENT
+
+
+def _column(layer: Layer, f) -> sql.Composable:
+    col = sql.SQL("t.{}").format(sql.Identifier(f.name))
+    if f.type is FieldType.DATE:  # MVT values are strings, numbers or booleans
+        return sql.SQL("{}::text AS {}").format(col, sql.Identifier(f.name))
+    return col
+
+
+def _geometry(layer: Layer) -> sql.Composable:
+    envelope = sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer)")
+    geom = sql.SQL("t.geom_3857")
+    if not layer.is_point:
+        geom = sql.SQL("ST_Simplify(t.geom_3857, %(tolerance)s::float8, true)")
+    return sql.SQL("ST_AsMVTGeom({}, {}, {}, {}, true)").format(
+        geom, envelope, sql.Literal(EXTENT), sql.Literal(BUFFER))
+
+
+@lru_cache(maxsize=None)
+def layer_tile_sql(layer_id: str, levels: frozenset[Access]) -> sql.Composed:
+    """The bytea expression encoding one layer's features in the tile %(z)s/%(x)s/%(y)s."""
+    layer = get_layer(layer_id)
+    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer))]
+    columns += [_column(layer, f) for f in tile_fields(layer, levels)]
+    return sql.SQL(
+        "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT {columns} FROM {table} AS t "
+        "WHERE t.geom_3857 && ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer,"
+        " margin => %(margin)s::float8) "
+        "LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+    ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table))
+
+
+@lru_cache(maxsize=4096)
+def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access]) -> str:
+    """ONE statement: the concatenated MVT of these layers, plus their data versions.
+
+    The versions come from the same snapshot as the features, so a cached tile is
+    labelled with exactly the data it holds.
+    """
+    parts = sql.SQL(" || ").join(layer_tile_sql(lid, levels) for lid in layer_ids)
+    return sql.SQL(
+        "SELECT {parts} AS tile, ARRAY(SELECT COALESCE((SELECT s.data_version FROM layer_state"
+        " AS s WHERE s.layer = u.l), 0) FROM unnest(%(layer_ids)s::text[]) WITH ORDINALITY"
+        " AS u(l, i) ORDER BY u.i) AS versions"
+    ).format(parts=parts).as_string(None)
+
+
+def tile_params(layer_ids: tuple[str, ...], tile: Tile, max_features: int) -> dict[str, Any]:
+    """The bound values of composite_tile_sql for one tile."""
+    return {"z": tile.z, "x": tile.x, "y": tile.y, "tolerance": simplify_tolerance(tile.z),
+            "margin": BUFFER / EXTENT, "max_features": max_features,
+            "layer_ids": list(layer_ids)}
+
+
+def active_layers(layers: tuple[Layer, ...], z: int) -> tuple[str, ...]:
+    """Ids of the requested layers drawn at zoom z, in request order."""
+    return tuple(layer.id for layer in layers if is_in_zoom(layer, z))
+
+
+def render_tile(conn: Any, layers: tuple[Layer, ...], tile: Tile, levels: frozenset[Access],
+                max_features: int = DEFAULT_MAX_FEATURES) -> RenderedTile:
+    """Encode the composite tile on a psycopg (DB-API) connection; z/x/y already checked."""
+    layer_ids = active_layers(layers, tile.z)
+    if not layer_ids:
+        return RenderedTile(b"", ())
+    cur = conn.cursor()
+    try:
+        cur.execute(composite_tile_sql(layer_ids, levels),
+                    tile_params(layer_ids, tile, max_features))
+        data, versions = cur.fetchone()
+    finally:
+        cur.close()
+    return RenderedTile(bytes(data), tuple(versions))

@@ -1,0 +1,128 @@
+"""Each layer's data version, kept current in every process by LISTEN gisapp_layer_changed.
+
+Every ETL load bumps `layer_state.data_version` in its transaction and sends
+NOTIFY gisapp_layer_changed '{"layer", "data_version", "run_id", "bbox"}'. One listener
+thread per database per process keeps a version map, so a cache hit costs no query; the
+versions are part of every cache key and ETag. While the listener is not connected,
+versions are read from the database on every call instead, never guessed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import weakref
+from typing import Callable, Iterable
+
+import psycopg
+
+CHANNEL = "gisapp_layer_changed"
+Bbox = tuple[float, float, float, float]
+ChangeCallback = Callable[[str, int, "Bbox | None"], None]
+
+log = logging.getLogger(__name__)
+
+
+def read_versions(conninfo: str) -> dict[str, int]:
+    """Every layer's data version from layer_state."""
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+        return dict(conn.execute("SELECT layer, data_version FROM layer_state").fetchall())
+
+
+class LayerVersions:
+    """The version map for one database, shared by every tile service of the process."""
+
+    def __init__(self, conninfo: str):
+        self.conninfo = conninfo
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._live = threading.Event()
+        self._subscribers: "weakref.WeakSet" = weakref.WeakSet()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def subscribe(self, subscriber) -> None:
+        """Call subscriber.layer_changed(layer, version, bbox) on each change; weakly held."""
+        self._subscribers.add(subscriber)
+
+    def get(self, layer_ids: Iterable[str]) -> tuple[int, ...]:
+        """Current versions of these layers (0 for a layer never loaded)."""
+        self._ensure_listening()
+        if not self._live.is_set():
+            self.refresh()
+        with self._lock:
+            return tuple(self._versions.get(lid, 0) for lid in layer_ids)
+
+    def refresh(self) -> None:
+        """Re-read every version now; layers whose version moved count as wholly changed."""
+        self._apply_all(read_versions(self.conninfo))
+
+    def _apply_all(self, fresh: dict[str, int]) -> None:
+        with self._lock:
+            moved = {k: v for k, v in fresh.items() if self._versions.get(k, 0) < v}
+            self._versions.update(fresh)
+        for layer, version in moved.items():
+            self._notify(layer, version, None)
+
+    def apply_change(self, layer: str, version: int, bbox: Bbox | None) -> None:
+        with self._lock:
+            if self._versions.get(layer, 0) >= version:
+                return
+            self._versions[layer] = version
+        self._notify(layer, version, bbox)
+
+    def _notify(self, layer: str, version: int, bbox: Bbox | None) -> None:
+        for sub in list(self._subscribers):
+            try:
+                sub.layer_changed(layer, version, bbox)
+            except Exception:  # one broken subscriber must not stop the others
+                log.exception("tile cache invalidation failed for %s", layer)
+
+    def _ensure_listening(self) -> None:
+        if self._pid == os.getpid() and self._thread is not None:
+            return
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None:
+                return
+            self._pid = os.getpid()  # after a fork the parent's thread is gone
+            self._live.clear()
+            self._thread = threading.Thread(target=self._listen, name="tile-versions",
+                                            daemon=True)
+            self._thread.start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute("LISTEN " + CHANNEL)
+                    self._apply_all(dict(conn.execute(
+                        "SELECT layer, data_version FROM layer_state").fetchall()))
+                    self._live.set()
+                    for note in conn.notifies():
+                        self._on_notify(note.payload)
+            except Exception as exc:  # reconnect; until then get() reads the table
+                self._live.clear()
+                log.warning("tile version listener lost its connection: %s", exc)
+                threading.Event().wait(1.0)
+
+    def _on_notify(self, payload: str) -> None:
+        try:
+            msg = json.loads(payload)
+            bbox = msg.get("bbox")
+            self.apply_change(str(msg["layer"]), int(msg["data_version"]),
+                            tuple(float(v) for v in bbox) if bbox else None)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored malformed %s payload %r", CHANNEL, payload[:200])
+
+
+_WATCHERS: dict[str, LayerVersions] = {}
+_WATCHERS_LOCK = threading.Lock()
+
+
+def versions_for(conninfo: str) -> LayerVersions:
+    """The process's one LayerVersions for this database."""
+    with _WATCHERS_LOCK:
+        if conninfo not in _WATCHERS:
+            _WATCHERS[conninfo] = LayerVersions(conninfo)
+        return _WATCHERS[conninfo]
