@@ -1,0 +1,1 @@
+"""Planning analysis: drainage tracing, lighting, Wi-Fi coverage, area queries, ward summaries."""

@@ -1,0 +1,51 @@
+"""Statistics of a registered raster (elevation, flood depth) over a polygon."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import rasterio.mask
+import shapely
+from rasterio.warp import transform_geom
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, select
+
+from gisapp.db.schema import rasters
+
+METRIC_CRS = "EPSG:5899"
+
+
+def raster_path(path: str, data_dir: Path) -> Path:
+    """A raster row's file: absolute as stored, or relative to the data directory."""
+    p = Path(path)
+    return p if p.is_absolute() else Path(data_dir) / p
+
+
+def raster_stats(conn: Connection, name: str, polygon: BaseGeometry,
+                 data_dir: Path) -> dict | None:
+    """min/mean/max of band 1 over a 5899 polygon; None when no raster has this name.
+
+    Every pixel the polygon touches counts, so a parcel smaller than a pixel still reads
+    one value. `pixels` is 0 when the polygon lies outside the raster or over nodata only.
+    """
+    row = conn.execute(select(rasters.c.path, rasters.c.unit)
+                       .where(rasters.c.name == name)).first()
+    if row is None:
+        return None
+    with rasterio.open(raster_path(row.path, data_dir)) as src:
+        shape = transform_geom(METRIC_CRS, src.crs, shapely.geometry.mapping(polygon))
+        try:
+            data, _ = rasterio.mask.mask(src, [shape], crop=True, all_touched=True,
+                                         filled=False, indexes=1)
+        except ValueError:  # "Input shapes do not overlap raster."
+            return {"raster": name, "unit": row.unit, "pixels": 0,
+                    "min": None, "mean": None, "max": None}
+    values = data.compressed()
+    values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if values.size == 0:
+        return {"raster": name, "unit": row.unit, "pixels": 0,
+                "min": None, "mean": None, "max": None}
+    return {"raster": name, "unit": row.unit, "pixels": int(values.size),
+            "min": round(float(values.min()), 3), "mean": round(float(values.mean()), 3),
+            "max": round(float(values.max()), 3)}

@@ -1,0 +1,1 @@
+"""Permit pre-checks: rules as versioned data, site measurement, evaluation, storage."""
