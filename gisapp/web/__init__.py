@@ -1,9 +1,11 @@
 """Web pages, registered in one place."""
 from flask import Flask
 
-from gisapp.web import home, login
+from gisapp.web import home, language, login, map_page
 
 
 def register(app: Flask) -> None:
+    language.register(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(login.bp)
+    app.register_blueprint(map_page.bp)

@@ -18,7 +18,6 @@ def index():
     if request.args.get("f") == "json" or request.accept_mimetypes.best_match(
             ["text/html", "application/json"]) == "application/json":
         return jsonify(landing_page(request.url_root.rstrip("/")))
-    lang = "en" if request.args.get("lang") == "en" else "vi"
     error = None
     try:
         with engine().connect() as conn:
@@ -26,5 +25,5 @@ def index():
     except SQLAlchemyError as exc:
         counts, error = {}, str(getattr(exc, "orig", exc)).strip().splitlines()[0]
     rows = [(layer, THEMES[layer.theme], counts.get(layer.id)) for layer in LAYERS.values()]
-    return render_template("home.html", rows=rows, lang=lang, error=error,
+    return render_template("home.html", rows=rows, error=error,
                            total=sum(c or 0 for _, _, c in rows))

@@ -1,0 +1,60 @@
+"""/api/layers: the registry as the web map needs it (titles, themes, fields, legend)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from gisapp.auth import current_levels
+from layers import LAYERS, THEMES, Access, Field, Layer
+
+bp = Blueprint("layer_catalogue", __name__)
+
+
+def describe_field(field: Field) -> dict[str, Any]:
+    """A field's name, type, labels and unit for popups and tables."""
+    return {"name": field.name, "type": field.type.value,
+            "label": {"vi": field.label_vi, "en": field.label_en}, "unit": field.unit}
+
+
+def describe_legend(layer: Layer) -> list[dict[str, Any]]:
+    """Legend entries: one per coloured value, then the layer's own colour for the rest."""
+    style = layer.style
+    if style.by is None:
+        return [{"value": None, "color": style.color}]
+    _, pairs = style.by
+    return [*({"value": value, "color": colour} for value, colour in pairs),
+            {"value": None, "color": style.color}]
+
+
+def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
+    """One layer: only the fields these access levels may read."""
+    style = layer.style
+    return {
+        "id": layer.id,
+        "title": {"vi": layer.title_vi, "en": layer.title_en},
+        "theme": layer.theme,
+        "geometry_type": layer.geometry_type,
+        "minzoom": layer.minzoom,
+        "maxzoom": layer.maxzoom,
+        "key": list(layer.key),
+        "fields": [describe_field(f) for f in layer.visible_fields(levels)],
+        "style": {"kind": style.kind, "color": style.color, "outline": style.outline,
+                  "opacity": style.opacity, "by": style.by[0] if style.by else None,
+                  "label": style.label},
+        "legend": describe_legend(layer),
+    }
+
+
+def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
+    """Themes in registry order and the layers these access levels may see."""
+    visible = [layer for layer in LAYERS.values() if layer.access in levels]
+    return {
+        "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
+        "layers": [describe_layer(layer, levels) for layer in visible],
+    }
+
+
+@bp.get("/api/layers")
+def layer_catalogue():
+    return jsonify(describe_layers(current_levels()))

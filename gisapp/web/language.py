@@ -1,0 +1,50 @@
+"""The UI language: Vietnamese by default, English on request, remembered in a cookie.
+
+The words live in one JSON dictionary per language under `static/i18n/`, shared by the
+server-rendered pages (`t(key)` in templates) and the browser code.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+COOKIE = "lang"
+I18N_DIR = Path(__file__).resolve().parents[2] / "static" / "i18n"
+
+
+@lru_cache(maxsize=None)
+def dictionary(lang: str) -> dict[str, str]:
+    """The UI words for one language, from static/i18n/<lang>.json."""
+    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def current_language() -> str:
+    """`?lang=` if valid, else the remembered cookie, else Vietnamese."""
+    for candidate in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+def translate(key: str) -> str:
+    """The word for `key` in the current language; a missing key is a bug, so it raises."""
+    return dictionary(current_language())[key]
+
+
+def _remember(response: Response) -> Response:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def register(app: Flask) -> None:
+    """Templates get `lang` and `t`; a `?lang=` choice is remembered in a cookie."""
+    app.context_processor(lambda: {"lang": current_language(), "t": translate,
+                                   "languages": LANGUAGES})
+    app.after_request(_remember)

@@ -1,0 +1,75 @@
+// Click to identify: a popup with the features under the pointer, their fields labelled
+// in the UI language (labels, units and visible fields come from /api/layers).
+import { pick, t, formatNumber, formatDate } from '../i18n.js';
+
+const MAX_FEATURES = 5;
+
+function formatValue(field, value) {
+  if (value === null || value === undefined || value === '') return '–';
+  let text = String(value);
+  if (field.type === 'integer' || field.type === 'float') text = formatNumber(Number(value), { maximumFractionDigits: 2 });
+  else if (field.type === 'date') text = formatDate(value);
+  return field.unit ? `${text} ${field.unit}` : text;
+}
+
+function featureSection(layer, feature) {
+  const section = document.createElement('section');
+  section.className = 'identify-feature';
+  section.dataset.layer = layer.id;
+  const heading = document.createElement('h3');
+  heading.textContent = pick(layer.title);
+  const list = document.createElement('dl');
+  for (const field of layer.fields) {
+    if (!(field.name in feature.properties)) continue;
+    const term = document.createElement('dt');
+    term.textContent = pick(field.label);
+    const detail = document.createElement('dd');
+    detail.dataset.field = field.name;
+    detail.textContent = formatValue(field, feature.properties[field.name]);
+    list.append(term, detail);
+  }
+  section.append(heading, list);
+  return section;
+}
+
+// Features at a point, topmost first, one per distinct feature, only catalogued layers.
+export function featuresAt(map, point, byId) {
+  const seen = new Set();
+  const found = [];
+  for (const feature of map.queryRenderedFeatures(point)) {
+    const layer = byId.get(feature.sourceLayer);
+    if (!layer) continue;
+    const identity = `${feature.sourceLayer}/${feature.id ?? JSON.stringify(feature.properties)}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    found.push({ layer, feature });
+  }
+  return found.slice(0, MAX_FEATURES);
+}
+
+export function installIdentify(map, catalogue, isBusy) {
+  const byId = new Map(catalogue.layers.map((layer) => [layer.id, layer]));
+  let popup = null;
+  let shown = null;
+  const render = () => {
+    const box = document.createElement('div');
+    box.className = 'identify';
+    box.setAttribute('role', 'dialog');
+    box.setAttribute('aria-label', t('identify.title'));
+    box.append(...shown.found.map(({ layer, feature }) => featureSection(layer, feature)));
+    popup.setDOMContent(box);
+  };
+  map.on('click', (event) => {
+    if (isBusy()) return;
+    const found = featuresAt(map, event.point, byId);
+    if (popup) popup.remove();
+    if (found.length === 0) { popup = null; return; }
+    shown = { found };
+    popup = new maplibregl.Popup({ maxWidth: '340px', closeButton: true })
+      .setLngLat(event.lngLat);
+    render();
+    popup.addTo(map);
+    popup.getElement().querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('identify.close'));
+  });
+  return () => { if (popup && popup.isOpen()) render(); };
+}

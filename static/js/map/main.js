@@ -1,0 +1,85 @@
+// The web map page: MapLibre with the registry style, layer panel, identify, measure,
+// coordinates and a shareable URL. The map is window.map for scripted checks.
+import { startLanguage, onLanguageChange, t } from '../i18n.js';
+import { buildLayerPanel, isLayerShown, showLayer } from './layer-panel.js';
+import { installIdentify } from './identify.js';
+import { installMeasure } from './measure.js';
+import { installCoordinates } from './coordinates.js';
+import { readHash, writeHash } from './view-hash.js';
+
+const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function whenLoaded(map) {
+  return new Promise((resolve) => { if (map.loaded()) resolve(); else map.once('load', resolve); });
+}
+
+function installPanelToggle() {
+  const button = document.getElementById('panel-toggle');
+  const panel = document.getElementById('panel');
+  const narrow = window.matchMedia('(max-width: 720px)');
+  const set = (open) => {
+    button.setAttribute('aria-expanded', String(open));
+    panel.hidden = !open;
+    // Before start() replaces it, window.map is the #map element (named access), not the map.
+    if (window.map instanceof maplibregl.Map) window.map.resize();
+  };
+  button.addEventListener('click', () => set(button.getAttribute('aria-expanded') !== 'true'));
+  set(!narrow.matches);
+}
+
+async function start() {
+  const root = document.getElementById('map-app');
+  await startLanguage();
+  installPanelToggle();
+  const [catalogue, style] = await Promise.all([
+    fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
+  const hash = readHash();
+  // A link naming layers but no view (the landing page's) opens where those layers draw.
+  const minzoom = Math.min(...catalogue.layers.filter((l) => hash.layers?.includes(l.id)).map((l) => l.minzoom));
+  const view = hash.view ?? { ...DA_NANG, zoom: Math.max(DA_NANG.zoom, Number.isFinite(minzoom) ? minzoom : 0) };
+  const map = new maplibregl.Map({
+    container: 'map', style, center: view.center, zoom: view.zoom, maxZoom: 22,
+    attributionControl: { compact: true },
+  });
+  window.map = map;
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-right');
+  await whenLoaded(map);
+
+  if (hash.layers) {
+    for (const layer of catalogue.layers) showLayer(map, layer.id, hash.layers.includes(layer.id));
+  }
+  let panel;
+  const saveView = () => writeHash(map, panel.drawn.filter((l) => isLayerShown(map, l.id)).map((l) => l.id));
+  panel = buildLayerPanel(map, catalogue, document.getElementById('layer-list'), saveView);
+  map.on('moveend', saveView);
+  saveView();
+
+  const measure = installMeasure(map, {
+    distanceButton: document.getElementById('measure-distance'),
+    areaButton: document.getElementById('measure-area'),
+    clearButton: document.getElementById('measure-clear'),
+    hint: document.getElementById('measure-hint'),
+    output: document.getElementById('measure-result'),
+  });
+  const relabelPopup = installIdentify(map, catalogue, measure.isMeasuring);
+  const relabelCoordinates = installCoordinates(
+    map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
+  onLanguageChange(() => { panel.render(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  root.dataset.ready = 'true';
+}
+
+start().catch((error) => {
+  const box = document.getElementById('map-error');
+  box.hidden = false;
+  let prefix = 'Error';
+  try { prefix = t('map.load_error'); } catch { /* the dictionary itself failed */ }
+  box.textContent = `${prefix}: ${error.message}`;
+  throw error;
+});
