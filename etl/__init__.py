@@ -1,0 +1,1 @@
+"""Import pipeline: read, decode, reproject, validate, stage and swap source files into PostGIS."""

@@ -1,0 +1,209 @@
+"""Stage accepted rows by COPY and merge them into the layer table (caller's transaction).
+
+Changes are found by business key: added -> INSERT, updated (attributes or geometry
+differ, geometry by exact equality) -> UPDATE keeping `id`, unchanged -> untouched;
+replace also DELETEs keys missing from the file, upsert never deletes, append only
+inserts. Versioned layers get their `<layer>_versions` rows in the same transaction.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from layers import FieldType, Layer, Table
+
+STAGING = sql.Identifier("etl_staging")
+CHANGES = sql.Identifier("etl_changes")
+SQL_TYPES = {FieldType.TEXT: "text", FieldType.INTEGER: "bigint",
+             FieldType.FLOAT: "double precision", FieldType.DATE: "date",
+             FieldType.BOOLEAN: "boolean"}
+COPY_CHUNK_ROWS = 50_000
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class LoadOutcome:
+    """What the merge did: change counts, the lon/lat box of every changed geometry."""
+
+    summary: dict[str, int] = field(default_factory=lambda: {
+        "added": 0, "updated": 0, "unchanged": 0, "removed": 0})
+    extent: Box | None = None
+    duplicates: int = 0  # append mode: rows whose key already exists (written as rejects)
+
+
+def versions_table(layer: Layer) -> str:
+    """The history table of a versioned layer (same rule as the schema)."""
+    return layer.id.removesuffix("s") + "_versions"
+
+
+def _ids(names) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
+
+
+def _prefixed(alias: str, names) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(alias, n) for n in names)
+
+
+def _key_match(decl: Table, left: str, right: str) -> sql.Composable:
+    return sql.SQL(" AND ").join(sql.SQL("{} = {}").format(sql.Identifier(left, k),
+                                                          sql.Identifier(right, k))
+                                 for k in decl.key)
+
+
+def _merge_box(box: Box | None, row) -> Box | None:
+    if row is None or row[0] is None:
+        return box
+    if box is None:
+        return tuple(row)
+    return (min(box[0], row[0]), min(box[1], row[1]), max(box[2], row[2]), max(box[3], row[3]))
+
+
+def _box_sql(column: sql.Composable) -> sql.Composable:
+    return sql.SQL("ST_XMin(ST_Extent({c})), ST_YMin(ST_Extent({c})), ST_XMax(ST_Extent({c})),"
+                   " ST_YMax(ST_Extent({c}))").format(c=column)
+
+
+def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
+               progress: Callable[[int, int], None]) -> None:
+    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom hex EWKB]) in."""
+    cols = [sql.SQL("row_number bigint PRIMARY KEY")]
+    cols += [sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(SQL_TYPES[f.type]))
+             for f in decl.imported_fields]
+    if isinstance(decl, Layer):
+        cols.append(sql.SQL("geom geometry"))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+        STAGING, sql.SQL(", ").join(cols)))
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        STAGING, _ids(frame.columns))
+    total = len(frame)
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        for start in range(0, total, COPY_CHUNK_ROWS):
+            buf = io.StringIO()
+            frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False)
+            copy.write(buf.getvalue())
+            progress(min(start + COPY_CHUNK_ROWS, total), total)
+    conn.execute(sql.SQL("ANALYZE {}").format(STAGING))
+
+
+def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
+                 progress: Callable[[int, int], None]) -> LoadOutcome:
+    """Apply the staged rows to the layer table by business key; see the module docstring."""
+    out = LoadOutcome()
+    spatial = isinstance(decl, Layer)
+    target = sql.Identifier(decl.table)
+    fields = [f.name for f in decl.imported_fields]
+    compared = [n for n in fields if n not in decl.key] + (["geom"] if spatial else [])
+    written = fields + (["geom"] if spatial else [])
+    versions = spatial and decl.versioned
+    distinct = (sql.SQL("{} IS DISTINCT FROM {}").format(_row(compared, "t"), _row(compared, "s"))
+                if compared else sql.SQL("false"))
+    old_geom = sql.SQL(", t.geom AS old_geom") if spatial else sql.SQL("")
+    conn.execute(sql.SQL(
+        "CREATE TEMP TABLE {ch} ON COMMIT DROP AS SELECT s.row_number, t.id AS target_id,"
+        " CASE WHEN t.id IS NULL THEN 'added' WHEN {distinct} THEN 'updated'"
+        " ELSE 'unchanged' END AS change{old} FROM {st} s LEFT JOIN {tg} t ON {match}").format(
+        ch=CHANGES, distinct=distinct, old=old_geom, st=STAGING, tg=target,
+        match=_key_match(decl, "t", "s")))
+    counts = dict(conn.execute(sql.SQL("SELECT change, count(*) FROM {} GROUP BY change")
+                               .format(CHANGES)).fetchall())
+    progress(1, 4)
+    if mode == "append":
+        out.duplicates = _reject_existing(conn, decl, run_id)
+        counts.pop("updated", None)
+        counts.pop("unchanged", None)
+    if mode == "replace":
+        out.summary["removed"], out.extent = _delete_missing(conn, decl, versions, out.extent)
+    progress(2, 4)
+    if counts.get("updated"):
+        out.summary["updated"], out.extent = _update_changed(
+            conn, decl, run_id, written, versions, out.extent)
+    progress(3, 4)
+    if counts.get("added"):
+        out.summary["added"], out.extent = _insert_added(
+            conn, decl, run_id, written, versions, out.extent)
+    out.summary["unchanged"] = counts.get("unchanged", 0)
+    progress(4, 4)
+    return out
+
+
+def _row(names, alias: str) -> sql.Composable:
+    return sql.SQL("ROW({})").format(_prefixed(alias, names))
+
+
+def _reject_existing(conn: psycopg.Connection, decl: Table, run_id: int) -> int:
+    key = sql.SQL(" || ', ' || ").join(sql.SQL("s.{}::text").format(sql.Identifier(k))
+                                       for k in decl.key)
+    geom_wkt = sql.SQL("ST_AsText(s.geom)") if isinstance(decl, Layer) else sql.SQL("NULL")
+    cur = conn.execute(sql.SQL(
+        "INSERT INTO etl_rejects (run_id, row_number, reason, attributes, geometry_wkt)"
+        " SELECT %s, s.row_number, 'duplicate key (' || {key} || '): already in the layer;"
+        " append mode only adds new features', to_jsonb(s) - 'geom' - 'row_number', {wkt}"
+        " FROM {st} s JOIN {ch} c USING (row_number) WHERE c.change <> 'added'").format(
+        key=key, wkt=geom_wkt, st=STAGING, ch=CHANGES), (run_id,))
+    return cur.rowcount
+
+
+def _delete_missing(conn, decl: Table, versions: bool, box: Box | None):
+    spatial = isinstance(decl, Layer)
+    close = sql.SQL("")
+    if versions:
+        close = sql.SQL(", closed AS (UPDATE {v} v SET valid_to = now() FROM gone"
+                        " WHERE v.feature_id = gone.id AND v.valid_to IS NULL)").format(
+            v=sql.Identifier(versions_table(decl)))
+    geom = sql.SQL(", t.geom") if spatial else sql.SQL("")
+    box_cols = _box_sql(sql.SQL("geom")) if spatial else sql.SQL("NULL, NULL, NULL, NULL")
+    row = conn.execute(sql.SQL(
+        "WITH gone AS (DELETE FROM {tg} t WHERE NOT EXISTS (SELECT 1 FROM {st} s WHERE {m})"
+        " RETURNING t.id{geom}){close} SELECT count(*), {box} FROM gone").format(
+        tg=sql.Identifier(decl.table), st=STAGING, m=_key_match(decl, "s", "t"), geom=geom,
+        close=close, box=box_cols)).fetchone()
+    return row[0], _merge_box(box, row[1:])
+
+
+def _version_insert(decl: Layer, source: str, change: str) -> sql.Composable:
+    names = [f.name for f in decl.fields]
+    return sql.SQL(
+        ", ver AS (INSERT INTO {v} (feature_id, {cols}, geom, valid_from, change, source_run_id)"
+        " SELECT id, {src_cols}, geom, now(), {change}, %(run)s FROM {src})").format(
+        v=sql.Identifier(versions_table(decl)), cols=_ids(names),
+        src_cols=_prefixed(source, names), change=sql.Literal(change), src=sql.Identifier(source))
+
+
+def _update_changed(conn, decl: Table, run_id: int, written, versions: bool, box: Box | None):
+    spatial = isinstance(decl, Layer)
+    sets = sql.SQL(", ").join(sql.SQL("{c} = s.{c}").format(c=sql.Identifier(n)) for n in written)
+    extra = sql.SQL("")
+    if versions:
+        extra = sql.SQL(", closed AS (UPDATE {v} v SET valid_to = now() FROM upd"
+                        " WHERE v.feature_id = upd.id AND v.valid_to IS NULL)").format(
+            v=sql.Identifier(versions_table(decl))) + _version_insert(decl, "upd", "update")
+    returning = sql.SQL("t.*, c.old_geom") if spatial else sql.SQL("t.id")
+    box_sql = (sql.SQL("{}, {}").format(_box_sql(sql.SQL("geom")), _box_sql(sql.SQL("old_geom")))
+               if spatial else sql.SQL("NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"))
+    row = conn.execute(sql.SQL(
+        "WITH upd AS (UPDATE {tg} t SET {sets}, source_run_id = %(run)s, updated_at = now()"
+        " FROM {ch} c JOIN {st} s USING (row_number)"
+        " WHERE c.change = 'updated' AND t.id = c.target_id RETURNING {ret}){extra}"
+        " SELECT count(*), {box} FROM upd").format(
+        tg=sql.Identifier(decl.table), sets=sets, ch=CHANGES, st=STAGING, ret=returning,
+        extra=extra, box=box_sql), {"run": run_id}).fetchone()
+    return row[0], _merge_box(_merge_box(box, row[1:5]), row[5:9])
+
+
+def _insert_added(conn, decl: Table, run_id: int, written, versions: bool, box: Box | None):
+    spatial = isinstance(decl, Layer)
+    extra = _version_insert(decl, "ins", "insert") if versions else sql.SQL("")
+    box_sql = _box_sql(sql.SQL("geom")) if spatial else sql.SQL("NULL, NULL, NULL, NULL")
+    row = conn.execute(sql.SQL(
+        "WITH ins AS (INSERT INTO {tg} ({cols}, source_run_id) SELECT {src}, %(run)s"
+        " FROM {st} s JOIN {ch} c USING (row_number) WHERE c.change = 'added'"
+        " ORDER BY s.row_number RETURNING *){extra} SELECT count(*), {box} FROM ins").format(
+        tg=sql.Identifier(decl.table), cols=_ids(written), src=_prefixed("s", written),
+        st=STAGING, ch=CHANGES, extra=extra, box=box_sql), {"run": run_id}).fetchone()
+    return row[0], _merge_box(box, row[1:])

@@ -1,0 +1,272 @@
+"""run_import: read -> decode -> reproject -> validate -> stage -> load, recorded in etl_runs.
+
+A run holds its layer's advisory lock from start to end. Staging, merge, layer_state bump,
+the run's success record and the NOTIFY share one transaction, so a failed or killed run
+leaves the layer as it was. The etl.events hooks run after commit.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import psycopg
+import shapely
+from psycopg.types.json import Jsonb
+
+from etl import events
+from etl.crs import reproject, resolve_crs
+from etl.errors import ImportRefused
+from etl.fields import map_columns
+from etl.geometry import check_geometries
+from etl.load import LoadOutcome, merge_staged, stage_rows
+from etl.readers import read_source, source_format
+from etl.runs import RunLog, try_lock_layer, unlock_layer
+from etl.validate import coerce_fields, mark_duplicate_keys, rejected_rows
+from layers import Layer, Table, UnknownLayer, get_table
+
+MODES = ("replace", "upsert", "append")
+NOTIFY_CHANNEL = "gisapp_layer_changed"
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import where, and how."""
+
+    layer: str
+    path: Path
+    mode: str = "replace"
+    crs: str | None = None
+    encoding: str | None = None
+    source_layer: str | None = None
+    confirm_crs: bool = False
+    dry_run: bool = False
+    started_by: str | None = None
+    run_id: int | None = None
+
+
+@dataclass
+class ImportResult:
+    """The recorded outcome of one run."""
+
+    run_id: int
+    layer: str
+    status: str
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_repaired: int = 0
+    summary: dict = field(default_factory=lambda: {"added": 0, "updated": 0, "unchanged": 0,
+                                                   "removed": 0})
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    extent: tuple[float, float, float, float] | None = None
+
+
+class ImportFailed(Exception):
+    """The run failed and was recorded as such; `.result` is that record."""
+
+    def __init__(self, message: str, result: ImportResult):
+        super().__init__(message)
+        self.message = message
+        self.result = result
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float]):
+        self.timings, self.t = timings, time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self.t, 4)
+        self.t = now
+
+
+def _declaration(layer_id: str) -> Table:
+    try:
+        return get_table(layer_id)
+    except UnknownLayer as exc:
+        raise ImportRefused(str(exc)) from None
+
+
+def run_import(conninfo: str, request: ImportRequest,
+               progress: Callable[[str, int, int | None], None] | None = None) -> ImportResult:
+    """Import one file into one layer or table; raises ImportFailed (recorded) on failure."""
+    log = RunLog(conninfo, progress)
+    conn = psycopg.connect(conninfo, autocommit=True)
+    result = ImportResult(run_id=0, layer=request.layer, status="running")
+    crs_label: str | None = None
+    started = time.perf_counter()
+    try:
+        try:
+            fmt = source_format(request.path)
+        except ImportRefused:
+            fmt = None
+        locked = try_lock_layer(conn, request.layer)
+        try:
+            result.run_id = log.start(layer=request.layer, source=str(request.path),
+                                      source_format=fmt, mode=request.mode,
+                                      encoding=request.encoding, dry_run=request.dry_run,
+                                      started_by=request.started_by, run_id=request.run_id)
+        except LookupError as exc:  # a run_id that is not a queued run: nothing to record
+            result.run_id, result.status, result.error = request.run_id or 0, "failed", str(exc)
+            raise ImportFailed(str(exc), result) from None
+        try:
+            if not locked:
+                holder = log.holder_of(request.layer)
+                raise ImportRefused(f"layer {request.layer} is being loaded by run "
+                                    f"{holder if holder is not None else '(unknown)'}; "
+                                    "wait for it to finish")
+            abandoned = log.mark_abandoned(request.layer)
+            if abandoned:
+                result.warnings.append(f"marked abandoned run(s) {abandoned} as failed")
+            crs_label = _run(conn, log, request, result, started)
+        except BaseException as exc:
+            message = str(exc) if isinstance(exc, ImportRefused) else _describe(exc)
+            result.status, result.error, result.rows_loaded = "failed", message, 0
+            result.summary = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0}
+            result.extent = None
+            result.timings["total"] = round(time.perf_counter() - started, 4)
+            log.fail(message, source_crs=crs_label, warnings=result.warnings,
+                     timings=result.timings, counts=vars(result))
+            if isinstance(exc, Exception):
+                raise ImportFailed(message, result) from exc
+            raise
+        finally:
+            if locked and not conn.closed:
+                unlock_layer(conn, request.layer)
+    finally:
+        conn.close()
+        log.close()
+    result.warnings.extend(events.emit_layer_loaded(result) if not request.dry_run else [])
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, psycopg.Error):
+        diag = getattr(exc, "diag", None)
+        detail = f" ({diag.message_detail})" if diag is not None and diag.message_detail else ""
+        return f"load failed, nothing was changed: {str(exc).strip()}{detail}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted; nothing was changed"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
+         result: ImportResult, started: float) -> str | None:
+    """The phases; fills `result` and returns the source CRS label."""
+    if request.mode not in MODES:
+        raise ImportRefused(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}")
+    decl = _declaration(request.layer)
+    spatial = isinstance(decl, Layer)
+    timer = _Timer(result.timings)
+
+    log.progress("read", 0, None)
+    source = read_source(Path(request.path), encoding=request.encoding,
+                         source_layer=request.source_layer, spatial=spatial)
+    result.rows_read = source.rows
+    result.warnings.extend(source.warnings)
+    log.progress("read", source.rows, source.rows, rows_read=source.rows)
+    timer.lap("read")
+
+    mapping, unknown = map_columns(list(source.frame.columns), decl)
+    if unknown:
+        result.warnings.append(f"ignored columns not declared for {decl.id}: {', '.join(unknown)}")
+    typed, reasons = coerce_fields(source.frame, mapping, decl)
+    log.progress("decode", source.rows, source.rows)
+    timer.lap("decode")
+
+    crs_label = None
+    geoms = None
+    if spatial:
+        if source.geoms is None:
+            raise ImportRefused(f"{Path(request.path).name} has no geometry; "
+                                f"layer {decl.id} needs {decl.geometry_type}")
+        chosen = resolve_crs(source.crs, request.crs, request.confirm_crs)
+        crs_label = chosen.label
+        log.set_source_crs(crs_label)
+        result.warnings.extend(chosen.warnings)
+        flat = source.geoms
+        has_z = shapely.has_z(flat)
+        if has_z.any():
+            result.warnings.append(f"dropped Z/M values from {int(has_z.sum())} geometries")
+            flat = shapely.force_2d(flat)
+        geoms = reproject(flat, chosen)
+        log.progress("reproject", source.rows, source.rows)
+        timer.lap("reproject")
+        checked = check_geometries(geoms, decl)
+        missing = reasons == None  # noqa: E711
+        reasons[missing] = checked.reasons[missing]
+        geoms = checked.geoms
+        result.rows_repaired = int((checked.repaired & (reasons == None)).sum())  # noqa: E711
+    mark_duplicate_keys(typed, decl, reasons)
+    ok = reasons == None  # noqa: E711
+    result.rows_valid = int(ok.sum())
+    result.rows_rejected = source.rows - result.rows_valid
+    log.write_rejects(rejected_rows(source.frame, source.geoms, reasons))
+    log.progress("validate", source.rows, source.rows, rows_valid=result.rows_valid,
+                 rows_rejected=result.rows_rejected)
+    timer.lap("validate")
+
+    if result.rows_valid == 0 and request.mode == "replace" and not request.dry_run:
+        raise ImportRefused(f"no valid rows in {Path(request.path).name} "
+                            f"({result.rows_rejected} rejected, see etl_rejects of run "
+                            f"{log.run_id}); a replace never empties layer {decl.id}")
+    if request.dry_run:
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        _finish(log.conn, result, crs_label, None)
+        result.status = "succeeded"
+        return crs_label
+
+    staged = typed.iloc[np.flatnonzero(ok)].copy()
+    staged.insert(0, "row_number", np.flatnonzero(ok) + 1)
+    if spatial:
+        staged["geom"] = shapely.to_wkb(shapely.set_srid(geoms[ok], 4326), hex=True,
+                                        include_srid=True)
+    with conn.transaction():
+        stage_rows(conn, decl, staged, lambda done, total: log.progress("stage", done, total))
+        timer.lap("stage")
+        outcome = merge_staged(conn, decl, log.run_id, request.mode,
+                               lambda done, total: log.progress("load", done, total))
+        result.rows_rejected += outcome.duplicates
+        result.rows_loaded = len(staged) - outcome.duplicates
+        result.summary, result.extent = outcome.summary, outcome.extent
+        timer.lap("load")
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        result.status = "succeeded"
+        _publish(conn, decl, result, outcome)
+        _finish(conn, result, crs_label, outcome)
+    return crs_label
+
+
+def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,
+             outcome: LoadOutcome) -> None:
+    """Bump layer_state and NOTIFY listeners (delivered at commit)."""
+    version = conn.execute(
+        "INSERT INTO layer_state (layer, data_version, last_run_id, updated_at)"
+        " VALUES (%s, 1, %s, now()) ON CONFLICT (layer) DO UPDATE"
+        " SET data_version = layer_state.data_version + 1, last_run_id = EXCLUDED.last_run_id,"
+        " updated_at = now() RETURNING data_version", (decl.id, result.run_id)).fetchone()[0]
+    payload = {"layer": decl.id, "data_version": version, "run_id": result.run_id,
+               "bbox": list(outcome.extent) if outcome.extent else None}
+    conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, json.dumps(payload)))
+
+
+def _finish(conn: psycopg.Connection, result: ImportResult, crs_label: str | None,
+            outcome: LoadOutcome | None) -> None:
+    """Record the run as succeeded (inside the load transaction when there is one)."""
+    box = outcome.extent if outcome and outcome.extent else (None, None, None, None)
+    conn.execute(
+        "UPDATE etl_runs SET status = 'succeeded', phase = 'done', finished_at = now(),"
+        " heartbeat_at = now(), source_crs = coalesce(%s, source_crs), rows_read = %s,"
+        " rows_valid = %s, rows_loaded = %s, rows_rejected = %s, rows_repaired = %s,"
+        " summary = %s, warnings = %s, timings = %s, error = NULL,"
+        " extent = ST_MakeEnvelope(%s, %s, %s, %s, 4326) WHERE id = %s",
+        (crs_label, result.rows_read, result.rows_valid, result.rows_loaded,
+         result.rows_rejected, result.rows_repaired, Jsonb(result.summary),
+         Jsonb(result.warnings), Jsonb(result.timings), *box, result.run_id))

@@ -1,0 +1,52 @@
+"""Source readers: each returns a Source (attribute frame, geometries, CRS) for the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from etl.errors import ImportRefused
+
+FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
+           ".shp": "ESRI Shapefile", ".csv": "CSV"}
+
+
+@dataclass
+class Source:
+    """What a reader produced: rows in source order (row_number = index + 1)."""
+
+    frame: pd.DataFrame            # attribute columns under their source names
+    geoms: np.ndarray | None       # shapely geometries (None entries allowed), or None
+    crs: CRS | None                # from the file; None when it declares none
+    format: str
+    warnings: list[str] = field(default_factory=list)
+    crs_from_axis_swap: bool = False
+
+    @property
+    def rows(self) -> int:
+        return len(self.frame)
+
+
+def source_format(path: Path) -> str:
+    """The format name for a path, by extension, or ImportRefused listing what is accepted."""
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ImportRefused(f"cannot import {path.name}: unknown file type {path.suffix!r}; "
+                            f"accepted: {', '.join(sorted(FORMATS))}") from None
+
+
+def read_source(path: Path, *, encoding: str | None = None, source_layer: str | None = None,
+                spatial: bool = True) -> Source:
+    """Read any accepted file; CSV through the delimited reader, the rest through pyogrio."""
+    if not path.exists():
+        raise ImportRefused(f"cannot import {path}: no such file")
+    fmt = source_format(path)
+    if fmt == "CSV":
+        from etl.readers.delimited import read_csv
+        return read_csv(path, encoding=encoding, spatial=spatial)
+    from etl.readers.vector import read_vector
+    return read_vector(path, fmt, encoding=encoding, source_layer=source_layer)

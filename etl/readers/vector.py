@@ -1,0 +1,72 @@
+"""GeoJSON, GeoPackage and (zipped) Shapefile through pyogrio's Arrow path."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from etl.errors import ImportRefused
+from etl.readers import Source
+
+
+def _shapefile_in_zip(path: Path, source_layer: str | None) -> str:
+    """The GDAL /vsizip/ path of the one .shp inside a zip (any folder depth)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            shps = [n for n in zf.namelist() if n.lower().endswith(".shp")
+                    and not n.startswith("__MACOSX/")]
+    except zipfile.BadZipFile:
+        raise ImportRefused(f"cannot import {path.name}: not a valid zip archive") from None
+    if source_layer:
+        shps = [n for n in shps if Path(n).stem == source_layer or n == source_layer]
+    if len(shps) != 1:
+        found = ", ".join(shps) or "none"
+        raise ImportRefused(f"{path.name} must hold exactly one Shapefile (.shp) "
+                            f"{'named ' + source_layer + ' ' if source_layer else ''}"
+                            f"(found: {found}); choose one with --source-layer")
+    return f"/vsizip/{path.resolve()}/{shps[0]}"
+
+
+def _pick_layer(dataset: str, name: str, source_layer: str | None) -> str | None:
+    try:
+        names = [row[0] for row in pyogrio.list_layers(dataset)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ImportRefused(f"cannot read {name}: {exc}") from None
+    if source_layer:
+        if source_layer not in names:
+            raise ImportRefused(f"{name} has no layer {source_layer!r}; it has: {', '.join(names)}")
+        return source_layer
+    if len(names) > 1:
+        raise ImportRefused(f"{name} holds several layers ({', '.join(names)}); "
+                            "choose one with --source-layer")
+    return names[0] if names else None
+
+
+def read_vector(path: Path, fmt: str, *, encoding: str | None = None,
+                source_layer: str | None = None) -> Source:
+    """Read every feature: attributes as a pandas frame, geometries as a shapely array."""
+    if path.suffix.lower() == ".zip":
+        dataset = _shapefile_in_zip(path, source_layer)
+        layer = None
+    else:
+        dataset = str(path)
+        layer = _pick_layer(dataset, path.name, source_layer)
+    try:
+        meta, table = pyogrio.read_arrow(dataset, layer=layer, encoding=encoding)
+    except Exception as exc:
+        raise ImportRefused(f"cannot read {path.name} as {fmt}: {exc}") from None
+    geom_col = meta.get("geometry_name") or "wkb_geometry"
+    wkb = None
+    if geom_col in table.column_names:
+        wkb = table.column(geom_col).to_numpy(zero_copy_only=False)
+        table = table.drop_columns([geom_col])
+    frame = table.to_pandas()
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore") if wkb is not None else None
+    if geoms is not None:
+        geoms = np.asarray(geoms, dtype=object)
+    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    return Source(frame, geoms, crs, fmt)

@@ -1,0 +1,132 @@
+"""replace / upsert / append by business key, change summary, versions, layer_state, NOTIFY, hooks."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+import shapely
+from psycopg import sql
+
+from etl import events
+from etl.load import versions_table
+from etl.pipeline import ImportRequest, run_import
+
+
+def _ids_by_key(db, layer) -> dict[tuple, int]:
+    rows = db.execute(sql.SQL("SELECT id, {} FROM {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, layer.key)), sql.Identifier(layer.table)))
+    return {tuple(r[1:]): r[0] for r in rows}
+
+
+def _count(db, table: str) -> int:
+    return db.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+
+
+def test_replace_adds_updates_removes_and_keeps_ids_of_unchanged(scratch_url, db, versioned_layer,
+                                                                 small_parcels, write_source):
+    first = run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                                  write_source(small_parcels(3), "gpkg", "a")))
+    assert first.summary == {"added": 3, "updated": 0, "unchanged": 0, "removed": 0}
+    before = _ids_by_key(db, versioned_layer)
+    second = small_parcels(4).iloc[[0, 1, 3]].copy()  # row 2 gone, row 3 new
+    second.loc[second.index[1], "geometry"] = shapely.box(108.3, 16.1, 108.3005, 16.1005)
+    result = run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                                   write_source(second, "gpkg", "b")))
+    assert result.summary == {"added": 1, "updated": 1, "unchanged": 1, "removed": 1}
+    after = _ids_by_key(db, versioned_layer)
+    kept = [k for k in before if k in after]
+    assert len(kept) == 2 and all(before[k] == after[k] for k in kept)
+    assert result.extent[2] == pytest.approx(108.3005)  # includes the moved parcel's new place
+
+
+def test_identical_replace_changes_nothing(scratch_url, db, versioned_layer, small_parcels,
+                                           write_source):
+    path = write_source(small_parcels(3), "geojson")
+    run_import(scratch_url, ImportRequest(versioned_layer.id, path))
+    again = run_import(scratch_url, ImportRequest(versioned_layer.id, path))
+    assert again.summary == {"added": 0, "updated": 0, "unchanged": 3, "removed": 0}
+    assert again.extent is None and again.rows_loaded == 3
+
+
+def test_upsert_never_deletes(scratch_url, db, versioned_layer, small_parcels, write_source):
+    run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                          write_source(small_parcels(3), "gpkg", "a")))
+    result = run_import(scratch_url, ImportRequest(
+        versioned_layer.id, write_source(small_parcels(1), "gpkg", "b"), mode="upsert"))
+    assert result.summary["removed"] == 0
+    assert _count(db, versioned_layer.table) == 3
+
+
+def test_append_rejects_existing_keys_and_inserts_new(scratch_url, db, versioned_layer,
+                                                      small_parcels, write_source):
+    run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                          write_source(small_parcels(2), "gpkg", "a")))
+    result = run_import(scratch_url, ImportRequest(
+        versioned_layer.id, write_source(small_parcels(3), "gpkg", "b"), mode="append"))
+    assert result.summary["added"] == 1 and result.rows_rejected == 2
+    reasons = [r[0] for r in db.execute(
+        "SELECT reason FROM etl_rejects WHERE run_id = %s", (result.run_id,))]
+    assert len(reasons) == 2 and all("already in the layer" in r for r in reasons)
+    assert _count(db, versioned_layer.table) == 3
+
+
+def test_versions_hold_every_state_with_open_current_rows(scratch_url, db, versioned_layer,
+                                                          small_parcels, write_source):
+    run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                          write_source(small_parcels(2), "gpkg", "a")))
+    moved = small_parcels(2, shift=0.0001).iloc[[0]]
+    run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(moved, "gpkg", "b")))
+    history = db.execute(sql.SQL(
+        "SELECT feature_id, change, valid_to IS NULL FROM {} ORDER BY version_id").format(
+        sql.Identifier(versions_table(versioned_layer)))).fetchall()
+    ids = sorted({h[0] for h in history})
+    assert history[:2] == [(ids[0], "insert", False), (ids[1], "insert", False)]
+    assert history[2] == (ids[0], "update", True)  # current version of the kept parcel
+    current = db.execute(sql.SQL("SELECT count(*) FROM {} WHERE valid_to IS NULL").format(
+        sql.Identifier(versions_table(versioned_layer)))).fetchone()[0]
+    assert current == _count(db, versioned_layer.table) == 1
+
+
+def test_load_bumps_layer_state_and_notifies_with_bbox(scratch_url, db, versioned_layer,
+                                                       small_parcels, write_source):
+    with psycopg.connect(scratch_url, autocommit=True) as listener:
+        listener.execute("LISTEN gisapp_layer_changed")
+        result = run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                                       write_source(small_parcels(2), "gpkg")))
+        note = next(listener.notifies(timeout=5, stop_after=1))
+    payload = json.loads(note.payload)
+    state = db.execute("SELECT data_version, last_run_id FROM layer_state WHERE layer = %s",
+                       (versioned_layer.id,)).fetchone()
+    assert state == (1, result.run_id)
+    assert payload == {"layer": versioned_layer.id, "data_version": 1, "run_id": result.run_id,
+                       "bbox": pytest.approx(list(result.extent))}
+    extent = db.execute("SELECT ST_XMin(extent), ST_XMax(extent) FROM etl_runs WHERE id = %s",
+                        (result.run_id,)).fetchone()
+    assert extent == pytest.approx((108.2, 108.2015))
+
+
+def test_hooks_receive_the_result_after_commit(scratch_url, db, versioned_layer, small_parcels,
+                                               write_source):
+    seen = []
+
+    def hook(result):
+        seen.append((result.run_id, _count(db, versioned_layer.table)))
+
+    events.on_layer_loaded(hook)
+    try:
+        result = run_import(scratch_url, ImportRequest(versioned_layer.id,
+                                                       write_source(small_parcels(2), "gpkg")))
+    finally:
+        events.remove_layer_loaded(hook)
+    assert seen == [(result.run_id, 2)]  # the hook already sees committed rows
+
+
+def test_dry_run_records_rejects_and_loads_nothing(scratch_url, db, versioned_layer,
+                                                   small_parcels, write_source):
+    gdf = small_parcels(3)
+    gdf.loc[gdf.index[2], "geometry"] = shapely.Point(108.2, 16.05)
+    result = run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(gdf, "gpkg"),
+                                                   dry_run=True))
+    assert (result.status, result.rows_valid, result.rows_rejected) == ("succeeded", 2, 1)
+    assert _count(db, versioned_layer.table) == 0 and _count(db, "etl_rejects") == 1
