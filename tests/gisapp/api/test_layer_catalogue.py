@@ -1,0 +1,40 @@
+"""/api/layers: the registry as the web map reads it, filtered by the caller's access."""
+from __future__ import annotations
+
+import pytest
+
+from gisapp.api.layer_catalogue import describe_layers
+from layers import LAYERS, ROLES, THEMES, Access, levels_for
+
+
+@pytest.mark.parametrize("layer_id", list(LAYERS))
+def test_every_public_layer_is_listed_with_both_titles_theme_and_legend(client, layer_id):
+    layer = LAYERS[layer_id]
+    listed = {entry["id"]: entry for entry in client.get("/api/layers").json["layers"]}
+    entry = listed[layer_id]
+    assert entry["title"] == {"vi": layer.title_vi, "en": layer.title_en}
+    assert entry["theme"] in THEMES
+    assert entry["legend"][-1]["color"] == layer.style.color
+    assert len(entry["legend"]) == 1 + (len(layer.style.by[1]) if layer.style.by else 0)
+
+
+def test_themes_keep_registry_order_with_both_titles(client):
+    themes = client.get("/api/layers").json["themes"]
+    assert [t["id"] for t in themes] == list(THEMES)
+    assert all(set(t["title"]) == {"vi", "en"} for t in themes)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_fields_are_those_the_role_may_read(role):
+    levels = levels_for(role)
+    for entry in describe_layers(levels)["layers"]:
+        layer = LAYERS[entry["id"]]
+        assert [f["name"] for f in entry["fields"]] == [f.name for f in layer.visible_fields(levels)]
+
+
+def test_public_callers_get_no_staff_field_labels(client):
+    staff = {(layer.id, f.name) for layer in LAYERS.values() for f in layer.fields
+             if f.access is not Access.PUBLIC}
+    listed = {(entry["id"], f["name"]) for entry in client.get("/api/layers").json["layers"]
+              for f in entry["fields"]}
+    assert staff and not staff & listed
