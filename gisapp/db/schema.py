@@ -287,6 +287,8 @@ permit_checks = Table(
     Column("verdict", Text, nullable=False),
     Column("officer", Text),
     Column("footprint", Geometry("MultiPolygon", srid=4326, spatial_index=False)),
+    # The constraint overlaps as measured at check time: a GeoJSON FeatureCollection (4326).
+    Column("overlaps", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from gisapp.permits.evaluators import EVALUATORS
+from gisapp.permits.overlaps import overlap_shapes, to_feature_collection
 from gisapp.permits.rules import RULES, active_rules
 from gisapp.permits.sitemodel import Proposal, Site, gather_site
 
@@ -42,8 +43,9 @@ def run_check(conn: Connection, proposal: Proposal, data_dir: Path,
               on: date | None = None) -> dict:
     """Measure and judge a proposal with the rules in force on `on` (today by default).
 
-    Returns inputs, rule versions, results, verdict, the zone and the footprint in 5899
-    (`footprint_5899`, a shapely geometry, for storage); nothing is written.
+    Returns inputs, rule versions, results, verdict, site figures, the overlaps as a WGS 84
+    FeatureCollection and the footprint in 5899 (`footprint_5899`, shapely, for storage);
+    nothing is written.
     """
     rules = active_rules(conn, on)
     site = gather_site(conn, proposal, rules, data_dir)
@@ -57,5 +59,6 @@ def run_check(conn: Connection, proposal: Proposal, data_dir: Path,
         "site": {"parcel_area_m2": round(site.lot_area, 2),
                  "lot_area_m2": round(site.net_lot_area, 2),
                  "footprint_area_m2": round(site.footprint_area, 2), "zones": site.zones},
+        "overlaps": to_feature_collection(conn, overlap_shapes(site, rules)),
         "footprint_5899": site.footprint,
     }

@@ -1,0 +1,1 @@
+"""Reports: the parcel report and the printable pages' small maps."""
