@@ -1,0 +1,179 @@
+"""Drainage network: manholes along streets, pipes flowing downhill to outfalls (EPSG:5899).
+
+Manholes sit at street intersections and at most ~55 m apart along streets. Every node
+drains along the shortest street path to an outfall on the river bank (or, in a street
+network that never reaches the river, to its lowest node). Inverts fall along the flow;
+diameters grow with the number of nodes upstream.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from etl.demo.streets import WardGrid
+from etl.demo.terrain import Elevation
+
+MAX_SPACING_M = 55.0
+OUTFALL_SPACING_M = 250.0
+COVER_M = 1.2
+DIAMETERS = ((5, 400), (15, 600), (40, 800), (90, 1000), (180, 1200), (10**9, 1500))
+
+
+def _street_nodes(grid: WardGrid):
+    """Node keys (local u, v) and edges (key, key, street name) along one ward's streets."""
+    covers = {}
+    for s in grid.streets:
+        covers.setdefault(s.axis, []).append(s)
+    nodes: dict[tuple[float, float], bool] = {}  # key -> is an intersection
+    edges = []
+    for street in grid.streets:
+        cross = covers["v" if street.axis == "u" else "u"]
+        for a, b in street.pieces:
+            stops = {a: False, b: False}
+            for other in cross:
+                if a < other.pos < b and any(c - 0.5 <= street.pos <= d + 0.5 for c, d in other.pieces):
+                    stops[other.pos] = True
+            along = sorted(stops)
+            points = []
+            for p, q in zip(along[:-1], along[1:]):
+                extra = max(math.ceil((q - p) / MAX_SPACING_M) - 1, 0)
+                points.extend((p + (q - p) * k / (extra + 1), k == 0 and stops[p]) for k in range(extra + 1))
+            points.append((along[-1], stops[along[-1]]))
+            keys = []
+            for t, crossing in points:
+                key = (round(street.pos, 2), round(t, 2)) if street.axis == "u" else (round(t, 2), round(street.pos, 2))
+                nodes[key] = nodes.get(key, False) or crossing
+                keys.append(key)
+            edges.extend((k1, k2, street.name) for k1, k2 in zip(keys[:-1], keys[1:]))
+    return nodes, edges
+
+
+def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Elevation,
+                  rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drainage nodes and pipes of all wards, as frames with EPSG:5899 geometries."""
+    node_rows, pipe_rows = [], []
+    for grid in grids:
+        nodes, edges = _street_nodes(grid)
+        if not edges:
+            continue
+        keys = list(nodes)
+        index = {k: n for n, k in enumerate(keys)}
+        local = shapely.points(np.array(keys))
+        world = grid.to_world(local)
+        xy = shapely.get_coordinates(world)
+        ground = elevation.at(xy[:, 0], xy[:, 1])
+        adjacency: list[list[tuple[int, float, str]]] = [[] for _ in keys]
+        for k1, k2, name in edges:
+            a, b = index[k1], index[k2]
+            length = float(np.hypot(*(xy[a] - xy[b])))
+            adjacency[a].append((b, length, name))
+            adjacency[b].append((a, length, name))
+        outfalls = _outfalls(xy, ground, adjacency, river)
+        parent, order, street_of = _flow_tree(adjacency, outfalls)
+        invert = _inverts(order, parent, xy, ground, outfalls)
+        upstream = np.zeros(len(keys), dtype=int)
+        for n in reversed(order):
+            if parent[n] >= 0:
+                upstream[parent[n]] += upstream[n] + 1
+        kinds = np.where([nodes[k] for k in keys], "manhole",
+                         np.where(rng.random(len(keys)) < 0.15, "inlet", "manhole")).astype(object)
+        kinds[list(outfalls)] = "outfall"
+        for o in sorted(outfalls, key=lambda o: -upstream[o])[:2]:
+            feeders = [n for n in range(len(keys)) if parent[n] == o]
+            if feeders and upstream[o] > 20:
+                kinds[max(feeders, key=lambda n: upstream[n])] = "pump_station"
+        prefix = {"manhole": "HG", "inlet": "GT", "outfall": "CX", "pump_station": "TB"}
+        ids = [f"{prefix[k]}-{grid.ward.code}-{n + 1:05d}" for n, k in enumerate(kinds)]
+        status = rng.choice(["ok", "blocked", "damaged"], len(keys), p=[0.93, 0.05, 0.02])
+        for n in range(len(keys)):
+            node_rows.append({"ma_nut": ids[n], "loai": kinds[n], "cao_do_md": round(float(ground[n]), 2),
+                              "cao_do_day": round(float(invert[n]), 2), "street": street_of[n],
+                              "status": status[n], "geometry": shapely.Point(xy[n])})
+        for n in order:
+            p = parent[n]
+            if p < 0:
+                continue
+            diameter = next(d for limit, d in DIAMETERS if upstream[n] + 1 <= limit)
+            material = "concrete" if diameter >= 1000 else rng.choice(["concrete", "hdpe", "brick"], p=[0.7, 0.25, 0.05])
+            pipe_rows.append({"ma_cong": f"C-{grid.ward.code}-{len(pipe_rows) + 1:05d}",
+                              "nut_dau": ids[n], "nut_cuoi": ids[p], "duong_kinh": diameter,
+                              "material": material, "invert_up": round(float(invert[n]), 3),
+                              "invert_down": round(float(invert[p]), 3),
+                              "install_year": int(rng.integers(1990, 2025)),
+                              "geometry": shapely.LineString([xy[n], xy[p]])})
+    return pd.DataFrame(node_rows), pd.DataFrame(pipe_rows)
+
+
+def _outfalls(xy: np.ndarray, ground: np.ndarray, adjacency, river) -> set[int]:
+    """Street ends on the river bank, kept at least OUTFALL_SPACING_M apart; else the lowest node."""
+    pts = shapely.points(xy)
+    on_bank = np.flatnonzero((shapely.distance(pts, river) < 2.0) & np.array([len(a) == 1 for a in adjacency]))
+    chosen: list[int] = []
+    for n in on_bank[np.argsort(ground[on_bank], kind="stable")]:
+        if all(np.hypot(*(xy[n] - xy[c])) >= OUTFALL_SPACING_M for c in chosen):
+            chosen.append(int(n))
+    component = _components(adjacency)
+    reached = {component[c] for c in chosen}
+    for comp in sorted(set(component) - reached):
+        members = [n for n, c in enumerate(component) if c == comp]
+        chosen.append(min(members, key=lambda n: ground[n]))
+    return set(chosen)
+
+
+def _components(adjacency) -> list[int]:
+    component = [-1] * len(adjacency)
+    for start in range(len(adjacency)):
+        if component[start] >= 0:
+            continue
+        stack = [start]
+        component[start] = start
+        while stack:
+            n = stack.pop()
+            for m, _, _ in adjacency[n]:
+                if component[m] < 0:
+                    component[m] = start
+                    stack.append(m)
+    return component
+
+
+def _flow_tree(adjacency, outfalls: set[int]):
+    """Shortest-path tree from the outfalls: each node's downstream neighbour, in flow order."""
+    dist = [math.inf] * len(adjacency)
+    parent = [-1] * len(adjacency)
+    street = [""] * len(adjacency)
+    heap = [(0.0, o) for o in sorted(outfalls)]
+    for o in outfalls:
+        dist[o] = 0.0
+        street[o] = adjacency[o][0][2] if adjacency[o] else ""
+    order = []
+    done = [False] * len(adjacency)
+    while heap:
+        d, n = heapq.heappop(heap)
+        if done[n]:
+            continue
+        done[n] = True
+        order.append(n)
+        for m, length, name in adjacency[n]:
+            if d + length < dist[m]:
+                dist[m], parent[m], street[m] = d + length, n, name
+                heapq.heappush(heap, (d + length, m))
+    return parent, order, street
+
+
+def _inverts(order, parent, xy, ground, outfalls) -> np.ndarray:
+    """Invert levels rising upstream: 1-6 per mille, following the ground under COVER_M."""
+    invert = np.zeros(len(parent))
+    for n in order:
+        if n in outfalls:
+            invert[n] = ground[n] - 1.5
+            continue
+        p = parent[n]
+        length = float(np.hypot(*(xy[n] - xy[p])))
+        low = invert[p] + max(0.001 * length, 0.02)
+        high = invert[p] + max(0.006 * length, 0.03)
+        invert[n] = min(max(ground[n] - COVER_M, low), high)
+    return invert
