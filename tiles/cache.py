@@ -109,6 +109,19 @@ class DiskStore:
             os.replace(tmp, path)
         return True
 
+    def adopt(self, versions: dict[str, int]) -> None:
+        """Start tracking layers this store has no record of, at their current versions.
+
+        Tiles of such a layer have unknown provenance, so they are dropped first.
+        """
+        with self._lock:
+            new = {k: v for k, v in versions.items() if k not in self._synced}
+            for layer in new:
+                self.drop(layer, None)
+            if new:
+                self._synced.update(new)
+                self._save_synced()
+
     def layer_changed(self, layer: str, version: int, bbox: Bbox | None) -> None:
         """Drop what a load of `layer` made stale: the bbox's tiles, or all if unknown.
 
@@ -117,7 +130,7 @@ class DiskStore:
         """
         with self._lock:
             last = self._synced.get(layer)
-            if last is not None and version <= last:
+            if last is not None and version == last:
                 return
             precise = bbox is not None and last is not None and version == last + 1
             self.drop(layer, bbox if precise else None)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from layers import Access, Layer
+import psycopg
+
+from layers import LAYERS, Access, Layer
 from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile
 from tiles.sql import active_layers, render_tile
@@ -51,9 +53,14 @@ class TileService:
         self.connect = connect
         self.max_features = max_features
         self.versions = versions_for(conninfo)
+        try:
+            self.versions.refresh()
+        except psycopg.Error as exc:  # the listener retries; get() reads the table meanwhile
+            log.warning("could not read layer versions at start-up: %s", exc)
         self.memory = MemoryLRU(memory_bytes) if cache != "off" else None
         self.disk = DiskStore(disk_root) if cache == "memory+disk" and disk_root else None
         if self.disk is not None:
+            self.disk.adopt({lid: self.versions.snapshot().get(lid, 0) for lid in LAYERS})
             self.versions.subscribe(self.disk)
         self.flights = SingleFlight()
 

@@ -54,21 +54,36 @@ class LayerVersions:
         with self._lock:
             return tuple(self._versions.get(lid, 0) for lid in layer_ids)
 
+    def snapshot(self) -> dict[str, int]:
+        """The version map as known now."""
+        with self._lock:
+            return dict(self._versions)
+
     def refresh(self) -> None:
         """Re-read every version now; layers whose version moved count as wholly changed."""
         self._apply_all(read_versions(self.conninfo))
 
     def _apply_all(self, fresh: dict[str, int]) -> None:
         with self._lock:
-            moved = {k: v for k, v in fresh.items() if self._versions.get(k, 0) < v}
-            self._versions.update(fresh)
+            known = set(self._versions) | set(fresh)
+            moved = {k: fresh.get(k, 0) for k in known
+                     if fresh.get(k, 0) != self._versions.get(k, 0)}
+            self._versions = dict(fresh)
         for layer, version in moved.items():
             self._notify(layer, version, None)
 
     def apply_change(self, layer: str, version: int, bbox: Bbox | None) -> None:
+        """Record a load's new version; the bbox is trusted only for the very next version.
+
+        Anything else (a skipped version, or a lower one after a database reset) means
+        changes we did not see, so subscribers drop the whole layer.
+        """
         with self._lock:
-            if self._versions.get(layer, 0) >= version:
+            known = self._versions.get(layer, 0)
+            if version == known:
                 return
+            if version != known + 1:
+                bbox = None
             self._versions[layer] = version
         self._notify(layer, version, bbox)
 
