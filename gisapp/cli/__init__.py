@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from gisapp.cli import db, demo, etl, layers_cmd, rasters, schedules, serve, users, worker
+from gisapp.cli import db, demo, etl, layers_cmd, serve, users
 
 
 @click.group()
@@ -16,9 +16,6 @@ def cli() -> None:
 cli.add_command(db.db)
 cli.add_command(demo.demo)
 cli.add_command(etl.etl)
-etl.etl.add_command(rasters.import_raster_cmd)
-etl.etl.add_command(schedules.schedule)
-cli.add_command(worker.worker)
 cli.add_command(layers_cmd.layers)
 cli.add_command(serve.serve)
 cli.add_command(users.users)
