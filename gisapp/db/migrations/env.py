@@ -12,6 +12,9 @@ def include_object(obj, name, type_, reflected, compare_to):
     # PostGIS and extension tables are not ours.
     if type_ == "table" and name in {"spatial_ref_sys", "layer", "topology"}:
         return False
+    # The job queue's tables belong to procrastinate (gisapp.db.queue_schema).
+    if type_ == "table" and name.startswith("procrastinate_"):
+        return False
     # Alembic cannot compare expression indexes reliably (PostgreSQL rewrites the expression).
     if type_ == "index" and name in EXPRESSION_INDEXES:
         return False

@@ -1,0 +1,1 @@
+"""ETL operations around the import pipeline: spool, run history, queue, worker tasks, schedules."""

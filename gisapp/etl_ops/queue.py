@@ -1,0 +1,91 @@
+"""The PostgreSQL job queue (procrastinate): enqueue runs, the worker's tasks, stalled jobs.
+
+A run's etl_runs row and its procrastinate job are inserted in the same transaction
+(through procrastinate's versioned SQL function), so a run is never queued without a job.
+Jobs of one layer share the procrastinate lock "layer:<id>": the second waits for the first.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime, timezone
+
+import psycopg
+from procrastinate import App, Blueprint, PsycopgConnector, RetryStrategy
+from procrastinate.jobs import Status
+
+from gisapp.etl_ops import execute, schedules
+from gisapp.settings import Settings
+
+QUEUE = "etl"
+NAMESPACE = "etl"
+RUN_TASK = f"{NAMESPACE}:execute_run"
+TICK_TASK = f"{NAMESPACE}:tick"
+STALLED = ("abandoned: the worker running it stopped (killed or crashed); nothing was "
+           "loaded, queue it again")
+log = logging.getLogger(__name__)
+
+
+def defer_run_job(conn: psycopg.Connection, run_id: int, layer: str, options: dict) -> int:
+    """Insert the procrastinate job that executes run `run_id`, in the caller's transaction."""
+    args = json.dumps({"run_id": run_id, "options": options})
+    row = conn.execute(
+        "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, 0, %s, NULL, %s::jsonb,"
+        " NULL)::procrastinate_job_to_defer_v1]))", (QUEUE, RUN_TASK, f"layer:{layer}", args)
+    ).fetchone()
+    return row[0]
+
+
+def recover_stalled_runs(conninfo: str, stalled_job_runs: list[int]) -> list[int]:
+    """Mark the runs of stalled jobs failed; their layer locks died with their connections."""
+    failed = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for run_id in stalled_job_runs:
+            row = conn.execute(
+                "UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now()"
+                " WHERE id = %s AND status IN ('queued', 'running', 'cancelling')"
+                " RETURNING id", (STALLED, run_id)).fetchone()
+            if row:
+                failed.append(row[0])
+    return failed
+
+
+def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
+                    stalled_after: float) -> Blueprint:
+    """The worker's tasks: execute a run; every `tick_seconds`, schedules and stalled jobs."""
+    bp = Blueprint()
+    retry = RetryStrategy(max_attempts=execute.MAX_ATTEMPTS - 1, wait=2,
+                          retry_exceptions={execute.TransientFailure,
+                                            psycopg.OperationalError})
+
+    @bp.task(name="execute_run", queue=QUEUE, pass_context=True, retry=retry)
+    def execute_run(context, run_id: int, options: dict) -> str:
+        return execute.execute_run(conninfo, settings, run_id, options, context.job.attempts)
+
+    @bp.periodic(cron=f"* * * * * */{tick_seconds}")
+    @bp.task(name="tick", queue=QUEUE, pass_context=True, queueing_lock="tick")
+    async def tick(context, timestamp: int) -> dict:
+        now = datetime.fromtimestamp(timestamp, timezone.utc)
+        fired = await asyncio.to_thread(schedules.enqueue_due, conninfo, now, defer_run_job)
+        manager = context.app.job_manager
+        stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
+        stalled = [j for j in stalled if j.task_name == RUN_TASK]
+        failed = await asyncio.to_thread(
+            recover_stalled_runs, conninfo, [j.task_kwargs["run_id"] for j in stalled])
+        for job in stalled:
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        if fired or failed:
+            log.info("tick %s: schedules fired %s, stalled runs failed %s", now, fired, failed)
+        return {"fired": fired, "stalled_failed": failed}
+
+    return bp
+
+
+def make_app(conninfo: str, settings: Settings, *, tick_seconds: int = 15,
+             stalled_after: float = 30) -> App:
+    """A procrastinate App on `conninfo` with the worker's tasks."""
+    app = App(connector=PsycopgConnector(conninfo=conninfo, min_size=1, max_size=4))
+    app.add_tasks_from(build_blueprint(conninfo, settings, tick_seconds, stalled_after),
+                       namespace=NAMESPACE)
+    return app

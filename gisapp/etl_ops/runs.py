@@ -1,0 +1,168 @@
+"""Run history: queue a run, list and read runs, their rejects (JSON or CSV), cancel a run."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from gisapp.errors import BadRequest, Conflict, NotFound
+
+STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+MAX_PAGE = 500
+RUN_SELECT = sql.SQL(
+    "SELECT id, layer, source, source_format, source_crs, encoding, mode, status, phase, dry_run,"
+    " rows_read, rows_valid, rows_loaded, rows_rejected, rows_repaired, summary, warnings,"
+    " timings, error, started_by, created_at, started_at, finished_at, heartbeat_at,"
+    " CASE WHEN extent IS NULL THEN NULL ELSE json_build_array(ST_XMin(extent),"
+    " ST_YMin(extent), ST_XMax(extent), ST_YMax(extent)) END AS extent FROM etl_runs")
+RUN_FILTER = sql.SQL(
+    "WHERE (%(layer)s::text IS NULL OR layer = %(layer)s)"
+    " AND (%(status)s::text IS NULL OR status = %(status)s)"
+    " AND (%(since)s::timestamptz IS NULL OR created_at >= %(since)s)"
+    " AND (%(until)s::timestamptz IS NULL OR created_at < %(until)s)")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """GET /api/etl/runs parameters."""
+
+    layer: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+    @classmethod
+    def parse(cls, args: Any) -> "RunFilter":
+        status = args.get("status") or None
+        if status and status not in STATUSES:
+            raise BadRequest(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        return cls(layer=args.get("layer") or None, status=status,
+                   since=_parse_time(args.get("since"), "since"),
+                   until=_parse_time(args.get("until"), "until"),
+                   limit=_parse_int(args.get("limit"), "limit", 50, 1, MAX_PAGE),
+                   offset=_parse_int(args.get("offset"), "offset", 0, 0, 10**9))
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} {value!r} must be an ISO date or date-time, e.g. "
+                         "2026-11-23 or 2026-11-23T08:00:00+07:00") from None
+
+
+def _parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise BadRequest(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return number
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def create_run(conn: psycopg.Connection, *, layer: str, source: str, source_format: str | None,
+               mode: str, encoding: str | None, dry_run: bool, started_by: str | None) -> int:
+    """Insert a run with status 'queued' (the worker claims it) and return its id."""
+    return conn.execute(
+        "INSERT INTO etl_runs (layer, source, source_format, mode, encoding, dry_run, status,"
+        " started_by) VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s) RETURNING id",
+        (layer, source, source_format, mode, encoding, dry_run, started_by)).fetchone()[0]
+
+
+def fail_run(conn: psycopg.Connection, run_id: int, error: str) -> None:
+    """Mark a run that has not finished as failed with `error`."""
+    conn.execute("UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now()"
+                 " WHERE id = %s AND status NOT IN ('succeeded', 'failed', 'cancelled')",
+                 (error, run_id))
+
+
+def list_runs(conn: psycopg.Connection, flt: RunFilter) -> dict:
+    """A page of runs, newest first, with the total matching count."""
+    params = {"layer": flt.layer, "status": flt.status, "since": flt.since, "until": flt.until,
+              "limit": flt.limit, "offset": flt.offset}
+    with conn.cursor(row_factory=dict_row) as cur:
+        total = cur.execute(sql.SQL(" ").join([sql.SQL("SELECT count(*) AS n FROM etl_runs"),
+                                               RUN_FILTER]), params).fetchone()["n"]
+        rows = cur.execute(sql.SQL(" ").join([
+            RUN_SELECT, RUN_FILTER, sql.SQL("ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s")]),
+            params).fetchall()
+    return {"runs": [_jsonable(r) for r in rows], "total": total, "limit": flt.limit,
+            "offset": flt.offset}
+
+
+def get_run(conn: psycopg.Connection, run_id: int) -> dict:
+    """One run with its phase, counts, timings, summary, extent, error and who started it."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(sql.SQL(" ").join([RUN_SELECT, sql.SQL("WHERE id = %s")]),
+                          (run_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no import run {run_id}")
+    return _jsonable(row)
+
+
+def list_rejects(conn: psycopg.Connection, run_id: int, limit: int, offset: int) -> dict:
+    """A page of a run's rejected rows: row number, reason, original attributes."""
+    get_run(conn, run_id)
+    with conn.cursor(row_factory=dict_row) as cur:
+        total = cur.execute("SELECT count(*) AS n FROM etl_rejects WHERE run_id = %s",
+                            (run_id,)).fetchone()["n"]
+        rows = cur.execute(
+            "SELECT row_number, reason, attributes, geometry_wkt FROM etl_rejects"
+            " WHERE run_id = %s ORDER BY row_number, id LIMIT %s OFFSET %s",
+            (run_id, limit, offset)).fetchall()
+    return {"run_id": run_id, "rejects": rows, "total": total, "limit": limit,
+            "offset": offset}
+
+
+def rejects_csv(conn: psycopg.Connection, run_id: int) -> Iterator[str]:
+    """All of a run's rejects as CSV (row_number, reason, then one column per attribute)."""
+    get_run(conn, run_id)
+    rows = conn.execute("SELECT row_number, reason, attributes FROM etl_rejects"
+                        " WHERE run_id = %s ORDER BY row_number, id", (run_id,)).fetchall()
+    names: list[str] = []
+    for _, _, attributes in rows:
+        names += [k for k in attributes if k not in names]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row_number", "reason", *names])
+    for row_number, reason, attributes in rows:
+        writer.writerow([row_number, reason, *(_cell(attributes.get(n)) for n in names)])
+    yield "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+
+def cancel_run(conn: psycopg.Connection, run_id: int, by: str | None) -> dict:
+    """Cancel a queued run at once, or ask a running one to stop (it rolls back)."""
+    run = get_run(conn, run_id)
+    if run["status"] in FINAL_STATUSES:
+        raise Conflict(f"run {run_id} is already {run['status']}; only queued or running "
+                       "runs can be cancelled")
+    message = f"cancelled by {by or 'an operator'}"
+    conn.execute(
+        "UPDATE etl_runs SET status = CASE WHEN status = 'queued' THEN 'cancelled'"
+        " ELSE 'cancelling' END, error = %s,"
+        " finished_at = CASE WHEN status = 'queued' THEN now() END"
+        " WHERE id = %s AND status IN ('queued', 'running', 'cancelling')", (message, run_id))
+    return get_run(conn, run_id)

@@ -1,0 +1,252 @@
+"""The import spool: uploads, fetched URLs and referenced files copied under generated names.
+
+Nothing a client sends reaches GDAL as a path: every file is written by us into
+`data_dir/spool/<uuid>/`, archives are checked and unpacked by us (no `..`, absolute
+paths, links, bombs), and only files whose content matches an allowed format are kept.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from gisapp.errors import BadRequest, GisappError
+from gisapp.settings import Settings
+
+SOURCE_SUFFIXES = (".geojson", ".json", ".gpkg", ".csv", ".shp")
+SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+ARCHIVE_SUFFIX = ".zip"
+MAX_NESTING = 2
+CHUNK = 1 << 20
+_SAFE_STEM = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+class PayloadTooLarge(GisappError):
+    status = 413
+    code = "payload_too_large"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size bounds for one import, from settings."""
+
+    upload_bytes: int
+    unpacked_bytes: int
+    archive_files: int
+    compression_ratio: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(settings.max_upload_mb << 20, settings.max_unpacked_mb << 20,
+                   settings.max_archive_files, settings.max_compression_ratio)
+
+
+def new_spool(data_dir: Path) -> Path:
+    """A fresh private directory data_dir/spool/<uuid>/."""
+    path = Path(data_dir) / "spool" / uuid.uuid4().hex
+    path.mkdir(parents=True, mode=0o700)
+    return path
+
+
+def _suffix(name: str) -> str:
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix not in SOURCE_SUFFIXES + (ARCHIVE_SUFFIX,):
+        raise BadRequest(f"file type {suffix or '(none)'!r} is not accepted; accepted: "
+                         f"{', '.join(SOURCE_SUFFIXES + (ARCHIVE_SUFFIX,))}")
+    return suffix
+
+
+def _copy_limited(stream: BinaryIO, target: Path, limit: int) -> int:
+    written = 0
+    with open(target, "xb") as out:
+        while chunk := stream.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise PayloadTooLarge(f"the source is larger than the {limit >> 20} MB allowed")
+            out.write(chunk)
+    return written
+
+
+def save_upload(stream: BinaryIO, filename: str, spool: Path, limits: Limits) -> Path:
+    """Write an uploaded file as spool/upload<suffix>; the client's name only gives the type."""
+    target = spool / f"upload{_suffix(filename)}"
+    _copy_limited(stream, target, limits.upload_bytes)
+    return target
+
+
+def copy_reference(reference: str, import_dir: Path | None, spool: Path, limits: Limits) -> Path:
+    """Copy a file named relative to the import directory into the spool."""
+    if import_dir is None:
+        raise BadRequest("no import directory is configured (GISAPP_IMPORT_DIR); "
+                         "upload the file or give an allowed URL")
+    root = Path(import_dir).resolve()
+    candidate = PurePosixPath(reference)
+    if candidate.is_absolute() or ".." in candidate.parts or reference.startswith("/vsi"):
+        raise BadRequest(f"path {reference!r} must be relative to the import directory, "
+                         "without '..'")
+    source = (root / candidate).resolve()
+    if not source.is_relative_to(root) or not source.is_file():
+        raise BadRequest(f"no file {reference!r} in the import directory")
+    target = spool / f"upload{_suffix(source.name)}"
+    with open(source, "rb") as stream:
+        _copy_limited(stream, target, limits.upload_bytes)
+    return target
+
+
+def allowed_url(url: str, allow: str) -> bool:
+    """True when `url` starts with one of the comma-separated allowed prefixes."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        return False
+    prefixes = [p.strip() for p in allow.split(",") if p.strip()]
+    return any(url.startswith(p if p.endswith("/") else p + "/") or url == p for p in prefixes)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect could leave the allow-list
+        return None
+
+
+def fetch_url(url: str, allow: str, spool: Path, limits: Limits, timeout: float = 30) -> Path:
+    """Download an allow-listed http(s) URL into the spool (no redirects, size-limited)."""
+    if not allowed_url(url, allow):
+        raise BadRequest(f"URL {url!r} is not on the import allow-list "
+                         "(GISAPP_IMPORT_URL_ALLOW); ask an administrator to add its prefix")
+    suffix = _suffix(urllib.parse.urlsplit(url).path)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            length = int(response.headers.get("Content-Length") or 0)
+            if length > limits.upload_bytes:
+                raise PayloadTooLarge(f"{url} is {length >> 20} MB; at most "
+                                      f"{limits.upload_bytes >> 20} MB is allowed")
+            target = spool / f"upload{suffix}"
+            _copy_limited(response, target, limits.upload_bytes)
+            return target
+    except urllib.error.HTTPError as exc:
+        raise BadRequest(f"fetching {url} failed: HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise BadRequest(f"fetching {url} failed: {getattr(exc, 'reason', exc)}") from None
+
+
+def _check_archive(zf: zipfile.ZipFile, limits: Limits, name: str) -> list[zipfile.ZipInfo]:
+    members = [m for m in zf.infolist() if not m.is_dir()]
+    if len(members) > limits.archive_files:
+        raise BadRequest(f"{name} holds {len(members)} files; at most "
+                         f"{limits.archive_files} are allowed")
+    total = 0
+    for m in members:
+        path = PurePosixPath(m.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", m.filename):
+            raise BadRequest(f"{name} holds an unsafe path {m.filename!r}; archive members "
+                             "must be relative and stay inside the archive")
+        if stat.S_ISLNK(m.external_attr >> 16):
+            raise BadRequest(f"{name} holds a symbolic link {m.filename!r}; links are refused")
+        if m.file_size > limits.compression_ratio * max(m.compress_size, 1) and m.file_size > CHUNK:
+            raise BadRequest(f"{name}: {m.filename!r} expands {m.file_size // max(m.compress_size, 1)}"
+                             f"-fold; at most {limits.compression_ratio}-fold is allowed")
+        total += m.file_size
+    if total > limits.unpacked_bytes:
+        raise BadRequest(f"{name} unpacks to {total >> 20} MB; at most "
+                         f"{limits.unpacked_bytes >> 20} MB is allowed")
+    return members
+
+
+def unpack(archive: Path, into: Path, limits: Limits, depth: int = 1) -> list[Path]:
+    """Check and unpack a zip ourselves; return the files written (nested zips unpacked too).
+
+    Members are written flat under generated stems (sidecars keep their .shp's stem), so
+    no archive name is ever used as a path.
+    """
+    try:
+        zf = zipfile.ZipFile(archive)
+    except zipfile.BadZipFile:
+        raise BadRequest(f"{archive.name} is not a valid zip archive") from None
+    written: list[Path] = []
+    stems: dict[str, str] = {}
+    budget = limits.unpacked_bytes
+    with zf:
+        for m in _check_archive(zf, limits, archive.name):
+            path = PurePosixPath(m.filename.replace("\\", "/"))
+            suffix = path.suffix.lower()
+            if path.parts[0] == "__MACOSX" or suffix not in (
+                    SOURCE_SUFFIXES + SIDECAR_SUFFIXES + (ARCHIVE_SUFFIX,)):
+                continue
+            key = str(path.with_suffix("")).lower()
+            stem = stems.setdefault(key, f"{_SAFE_STEM.sub('_', path.stem)[:40]}-{len(stems) + 1}")
+            target = into / f"{stem}{suffix}"
+            with zf.open(m) as stream:
+                budget -= _copy_limited(stream, target, budget) if budget > 0 else 1
+            if budget < 0:
+                raise BadRequest(f"{archive.name} unpacks to more than "
+                                 f"{limits.unpacked_bytes >> 20} MB")
+            if suffix == ARCHIVE_SUFFIX:
+                if depth >= MAX_NESTING:
+                    raise BadRequest(f"{archive.name} nests archives more than "
+                                     f"{MAX_NESTING} deep")
+                inner = into / f"{stem}.d"
+                inner.mkdir()
+                written += unpack(target, inner, limits, depth + 1)
+                target.unlink()
+            else:
+                written.append(target)
+    return written
+
+
+def _original_stem(path: Path) -> str:
+    return path.stem.rpartition("-")[0] or path.stem
+
+
+def choose_source(files: list[Path], source_layer: str | None) -> tuple[Path, str | None]:
+    """The one importable file among `files`, and the source layer left for the reader.
+
+    With several candidates `source_layer` names the file (its stem inside the archive);
+    otherwise it is passed on (a GeoPackage's layer).
+    """
+    candidates = [f for f in files if f.suffix.lower() in SOURCE_SUFFIXES]
+    if len(candidates) == 1:
+        return check_content(candidates[0]), source_layer
+    wanted = _SAFE_STEM.sub("_", source_layer or "")
+    chosen = [f for f in candidates if source_layer and _original_stem(f) == wanted]
+    if len(chosen) == 1:
+        return check_content(chosen[0]), None
+    names = ", ".join(sorted(f"{_original_stem(f)}{f.suffix}" for f in candidates)) or "none"
+    raise BadRequest(f"the archive must hold one importable file or source_layer must name "
+                     f"one (found: {names})")
+
+
+_MAGIC = {".gpkg": (b"SQLite format 3\x00", 0), ".shp": (b"\x00\x00\x27\x0a", 0)}
+
+
+def check_content(path: Path) -> Path:
+    """The path, if its first bytes match its type; GDAL would otherwise sniff the driver."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    suffix = path.suffix.lower()
+    ok = True
+    if suffix in _MAGIC:
+        magic, offset = _MAGIC[suffix]
+        ok = head[offset:offset + len(magic)] == magic
+        if suffix == ".gpkg":
+            ok = ok and head[68:72] in (b"GPKG", b"GP10", b"GP11")
+    elif suffix in (".geojson", ".json"):
+        ok = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    elif suffix == ".csv":
+        ok = not head.lstrip().startswith(b"<") and b"\x00" not in head
+    if not ok or b"OGRVRTDataSource" in head or b"/vsi" in head[:64]:
+        raise BadRequest(f"the {suffix} file's content is not {suffix[1:].upper()}; "
+                         "accepted: GeoJSON, GeoPackage, Shapefile, CSV (never VRT)")
+    return path
+
+
+def remove_spool(spool: Path) -> None:
+    """Delete a spool directory and everything in it."""
+    shutil.rmtree(spool, ignore_errors=True)
