@@ -53,3 +53,34 @@ def write_elevation(path: Path) -> None:
                        dtype="float32", crs="EPSG:5899", nodata=-9999.0,
                        transform=from_origin(E0 - 10, N0 + 40, 1.0, 1.0)) as dst:
         dst.write(data, 1)
+
+
+def point(x: float, y: float) -> str:
+    return f"POINT({E0 + x} {N0 + y})"
+
+
+def add_services(conn) -> None:
+    """Manholes, lights, Wi-Fi, a second pipe and land uses around the known parcel.
+
+    - manhole M1 at (5, 25): 5 m north of the parcel; manhole M2 at (30, 10): 20 m east;
+      inlet I1 at (5, 21) is closer but is not a manhole;
+    - light L1 working 100 W at (15, 10): 5 m; L2 out of service at (-3, 10): 3 m;
+    - Wi-Fi W1 online, range 10 m, at the parcel's corner (0, 0): a quarter disc,
+      π·10²/4 = 78.54 m² (39.27 %); W2 offline with range 50 m at (5, 10) counts for nothing;
+    - pipe P2 (400 mm, 1 m corridor) at x = 9.5: corridor x 8.5..10 in the parcel, 30 m².
+    """
+    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    for nid, kind, x, y in (("M1", "manhole", 5, 25), ("M2", "manhole", 30, 10),
+                            ("I1", "inlet", 5, 21)):
+        conn.execute("INSERT INTO drainage_nodes (node_id, kind, geom) VALUES (%s, %s, "
+                     + g + ")", (nid, kind, point(x, y)))
+    for lid, status, x, y in (("L1", "working", 15, 10), ("L2", "out_of_service", -3, 10)):
+        conn.execute("INSERT INTO street_lights (light_id, status, wattage, geom) VALUES "
+                     "(%s, %s, 100, " + g + ")", (lid, status, point(x, y)))
+    for ap, status, rng, x, y in (("W1", "online", 10, 0, 0), ("W2", "offline", 50, 5, 10)):
+        conn.execute("INSERT INTO wifi_aps (ap_id, status, range_m, geom) VALUES "
+                     "(%s, %s, %s, " + g + ")", (ap, status, rng, point(x, y)))
+    conn.execute("INSERT INTO drainage_pipes (pipe_id, from_node, to_node, diameter_mm, geom) "
+                 "VALUES ('P2', 'M1', 'M2', 400, " + g + ")", (line(9.5, -5, 9.5, 30),))
+    conn.execute("INSERT INTO parcel_land_uses (parcel_uid, land_use, area) VALUES "
+                 "(%s, 'ODT', 150), (%s, 'CLN', 50)", (PARCEL_UID, PARCEL_UID))
