@@ -85,11 +85,10 @@ def _name_streets(frame: pd.DataFrame, grid: WardGrid) -> pd.DataFrame:
     streets = grid.v_streets
     frame["street"] = [streets[k].name for k in frame["facing"]]
     frame["street_class"] = [streets[k].road_class for k in frame["facing"]]
-    starts = {k: (min(a for a, _ in s.pieces) if s.pieces else 0.0) for k, s in enumerate(streets)}
-    even = (frame["facing"] == frame["j"]).to_numpy()  # north side of its street
-    base = np.array([starts[k] for k in frame["facing"]])
-    n = np.maximum(np.floor((frame["u"].to_numpy() - base) / 6.5), 0).astype(int)
-    frame["house_no"] = np.where(even, 2 * n + 2, 2 * n + 1)
+    even = (frame["facing"] == frame["j"]).to_numpy()  # north side of its street: even numbers
+    side = pd.Series(even, index=frame.index)
+    n = frame.groupby([frame["facing"], side])["u"].rank(method="first").to_numpy().astype(int)
+    frame["house_no"] = np.where(even, 2 * n, 2 * n - 1)
     return frame
 
 

@@ -1,0 +1,78 @@
+"""`gisapp demo load`: the demo city goes through the ETL pipeline, once, with its rejects recorded."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from layers import LAYERS, TABLES
+
+PARCELS = 400
+SEED = 5
+
+
+@pytest.fixture()
+def load(runner, scratch_url: str, tmp_path: Path):
+    """Run `gisapp demo load` on the scratch database with a small city in tmp_path."""
+    city = tmp_path / "city"
+
+    def invoke(*extra: str):
+        return runner("demo", "load", "--dir", str(city), "--seed", str(SEED),
+                      "--parcels", str(PARCELS), *extra,
+                      env={"DATABASE_URL": scratch_url, "GISAPP_DATA_DIR": str(tmp_path / "data")})
+
+    invoke.city = city
+    return invoke
+
+
+def _count(conn: psycopg.Connection, table: str) -> int:
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()[0]
+
+
+def test_demo_load_fills_every_layer_and_records_rejects(load, scratch_url: str):
+    result = load()
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((load.city / "manifest.json").read_text(encoding="utf-8"))
+    with psycopg.connect(scratch_url) as conn:
+        runs = {row[0]: row[1:] for row in conn.execute(
+            "SELECT layer, id, rows_read, rows_loaded, rows_rejected, started_by FROM etl_runs"
+            " WHERE status = 'succeeded'")}
+        for layer_id in [*LAYERS, *TABLES]:
+            run_id, read, loaded, rejected, started_by = runs[layer_id]
+            assert started_by == f"demo 1/{SEED}/{PARCELS}"
+            assert read == manifest["counts"][layer_id]
+            assert _count(conn, (LAYERS.get(layer_id) or TABLES[layer_id]).table) == loaded > 0
+        reasons = [r[0] for r in conn.execute(
+            "SELECT j.reason FROM etl_rejects j JOIN etl_runs r ON r.id = j.run_id"
+            " WHERE r.layer = 'parcels' ORDER BY j.row_number")]
+        light_rejects = runs["street_lights"][3]
+        rasters = {r[0] for r in conn.execute("SELECT name FROM rasters")}
+    assert any("parcel_no" in r for r in reasons) and any("duplicate key" in r for r in reasons)
+    assert any("outside" in r for r in reasons) and any("land_use" in r for r in reasons)
+    assert light_rejects == 2
+    assert rasters == {"elevation", "flood_depth"}
+    assert "parcels" in result.output and "rejected" in result.output
+
+
+def test_second_load_is_a_no_op_unless_forced(load, scratch_url: str):
+    assert load().exit_code == 0
+    again = load()
+    assert again.exit_code == 0 and "demo city already loaded" in again.output
+    with psycopg.connect(scratch_url) as conn:
+        before = conn.execute("SELECT count(*) FROM etl_runs").fetchone()[0]
+    forced = load("--force")
+    assert forced.exit_code == 0, forced.output
+    with psycopg.connect(scratch_url) as conn:
+        after = conn.execute("SELECT count(*) FROM etl_runs").fetchone()[0]
+    assert after == before + len(json.loads((load.city / "manifest.json").read_text())["entries"])
+
+
+def test_failed_run_makes_the_load_fail_with_its_layer_named(load):
+    assert load().exit_code == 0
+    (load.city / "roads.geojson").write_text("this is not GeoJSON", encoding="utf-8")
+    result = load("--force")
+    assert result.exit_code != 0
+    assert "roads" in result.output and "demo load failed" in result.output
