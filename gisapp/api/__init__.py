@@ -1,7 +1,8 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import admin, analysis, features, health, layer_catalogue, me, permits
+from gisapp.api import (admin, analysis, features, health, layer_catalogue, me, openapi,
+                        permits)
 
 
 def register(app: Flask) -> None:
@@ -9,6 +10,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(me.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(features.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(layer_catalogue.bp)
     app.register_blueprint(permits.bp)
     app.register_blueprint(analysis.bp)

@@ -1,0 +1,143 @@
+"""Full parameter and response schemas of the OGC API – Features operations."""
+from __future__ import annotations
+
+from typing import Any
+
+from gisapp.features.crs import SHORT_NAMES, SUPPORTED_CRS
+from gisapp.features.cql2_parse import MAX_FILTER_BYTES
+from gisapp.features.documents import field_schema, visible_layers
+from gisapp.features.params import DEFAULT_LIMIT, FILTER_LANGS, FORMATS, MAX_OFFSET
+from layers import Access
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+JSON_ERROR = {"application/json": {"schema": ERROR}}
+ANY_OBJECT = {"type": "object"}
+LINKS = {"type": "array", "items": {"type": "object", "required": ["href"],
+                                    "properties": {"href": {"type": "string"},
+                                                   "rel": {"type": "string"},
+                                                   "type": {"type": "string"},
+                                                   "title": {"type": "string"}}}}
+
+
+def _ids(levels: frozenset[Access]) -> list[str]:
+    return [layer.id for layer in visible_layers(levels)]
+
+
+def path_schema(endpoint: str, name: str) -> dict[str, Any] | None:
+    """Path parameters of the features routes; collection ids come from the registry."""
+    if not endpoint.startswith("features."):
+        return None
+    if name == "layer_id":
+        return {"type": "string", "enum": _ids(frozenset(Access))}
+    if name == "feature_id":
+        return {"type": "string", "pattern": "^[0-9]{1,18}$"}
+    return None
+
+
+def schemas(levels: frozenset[Access]) -> dict[str, Any]:
+    """Feature, FeatureCollection and one properties schema per visible collection."""
+    props = {f"{layer.id}_properties": {
+        "type": "object", "additionalProperties": False,
+        "properties": {f.name: {**field_schema(f), "nullable": True}
+                       for f in layer.visible_fields(levels)}}
+        for layer in visible_layers(levels)}
+    feature = {
+        "type": "object", "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object", "required": ["type"],
+                         "properties": {"type": {"type": "string"}}},
+            "properties": {"anyOf": [{"$ref": f"#/components/schemas/{name}"}
+                                     for name in props]},
+            "links": LINKS,
+        },
+    }
+    collection = {
+        "type": "object",
+        "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "links": LINKS,
+        },
+    }
+    return {"Feature": feature, "FeatureCollection": collection, **props}
+
+
+def _param(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description, **extra}
+
+
+def _items_parameters(levels: frozenset[Access], max_limit: int) -> list[dict[str, Any]]:
+    names = sorted({f.name for layer in visible_layers(levels)
+                    for f in layer.visible_fields(levels)})
+    crs = sorted(SUPPORTED_CRS) + sorted(k for k in SHORT_NAMES if k.startswith(("EPSG", "CRS")))
+    return [
+        _param("bbox", {"type": "array", "minItems": 4, "maxItems": 6,
+                        "items": {"type": "number"}},
+               "minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs axis order",
+               style="form", explode=False),
+        _param("bbox-crs", {"type": "string", "enum": crs}, "CRS of bbox; CRS84 by default"),
+        _param("limit", {"type": "integer", "minimum": 1, "maximum": max_limit,
+                         "default": DEFAULT_LIMIT},
+               f"page size; larger values are clamped to {max_limit}"),
+        _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+               "features to skip; follow the next/prev links to page"),
+        _param("properties", {"type": "array", "items": {"type": "string", "enum": names}},
+               "only these properties (each must belong to the collection)",
+               style="form", explode=False),
+        _param("sortby", {"type": "string", "pattern": r"^[+-]?[a-z_0-9]+(,[+-]?[a-z_0-9]+)*$"},
+               "comma-separated properties, each prefixed + (ascending) or - (descending); "
+               "ties are broken by id"),
+        _param("filter", {"type": "string", "maxLength": MAX_FILTER_BYTES},
+               "a CQL2 filter in filter-lang; properties are the collection's queryables"),
+        _param("filter-lang", {"type": "string", "enum": list(FILTER_LANGS)},
+               "cql2-text (default) or cql2-json"),
+        _param("filter-crs", {"type": "string", "enum": crs},
+               "CRS of geometry literals in the filter; CRS84 by default"),
+        _param("as_of", {"type": "string", "format": "date"},
+               "state of a versioned collection (parcels) at the end of this day"),
+        _param("f", {"type": "string", "enum": list(FORMATS)}, "json (GeoJSON), csv or html"),
+    ]
+
+
+def operation(endpoint: str, levels: frozenset[Access], max_limit: int) -> dict[str, Any] | None:
+    """Parameters and responses of one features operation, or None for other endpoints."""
+    errors = {"400": {"description": "A parameter is invalid", "content": JSON_ERROR},
+              "404": {"description": "No such collection or feature", "content": JSON_ERROR}}
+    json_doc = {"application/json": {"schema": ANY_OBJECT}}
+    f_json = [_param("f", {"type": "string", "enum": ["json"]}, "json only")]
+    if endpoint == "features.items":
+        return {"parameters": _items_parameters(levels, max_limit), "responses": {
+            "200": {"description": "A page of features", "content": {
+                "application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}}}},
+            **errors}}
+    if endpoint == "features.item":
+        return {"parameters": [
+            _param("f", {"type": "string", "enum": ["json", "html"]}, "json or html"),
+            _param("as_of", {"type": "string", "format": "date"},
+                   "state of a versioned collection at the end of this day")],
+            "responses": {"200": {"description": "One feature", "content": {
+                "application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}},
+                "text/html": {"schema": {"type": "string"}}}}, **errors}}
+    if endpoint == "features.queryables":
+        return {"parameters": f_json, "responses": {
+            "200": {"description": "JSON Schema of the queryable properties",
+                    "content": {"application/schema+json": {"schema": ANY_OBJECT}}}, **errors}}
+    if endpoint in ("features.collection", "features.collections", "features.conformance"):
+        return {"parameters": f_json, "responses": {
+            "200": {"description": "The document", "content": json_doc}, **errors}}
+    if endpoint == "home.index":
+        return {"parameters": [_param("f", {"type": "string", "enum": ["json"]},
+                                      "json for the OGC API landing document")],
+                "responses": {"200": {"description": "Landing page (HTML, or JSON for f=json)",
+                                      "content": {"text/html": {"schema": {"type": "string"}},
+                                                  **json_doc}}}}
+    return None

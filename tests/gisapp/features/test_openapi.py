@@ -1,0 +1,99 @@
+"""/openapi.json covers every route; schemathesis fuzzes it in-process and finds no 5xx."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance,
+                                               response_schema_conformance,
+                                               status_code_conformance)
+
+from layers import LAYERS
+
+STATIC = Path(__file__).resolve().parents[3] / "static"
+FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+                suppress_health_check=list(HealthCheck))
+FUZZ_FEATURES = settings(FUZZ, max_examples=30)
+
+
+def test_every_route_has_a_path_item_with_summary(lights_app):
+    doc = lights_app.test_client().get("/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.0")
+    for rule in lights_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = re.sub(rf"<([a-z]+:)?{name}>", "{%s}" % name, path)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = doc["paths"][path][method.lower()]
+            assert operation["summary"] and operation["responses"]
+            declared = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+            assert declared == set(rule.arguments)
+
+
+def test_features_operations_are_fully_described(lights_app):
+    doc = lights_app.test_client().get("/openapi.json").get_json()
+    items = doc["paths"]["/collections/{layer_id}/items"]["get"]
+    params = {p["name"]: p for p in items["parameters"]}
+    assert params["layer_id"]["schema"]["enum"] == list(LAYERS)
+    assert {"bbox", "bbox-crs", "limit", "offset", "properties", "sortby", "filter",
+            "filter-lang", "filter-crs", "f"} <= set(params)
+    assert params["limit"]["schema"]["maximum"] == lights_app.extensions[
+        "settings"].max_features_per_page
+    assert set(items["responses"]["200"]["content"]) == {"application/geo+json", "text/csv",
+                                                         "text/html"}
+    assert items["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    schemas = doc["components"]["schemas"]
+    assert set(schemas["street_lights_properties"]["properties"]) == {
+        f.name for f in LAYERS["street_lights"].fields if f.access.value == "public"}
+
+
+def test_api_page_loads_swagger_ui_from_npm(lights_app):
+    html = lights_app.test_client().get("/api").get_data(as_text=True)
+    assert "/openapi.json" in html and "swagger-ui-bundle.js" in html
+    assert (STATIC / "node_modules/swagger-ui-dist/swagger-ui-bundle.js").is_file()
+
+
+def fuzz(app, tag: str | None, checks: list, budget=FUZZ) -> tuple[set[str], list[str]]:
+    """Run schemathesis over every operation (or one tag's): the operations, the failures."""
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    if tag is not None:
+        schema = schema.include(tag=tag)
+    failures, operations = [], set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations.add(f"{operation.method.upper()} {operation.path}")
+
+        @budget
+        @given(case=operation.as_strategy())
+        def run(case):
+            case.call_and_validate(checks=checks)
+
+        try:
+            run()
+        except Exception as exc:  # each operation's failure is collected, then all reported
+            failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:1500])
+    return operations, failures
+
+
+def test_no_operation_answers_with_a_server_error(lights_app):
+    operations, failures = fuzz(lights_app, None, [not_a_server_error])
+    assert "GET /collections/{layer_id}/items" in operations and len(operations) > 10
+    assert failures == []
+
+
+def test_features_responses_conform_to_the_document(lights_app):
+    operations, failures = fuzz(lights_app, "features", [
+        not_a_server_error, status_code_conformance, content_type_conformance,
+        response_schema_conformance], FUZZ_FEATURES)
+    assert operations == {"GET /conformance", "GET /collections", "GET /collections/{layer_id}",
+                          "GET /collections/{layer_id}/items",
+                          "GET /collections/{layer_id}/items/{feature_id}",
+                          "GET /collections/{layer_id}/queryables"}
+    assert failures == []

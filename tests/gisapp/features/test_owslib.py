@@ -1,0 +1,47 @@
+"""owslib's OGC API – Features client (a client we did not write) against a live server."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from owslib.ogcapi.features import Features
+from werkzeug.serving import make_server
+
+from layers import LAYERS
+from tests.gisapp.features.conftest import BRIDGE_LONLAT, N_LIGHTS
+
+JSON = {"Accept": "application/json"}  # our landing page is HTML unless JSON is asked for
+
+
+@pytest.fixture()
+def live_url(lights_app):
+    """The app served over HTTP on a free port of 127.0.0.1, in a thread, for one test."""
+    server = make_server("127.0.0.1", 0, lights_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_owslib_lists_every_collection(live_url):
+    api = Features(live_url, headers=JSON)
+    assert api.conformance()["conformsTo"]
+    assert sorted(api.feature_collections()) == sorted(LAYERS)
+    assert api.collection("street_lights")["title"] == LAYERS["street_lights"].title_en
+    assert "wattage" in api.collection_queryables("street_lights")["properties"]
+
+
+def test_owslib_fetches_items_with_bbox_and_filter(live_url):
+    api = Features(live_url, headers=JSON)
+    lon, lat = BRIDGE_LONLAT
+    everything = api.collection_items("street_lights", limit=100)
+    assert everything["numberMatched"] == N_LIGHTS
+    near = api.collection_items("street_lights", bbox=[lon - .002, lat - .002, lon + .002, lat + .002])
+    assert [f["properties"]["light_id"] for f in near["features"]] == [
+        "L000", "L001", "L002", "L003", "L004"]
+    led = api.collection_items("street_lights", bbox=[lon - .002, lat - .002, lon + .002, lat + .002],
+                               filter="lamp_type = 'LED'")
+    assert [f["properties"]["light_id"] for f in led["features"]] == ["L000", "L003"]
+    one = api.collection_item("street_lights", "2")
+    assert one["properties"]["light_id"] == "L001"
