@@ -1,16 +1,18 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import (admin, analysis, features, health, layer_catalogue, me, openapi,
-                        permits)
+from gisapp.api import (admin, analysis, etl, features, health, layer_catalogue, me, openapi,
+                        permits, tiles)
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(etl.bp)
+    app.register_blueprint(layer_catalogue.bp)
     app.register_blueprint(features.bp)
     app.register_blueprint(openapi.bp)
-    app.register_blueprint(layer_catalogue.bp)
+    app.register_blueprint(tiles.bp)
     app.register_blueprint(permits.bp)
     app.register_blueprint(analysis.bp)

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from gisapp.cli import db, demo, etl, layers_cmd, serve, users
+from gisapp.cli import (db, demo, etl, layers_cmd, rasters, schedules, serve, tiles, users,
+                        worker)
 
 
 @click.group()
@@ -16,8 +17,12 @@ def cli() -> None:
 cli.add_command(db.db)
 cli.add_command(demo.demo)
 cli.add_command(etl.etl)
+etl.etl.add_command(rasters.import_raster_cmd)
+etl.etl.add_command(schedules.schedule)
+cli.add_command(worker.worker)
 cli.add_command(layers_cmd.layers)
 cli.add_command(serve.serve)
+cli.add_command(tiles.tiles)
 cli.add_command(users.users)
 cli.add_command(users.tokens)
 
