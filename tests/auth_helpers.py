@@ -24,19 +24,21 @@ def _engine(url: str):
     return _ENGINES[url]
 
 
-def ensure_user(url: str, role: str, name: str | None = None) -> str:
-    """A user with this role (and password PASSWORD), created if missing; returns its name."""
+def ensure_user(url: str, role: str, name: str | None = None, password: bool = True) -> str:
+    """A user with this role, created if missing; with `password`, its password is PASSWORD."""
     assert role in ROLES, role
     name = name or f"test-{role}"
     with _engine(url).begin() as conn:
         if accounts.identity_for_user(conn, name) is None:
-            accounts.add_user(conn, name, role, PASSWORD)
+            accounts.add_user(conn, name, role, PASSWORD if password else None)
+        elif password and accounts.identity_for_password(conn, name, PASSWORD) is None:
+            accounts.set_password(conn, name, PASSWORD)
     return name
 
 
 def make_token(url: str, role: str, name: str | None = None) -> str:
     """A new API token for a user of this role in the database at `url`."""
-    user = ensure_user(url, role, name)
+    user = ensure_user(url, role, name, password=False)
     with _engine(url).begin() as conn:
         _, token = accounts.create_token(conn, user, "test")
     return token

@@ -2,13 +2,14 @@
 from flask import Flask
 
 from gisapp.api import (admin, analysis, etl, features, health, layer_catalogue, me, openapi,
-                        permits, tiles)
+                        parcels, permits, tiles)
 
 
 def register(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(parcels.bp)
     app.register_blueprint(etl.bp)
     app.register_blueprint(layer_catalogue.bp)
     app.register_blueprint(features.bp)

@@ -1,0 +1,1 @@
+"""Land records: parcel lookup, search, history and edits (Flask-free)."""

@@ -1,0 +1,175 @@
+"""Parcel lookup by id, by key and by point, and the parcel document a permit officer reads.
+
+What a caller sees follows the access levels of the declarations in layers/land.py: parcel
+fields by Field.access, rights if the rights table is visible, parties (names, ID numbers)
+only with the PERSONAL level. The caller audits personal reads (`document.personal`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Numeric, and_, func, select
+
+from gisapp.db.schema import LAYER_TABLES, PLAIN_TABLES
+from gisapp.errors import Conflict, NotFound
+from gisapp.land.source import VN2000_TM3, parcel_source
+from layers import Access
+from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
+from layers.land_use_codes import describe_land_use
+
+WARDS = LAYER_TABLES["wards"]
+RIGHTS_T, PARTIES_T, USES_T = (PLAIN_TABLES[t.id] for t in (RIGHTS, PARTIES, LAND_USES))
+NEIGHBOUR_M = 1.0
+NEIGHBOUR_DEG = 0.00003  # index prefilter around the parcel, wider than 1 m at this latitude
+KEY_PARTS = PARCELS.key
+
+
+@dataclass(frozen=True)
+class ParcelKey:
+    """Ward code, map sheet and parcel number; former ward code when the ward needs it."""
+
+    ward_code: str
+    sheet_no: int
+    parcel_no: int
+    former_ward_code: str | None = None
+
+
+def _visible(decl, levels: frozenset[Access]) -> tuple[str, ...]:
+    return tuple(f.name for f in decl.fields if f.access in levels)
+
+
+def _parcel_select(levels: frozenset[Access], as_of: datetime | None):
+    p = parcel_source(as_of)
+    cols = [p.c.feature_id, *(p.c[n] for n in _visible(PARCELS, levels))]
+    return p, select(*cols, p.c.land_use.label("_land_use"),
+                     func.round(func.ST_Area(func.ST_Transform(p.c.geom, VN2000_TM3))
+                                .cast(Numeric), 1).label("computed_area"),
+                     func.ST_AsGeoJSON(p.c.geom, 7).label("geojson"),
+                     WARDS.c.name.label("ward_name")
+                     ).outerjoin(WARDS, WARDS.c.code == p.c.ward_code)
+
+
+def _one(conn: Connection, query, what: str) -> dict:
+    rows = conn.execute(query.limit(2)).mappings().all()
+    if not rows:
+        raise NotFound(f"no parcel {what}")
+    return dict(rows[0])
+
+
+def find_by_uid(conn: Connection, uid: str, levels: frozenset[Access],
+                as_of: datetime | None = None) -> dict:
+    """The parcel document for a parcel id (ward-former-sheet-parcel)."""
+    p, query = _parcel_select(levels, as_of)
+    row = _one(conn, query.where(p.c.parcel_uid == uid), _when(f"with id {uid!r}", as_of))
+    return build_document(conn, row, levels, as_of)
+
+
+def find_by_key(conn: Connection, key: ParcelKey, levels: frozenset[Access],
+                as_of: datetime | None = None) -> dict:
+    """The parcel with this key; 409 listing candidates when the former ward is needed."""
+    p, query = _parcel_select(levels, as_of)
+    conds = [p.c.ward_code == key.ward_code, p.c.sheet_no == key.sheet_no,
+             p.c.parcel_no == key.parcel_no]
+    if key.former_ward_code:
+        conds.append(p.c.former_ward_code == key.former_ward_code)
+    rows = conn.execute(query.where(*conds).order_by(p.c.parcel_uid).limit(20)).mappings().all()
+    what = f"{key.parcel_no} on sheet {key.sheet_no} in ward {key.ward_code}"
+    if not rows:
+        raise NotFound(f"no parcel {_when(what, as_of)}")
+    if len(rows) > 1:
+        uids = ", ".join(r["parcel_uid"] for r in rows)
+        raise Conflict(f"parcel {what} exists in several former wards ({uids}); "
+                       "add former=<former ward code>")
+    return build_document(conn, dict(rows[0]), levels, as_of)
+
+
+def find_at_point(conn: Connection, lon: float, lat: float, levels: frozenset[Access],
+                  as_of: datetime | None = None) -> dict:
+    """The parcel covering a WGS 84 point."""
+    p, query = _parcel_select(levels, as_of)
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    row = _one(conn, query.where(func.ST_Intersects(p.c.geom, point)).order_by(p.c.parcel_uid),
+               _when(f"at lon {lon}, lat {lat}", as_of))
+    return build_document(conn, row, levels, as_of)
+
+
+def _when(what: str, as_of: datetime | None) -> str:
+    return what if as_of is None else f"{what} as of {as_of.date().isoformat()} (end of the previous day)"
+
+
+def build_document(conn: Connection, row: dict, levels: frozenset[Access],
+                   as_of: datetime | None) -> dict:
+    """The full parcel response from its selected row."""
+    uid = row["parcel_uid"]
+    fields = {n: row[n] for n in _visible(PARCELS, levels)}
+    doc = {
+        "parcel_uid": uid,
+        "key": {k: row[k] for k in KEY_PARTS},
+        "as_of": None if as_of is None else as_of.isoformat(),
+        "land_use": describe_land_use(row["_land_use"]),
+        "legal_area": row.get("legal_area"),
+        "computed_area": float(row["computed_area"]),
+        "area_unit": "m²",
+        "ward": {"code": row["ward_code"], "name": row["ward_name"]},
+        "address": row.get("address"),
+        "properties": fields,
+        "land_uses": _land_uses(conn, uid, levels),
+        "neighbours": _neighbours(conn, row["feature_id"], as_of),
+        "geometry": json.loads(row["geojson"]),
+        "personal": False,
+    }
+    if RIGHTS.access in levels:
+        doc["rights"] = _rights(conn, uid, levels)
+        doc["personal"] = PARTIES.access in levels and bool(doc["rights"])
+    if Access.STAFF in levels:
+        certs = {fields.get("certificate_no")} | {r.get("certificate_no")
+                                                    for r in doc.get("rights", [])}
+        doc["certificate_numbers"] = sorted(c for c in certs if c)
+    return doc
+
+
+def _land_uses(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]:
+    if LAND_USES.access not in levels:
+        return []
+    cols = [USES_T.c[n] for n in _visible(LAND_USES, levels) if n != "parcel_uid"]
+    rows = conn.execute(select(*cols).where(USES_T.c.parcel_uid == uid)
+                        .order_by(USES_T.c.land_use)).mappings()
+    return [dict(r) | {"land_use_name": describe_land_use(r["land_use"])} for r in rows]
+
+
+def _rights(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]:
+    right_cols = [RIGHTS_T.c[n] for n in _visible(RIGHTS, levels) if n != "parcel_uid"]
+    party_names = _visible(PARTIES, levels) if PARTIES.access in levels else ()
+    party_cols = [PARTIES_T.c[n].label(f"party__{n}") for n in party_names]
+    query = (select(*right_cols, *party_cols)
+             .select_from(RIGHTS_T.outerjoin(PARTIES_T, PARTIES_T.c.party_id == RIGHTS_T.c.party_id))
+             .where(RIGHTS_T.c.parcel_uid == uid)
+             .order_by(RIGHTS_T.c.party_id, RIGHTS_T.c.right_type))
+    out = []
+    for r in conn.execute(query).mappings():
+        item = {k: _plain(v) for k, v in r.items() if not k.startswith("party__")}
+        if party_names:
+            item["party"] = {n: r[f"party__{n}"] for n in party_names}
+        out.append(item)
+    return out
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _neighbours(conn: Connection, feature_id: int, as_of: datetime | None) -> list[dict]:
+    """Parcels touching this one or within 1 m of it (measured in EPSG:5899)."""
+    me, other = parcel_source(as_of).alias("me"), parcel_source(as_of).alias("n")
+    near = and_(other.c.feature_id != me.c.feature_id,
+                other.c.geom.op("&&")(func.ST_Expand(me.c.geom, NEIGHBOUR_DEG)),
+                func.ST_DWithin(func.ST_Transform(other.c.geom, VN2000_TM3),
+                                func.ST_Transform(me.c.geom, VN2000_TM3), NEIGHBOUR_M))
+    rows = conn.execute(select(other.c.parcel_uid, other.c.sheet_no, other.c.parcel_no,
+                               other.c.land_use)
+                        .select_from(me.join(other, near))
+                        .where(me.c.feature_id == feature_id)
+                        .order_by(other.c.parcel_uid)).mappings()
+    return [dict(r) for r in rows]
