@@ -1,4 +1,4 @@
-"""Vector tiles, TileJSON and styles: thin views over `tiles/`.
+"""Vector and raster tiles, TileJSON and styles: thin views over `tiles/`.
 
 Status codes: 200 tile, 204 empty tile, 304 If-None-Match hit, 400 malformed z/x/y or layer
 list (non-integer, outside the grid, repeated or too many layers), 404 unknown layer or
@@ -8,6 +8,8 @@ layer names are no secret; 403 says honestly that a login would help).
 from __future__ import annotations
 
 import gzip
+import hashlib
+import math
 import weakref
 from contextlib import contextmanager
 from typing import Iterator
@@ -20,6 +22,8 @@ from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest, Forbidden, NotFound
 from layers import Access, Layer
 from tiles.grid import GridError, parse_layer_list, parse_tile
+from tiles.raster import (DEFAULT_RAMP, RAMPS, RasterError, RasterInfo, find_raster,
+                          raster_tilejson, render_raster_tile)
 from tiles.service import TileService
 from tiles.style import UnknownStyle, build_style, style_layers
 from tiles.tilejson import build_tilejson, data_bounds
@@ -156,4 +160,59 @@ def style(name: str):
     doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url)
     response = jsonify(doc)
     response.headers["Cache-Control"] = _cache_control(levels)
+    return response
+
+
+def _raster(name: str) -> RasterInfo:
+    with tile_service().connect() as conn:
+        info = find_raster(conn, name, settings().data_dir)
+    if info is None:
+        raise NotFound(f"no raster named {name!r} is registered; see `gisapp etl raster`")
+    return info
+
+
+def _raster_options() -> tuple[str, tuple[float, float] | None]:
+    ramp = request.args.get("ramp", DEFAULT_RAMP)
+    if ramp not in RAMPS:
+        raise BadRequest(f"unknown ramp {ramp!r}; ramps: {', '.join(RAMPS)}")
+    low, high = request.args.get("min"), request.args.get("max")
+    if low is None and high is None:
+        return ramp, None
+    try:
+        value_range = (float(low), float(high))
+    except (TypeError, ValueError):
+        raise BadRequest("min and max must both be numbers") from None
+    if not all(map(math.isfinite, value_range)) or value_range[0] >= value_range[1]:
+        raise BadRequest("min must be a finite number below max")
+    return ramp, value_range
+
+
+@bp.get("/rasters/<name>/<z>/<x>/<y>.png")
+def raster_tile(name: str, z: str, x: str, y: str):
+    try:
+        address = parse_tile(z, x, y)
+    except GridError as exc:
+        raise BadRequest(str(exc)) from None
+    ramp, value_range = _raster_options()
+    info = _raster(name)
+    etag = '"' + hashlib.blake2s(f"{info.name}|{info.updated}|{address}|{ramp}|{value_range}"
+                                 .encode(), digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": settings().tile_cache_control}
+    if request.if_none_match.contains(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    try:
+        png = render_raster_tile(info, address, ramp, value_range)
+    except RasterError as exc:
+        raise BadRequest(str(exc)) from None
+    if png is None:
+        return Response(status=204, headers=headers)
+    return Response(png, status=200, mimetype="image/png", headers=headers)
+
+
+@bp.get("/rasters/<name>.json")
+def raster_tilejson_view(name: str):
+    info = _raster(name)
+    url = f"{request.url_root}rasters/{info.name}/{{z}}/{{x}}/{{y}}.png"
+    response = jsonify(raster_tilejson(info, url))
+    response.headers["Cache-Control"] = settings().tile_cache_control
     return response
