@@ -22,7 +22,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Apply Alembic migrations, then make sure the job queue's own schema exists."""
+    from gisapp.db.queue_schema import ensure_queue_schema
+
     command.upgrade(alembic_config(url), revision)
+    ensure_queue_schema(url)
 
 
 def head_revision() -> str:

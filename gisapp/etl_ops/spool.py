@@ -106,6 +106,9 @@ def allowed_url(url: str, allow: str) -> bool:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
         return False
+    segments = urllib.parse.unquote(parts.path).split("/")
+    if any(seg in (".", "..") for seg in segments) or "\\" in parts.path:
+        return False  # the server would resolve them past the allowed prefix
     prefixes = [p.strip() for p in allow.split(",") if p.strip()]
     return any(url.startswith(p if p.endswith("/") else p + "/") or url == p for p in prefixes)
 
