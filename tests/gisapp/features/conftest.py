@@ -35,7 +35,7 @@ def light_rows() -> list[dict]:
             "lamp_type": ("LED", "HPS", "MH")[i % 3],
             "wattage": 50 + (i % 4) * 50,
             "pole_height": 6.0 + (i % 5),
-            "status": "working" if i % 4 else "fault",
+            "status": "working" if i % 4 else "out_of_service",
             "street": "Bạch Đằng" if i < 10 else ("O'Brien" if i == 10 else f"Street {i}"),
             "install_year": 2000 + i,
             "geom": f"SRID=4326;POINT({lon!r} {lat!r})",
