@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from gisapp.auth import current_levels
-from layers import LAYERS, THEMES, Access, Field, Layer
+from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
 
 bp = Blueprint("layer_catalogue", __name__)
 
@@ -46,12 +46,19 @@ def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
     }
 
 
+def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:
+    """A non-spatial table (rights, holders, land uses): its titles and readable fields."""
+    return {"id": table.id, "title": {"vi": table.title_vi, "en": table.title_en},
+            "fields": [describe_field(f) for f in table.fields if f.access in levels]}
+
+
 def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
-    """Themes in registry order and the layers these access levels may see."""
+    """Themes in registry order, then the layers and tables these access levels may see."""
     visible = [layer for layer in LAYERS.values() if layer.access in levels]
     return {
         "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
         "layers": [describe_layer(layer, levels) for layer in visible],
+        "tables": [describe_table(t, levels) for t in TABLES.values() if t.access in levels],
     }
 
 

@@ -1,11 +1,13 @@
 """Web pages, registered in one place."""
 from flask import Flask
 
-from gisapp.web import home, language, login, map_page
+from gisapp.web import home, language, login, map_page, navigation, parcel_desk
 
 
 def register(app: Flask) -> None:
     language.register(app)
+    navigation.register(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(map_page.bp)
+    app.register_blueprint(parcel_desk.bp)

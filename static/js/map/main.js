@@ -6,6 +6,7 @@ import { installIdentify } from './identify.js';
 import { installMeasure } from './measure.js';
 import { installCoordinates } from './coordinates.js';
 import { readHash, writeHash } from './view-hash.js';
+import { installSearch } from './search.js';
 
 const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
 
@@ -71,6 +72,8 @@ async function start() {
   const relabelPopup = installIdentify(map, catalogue, measure.isMeasuring);
   const relabelCoordinates = installCoordinates(
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
+  const searchForm = document.getElementById('search');
+  if (searchForm) installSearch(map, searchForm);
   onLanguageChange(() => { panel.render(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }

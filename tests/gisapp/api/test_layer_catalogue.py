@@ -38,3 +38,12 @@ def test_public_callers_get_no_staff_field_labels(client):
     listed = {(entry["id"], f["name"]) for entry in client.get("/api/layers").json["layers"]
               for f in entry["fields"]}
     assert staff and not staff & listed
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_tables_are_listed_only_for_roles_that_may_read_them(role):
+    from layers import TABLES
+
+    levels = levels_for(role)
+    listed = {t["id"] for t in describe_layers(levels)["tables"]}
+    assert listed == {t.id for t in TABLES.values() if t.access in levels}

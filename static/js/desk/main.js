@@ -1,0 +1,131 @@
+// The parcel desk: look-ups (key, text, owner, map point), the record, history by date.
+import { startLanguage, onLanguageChange, t } from '../i18n.js';
+import { renderRecord, renderHistory } from './record.js';
+
+const root = document.getElementById('desk-app');
+const api = root.dataset.apiUrl;
+const state = { uid: null, asOf: '', doc: null, history: [], catalogue: null };
+const HIGHLIGHT = 'desk-parcel';
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
+  return body;
+}
+
+function showError(error) {
+  const box = document.getElementById('desk-error');
+  box.hidden = !error;
+  box.textContent = error ? error.message : '';
+}
+
+function bounds(geometry) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
+      box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [[box[0], box[1]], [box[2], box[3]]];
+}
+
+function withAsOf(url) {
+  if (!state.asOf) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}as_of=${state.asOf}`;
+}
+
+function render() {
+  const container = document.getElementById('record');
+  if (!state.doc) return;
+  renderRecord(container, state.doc, state.catalogue, { day: state.asOf, open: (uid) => open(`${api}/${encodeURIComponent(uid)}`) });
+  const history = document.createElement('div');
+  renderHistory(history, state.history, { asOf: setAsOf });
+  container.append(history);
+}
+
+async function show(doc) {
+  state.doc = doc;
+  state.uid = doc.parcel_uid;
+  const history = await fetch(`${api}/${encodeURIComponent(doc.parcel_uid)}/history`, { credentials: 'same-origin' });
+  state.history = history.ok ? (await history.json()).versions : [];  // 404: no recorded versions
+  window.deskMap.getSource(HIGHLIGHT).setData({ type: 'Feature', properties: {}, geometry: doc.geometry });
+  window.deskMap.fitBounds(bounds(doc.geometry), { padding: 60, maxZoom: 19, duration: 0 });
+  render();
+  root.dataset.parcel = doc.parcel_uid;
+}
+
+async function open(url) {
+  try {
+    showError(null);
+    await show(await fetchJson(withAsOf(url)));
+  } catch (error) { showError(error); }
+}
+
+function setAsOf(day) {
+  state.asOf = day;
+  document.getElementById('as-of').value = day;
+  if (state.uid) open(`${api}/${encodeURIComponent(state.uid)}`);
+}
+
+function listResults(results) {
+  const box = document.getElementById('lookup-results');
+  const list = document.createElement('ul');
+  list.className = 'results';
+  for (const hit of results) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.parcel = hit.parcel_uid;
+    button.textContent = `${t('search.parcel')} ${hit.parcel_no}, ${t('search.sheet')} ${hit.sheet_no} · ${hit.address ?? hit.land_use ?? ''}`;
+    button.addEventListener('click', () => open(`${api}/${encodeURIComponent(hit.parcel_uid)}`));
+    const item = document.createElement('li');
+    item.append(button);
+    list.append(item);
+  }
+  const heading = document.createElement('h2');
+  heading.textContent = `${t('desk.results')}: ${results.length}`;
+  box.replaceChildren(heading, list);
+  if (results.length === 1) open(`${api}/${encodeURIComponent(results[0].parcel_uid)}`);
+}
+
+function installForms() {
+  document.getElementById('by-key').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams([...new FormData(event.target)].filter(([, v]) => v !== ''));
+    open(`${api}?${params}`);
+  });
+  for (const [id, param] of [['by-text', 'q'], ['by-owner', 'owner']]) {
+    document.getElementById(id)?.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const text = new FormData(event.target).get(param);
+      try {
+        showError(null);
+        listResults((await fetchJson(`${api}/search?${param}=${encodeURIComponent(text)}&limit=20`)).results);
+      } catch (error) { showError(error); }
+    });
+  }
+  document.getElementById('as-of').addEventListener('change', (event) => setAsOf(event.target.value));
+  document.getElementById('as-of-clear').addEventListener('click', () => setAsOf(''));
+}
+
+async function start() {
+  await startLanguage();
+  const [catalogue, style] = await Promise.all([
+    fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
+  state.catalogue = catalogue;
+  const map = new maplibregl.Map({ container: 'desk-map', style, center: [108.2208, 16.0678], zoom: 14 });
+  window.deskMap = map;
+  map.addControl(new maplibregl.NavigationControl(), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  await new Promise((resolve) => map.once('load', resolve));
+  map.addSource(HIGHLIGHT, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: `${HIGHLIGHT}-line`, type: 'line', source: HIGHLIGHT, paint: { 'line-color': '#00b8d4', 'line-width': 4 } });
+  map.on('click', (event) => open(`${api}/at?lon=${event.lngLat.lng}&lat=${event.lngLat.lat}`));
+  installForms();
+  onLanguageChange(render);
+  root.dataset.ready = 'true';
+}
+
+start().catch((error) => { showError(error); throw error; });

@@ -1,0 +1,232 @@
+"""Browser fixtures: a live gisapp server, headless Debian Chromium, a known little city.
+
+The known city is one feature per registry layer, each in its own 100 m cell near the
+Dragon Bridge, with values derived from the field declarations, plus a holder (party) and
+a right on the parcel so tests can check that personal data never reaches a public user.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from psycopg import sql
+from werkzeug.serving import make_server
+
+from gisapp import create_app
+from gisapp.db.schema import versions_table_name
+from layers import LAYERS, TABLES, FieldType, Layer, Table
+from tests.auth_helpers import PASSWORD, ensure_user
+
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+ORIGIN = (108.2250, 16.0595)  # south-west corner of the known city, by the Dragon Bridge
+CELL = 0.0012  # degrees between cells (about 130 m)
+HALF = 0.0004  # half size of each feature (about 43 m)
+COLUMNS = 4
+OWNER_NAME = "Nguyễn Thị Bí Mật"  # a holder's name: public users must never see it
+PARCEL_ADDRESS = "12 Bạch Đằng, phường Hải Châu"
+PAST_LAND_USE = ("CLN", "2020-01-01", "2024-06-01")  # the parcel's earlier version: use, from, to
+
+
+def cell_centre(layer_id: str) -> tuple[float, float]:
+    """Where the known feature of a layer sits: its own cell, in registry order."""
+    index = list(LAYERS).index(layer_id)
+    return (ORIGIN[0] + (index % COLUMNS) * CELL, ORIGIN[1] + (index // COLUMNS) * CELL)
+
+
+def known_value(decl: Table, name: str):
+    """A field value derived from its declaration (first choice, first styled value, ...)."""
+    field = decl.field(name)
+    if decl.id == "parcels" and name == "address":
+        return PARCEL_ADDRESS
+    if decl.id == "parties" and name == "name":
+        return OWNER_NAME
+    if field.choices:
+        return field.choices[0]
+    style = getattr(decl, "style", None)
+    if style is not None and style.by is not None and style.by[0] == name:
+        return style.by[1][0][0]
+    return {FieldType.TEXT: f"{name}-1", FieldType.INTEGER: 7, FieldType.FLOAT: 12.5,
+            FieldType.DATE: "2024-05-01", FieldType.BOOLEAN: True}[field.type]
+
+
+def known_wkt(layer: Layer) -> str:
+    """A point, a horizontal line or a square in the layer's cell."""
+    x, y = cell_centre(layer.id)
+    if layer.is_point:
+        return f"POINT({x} {y})"
+    if layer.is_line:
+        return f"LINESTRING({x - HALF} {y}, {x + HALF} {y})"
+    ring = [(x - HALF, y - HALF), (x + HALF, y - HALF), (x + HALF, y + HALF),
+            (x - HALF, y + HALF), (x - HALF, y - HALF)]
+    return "POLYGON((" + ", ".join(f"{a} {b}" for a, b in ring) + "))"
+
+
+def _insert(conn: psycopg.Connection, decl: Table, values: dict, wkt: str | None) -> None:
+    names = [*values]
+    columns = [sql.Identifier(n) for n in names]
+    params = [sql.Placeholder() for _ in names]
+    args = [values[n] for n in names]
+    if wkt is not None:
+        columns.append(sql.Identifier("geom"))
+        make = "ST_Multi(ST_GeomFromText({}, 4326))" if decl.geometry_type.startswith("Multi") \
+            else "ST_GeomFromText({}, 4326)"
+        params.append(sql.SQL(make).format(sql.Placeholder()))
+        args.append(wkt)
+    conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(decl.table), sql.SQL(", ").join(columns), sql.SQL(", ").join(params)),
+        args)
+
+
+def seed_known_city(url: str) -> None:
+    """Empty our scratch database and write the known city."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version')")]
+        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+        for layer in LAYERS.values():
+            values = {f.name: known_value(layer, f.name) for f in layer.imported_fields}
+            _insert(conn, layer, values, known_wkt(layer))
+        parcel_uid = conn.execute(sql.SQL("SELECT parcel_uid FROM {}").format(
+            sql.Identifier(LAYERS["parcels"].table))).fetchone()[0]
+        for table in TABLES.values():
+            values = {f.name: known_value(table, f.name) for f in table.imported_fields}
+            if "parcel_uid" in values:
+                values["parcel_uid"] = parcel_uid
+            if "party_id" in values:
+                values["party_id"] = known_value(TABLES["parties"], "party_id")
+            _insert(conn, table, values, None)
+        _record_parcel_versions(conn)
+
+
+def _record_parcel_versions(conn: psycopg.Connection) -> None:
+    """The parcel's history: an older, smaller version with another land use, then today's."""
+    parcels = LAYERS["parcels"]
+    table = sql.Identifier(parcels.table)
+    versions = sql.Identifier(versions_table_name(parcels))
+    names = sql.SQL(", ").join(sql.Identifier(f.name) for f in parcels.fields)
+    land_use, since, until = PAST_LAND_USE
+    conn.execute(sql.SQL(
+        "INSERT INTO {v} (feature_id, {names}, geom, valid_from, valid_to, change) "
+        "SELECT id, {names}, ST_Multi(ST_Buffer(ST_Centroid(geom), 0.0002, 1)), %s, %s, 'create' "
+        "FROM {t}").format(v=versions, names=names, t=table), (since, until))
+    conn.execute(sql.SQL("UPDATE {v} SET {use} = %s").format(
+        v=versions, use=sql.Identifier("land_use")), (land_use,))
+    conn.execute(sql.SQL(
+        "INSERT INTO {v} (feature_id, {names}, geom, valid_from, valid_to, change) "
+        "SELECT id, {names}, geom, %s, NULL, 'update' FROM {t}").format(
+            v=versions, names=names, t=table), (until,))
+
+
+class KnownCity:
+    """What the tests may rely on about the known city."""
+
+    owner_name = OWNER_NAME
+    past_land_use = PAST_LAND_USE
+    centre = staticmethod(cell_centre)
+
+    def middle(self) -> tuple[float, float]:
+        """The centre of the whole grid of cells."""
+        rows = (len(LAYERS) + COLUMNS - 1) // COLUMNS
+        return (ORIGIN[0] + (COLUMNS - 1) * CELL / 2, ORIGIN[1] + (rows - 1) * CELL / 2)
+
+
+@pytest.fixture(scope="session")
+def city() -> KnownCity:
+    return KnownCity()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def live_server(_scratch_ready: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """gisapp on a free 127.0.0.1 port, serving the known city from our scratch database."""
+    seed_known_city(_scratch_ready)
+    app = create_app({"DATABASE_URL": _scratch_ready, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path_factory.mktemp("data")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, _scratch_ready)
+    server.shutdown()
+    thread.join(timeout=10)
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class BrowserSession:
+    """A page plus everything it said: console errors and every response body."""
+
+    page: Page
+    console_errors: list[str]
+    responses: list[tuple[str, bytes]]
+
+    def sign_in(self, database_url: str, role: str) -> str:
+        """Sign in through the /login form as a user of this role; returns the user name."""
+        user = ensure_user(database_url, role)
+        self.page.goto("/login?next=/map")
+        self.page.fill("#username", user)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("form.login button[type=submit]")
+        self.page.wait_for_url("**/map")
+        return user
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def axe_violations(self) -> list[dict]:
+        """axe-core's serious and critical violations on the page as it is now."""
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate("async () => (await axe.run(document)).violations")
+        return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture()
+def session(browser: Browser, live_server: LiveServer) -> Iterator[BrowserSession]:
+    """A fresh browser context (no cookies, no storage), 1280×800, recording its traffic."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    responses: list[tuple[str, bytes]] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def record(response):
+        try:
+            responses.append((response.url, response.body()))
+        except Exception:  # redirects and aborted requests have no body
+            responses.append((response.url, b""))
+
+    page.on("response", record)
+    yield BrowserSession(page, errors, responses)
+    context.close()

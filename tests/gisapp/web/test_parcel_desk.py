@@ -1,0 +1,75 @@
+"""The parcel desk in Chromium: look-ups, the record, holders only for permit officers,
+the parcel as it was on a chosen date."""
+from __future__ import annotations
+
+from layers import LAYERS, TABLES
+
+READY = "() => document.getElementById('desk-app')?.dataset.ready === 'true'"
+PARCELS = LAYERS["parcels"]
+
+
+def known_key(city) -> dict[str, str]:
+    return {"ward": "ward_code-1", "former": "former_ward_code-1", "sheet": "7", "parcel": "7"}
+
+
+def open_desk(session) -> None:
+    session.page.goto("/parcel-desk")
+    session.page.wait_for_function(READY, timeout=30_000)
+
+
+def look_up_by_key(session, key: dict[str, str]) -> None:
+    for name, value in key.items():
+        session.page.fill(f"#key-{name}", value)
+    session.page.click("#by-key button[type=submit]")
+    session.page.wait_for_function("() => document.getElementById('desk-app').dataset.parcel")
+
+
+def test_a_public_user_looks_a_parcel_up_by_key_and_sees_no_holder(session, city):
+    open_desk(session)
+    assert session.page.locator("#by-owner").count() == 0
+    look_up_by_key(session, known_key(city))
+    record = session.page.inner_text("#record")
+    assert PARCELS.field("land_use").label_vi in record
+    assert session.page.inner_text("#record dd[data-field='address']") == "12 Bạch Đằng, phường Hải Châu"
+    assert session.page.locator("#record table.rights").count() == 0
+    assert city.owner_name not in session.page.content()
+    assert [u for u, body in session.responses if city.owner_name.encode() in body] == []
+    session.screenshot("desk_public")
+    assert session.console_errors == []
+
+
+def test_a_permit_officer_finds_a_parcel_by_its_holder_and_sees_the_rights(session, city,
+                                                                            live_server):
+    session.sign_in(live_server.database_url, "permit_officer")
+    open_desk(session)
+    session.page.fill("#owner-q", "bi mat")
+    session.page.click("#by-owner button[type=submit]")
+    session.page.wait_for_function("() => document.getElementById('desk-app').dataset.parcel")
+    rights = session.page.locator("#record table.rights")
+    assert city.owner_name in rights.inner_text()
+    assert TABLES["parties"].field("name").label_vi in rights.inner_text()
+    session.screenshot("desk_permit_officer")
+    assert session.console_errors == []
+
+
+def test_choosing_a_past_date_shows_the_parcel_as_it_was(session, city):
+    land_use, since, until = city.past_land_use
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
+    session.page.fill("#as-of", "2022-03-15")
+    session.page.dispatch_event("#as-of", "change")
+    session.page.locator(".as-of-note").wait_for()
+    assert session.page.inner_text("#record dd[data-field='land_use']") == land_use
+    assert session.page.locator("table.history tbody tr").count() == 2
+    session.screenshot("desk_as_of")
+    session.page.click("#as-of-clear")
+    session.page.locator(".as-of-note").wait_for(state="detached")
+    assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
+
+
+def test_the_desk_has_no_serious_accessibility_violations(session, city):
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    violations = session.axe_violations()
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
