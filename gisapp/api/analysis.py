@@ -1,9 +1,14 @@
 """Planning analysis API: parcel reports, drainage traces, lighting, Wi-Fi, area queries, wards."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from gisapp.analysis.drainage import TraceRequest, trace
+from gisapp.analysis.lighting import (UnlitRequest, cabinet_lights, cabinet_loads,
+                                      lights_out_of_service, unlit_streets)
+from gisapp.analysis.wards import ward_summary
+from gisapp.analysis.wifi import coverage_geojson, coverage_table
+from gisapp.analysis.within import WithinRequest, as_csv, within
 from gisapp.analysis.network_checks import network_findings
 from gisapp.auth import current_levels, require_role
 from gisapp.context import engine, settings
@@ -12,6 +17,7 @@ from gisapp.reports.parcel import parcel_report, report_shapes
 from gisapp.reports.svg_map import render_svg
 
 bp = Blueprint("analysis", __name__)
+GEOJSON = {"Content-Type": "application/geo+json"}
 STAFF = ("planner", "etl_operator", "permit_officer", "admin")
 
 
@@ -50,3 +56,64 @@ def drainage_findings():
     with engine().connect() as conn:
         findings = network_findings(conn)
     return jsonify({"findings": findings, "count": len(findings)})
+
+
+@bp.get("/api/analysis/lighting/unlit")
+def lighting_unlit():
+    """Street stretches in ?ward= with no working light within ?distance_m= (GeoJSON lines)."""
+    req = UnlitRequest.parse(request.args)
+    with engine().connect() as conn:
+        return jsonify(unlit_streets(conn, req)), 200, GEOJSON
+
+
+@bp.get("/api/analysis/lighting/out-of-service")
+def lighting_out_of_service():
+    """Lights out of service, in ?ward= if given (GeoJSON points)."""
+    with engine().connect() as conn:
+        fc = lights_out_of_service(conn, current_levels(), request.args.get("ward") or None)
+    return jsonify(fc), 200, GEOJSON
+
+
+@bp.get("/api/analysis/lighting/cabinets")
+def lighting_cabinets():
+    """Every cabinet with its lights, wattage and load share (GeoJSON points)."""
+    with engine().connect() as conn:
+        return jsonify(cabinet_loads(conn)), 200, GEOJSON
+
+
+@bp.get("/api/analysis/lighting/cabinets/<string:cabinet_id>/lights")
+def lighting_cabinet_lights(cabinet_id: str):
+    """The lights one cabinet feeds (GeoJSON points)."""
+    with engine().connect() as conn:
+        return jsonify(cabinet_lights(conn, cabinet_id, current_levels())), 200, GEOJSON
+
+
+@bp.get("/api/analysis/wifi/coverage")
+def wifi_coverage():
+    """The per-ward coverage table; with ?ward= that ward's coverage and uncovered places."""
+    ward = request.args.get("ward")
+    with engine().connect() as conn:
+        if ward:
+            return jsonify(coverage_geojson(conn, ward)), 200, GEOJSON
+        return jsonify({"wards": coverage_table(conn)})
+
+
+@bp.post("/api/analysis/within")
+def area_query():
+    """Features of a layer in a polygon or near a feature, counted and summed; ?f=csv."""
+    fmt = _format(("json", "csv"))
+    levels = current_levels()
+    req = WithinRequest.parse(request.get_json(silent=True), levels)
+    with engine().connect() as conn:
+        fc = within(conn, req, levels)
+    if fmt == "csv":
+        return Response(as_csv(fc), mimetype="text/csv", headers={
+            "Content-Disposition": f"attachment; filename={req.layer.id}-within.csv"})
+    return jsonify(fc), 200, GEOJSON
+
+
+@bp.get("/api/wards/<string:code>/summary")
+def ward_dashboard(code: str):
+    """A ward's parcels by land use, pipe length by diameter, lights by status, Wi-Fi."""
+    with engine().connect() as conn:
+        return jsonify(ward_summary(conn, code))

@@ -55,3 +55,52 @@ def network_engine(network_url: str):
     engine = make_engine(network_url, pool_size=1, max_overflow=0)
     yield engine
     engine.dispose()
+
+
+def _rect(x0, y0, x1, y1) -> str:
+    ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+    return "POLYGON((" + ",".join(_pt(*p) for p in ring) + "))"
+
+
+@pytest.fixture()
+def ward_url(scratch_url: str) -> str:
+    """Ward 99999: x 0..200, y 0..100 (20 000 m²), one street, lights, cabinets, Wi-Fi, parcels.
+
+    - street S1 along y = 50 from x -50 to 250 (200 m inside the ward);
+    - light L1 working 100 W at (50, 55), cabinet K1; L2 out of service 150 W at (150, 50), K1;
+      cabinets K1 (1 kW) at (0, 0) and K2 (2 kW, feeds nothing) at (200, 100);
+    - Wi-Fi: A1 online 30 m at (100, 50) (a whole disc, 2 827.43 m²); A2 online 20 m at the
+      corner (200, 0) (a quarter disc, 314.16 m²); A3 offline 100 m at (10, 10);
+    - parcels (20 × 20 m): sheet 9 no 1 ODT x 90..110, y 40..60 (inside A1's disc);
+      no 2 DGD (school) x 10..30, y 70..90; no 3 DKV (park) x 150..170, y 10..30.
+    """
+    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    with psycopg.connect(scratch_url) as c:
+        c.execute("INSERT INTO wards (code, name, geom) VALUES ('99999', 'Phường Thử', "
+                  "ST_Multi(" + g + "))", (_rect(0, 0, 200, 100),))
+        c.execute("INSERT INTO roads (road_id, name, geom) VALUES ('S1', 'Lê Lợi', ST_Multi("
+                  + g + "))", (f"LINESTRING({_pt(-50, 50)},{_pt(250, 50)})",))
+        for lid, status, watts, x, y in (("L1", "working", 100, 50, 55),
+                                         ("L2", "out_of_service", 150, 150, 50)):
+            c.execute("INSERT INTO street_lights (light_id, cabinet_id, status, wattage, geom) "
+                      "VALUES (%s, 'K1', %s, %s, " + g + ")", (lid, status, watts,
+                                                             f"POINT({_pt(x, y)})"))
+        for cid, kw, x, y in (("K1", 1.0, 0, 0), ("K2", 2.0, 200, 100)):
+            c.execute("INSERT INTO lighting_cabinets (cabinet_id, capacity_kw, geom) VALUES "
+                      "(%s, %s, " + g + ")", (cid, kw, f"POINT({_pt(x, y)})"))
+        for ap, status, rng, x, y in (("A1", "online", 30, 100, 50), ("A2", "online", 20, 200, 0),
+                                      ("A3", "offline", 100, 10, 10)):
+            c.execute("INSERT INTO wifi_aps (ap_id, status, range_m, geom) VALUES (%s, %s, %s, "
+                      + g + ")", (ap, status, rng, f"POINT({_pt(x, y)})"))
+        for no, use, x, y in ((1, "ODT", 90, 40), (2, "DGD", 10, 70), (3, "DKV", 150, 10)):
+            c.execute("INSERT INTO parcels (ward_code, former_ward_code, sheet_no, parcel_no, "
+                      "land_use, geom) VALUES ('99999', '99999', 9, %s, %s, ST_Multi(" + g + "))",
+                      (no, use, _rect(x, y, x + 20, y + 20)))
+    return scratch_url
+
+
+@pytest.fixture()
+def ward_engine(ward_url: str):
+    engine = make_engine(ward_url, pool_size=1, max_overflow=0)
+    yield engine
+    engine.dispose()
