@@ -32,8 +32,8 @@ def build_parcels(grids, heritage, seed: int) -> pd.DataFrame:
     zones = [(h["site"], h["geometry"]) for h in heritage if h["protection_zone"] == "I"]
     rng = _rng(seed, 3)
     for grid in grids:
-        frame = parcels.cut_parcels(grid, rng)
-        frame = parcels.assign_land_use(frame, zones, rng)
+        frame = parcels.cut_parcels(grid, zones, rng)
+        frame = parcels.assign_land_use(frame, rng)
         frames.append(parcels.number_parcels(frame, grid))
     frame = pd.concat(frames, ignore_index=True)
     frame["uid"] = [f"{w}-{f}-{s}-{n}" for w, f, s, n in

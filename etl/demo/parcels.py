@@ -13,6 +13,7 @@ TWO_ROWS_MIN_DEPTH_M = 30.0
 MIN_PARCEL_M2 = 25.0
 SHEET_SIZE_M = 250.0
 INSTITUTION_SHARE = 0.06
+HERITAGE_MIN_M2 = 300.0
 RESIDENTIAL_USES = ("ODT", "TMD", "CLN", "SKC")
 
 
@@ -41,12 +42,15 @@ def _lots(block: Block, rng: np.random.Generator):
     return [(edges[k], v1, edges[k + 1], v2, block.j) for k in range(n)]
 
 
-def cut_parcels(grid: WardGrid, rng: np.random.Generator) -> pd.DataFrame:
+def cut_parcels(grid: WardGrid, heritage: list[tuple[str, shapely.Geometry]],
+                rng: np.random.Generator) -> pd.DataFrame:
     """Parcels of one ward's core, nearest blocks to its anchor first, until its target.
 
+    Blocks touching a heritage site's zone I (EPSG:5899) become that site's large lots.
     Returns one row per parcel with the local-frame centroid (u, v), the facing street,
-    land use and the geometry in EPSG:5899.
+    the institution's land use for large lots, and the geometry in EPSG:5899.
     """
+    sites = [(places.HERITAGE_LAND_USE[site], grid.to_local(zone)) for site, zone in heritage]
     rows, rects = [], []
     uses = list(places.INSTITUTION_WEIGHTS)
     weights = np.array(list(places.INSTITUTION_WEIGHTS.values()), dtype=float)
@@ -54,7 +58,10 @@ def cut_parcels(grid: WardGrid, rng: np.random.Generator) -> pd.DataFrame:
     for block in sorted(grid.blocks, key=lambda b: b.distance):
         if count >= grid.target:
             break
-        large = block.shape.area > 2500 and rng.random() < INSTITUTION_SHARE
+        site_use = next((use for use, zone in sites
+                         if block.shape.intersection(zone).area > HERITAGE_MIN_M2), None)
+        large = site_use is not None or (block.shape.area > 2500
+                                         and rng.random() < INSTITUTION_SHARE)
         pieces = _lots(block, rng) if large else _strips(block, rng)
         full = block.shape.area > 0.999 * shapely.box(*block.bounds).area
         boxes = shapely.box(*np.array([p[:4] for p in pieces]).T)
@@ -63,7 +70,7 @@ def cut_parcels(grid: WardGrid, rng: np.random.Generator) -> pd.DataFrame:
             shape = shape if shape.geom_type == "Polygon" else _largest_polygon(shape)
             if shape is None or shape.area < MIN_PARCEL_M2:
                 continue
-            use = rng.choice(uses, p=weights / weights.sum()) if large else None
+            use = site_use or (rng.choice(uses, p=weights / weights.sum()) if large else None)
             rows.append({"ward": grid.ward.code, "ward_name": grid.ward.name, "large": large,
                          "institution": use, "facing": facing, "i": block.i, "j": block.j, "u1": u1, "u2": u2,
                          "u": (u1 + u2) / 2, "v": (v1 + v2) / 2})
@@ -92,19 +99,14 @@ def _name_streets(frame: pd.DataFrame, grid: WardGrid) -> pd.DataFrame:
     return frame
 
 
-def assign_land_use(frame: pd.DataFrame, heritage: list[tuple[str, shapely.Geometry]],
-                    rng: np.random.Generator) -> pd.DataFrame:
-    """Land-use codes: mostly ODT, commerce on main streets, institutions, heritage sites."""
+def assign_land_use(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Land-use codes: mostly ODT, commerce on main streets, institutions' own on large lots."""
     n = len(frame)
     main = frame["street_class"].isin(["primary", "secondary"]).to_numpy()
     r = rng.random(n)
     use = np.where(r < np.where(main, 0.30, 0.05), "TMD",
                    np.where(r > 0.985, "CLN", np.where(r > 0.975, "SKC", "ODT")))
     use = np.where(frame["large"].to_numpy(), frame["institution"].fillna("ODT"), use)
-    centroids = shapely.centroid(frame["geometry"].to_numpy())
-    for site_id, zone in heritage:
-        inside = shapely.intersects(centroids, zone)
-        use = np.where(inside, places.HERITAGE_LAND_USE[site_id], use)
     frame["land_use"] = use
     return frame
 

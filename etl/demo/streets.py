@@ -95,15 +95,24 @@ def ward_anchor(ward: Ward) -> shapely.Point:
     return shapely.ops.nearest_points(inner, near)[0] if not inner.is_empty else near
 
 
-def core_land(ward: Ward, water: BaseGeometry, anchor: shapely.Point, target: int) -> BaseGeometry:
-    """Ward land minus water within a disc around the anchor big enough for `target` parcels."""
+def _blob(centre: shapely.Point, radius: float, phases: np.ndarray) -> shapely.Polygon:
+    """An irregular round shape: the radius wobbles with the angle, as towns grow."""
+    angles = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    r = radius * (1 + 0.22 * np.sin(2 * angles + phases[0]) + 0.12 * np.sin(5 * angles + phases[1]))
+    return shapely.Polygon(np.column_stack([centre.x + r * np.cos(angles),
+                                            centre.y + r * np.sin(angles)]))
+
+
+def core_land(ward: Ward, water: BaseGeometry, anchor: shapely.Point, target: int,
+              phases: np.ndarray) -> BaseGeometry:
+    """Ward land minus water within a blob around the anchor big enough for `target` parcels."""
     land = ward.shape.difference(water)
     need = max(target, 1) * LAND_PER_PARCEL_M2
     radius = np.sqrt(need / np.pi)
     for _ in range(5):
-        got = land.intersection(anchor.buffer(radius, quad_segs=16)).area
+        got = land.intersection(_blob(anchor, radius, phases)).area
         radius = min(radius * np.sqrt(need / max(got, 1.0)) * 1.02, 8000.0)
-    return land.intersection(anchor.buffer(radius, quad_segs=16))
+    return land.intersection(_blob(anchor, radius, phases))
 
 
 def _positions(lo: float, hi: float, subdivisions: int, rng: np.random.Generator):
@@ -143,7 +152,7 @@ def build_grid(ward: Ward, water: BaseGeometry, target: int, rng: np.random.Gene
     anchor = ward_anchor(ward)
     angle = np.radians(rng.uniform(-14, 14))
     grid = WardGrid(ward, (anchor.x, anchor.y), angle, shapely.Point(), [], [], [], target)
-    grid.land = grid.to_local(core_land(ward, water, anchor, target))
+    grid.land = grid.to_local(core_land(ward, water, anchor, target, rng.uniform(0, 2 * np.pi, 2)))
     shapely.prepare(grid.land)
     u0, v0, u1, v1 = grid.land.bounds
     main_names, minor_names = names

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from etl.demo import GENERATOR_VERSION
 from layers import LAYERS, TABLES
 
 PARCELS = 400
@@ -42,7 +43,7 @@ def test_demo_load_fills_every_layer_and_records_rejects(load, scratch_url: str)
             " WHERE status = 'succeeded'")}
         for layer_id in [*LAYERS, *TABLES]:
             run_id, read, loaded, rejected, started_by = runs[layer_id]
-            assert started_by == f"demo 1/{SEED}/{PARCELS}"
+            assert started_by == f"demo {GENERATOR_VERSION}/{SEED}/{PARCELS}"
             assert read == manifest["counts"][layer_id]
             assert _count(conn, (LAYERS.get(layer_id) or TABLES[layer_id]).table) == loaded > 0
         reasons = [r[0] for r in conn.execute(
