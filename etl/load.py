@@ -13,6 +13,8 @@ from typing import Callable
 
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from psycopg import sql
 
 from layers import FieldType, Layer, Table
@@ -82,10 +84,12 @@ def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         STAGING, _ids(frame.columns))
     total = len(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow's CSV writer is C++
+    options = pacsv.WriteOptions(include_header=False)
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         for start in range(0, total, COPY_CHUNK_ROWS):
-            buf = io.StringIO()
-            frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(buf, header=False, index=False)
+            buf = io.BytesIO()
+            pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buf, options)
             copy.write(buf.getvalue())
             progress(min(start + COPY_CHUNK_ROWS, total), total)
     conn.execute(sql.SQL("ANALYZE {}").format(STAGING))
@@ -101,6 +105,7 @@ def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
     compared = [n for n in fields if n not in decl.key] + (["geom"] if spatial else [])
     written = fields + (["geom"] if spatial else [])
     versions = spatial and decl.versioned
+    progress(0, 4)
     distinct = (sql.SQL("{} IS DISTINCT FROM {}").format(_row(compared, "t"), _row(compared, "s"))
                 if compared else sql.SQL("false"))
     old_geom = sql.SQL(", t.geom AS old_geom") if spatial else sql.SQL("")

@@ -99,6 +99,8 @@ def run_import(conninfo: str, request: ImportRequest,
     """Import one file into one layer or table; raises ImportFailed (recorded) on failure."""
     log = RunLog(conninfo, progress)
     conn = psycopg.connect(conninfo, autocommit=True)
+    # if this process dies mid-statement, the server notices within a second and rolls back
+    conn.execute("SET client_connection_check_interval = 1000")
     result = ImportResult(run_id=0, layer=request.layer, status="running")
     crs_label: str | None = None
     started = time.perf_counter()

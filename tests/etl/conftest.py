@@ -39,6 +39,18 @@ def versioned_layer() -> Layer:
 
 
 @pytest.fixture()
+def make_rows():
+    """A DataFrame of n rows for a layer or table: every imported field, unique keys."""
+
+    def make(decl, n: int):
+        import pandas as pd
+        return pd.DataFrame({f.name: [_value(f, i) for i in range(n)]
+                             for f in decl.imported_fields})
+
+    return make
+
+
+@pytest.fixture()
 def make_frame():
     """A GeoDataFrame for `layer`: every imported field filled, row i gets unique key values."""
 

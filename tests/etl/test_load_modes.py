@@ -11,6 +11,7 @@ from psycopg import sql
 from etl import events
 from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
+from layers import TABLES
 
 
 def _ids_by_key(db, layer) -> dict[tuple, int]:
@@ -130,3 +131,22 @@ def test_dry_run_records_rejects_and_loads_nothing(scratch_url, db, versioned_la
                                                    dry_run=True))
     assert (result.status, result.rows_valid, result.rows_rejected) == ("succeeded", 2, 1)
     assert _count(db, versioned_layer.table) == 0 and _count(db, "etl_rejects") == 1
+
+
+
+
+@pytest.mark.parametrize("table", list(TABLES.values()), ids=lambda t: t.id)
+def test_attribute_tables_import_from_csv_with_typed_values(table, scratch_url, db, make_rows,
+                                                            tmp_path):
+    rows = make_rows(table, 3)
+    path = tmp_path / f"{table.id}.csv"
+    rows.to_csv(path, index=False)
+    result = run_import(scratch_url, ImportRequest(table.id, path))
+    assert (result.rows_loaded, result.summary["added"], result.extent) == (3, 3, None)
+    names = [f.name for f in table.imported_fields]
+    loaded = db.execute(sql.SQL("SELECT {} FROM {} ORDER BY id").format(
+        sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(table.table))).fetchall()
+    expected = [tuple(str(v) if isinstance(v, str) else v for v in r)
+                for r in rows.itertuples(index=False)]
+    assert [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in r)
+            for r in loaded] == expected
