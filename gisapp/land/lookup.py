@@ -10,7 +10,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Numeric, and_, func, select
+from functools import lru_cache
+
+from sqlalchemy import (Connection, DateTime, Numeric, and_, bindparam, func, literal,
+                        literal_column, select)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from gisapp.db.schema import LAYER_TABLES, PLAIN_TABLES
 from gisapp.errors import Conflict, NotFound
@@ -24,6 +28,7 @@ RIGHTS_T, PARTIES_T, USES_T = (PLAIN_TABLES[t.id] for t in (RIGHTS, PARTIES, LAN
 NEIGHBOUR_M = 1.0
 NEIGHBOUR_DEG = 0.00003  # index prefilter around the parcel, wider than 1 m at this latitude
 KEY_PARTS = PARCELS.key
+AS_OF = bindparam("as_of", type_=DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -40,41 +45,63 @@ def _visible(decl, levels: frozenset[Access]) -> tuple[str, ...]:
     return tuple(f.name for f in decl.fields if f.access in levels)
 
 
-def _parcel_select(levels: frozenset[Access], as_of: datetime | None):
-    p = parcel_source(as_of)
-    cols = [p.c.feature_id, *(p.c[n] for n in _visible(PARCELS, levels))]
-    return p, select(*cols, p.c.land_use.label("_land_use"),
-                     func.round(func.ST_Area(func.ST_Transform(p.c.geom, VN2000_TM3))
-                                .cast(Numeric), 1).label("computed_area"),
-                     func.ST_AsGeoJSON(p.c.geom, 7).label("geojson"),
-                     WARDS.c.name.label("ward_name")
-                     ).outerjoin(WARDS, WARDS.c.code == p.c.ward_code)
+def _json_list(expr, order):
+    return func.coalesce(func.json_agg(aggregate_order_by(expr, order)), literal_column("'[]'::json"))
 
 
-def _one(conn: Connection, query, what: str) -> dict:
-    rows = conn.execute(query.limit(2)).mappings().all()
-    if not rows:
-        raise NotFound(f"no parcel {what}")
-    return dict(rows[0])
+@lru_cache(maxsize=32)
+def _statement(levels: frozenset[Access], historic: bool):
+    """(source `p`, the parcel SELECT) built once per access levels and era; as_of is bound."""
+    p = parcel_source(AS_OF if historic else None)
+    n = parcel_source(AS_OF if historic else None).alias("n")
+    near = and_(n.c.feature_id != p.c.feature_id,
+                n.c.geom.op("&&")(func.ST_Expand(p.c.geom, NEIGHBOUR_DEG)),
+                func.ST_DWithin(func.ST_Transform(n.c.geom, VN2000_TM3),
+                                func.ST_Transform(p.c.geom, VN2000_TM3), NEIGHBOUR_M))
+    neighbours = (select(_json_list(func.json_build_object(
+        "parcel_uid", n.c.parcel_uid, "sheet_no", n.c.sheet_no, "parcel_no", n.c.parcel_no,
+        "land_use", n.c.land_use), n.c.parcel_uid)).where(near).scalar_subquery())
+    use_names = [c for c in _visible(LAND_USES, levels) if c != "parcel_uid"]
+    pairs = [x for c in use_names for x in (literal(c), USES_T.c[c])]
+    uses = (select(_json_list(func.json_build_object(*pairs), USES_T.c.land_use))
+            .where(USES_T.c.parcel_uid == p.c.parcel_uid).scalar_subquery()
+            if LAND_USES.access in levels and use_names else literal_column("'[]'::json"))
+    query = select(
+        p.c.feature_id, *(p.c[c] for c in _visible(PARCELS, levels)),
+        p.c.land_use.label("_land_use"),
+        func.round(func.ST_Area(func.ST_Transform(p.c.geom, VN2000_TM3)).cast(Numeric), 1)
+        .label("computed_area"),
+        func.ST_AsGeoJSON(p.c.geom, 7).label("geojson"), WARDS.c.name.label("ward_name"),
+        neighbours.label("neighbours"), uses.label("land_uses"),
+    ).select_from(p.outerjoin(WARDS, WARDS.c.code == p.c.ward_code))
+    return p, query
+
+
+def _rows(conn: Connection, levels, as_of, where, limit: int = 2):
+    p, query = _statement(levels, as_of is not None)
+    stmt = query.where(*where(p)).order_by(p.c.parcel_uid).limit(limit)
+    return conn.execute(stmt, {"as_of": as_of} if as_of else {}).mappings().all()
 
 
 def find_by_uid(conn: Connection, uid: str, levels: frozenset[Access],
                 as_of: datetime | None = None) -> dict:
     """The parcel document for a parcel id (ward-former-sheet-parcel)."""
-    p, query = _parcel_select(levels, as_of)
-    row = _one(conn, query.where(p.c.parcel_uid == uid), _when(f"with id {uid!r}", as_of))
-    return build_document(conn, row, levels, as_of)
+    rows = _rows(conn, levels, as_of, lambda p: [p.c.parcel_uid == uid])
+    if not rows:
+        raise NotFound(f"no parcel {_when(f'with id {uid!r}', as_of)}")
+    return build_document(conn, dict(rows[0]), levels, as_of)
 
 
 def find_by_key(conn: Connection, key: ParcelKey, levels: frozenset[Access],
                 as_of: datetime | None = None) -> dict:
     """The parcel with this key; 409 listing candidates when the former ward is needed."""
-    p, query = _parcel_select(levels, as_of)
-    conds = [p.c.ward_code == key.ward_code, p.c.sheet_no == key.sheet_no,
-             p.c.parcel_no == key.parcel_no]
-    if key.former_ward_code:
-        conds.append(p.c.former_ward_code == key.former_ward_code)
-    rows = conn.execute(query.where(*conds).order_by(p.c.parcel_uid).limit(20)).mappings().all()
+    def where(p):
+        conds = [p.c.ward_code == key.ward_code, p.c.sheet_no == key.sheet_no,
+                 p.c.parcel_no == key.parcel_no]
+        if key.former_ward_code:
+            conds.append(p.c.former_ward_code == key.former_ward_code)
+        return conds
+    rows = _rows(conn, levels, as_of, where, limit=20)
     what = f"{key.parcel_no} on sheet {key.sheet_no} in ward {key.ward_code}"
     if not rows:
         raise NotFound(f"no parcel {_when(what, as_of)}")
@@ -88,11 +115,11 @@ def find_by_key(conn: Connection, key: ParcelKey, levels: frozenset[Access],
 def find_at_point(conn: Connection, lon: float, lat: float, levels: frozenset[Access],
                   as_of: datetime | None = None) -> dict:
     """The parcel covering a WGS 84 point."""
-    p, query = _parcel_select(levels, as_of)
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    row = _one(conn, query.where(func.ST_Intersects(p.c.geom, point)).order_by(p.c.parcel_uid),
-               _when(f"at lon {lon}, lat {lat}", as_of))
-    return build_document(conn, row, levels, as_of)
+    rows = _rows(conn, levels, as_of, lambda p: [func.ST_Intersects(p.c.geom, point)])
+    if not rows:
+        raise NotFound(f"no parcel {_when(f'at lon {lon}, lat {lat}', as_of)}")
+    return build_document(conn, dict(rows[0]), levels, as_of)
 
 
 def _when(what: str, as_of: datetime | None) -> str:
@@ -115,8 +142,9 @@ def build_document(conn: Connection, row: dict, levels: frozenset[Access],
         "ward": {"code": row["ward_code"], "name": row["ward_name"]},
         "address": row.get("address"),
         "properties": fields,
-        "land_uses": _land_uses(conn, uid, levels),
-        "neighbours": _neighbours(conn, row["feature_id"], as_of),
+        "land_uses": [u | {"land_use_name": describe_land_use(u["land_use"])}
+                      for u in row["land_uses"]],
+        "neighbours": row["neighbours"],
         "geometry": json.loads(row["geojson"]),
         "personal": False,
     }
@@ -128,15 +156,6 @@ def build_document(conn: Connection, row: dict, levels: frozenset[Access],
                                                     for r in doc.get("rights", [])}
         doc["certificate_numbers"] = sorted(c for c in certs if c)
     return doc
-
-
-def _land_uses(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]:
-    if LAND_USES.access not in levels:
-        return []
-    cols = [USES_T.c[n] for n in _visible(LAND_USES, levels) if n != "parcel_uid"]
-    rows = conn.execute(select(*cols).where(USES_T.c.parcel_uid == uid)
-                        .order_by(USES_T.c.land_use)).mappings()
-    return [dict(r) | {"land_use_name": describe_land_use(r["land_use"])} for r in rows]
 
 
 def _rights(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]:
@@ -158,18 +177,3 @@ def _rights(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]
 
 def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _neighbours(conn: Connection, feature_id: int, as_of: datetime | None) -> list[dict]:
-    """Parcels touching this one or within 1 m of it (measured in EPSG:5899)."""
-    me, other = parcel_source(as_of).alias("me"), parcel_source(as_of).alias("n")
-    near = and_(other.c.feature_id != me.c.feature_id,
-                other.c.geom.op("&&")(func.ST_Expand(me.c.geom, NEIGHBOUR_DEG)),
-                func.ST_DWithin(func.ST_Transform(other.c.geom, VN2000_TM3),
-                                func.ST_Transform(me.c.geom, VN2000_TM3), NEIGHBOUR_M))
-    rows = conn.execute(select(other.c.parcel_uid, other.c.sheet_no, other.c.parcel_no,
-                               other.c.land_use)
-                        .select_from(me.join(other, near))
-                        .where(me.c.feature_id == feature_id)
-                        .order_by(other.c.parcel_uid)).mappings()
-    return [dict(r) for r in rows]
