@@ -9,6 +9,7 @@ import pandas as pd
 from pyproj import CRS
 
 from etl.errors import ImportRefused
+from etl.text_decoding import decode_text, plan_text
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
            ".shp": "ESRI Shapefile", ".csv": "CSV"}
@@ -45,8 +46,13 @@ def read_source(path: Path, *, encoding: str | None = None, source_layer: str | 
     if not path.exists():
         raise ImportRefused(f"cannot import {path}: no such file")
     fmt = source_format(path)
+    text = plan_text(path, fmt, encoding)
     if fmt == "CSV":
         from etl.readers.delimited import read_csv
-        return read_csv(path, encoding=encoding, spatial=spatial)
-    from etl.readers.vector import read_vector
-    return read_vector(path, fmt, encoding=encoding, source_layer=source_layer)
+        source = read_csv(path, encoding=text.read, spatial=spatial)
+    else:
+        from etl.readers.vector import read_vector
+        source = read_vector(path, fmt, encoding=text.read, source_layer=source_layer)
+    source.frame, found = decode_text(source.frame, text)
+    source.warnings.extend(found)
+    return source
