@@ -1,0 +1,57 @@
+"""Tiles of the demo city (the test database, read only): counts agree with PostGIS."""
+import gzip
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from psycopg import sql
+
+from layers import LAYERS, ROLES, Access
+from tiles.grid import Tile, tile_of
+from tiles.sql import BUFFER, EXTENT, is_in_zoom, tile_fields
+
+ALL = ",".join(LAYERS)
+
+
+def busiest_point(test_url: str) -> tuple[float, float]:
+    with psycopg.connect(test_url) as conn:
+        row = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p"
+                           " FROM parcels ORDER BY id LIMIT 1 OFFSET 100) AS x").fetchone()
+    assert row, "the test database must hold the demo city (make test loads it)"
+    return row
+
+
+@pytest.mark.parametrize("z", [14, 15, 16])
+def test_demo_tile_matches_postgis_for_every_layer(client, test_url, z):
+    tile = Tile(z, *tile_of(*busiest_point(test_url), z))
+    r = client.get(f"/tiles/{ALL}/{tile}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    decoded = mapbox_vector_tile.decode(gzip.decompress(r.data))
+    with psycopg.connect(test_url) as conn:
+        for layer in LAYERS.values():
+            # features touching the envelope plus buffer whose clipped, snapped shape is not
+            # empty (a sliver of a few mm in the buffer encodes to nothing)
+            expected = conn.execute(sql.SQL(
+                "SELECT count(*) FROM {} WHERE geom_3857 &&"
+                " ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(m)s) AND ST_AsMVTGeom("
+                "geom_3857, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(e)s, %(b)s, true) IS NOT NULL"
+            ).format(sql.Identifier(layer.table)),
+                {"z": tile.z, "x": tile.x, "y": tile.y, "m": BUFFER / EXTENT, "e": EXTENT,
+                 "b": BUFFER}).fetchone()[0]
+            if not is_in_zoom(layer, z):
+                assert layer.id not in decoded
+                continue
+            got = decoded.get(layer.id, {"features": []})["features"]
+            assert len(got) == expected, layer.id
+            allowed = {f.name for f in tile_fields(layer, ROLES["public"])}
+            for feature in got:
+                assert set(feature["properties"]) <= allowed
+    assert len(decoded["parcels"]["features"]) > 0
+
+
+def test_demo_parcel_tiles_carry_no_staff_or_personal_fields(client, test_url):
+    tile = Tile(16, *tile_of(*busiest_point(test_url), 16))
+    decoded = mapbox_vector_tile.decode(client.get(f"/tiles/parcels/{tile}.mvt").data)
+    hidden = {f.name for f in LAYERS["parcels"].fields if f.access is not Access.PUBLIC}
+    for feature in decoded["parcels"]["features"]:
+        assert not hidden & set(feature["properties"])
