@@ -37,18 +37,29 @@ def _no_footprint(rule: Rule) -> dict:
                    "No footprint polygon was given (only its area); check by hand.")
 
 
+def _use_allowed(use: str, tokens: list[str], use_codes: dict) -> bool:
+    """A zone's allowed_uses (use words or land-use codes) admit the use."""
+    if use in tokens:
+        return True
+    codes = {t.upper() for t in tokens}
+    return any(all(c in codes for c in alt) for alt in use_codes.get(use, []))
+
+
 def check_land_use(rule: Rule, site: Site, p: Proposal) -> dict:
     if site.zone is None:
         return _no_zone(rule)
     z = site.zone.attrs
     if z.get("allowed_uses"):
-        allowed = [u.strip().lower() for u in re.split(r"[,;]", z["allowed_uses"]) if u.strip()]
+        tokens = [u.strip() for u in re.split(r"[,;]", z["allowed_uses"]) if u.strip()]
+        allowed = tokens
+        ok = _use_allowed(p.use, [t.lower() for t in tokens], rule.params.get("use_codes", {}))
         basis = "allowed_uses"
     else:
         allowed = list(rule.params["category_uses"].get(z["category"], []))
+        ok = p.use in allowed
         basis = "category"
     ev = {"zone_code": z["zone_code"], "category": z["category"], "basis": basis}
-    if p.use not in allowed:
+    if not ok:
         return _result(rule, "fail",
                        f"Công năng '{p.use}' không phù hợp ô phố {z['zone_code']} "
                        f"(cho phép: {', '.join(allowed) or 'không'}).",

@@ -20,7 +20,7 @@ from gisapp.errors import BadRequest, NotFound
 # rule id -> (Vietnamese title, English title, parameter keys a version must carry)
 RULES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "land_use": ("Phù hợp chức năng sử dụng đất quy hoạch", "Land-use compatibility",
-                 ("category_uses", "review_categories")),
+                 ("category_uses", "review_categories", "use_codes")),
     "net_coverage": ("Mật độ xây dựng thuần tối đa", "Maximum net building coverage",
                      ("breakpoints",)),
     "floors": ("Tầng cao tối đa", "Maximum number of floors", ()),

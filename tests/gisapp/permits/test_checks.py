@@ -117,6 +117,19 @@ def test_zone_allowed_uses_override_the_category_default(site_engine, site_url, 
     assert (r["status"], r["evidence"]["basis"]) == ("pass", "allowed_uses")
 
 
+@pytest.mark.parametrize("allowed, use, status", [
+    ("ODT;CLN;TMD", "residential", "pass"), ("ODT;CLN;TMD", "mixed", "pass"),
+    ("ODT;CLN;TMD", "industrial", "fail"), ("TMD", "mixed", "fail"),
+    ("DGD;DYT;TSC", "public", "pass"), ("DGD;DYT;TSC", "residential", "fail"),
+])
+def test_zone_land_use_codes_admit_the_uses_that_need_them(site_engine, site_url, tmp_path,
+                                                           allowed, use, status):
+    with psycopg.connect(site_url) as c:
+        c.execute("UPDATE zoning SET allowed_uses = %s", (allowed,))
+    r = by_rule(check(site_engine, tmp_path, use=use))["land_use"]
+    assert (r["status"], r["version"]) == (status, 2)
+
+
 def test_clear_site_passes_with_negative_findings(site_engine, site_url, tmp_path):
     with psycopg.connect(site_url) as c:
         c.execute("DELETE FROM flood_zones; DELETE FROM heritage_areas")
