@@ -125,3 +125,57 @@ def test_sigkill_mid_load_leaves_the_layer_as_it_was_and_fails_the_run(
     third = _upload(ops_client, operator, geojson_points(point_layer(), 70)).json["run_id"]
     wait_for(lambda: run_status(scratch_url, third)[0] == "succeeded")
     assert _count(scratch_url) == 70
+
+
+def _blocked_load(ops_client, operator, scratch_url, start_worker, rows: int):
+    """Start a worker and a run whose load waits on a lock the test holds."""
+    first = _upload(ops_client, operator, geojson_points(point_layer(), 50)).json["run_id"]
+    start_worker()
+    wait_for(lambda: run_status(scratch_url, first)[0] == "succeeded")
+    blocker = psycopg.connect(scratch_url)
+    blocker.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+        sql.Identifier(point_layer().table)))
+    run_id = _upload(ops_client, operator, geojson_points(point_layer(), rows)).json["run_id"]
+    wait_for(lambda: run_status(scratch_url, run_id)[1] in ("stage", "load"))
+    return blocker, run_id
+
+
+def test_a_dropped_database_connection_is_retried(ops_client, operator, scratch_url,
+                                                  start_worker):
+    blocker, run_id = _blocked_load(ops_client, operator, scratch_url, start_worker, 60)
+    waiting = wait_for(lambda: blocker.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'").fetchall())
+    blocker.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+    blocker.rollback()
+    blocker.close()
+    wait_for(lambda: run_status(scratch_url, run_id)[0] == "succeeded")
+    assert _count(scratch_url) == 60
+    with psycopg.connect(scratch_url) as conn:
+        attempts = conn.execute("SELECT attempts FROM procrastinate_jobs"
+                                " WHERE (args->>'run_id')::bigint = %s", (run_id,)).fetchone()[0]
+    assert attempts == 2  # procrastinate counts finished attempts: one failed, one retry
+
+
+def test_a_failing_source_is_not_retried(ops_client, operator, scratch_url, start_worker):
+    body = geojson_points(point_layer(), 3).replace(b'"Point"', b'"LineString"')
+    run_id = _upload(ops_client, operator, body).json["run_id"]
+    start_worker()
+    wait_for(lambda: run_status(scratch_url, run_id)[0] == "failed")
+    with psycopg.connect(scratch_url) as conn:
+        status, attempts = conn.execute(
+            "SELECT status, attempts FROM procrastinate_jobs"
+            " WHERE (args->>'run_id')::bigint = %s", (run_id,)).fetchone()
+    assert (status, attempts) == ("succeeded", 1)  # one attempt; the run records the failure
+
+
+def test_a_running_run_can_be_cancelled_and_changes_nothing(ops_client, operator, scratch_url,
+                                                            start_worker):
+    blocker, run_id = _blocked_load(ops_client, operator, scratch_url, start_worker, 80)
+    resp = ops_client.post(f"/api/etl/runs/{run_id}/cancel", headers=operator)
+    assert resp.json["status"] == "cancelling"
+    blocker.rollback()
+    blocker.close()
+    status = wait_for(lambda: (s := run_status(scratch_url, run_id))[0] != "cancelling" and s)
+    assert status[0] == "cancelled" and "cancelled by test-etl_operator" in status[4]
+    assert _count(scratch_url) == 50
