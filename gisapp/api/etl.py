@@ -9,11 +9,14 @@ from typing import Any, Iterator
 import psycopg
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from etl.errors import ImportRefused
 from etl.pipeline import MODES
+from etl.rasters import import_raster
 from gisapp.auth import current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
-from gisapp.etl_ops import queue, runs, schedules, sources, spool
+from gisapp.db.provision import libpq_url
+from gisapp.etl_ops import queue, raster_uploads, runs, schedules, sources, spool
 from gisapp.etl_ops.runs import RunFilter
 from layers import get_table
 
@@ -121,6 +124,27 @@ def create_import():
     response.status_code = 202
     response.headers["Location"] = url_for("etl.run", run_id=run_id)
     return response
+
+
+@bp.post("/rasters")
+@require_role(*OPERATORS)
+def create_raster():
+    """Import an uploaded GeoTIFF as raster `name` now (COG, registered, run recorded)."""
+    cfg = settings()
+    request.max_content_length = cfg.max_upload_mb << 20
+    upload = request.files.get("file")
+    name = request.form.get("name", "")
+    if upload is None:
+        raise BadRequest("upload the GeoTIFF in the multipart field 'file'")
+    path = raster_uploads.save_raster(cfg, upload.stream, upload.filename or "")
+    try:
+        row = import_raster(libpq_url(cfg.database_url), name, path, cfg.data_dir,
+                            unit=request.form.get("unit") or None)
+    except ImportRefused as exc:
+        raise BadRequest(str(exc)) from None
+    finally:
+        spool.remove_spool(path.parent)
+    return jsonify({**row, "links": {"run": url_for("etl.run", run_id=row["run_id"])}}), 201
 
 
 @bp.get("/runs")

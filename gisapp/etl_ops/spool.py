@@ -64,7 +64,8 @@ def _suffix(name: str) -> str:
     return suffix
 
 
-def _copy_limited(stream: BinaryIO, target: Path, limit: int) -> int:
+def copy_limited(stream: BinaryIO, target: Path, limit: int) -> int:
+    """Copy `stream` into a new file, refusing (413) once more than `limit` bytes arrive."""
     written = 0
     with open(target, "xb") as out:
         while chunk := stream.read(CHUNK):
@@ -78,7 +79,7 @@ def _copy_limited(stream: BinaryIO, target: Path, limit: int) -> int:
 def save_upload(stream: BinaryIO, filename: str, spool: Path, limits: Limits) -> Path:
     """Write an uploaded file as spool/upload<suffix>; the client's name only gives the type."""
     target = spool / f"upload{_suffix(filename)}"
-    _copy_limited(stream, target, limits.upload_bytes)
+    copy_limited(stream, target, limits.upload_bytes)
     return target
 
 
@@ -97,7 +98,7 @@ def copy_reference(reference: str, import_dir: Path | None, spool: Path, limits:
         raise BadRequest(f"no file {reference!r} in the import directory")
     target = spool / f"upload{_suffix(source.name)}"
     with open(source, "rb") as stream:
-        _copy_limited(stream, target, limits.upload_bytes)
+        copy_limited(stream, target, limits.upload_bytes)
     return target
 
 
@@ -132,7 +133,7 @@ def fetch_url(url: str, allow: str, spool: Path, limits: Limits, timeout: float 
                 raise PayloadTooLarge(f"{url} is {length >> 20} MB; at most "
                                       f"{limits.upload_bytes >> 20} MB is allowed")
             target = spool / f"upload{suffix}"
-            _copy_limited(response, target, limits.upload_bytes)
+            copy_limited(response, target, limits.upload_bytes)
             return target
     except urllib.error.HTTPError as exc:
         raise BadRequest(f"fetching {url} failed: HTTP {exc.code}") from None
@@ -187,7 +188,7 @@ def unpack(archive: Path, into: Path, limits: Limits, depth: int = 1) -> list[Pa
             stem = stems.setdefault(key, f"{_SAFE_STEM.sub('_', path.stem)[:40]}-{len(stems) + 1}")
             target = into / f"{stem}{suffix}"
             with zf.open(m) as stream:
-                budget -= _copy_limited(stream, target, budget) if budget > 0 else 1
+                budget -= copy_limited(stream, target, budget) if budget > 0 else 1
             if budget < 0:
                 raise BadRequest(f"{archive.name} unpacks to more than "
                                  f"{limits.unpacked_bytes >> 20} MB")
