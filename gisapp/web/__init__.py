@@ -1,7 +1,7 @@
 """Web pages, registered in one place."""
 from flask import Flask
 
-from gisapp.web import home, language, login, map_page, navigation, parcel_desk
+from gisapp.web import etl_console, home, language, login, map_page, navigation, parcel_desk
 
 
 def register(app: Flask) -> None:
@@ -11,3 +11,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(login.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(parcel_desk.bp)
+    app.register_blueprint(etl_console.bp)

@@ -153,18 +153,20 @@ class LiveServer:
     url: str
     app: object
     database_url: str
+    data_dir: Path
 
 
 @pytest.fixture(scope="module")
 def live_server(_scratch_ready: str, tmp_path_factory) -> Iterator[LiveServer]:
     """gisapp on a free 127.0.0.1 port, serving the known city from our scratch database."""
     seed_known_city(_scratch_ready)
+    data_dir = tmp_path_factory.mktemp("data")
     app = create_app({"DATABASE_URL": _scratch_ready, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": tmp_path_factory.mktemp("data")})
+                      "DATA_DIR": data_dir})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, _scratch_ready)
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, _scratch_ready, data_dir)
     server.shutdown()
     thread.join(timeout=10)
     app.extensions["engine"].dispose()
@@ -197,10 +199,10 @@ class BrowserSession:
         self.page.wait_for_url("**/map")
         return user
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path))
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def axe_violations(self) -> list[dict]:

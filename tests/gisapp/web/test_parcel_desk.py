@@ -48,7 +48,7 @@ def test_a_permit_officer_finds_a_parcel_by_its_holder_and_sees_the_rights(sessi
     rights = session.page.locator("#record table.rights")
     assert city.owner_name in rights.inner_text()
     assert TABLES["parties"].field("name").label_vi in rights.inner_text()
-    session.screenshot("desk_permit_officer")
+    session.screenshot("desk_permit_officer", full_page=True)
     assert session.console_errors == []
 
 
