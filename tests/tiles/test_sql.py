@@ -7,9 +7,10 @@ import pytest
 
 from layers import LAYERS, ROLES, Access, Field, FieldType, get_layer
 from tiles.grid import Tile
-from tiles.sql import BUFFER, EXTENT, composite_tile_sql, render_tile, tile_fields
+from tiles.sql import (BUFFER, EXTENT, SIMPLIFY_MAX_ZOOM, composite_tile_sql, render_tile,
+                        tile_fields)
 
-from .conftest import center_tile
+from .conftest import CENTER, center_tile
 
 PUBLIC = ROLES["public"]
 STAFF = ROLES["planner"]
@@ -64,9 +65,29 @@ def test_composite_holds_every_layer_in_request_order(city_url):
 
 
 def test_composite_is_one_statement():
-    text = composite_tile_sql(tuple(LAYERS), PUBLIC)
+    text = composite_tile_sql(tuple(LAYERS), PUBLIC, 14)
     assert text.count(";") == 0 and text.startswith("SELECT ")
     assert text.count("ST_AsMVT(") == len(LAYERS)
+
+
+def test_lines_and_polygons_are_simplified_at_low_zoom_only():
+    shapes = tuple(lid for lid, layer in LAYERS.items() if not layer.is_point)
+    low = composite_tile_sql(shapes, PUBLIC, SIMPLIFY_MAX_ZOOM)
+    high = composite_tile_sql(shapes, PUBLIC, SIMPLIFY_MAX_ZOOM + 1)
+    assert low.count("ST_Simplify(") == len(shapes) and "ST_Simplify(" not in high
+    points = tuple(lid for lid, layer in LAYERS.items() if layer.is_point)
+    assert "ST_Simplify(" not in composite_tile_sql(points, PUBLIC, 0)
+
+
+def test_a_detailed_polygon_survives_simplification_at_its_lowest_zoom(scratch_url):
+    wards = get_layer("wards")
+    with psycopg.connect(scratch_url) as conn:
+        conn.execute(
+            "INSERT INTO wards (code, name, geom) VALUES ('1', 'Hải Châu', ST_Multi("
+            "ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326), 0.01, 500)))", CENTER)
+        rendered = render_tile(conn, (wards,), center_tile(wards.minzoom), PUBLIC)
+    features = decode(rendered.data)["wards"]["features"]
+    assert len(features) == 1 and len(coordinates(features[0]["geometry"])) > 8
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
