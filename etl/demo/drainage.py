@@ -177,3 +177,15 @@ def _inverts(order, parent, xy, ground, outfalls) -> np.ndarray:
         high = invert[p] + max(0.006 * length, 0.03)
         invert[n] = min(max(ground[n] - COVER_M, low), high)
     return invert
+
+
+def rain_gauges(grids: list[WardGrid], elevation: Elevation) -> pd.DataFrame:
+    """One rain gauge per ward, at the centre of its demo core; gauges have no pipes."""
+    rows = []
+    for grid in grids:
+        x, y = grid.origin
+        rows.append({"ma_nut": f"DM-{grid.ward.code}-01", "loai": "rain_gauge",
+                     "cao_do_md": round(float(elevation.at(np.array([x]), np.array([y]))[0]), 2),
+                     "cao_do_day": None, "street": None, "status": "ok",
+                     "geometry": shapely.Point(x, y)})
+    return pd.DataFrame(rows)

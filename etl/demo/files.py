@@ -5,6 +5,7 @@ and zip entries, stable row order.
 """
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -66,6 +67,14 @@ def write_geopackage(layers: dict[str, pd.DataFrame], crs: str, path: Path,
             pyogrio.write_dataframe(gdf, path, layer=name, driver="GPKG", append=path.exists())
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_feature_collection(sources: list[Path], path: Path) -> int:
+    """Merge GeoJSON files' features, unchanged, into one FeatureCollection; return the count."""
+    features = [f for src in sources for f in json.loads(src.read_text(encoding="utf-8"))["features"]]
+    collection = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(collection, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(features)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

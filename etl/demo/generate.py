@@ -11,8 +11,8 @@ import shapely
 
 from etl.demo import GENERATOR_VERSION, drainage, lighting, parcels, people, places, planning
 from etl.demo import rasters, streets, terrain
-from etl.demo.files import (check_columns, write_csv, write_geojson, write_geopackage,
-                            write_shapefile_zip)
+from etl.demo.files import (check_columns, write_csv, write_feature_collection, write_geojson,
+                            write_geopackage, write_shapefile_zip)
 from layers.registry import LAYERS, TABLES
 
 DEFAULT_SEED = 2025
@@ -26,19 +26,28 @@ def _rng(seed: int, stage: int) -> np.random.Generator:
     return np.random.default_rng([seed, stage])
 
 
-def build_parcels(grids, heritage, seed: int) -> pd.DataFrame:
-    """All wards' parcels with numbering and certificate attributes (EPSG:5899 geometries)."""
-    frames = []
+def build_parcels(wards, water, heritage, seed: int, parcel_count: int):
+    """Street grids and all wards' parcels with numbering and certificate attributes (EPSG:5899).
+
+    A ward too small for its share passes the shortfall on to the next wards, so large
+    `parcel_count`s (benchmarks) still get about that many parcels.
+    """
+    frames, grids, carry = [], [], 0
     zones = [(h["site"], h["geometry"]) for h in heritage if h["protection_zone"] == "I"]
-    rng = _rng(seed, 3)
-    for grid in grids:
-        frame = parcels.cut_parcels(grid, zones, rng)
-        frame = parcels.assign_land_use(frame, rng)
+    street_rng, parcel_rng = _rng(seed, 2), _rng(seed, 3)
+    names = streets.street_names(street_rng)
+    for ward in wards:
+        target = round(parcel_count * places.WARDS[ward.code][0]) + carry
+        grid = streets.build_grid(ward, water, target, street_rng, names)
+        frame = parcels.cut_parcels(grid, zones, parcel_rng)
+        frame = parcels.assign_land_use(frame, parcel_rng)
         frames.append(parcels.number_parcels(frame, grid))
+        grids.append(grid)
+        carry = max(target - len(frame), 0)
     frame = pd.concat(frames, ignore_index=True)
     frame["uid"] = [f"{w}-{f}-{s}-{n}" for w, f, s, n in
                     zip(frame["ward"], frame["former"], frame["sheet"], frame["number"])]
-    return people.describe_parcels(frame, _rng(seed, 4))
+    return grids, people.describe_parcels(frame, _rng(seed, 4))
 
 
 def parcel_source_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,11 +88,6 @@ def add_bad_parcels(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return rows.astype({"SoTo": "Int64", "SoThua": "Int64"}), why
 
 
-def _ward_features(wards) -> pd.DataFrame:
-    rows = [{**w.properties, "geometry": w.shape} for w in wards]
-    return pd.DataFrame(rows).drop(columns=["fullNameEn", "codeName", "gisServerId"])
-
-
 def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
                   parcel_count: int = DEFAULT_PARCELS) -> dict:
     """Write every demo layer and manifest.json into out_dir; return the manifest.
@@ -97,17 +101,14 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
     river = terrain.river_polygon()
     lakes = terrain.lake_polygons(_rng(seed, 1))
     water = shapely.union_all([river] + [g for _, g in lakes])
-    rng = _rng(seed, 2)
-    names = streets.street_names(rng)
-    grids = [streets.build_grid(w, water, round(parcel_count * places.WARDS[w.code][0]), rng, names)
-             for w in wards]
     heritage = planning.heritage_zones()
-    parcel_frame = build_parcels(grids, heritage, seed)
+    grids, parcel_frame = build_parcels(wards, water, heritage, seed, parcel_count)
     parties, rights = people.holders(parcel_frame, _rng(seed, 5))
     land_uses = people.land_uses(parcel_frame, _rng(seed, 6))
     building_frame = parcels.buildings(parcel_frame, _rng(seed, 7))
     elevation = terrain.Elevation(_rng(seed, 8))
     nodes, pipes = drainage.build_network(grids, river, elevation, _rng(seed, 9))
+    nodes = pd.concat([nodes, drainage.rain_gauges(grids, elevation)], ignore_index=True)
     cabinets, lights = lighting.place_lights(grids, _rng(seed, 10))
     lights = lighting.add_bad_lights(lights)
     roads, reserves = planning.road_reserves(grids)
@@ -121,7 +122,7 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
     parcel_rows, bad_parcels = add_bad_parcels(parcel_source_rows(parcel_frame))
 
     vectors = [
-        ("wards", "wards.geojson", _ward_features(wards), "geojson"),
+        ("wards", "wards.geojson", None, "original"),
         ("water", "water.geojson", pd.DataFrame(water_rows), "geojson"),
         ("roads", "roads.geojson", pd.DataFrame(roads), "geojson"),
         ("buildings", "buildings.gpkg", building_frame, "gpkg:EPSG:4326"),
@@ -164,10 +165,15 @@ def _write_vectors(out_dir: Path, vectors) -> list[dict]:
     entries, packages = [], {}
     for layer_id, file_name, frame, kind in vectors:
         table = LAYERS.get(layer_id) or TABLES[layer_id]
-        check_columns(table, frame)
         path = out_dir / file_name
         entry = {"kind": "vector", "layer": table.id, "file": file_name, "mode": "replace",
-                 "crs": None, "encoding": None, "source_layer": None, "rows": len(frame)}
+                 "crs": None, "encoding": None, "source_layer": None}
+        if kind == "original":  # the real ward boundaries, exactly as published
+            entry["rows"] = write_feature_collection(terrain.ward_files(), path)
+            entries.append(entry)
+            continue
+        check_columns(table, frame)
+        entry["rows"] = len(frame)
         if kind == "shp":
             write_shapefile_zip(frame, CRS, path, table.id)
         elif kind == "geojson":

@@ -16,7 +16,7 @@ from pyproj import CRS
 
 from etl.demo import places
 from etl.demo.generate import generate_city
-from etl.demo.terrain import load_wards
+from etl.demo.terrain import load_wards, ward_files
 from layers import LAYERS, TABLES
 
 SMALL = 600
@@ -144,12 +144,21 @@ def test_pipes_flow_downhill_to_outfalls(small_city: Path, manifest: dict):
     assert pipes["duong_kinh"].between(400, 1500).all()
     downstream = dict(zip(pipes["nut_dau"], pipes["nut_cuoi"]))
     assert len(downstream) == len(pipes), "each node drains through one pipe"
-    for start in nodes.index[nodes["loai"] != "outfall"]:
+    for start in nodes.index[~nodes["loai"].isin(["outfall", "rain_gauge"])]:
         node, steps = start, 0
         while node in downstream:
             node, steps = downstream[node], steps + 1
             assert steps < len(pipes)
         assert nodes.loc[node, "loai"] == "outfall"
+
+
+def test_network_has_pump_stations_and_unpiped_rain_gauges(small_city: Path, manifest: dict):
+    nodes = _read(small_city, manifest, "drainage_nodes")
+    pipes = _read(small_city, manifest, "drainage_pipes")
+    gauges = set(nodes.loc[nodes["loai"] == "rain_gauge", "ma_nut"])
+    assert len(gauges) == len(places.WARDS)
+    assert not gauges & (set(pipes["nut_dau"]) | set(pipes["nut_cuoi"]))
+    assert (nodes["loai"] == "pump_station").any()
 
 
 def test_diameters_grow_downstream(small_city: Path, manifest: dict):
@@ -171,21 +180,43 @@ def test_street_lights_are_about_30_m_apart(small_city: Path, manifest: dict):
     assert (lights["tinh_trang"] == "out_of_service").mean() < 0.1
 
 
+def _columns(city: Path, entry: dict) -> list[str]:
+    path = city / entry["file"]
+    if path.suffix == ".csv":
+        return path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    return list(pyogrio.read_info(path, layer=entry["source_layer"])["fields"])
+
+
 @pytest.mark.parametrize("layer", [*LAYERS, *TABLES])
-def test_files_use_declared_source_names_and_crs(small_city: Path, manifest: dict, layer: str):
+def test_files_name_every_required_field_by_a_declared_name(small_city: Path, manifest: dict,
+                                                            layer: str):
     entry = next(e for e in manifest["entries"] if e.get("layer") == layer)
-    path = small_city / entry["file"]
+    columns = {c.lower() for c in _columns(small_city, entry)}
+    for field in (LAYERS.get(layer) or TABLES[layer]).imported_fields:
+        if field.required:
+            assert columns & {n.lower() for n in (field.name, *field.sources)}, field.name
+
+
+@pytest.mark.parametrize("layer", [layer for layer in [*LAYERS, *TABLES] if layer != "wards"])
+def test_generated_files_use_only_declared_names_and_their_crs(small_city: Path, manifest: dict,
+                                                               layer: str):
+    entry = next(e for e in manifest["entries"] if e.get("layer") == layer)
     table = LAYERS.get(layer) or TABLES[layer]
     declared = {f.name.lower() for f in table.fields} | {
         s.lower() for f in table.fields for s in f.sources}
-    if path.suffix == ".csv":
-        columns = path.read_text(encoding="utf-8").splitlines()[0].split(",")
-        assert {c.lower() for c in columns} - {"lon", "lat"} <= declared
-        return
-    info = pyogrio.read_info(path, layer=entry["source_layer"])
-    assert {c.lower() for c in info["fields"]} <= declared
-    expected = "EPSG:5899" if path.name in ("parcels.shp.zip", "drainage.gpkg") else "EPSG:4326"
-    assert CRS.from_user_input(info["crs"]).equals(CRS.from_user_input(expected))
+    assert {c.lower() for c in _columns(small_city, entry)} - {"lon", "lat"} <= declared
+    path = small_city / entry["file"]
+    if path.suffix != ".csv":
+        crs = pyogrio.read_info(path, layer=entry["source_layer"])["crs"]
+        expected = "EPSG:5899" if path.name in ("parcels.shp.zip", "drainage.gpkg") else "EPSG:4326"
+        assert CRS.from_user_input(crs).equals(CRS.from_user_input(expected))
+
+
+def test_wards_file_is_the_real_boundaries_unchanged(small_city: Path):
+    features = json.loads((small_city / "wards.geojson").read_text(encoding="utf-8"))["features"]
+    originals = [json.loads(p.read_text(encoding="utf-8"))["features"][0] for p in ward_files()]
+    assert features == originals
+    assert [f["properties"]["code"] for f in features] == list(places.WARDS)
 
 
 def test_shapefile_carries_prj_cpg_and_cadastral_field_names(small_city: Path):
