@@ -23,7 +23,8 @@ from layers import levels_for
 
 KEY_SQL = ("SELECT id FROM parcels WHERE ward_code = %s AND former_ward_code = %s"
            " AND sheet_no = %s AND parcel_no = %s")
-POINT_SQL = "SELECT id FROM parcels WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))"
+POINT_SQL = ("SELECT id FROM parcels"
+             " WHERE ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))")
 SAMPLE_SQL = ("SELECT ward_code, former_ward_code, sheet_no, parcel_no,"
               " ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))"
               " FROM parcels TABLESAMPLE SYSTEM (5) LIMIT %s")

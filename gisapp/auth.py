@@ -62,7 +62,8 @@ def authenticate() -> None:
             identity = identity_for_token(conn, token.strip())
         if identity is None:
             raise Unauthorized("this API token is unknown or revoked")
-        g.user, g.role, g.auth, g.token_id = identity.name, identity.role, "token", identity.token_id
+        g.user, g.role, g.auth = identity.name, identity.role, "token"
+        g.token_id = identity.token_id
         return
     name = session.get(SESSION_USER)
     if name:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from functools import lru_cache
 
@@ -46,7 +46,8 @@ def _visible(decl, levels: frozenset[Access]) -> tuple[str, ...]:
 
 
 def _json_list(expr, order):
-    return func.coalesce(func.json_agg(aggregate_order_by(expr, order)), literal_column("'[]'::json"))
+    return func.coalesce(func.json_agg(aggregate_order_by(expr, order)),
+                         literal_column("'[]'::json"))
 
 
 @lru_cache(maxsize=32)
@@ -123,7 +124,10 @@ def find_at_point(conn: Connection, lon: float, lat: float, levels: frozenset[Ac
 
 
 def _when(what: str, as_of: datetime | None) -> str:
-    return what if as_of is None else f"{what} as of {as_of.date().isoformat()} (end of the previous day)"
+    if as_of is None:
+        return what
+    day = (as_of - timedelta(days=1)).date().isoformat()
+    return f"{what} at the end of {day} (Da Nang time)"
 
 
 def build_document(conn: Connection, row: dict, levels: frozenset[Access],
@@ -163,7 +167,8 @@ def _rights(conn: Connection, uid: str, levels: frozenset[Access]) -> list[dict]
     party_names = _visible(PARTIES, levels) if PARTIES.access in levels else ()
     party_cols = [PARTIES_T.c[n].label(f"party__{n}") for n in party_names]
     query = (select(*right_cols, *party_cols)
-             .select_from(RIGHTS_T.outerjoin(PARTIES_T, PARTIES_T.c.party_id == RIGHTS_T.c.party_id))
+             .select_from(RIGHTS_T.outerjoin(PARTIES_T,
+                                             PARTIES_T.c.party_id == RIGHTS_T.c.party_id))
              .where(RIGHTS_T.c.parcel_uid == uid)
              .order_by(RIGHTS_T.c.party_id, RIGHTS_T.c.right_type))
     out = []

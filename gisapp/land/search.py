@@ -87,6 +87,7 @@ def search_owner(conn: Connection, owner: str, limit: int = 20) -> list[dict]:
                PARTIES_T.c.name, PARTIES_T.c.id_number, cast(score, Float).label("score"))
         .select_from(PARTIES_T.join(RIGHTS_T, RIGHTS_T.c.party_id == PARTIES_T.c.party_id)
                      .join(P, P.c.parcel_uid == RIGHTS_T.c.parcel_uid))
-        .where(or_(PARTIES_T.c.id_number == text, folded.op("<%")(func.gisapp_fold(PARTIES_T.c.name))))
+        .where(or_(PARTIES_T.c.id_number == text,
+                   folded.op("<%")(func.gisapp_fold(PARTIES_T.c.name))))
         .order_by(score.desc(), P.c.parcel_uid).limit(limit)).mappings()
     return [dict(r) | {"score": round(r["score"], 3)} for r in rows]

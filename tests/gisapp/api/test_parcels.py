@@ -226,7 +226,8 @@ def test_as_of_returns_the_parcel_at_the_end_of_that_day(world, as_of, land_use)
 
 
 def test_as_of_before_the_parcel_existed_is_404(world):
-    assert world.get(f"/api/parcels/{UID}?as_of=2022-12-31").status_code == 404
+    resp = world.get(f"/api/parcels/{UID}?as_of=2022-12-31")
+    assert resp.status_code == 404 and "end of 2022-12-31" in resp.json["error"]["message"]
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2024-13-01", "2024-1-1", "20240101"])
