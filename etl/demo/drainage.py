@@ -35,17 +35,20 @@ def _street_nodes(grid: WardGrid):
         for a, b in street.pieces:
             stops = {a: False, b: False}
             for other in cross:
-                if a < other.pos < b and any(c - 0.5 <= street.pos <= d + 0.5 for c, d in other.pieces):
+                meets = any(c - 0.5 <= street.pos <= d + 0.5 for c, d in other.pieces)
+                if a < other.pos < b and meets:
                     stops[other.pos] = True
             along = sorted(stops)
             points = []
             for p, q in zip(along[:-1], along[1:]):
                 extra = max(math.ceil((q - p) / MAX_SPACING_M) - 1, 0)
-                points.extend((p + (q - p) * k / (extra + 1), k == 0 and stops[p]) for k in range(extra + 1))
+                points.extend((p + (q - p) * k / (extra + 1), k == 0 and stops[p])
+                              for k in range(extra + 1))
             points.append((along[-1], stops[along[-1]]))
             keys = []
             for t, crossing in points:
-                key = (round(street.pos, 2), round(t, 2)) if street.axis == "u" else (round(t, 2), round(street.pos, 2))
+                pos, t = round(street.pos, 2), round(t, 2)
+                key = (pos, t) if street.axis == "u" else (t, pos)
                 nodes[key] = nodes.get(key, False) or crossing
                 keys.append(key)
             edges.extend((k1, k2, street.name) for k1, k2 in zip(keys[:-1], keys[1:]))
@@ -90,7 +93,8 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
         ids = [f"{prefix[k]}-{grid.ward.code}-{n + 1:05d}" for n, k in enumerate(kinds)]
         status = rng.choice(["ok", "blocked", "damaged"], len(keys), p=[0.93, 0.05, 0.02])
         for n in range(len(keys)):
-            node_rows.append({"ma_nut": ids[n], "loai": kinds[n], "cao_do_md": round(float(ground[n]), 2),
+            node_rows.append({"ma_nut": ids[n], "loai": kinds[n],
+                              "cao_do_md": round(float(ground[n]), 2),
                               "cao_do_day": round(float(invert[n]), 2), "street": street_of[n],
                               "status": status[n], "geometry": shapely.Point(xy[n])})
         for n in order:
@@ -98,7 +102,8 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
             if p < 0:
                 continue
             diameter = next(d for limit, d in DIAMETERS if upstream[n] + 1 <= limit)
-            material = "concrete" if diameter >= 1000 else rng.choice(["concrete", "hdpe", "brick"], p=[0.7, 0.25, 0.05])
+            material = "concrete" if diameter >= 1000 else rng.choice(
+                ["concrete", "hdpe", "brick"], p=[0.7, 0.25, 0.05])
             pipe_rows.append({"ma_cong": f"C-{grid.ward.code}-{len(pipe_rows) + 1:05d}",
                               "nut_dau": ids[n], "nut_cuoi": ids[p], "duong_kinh": diameter,
                               "material": material, "invert_up": round(float(invert[n]), 3),
@@ -111,7 +116,8 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
 def _outfalls(xy: np.ndarray, ground: np.ndarray, adjacency, river) -> set[int]:
     """Street ends on the river bank, kept at least OUTFALL_SPACING_M apart; else the lowest node."""
     pts = shapely.points(xy)
-    on_bank = np.flatnonzero((shapely.distance(pts, river) < 2.0) & np.array([len(a) == 1 for a in adjacency]))
+    dead_ends = np.array([len(a) == 1 for a in adjacency])
+    on_bank = np.flatnonzero((shapely.distance(pts, river) < 2.0) & dead_ends)
     chosen: list[int] = []
     for n in on_bank[np.argsort(ground[on_bank], kind="stable")]:
         if all(np.hypot(*(xy[n] - xy[c])) >= OUTFALL_SPACING_M for c in chosen):
