@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import psycopg
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from etl.encodings import UnknownEncoding, canonical_encoding
 from etl.errors import ImportRefused
 from etl.pipeline import MODES
 from etl.rasters import import_raster
@@ -65,17 +66,24 @@ class ImportParams:
         if mode not in MODES:
             raise BadRequest(f"mode {mode!r} is not one of {', '.join(MODES)}")
         if data.get("encoding"):
-            from etl.encodings import UnknownEncoding, canonical_encoding
             try:
                 canonical_encoding(str(data["encoding"]))
             except UnknownEncoding as exc:
                 raise BadRequest(str(exc)) from None
-        flag = lambda v: v is True or str(v).lower() in TRUE  # noqa: E731
-        text = lambda k: str(data[k]) if data.get(k) not in (None, "") else None  # noqa: E731
-        return cls(layer=get_table(str(data["layer"])).id, mode=mode, crs=text("crs"),
-                   encoding=text("encoding"), source_layer=text("source_layer"),
-                   confirm_crs=flag(data.get("confirm_crs")), dry_run=flag(data.get("dry_run")),
-                   path=text("path"), url=text("url"))
+        return cls(layer=get_table(str(data["layer"])).id, mode=mode, crs=_text(data, "crs"),
+                   encoding=_text(data, "encoding"), source_layer=_text(data, "source_layer"),
+                   confirm_crs=_flag(data, "confirm_crs"), dry_run=_flag(data, "dry_run"),
+                   path=_text(data, "path"), url=_text(data, "url"))
+
+
+def _flag(data: dict, key: str) -> bool:
+    value = data.get(key)
+    return value is True or str(value).lower() in TRUE
+
+
+def _text(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    return None if value in (None, "") else str(value)
 
 
 def _links(run_id: int) -> dict:
@@ -108,7 +116,7 @@ def create_import():
                                source_layer=params.source_layer)
     source = sources.describe(filename=upload.filename if upload else None,
                               reference=params.path, url=params.url)
-    options = {"path": str(prepared.path), "crs": params.crs,
+    options = {"path": str(prepared.path), "spool": str(prepared.spool), "crs": params.crs,
                "source_layer": prepared.source_layer, "confirm_crs": params.confirm_crs}
     try:
         with _db() as conn:

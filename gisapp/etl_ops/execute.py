@@ -68,7 +68,7 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
                 attempt: int = 0) -> str:
     """Run queued run `run_id`; returns its final status. Raises TransientFailure to retry.
 
-    `options` (the job's arguments): path (a prepared spool file) or reference / url (a
+    `options` (the job's arguments): path and spool (a prepared file) or reference / url (a
     schedule's source, fetched now), crs, source_layer, confirm_crs.
     """
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -79,7 +79,7 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
         try:
             if options.get("path"):
                 path, source_layer = Path(options["path"]), options.get("source_layer")
-                where = path.parent if path.parent.name != "unpacked" else path.parent.parent
+                where = Path(options.get("spool") or path.parent)
             else:
                 prepared = sources.prepare(settings, reference=options.get("reference"),
                                            url=options.get("url"),

@@ -172,6 +172,9 @@ def test_a_failing_source_is_not_retried(ops_client, operator, scratch_url, star
 def test_a_running_run_can_be_cancelled_and_changes_nothing(ops_client, operator, scratch_url,
                                                             start_worker):
     blocker, run_id = _blocked_load(ops_client, operator, scratch_url, start_worker, 80)
+    running = ops_client.get(f"/api/etl/runs/{run_id}", headers=operator).json
+    assert (running["status"], running["rows_read"], running["rows_valid"]) == ("running", 80, 80)
+    assert running["phase"] in ("stage", "load") and running["started_at"]
     resp = ops_client.post(f"/api/etl/runs/{run_id}/cancel", headers=operator)
     assert resp.json["status"] == "cancelling"
     blocker.rollback()
