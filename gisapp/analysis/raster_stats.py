@@ -1,6 +1,7 @@
 """Statistics of a registered raster (elevation, flood depth) over a polygon."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,22 @@ from sqlalchemy import Connection, select
 from gisapp.db.schema import rasters
 
 METRIC_CRS = "EPSG:5899"
+MAX_OPEN = 16
+_OPEN = threading.local()  # per thread: rasterio datasets are not safe to share across threads
+
+
+def _dataset(path: Path) -> rasterio.DatasetReader:
+    """An open dataset for this file, kept per thread (an import writes a new file name)."""
+    cache = getattr(_OPEN, "datasets", None)
+    if cache is None:
+        cache = _OPEN.datasets = {}
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in cache:
+        stale = [k for k in cache if k[0] == key[0]] if len(cache) < MAX_OPEN else list(cache)
+        for old in stale:
+            cache.pop(old).close()
+        cache[key] = rasterio.open(path)
+    return cache[key]
 
 
 def raster_path(path: str, data_dir: Path) -> Path:
@@ -33,14 +50,16 @@ def raster_stats(conn: Connection, name: str, polygon: BaseGeometry,
                        .where(rasters.c.name == name)).first()
     if row is None:
         return None
-    with rasterio.open(raster_path(row.path, data_dir)) as src:
-        shape = transform_geom(METRIC_CRS, src.crs, shapely.geometry.mapping(polygon))
-        try:
-            data, _ = rasterio.mask.mask(src, [shape], crop=True, all_touched=True,
-                                         filled=False, indexes=1)
-        except ValueError:  # "Input shapes do not overlap raster."
-            return {"raster": name, "unit": row.unit, "pixels": 0,
-                    "min": None, "mean": None, "max": None}
+    src = _dataset(raster_path(row.path, data_dir))
+    shape = shapely.geometry.mapping(polygon)
+    if src.crs != METRIC_CRS:
+        shape = transform_geom(METRIC_CRS, src.crs, shape)
+    try:
+        data, _ = rasterio.mask.mask(src, [shape], crop=True, all_touched=True,
+                                     filled=False, indexes=1)
+    except ValueError:  # "Input shapes do not overlap raster."
+        return {"raster": name, "unit": row.unit, "pixels": 0,
+                "min": None, "mean": None, "max": None}
     values = data.compressed()
     values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     if values.size == 0:

@@ -96,7 +96,9 @@ def footprint_to_metric(conn: Connection, geometry: dict, crs: str | None) -> Ba
     except Exception as exc:  # PostGIS's parse error, reported to the caller
         raise BadRequest(f"footprint is not a GeoJSON geometry: {exc.__class__.__name__}") from None
     shape = shapely.from_wkb(wkb)
-    if not shape.is_valid or shape.area <= 0:
+    if shape.is_empty or shape.area <= 0:
+        raise BadRequest("footprint is empty or has no area")
+    if not shape.is_valid:
         raise BadRequest(f"footprint is not a valid polygon: {shapely.is_valid_reason(shape)}")
     return shape
 
