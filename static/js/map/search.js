@@ -38,8 +38,10 @@ export function installSearch(map, form) {
     if (!response.ok) throw new Error(`${hit.links[0].href}: HTTP ${response.status}`);
     const parcel = await response.json();
     map.getSource(HIGHLIGHT).setData({ type: 'Feature', properties: {}, geometry: parcel.geometry });
+    delete form.dataset.shown;
     map.fitBounds(bounds(parcel.geometry), { padding: 120, maxZoom: 19, duration: 800 });
     status.textContent = `${t('search.shown')}: ${describe(hit)}`;
+    map.once('idle', () => { form.dataset.shown = hit.parcel_uid; });
   };
 
   form.addEventListener('submit', async (event) => {

@@ -7,6 +7,7 @@ a right on the parcel so tests can check that personal data never reaches a publ
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -156,20 +157,35 @@ class LiveServer:
     data_dir: Path
 
 
-@pytest.fixture(scope="module")
-def live_server(_scratch_ready: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """gisapp on a free 127.0.0.1 port, serving the known city from our scratch database."""
-    seed_known_city(_scratch_ready)
-    data_dir = tmp_path_factory.mktemp("data")
-    app = create_app({"DATABASE_URL": _scratch_ready, "TESTING": True, "SECRET_KEY": "test",
+@contextmanager
+def serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
+    """gisapp on a free 127.0.0.1 port in a thread, until the block ends."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
                       "DATA_DIR": data_dir})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, _scratch_ready, data_dir)
-    server.shutdown()
-    thread.join(timeout=10)
-    app.extensions["engine"].dispose()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, database_url, data_dir)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(_scratch_ready: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """gisapp serving the known city from our scratch database."""
+    seed_known_city(_scratch_ready)
+    with serve(_scratch_ready, tmp_path_factory.mktemp("data")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def demo_server(test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """gisapp serving the demo city of the test database (`gisapp demo load`; read only)."""
+    with serve(test_url, tmp_path_factory.mktemp("data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -212,11 +228,10 @@ class BrowserSession:
         return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-@pytest.fixture()
-def session(browser: Browser, live_server: LiveServer) -> Iterator[BrowserSession]:
+@contextmanager
+def browse(browser: Browser, server: LiveServer) -> Iterator[BrowserSession]:
     """A fresh browser context (no cookies, no storage), 1280×800, recording its traffic."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  base_url=live_server.url)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.url)
     page = context.new_page()
     errors: list[str] = []
     responses: list[tuple[str, bytes]] = []
@@ -230,5 +245,21 @@ def session(browser: Browser, live_server: LiveServer) -> Iterator[BrowserSessio
             responses.append((response.url, b""))
 
     page.on("response", record)
-    yield BrowserSession(page, errors, responses)
-    context.close()
+    try:
+        yield BrowserSession(page, errors, responses)
+    finally:
+        context.close()
+
+
+@pytest.fixture()
+def session(browser: Browser, live_server: LiveServer) -> Iterator[BrowserSession]:
+    """A browser on the known city."""
+    with browse(browser, live_server) as opened:
+        yield opened
+
+
+@pytest.fixture()
+def demo_session(browser: Browser, demo_server: LiveServer) -> Iterator[BrowserSession]:
+    """A browser on the demo city."""
+    with browse(browser, demo_server) as opened:
+        yield opened

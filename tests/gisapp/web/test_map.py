@@ -83,9 +83,7 @@ def test_searching_without_diacritics_flies_to_the_parcel(session, city):
     open_map(session, city, fragment="map=13/16.07/108.20")
     session.page.fill("#search-q", "bach dang")
     session.page.press("#search-q", "Enter")
-    session.page.locator(".search-results button").first.wait_for()
-    session.page.wait_for_function("() => !map.isMoving() && map.getZoom() > 16")
-    session.page.evaluate(IDLE)
+    session.page.wait_for_selector("#search[data-shown]")
     lon, lat = city.centre("parcels")
     centre = session.page.evaluate("map.getCenter().toArray()")
     assert centre == [pytest.approx(lon, abs=1e-4), pytest.approx(lat, abs=1e-4)]
