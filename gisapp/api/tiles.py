@@ -41,11 +41,17 @@ def _setup(state) -> None:
 
     @contextmanager
     def connect() -> Iterator:
+        # A tile is one read-only statement: in autocommit it needs no BEGIN and no
+        # ROLLBACK round trip (two of the three a pooled transaction would add).
         conn = pool.raw_connection()
         try:
+            conn.driver_connection.autocommit = True
             yield conn
         finally:
-            conn.close()
+            try:
+                conn.driver_connection.autocommit = False
+            finally:
+                conn.close()
 
     service = TileService(libpq_url(cfg.database_url), connect, cache=cfg.tile_cache,
                           memory_bytes=cfg.tile_cache_memory_mb << 20,
