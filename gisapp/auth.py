@@ -103,6 +103,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.before_request(authenticate)
 
+    @app.after_request
+    def _challenge(response):
+        if response.status_code == 401:  # RFC 6750: say how to authenticate
+            response.headers.setdefault("WWW-Authenticate", 'Bearer realm="gisapp"')
+        return response
+
     @app.context_processor
     def _auth_context() -> dict:
         return {"csrf_token": csrf_token, "current_user": current_user(),

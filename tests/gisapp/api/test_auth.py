@@ -36,6 +36,7 @@ def test_bad_authorization_header_is_401_not_public(client, header):
     resp = client.get("/api/me", headers={"Authorization": header})
     assert resp.status_code == 401
     assert resp.json["error"]["code"] == "unauthorized"
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_revoked_token_is_401(client, scratch_url, runner):
