@@ -67,6 +67,8 @@ def _as_text(series: pd.Series) -> pd.Series:
         ints = series.notna() & (series == np.floor(series))
         out = series.astype("string")
         out[ints] = series[ints].astype("int64").astype("string")
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        out = series.astype("string")  # all text already: no per-value Python call
     else:
         out = series.map(lambda v: v if v is None or isinstance(v, str) else str(v),
                          na_action="ignore").astype("string")

@@ -1,4 +1,4 @@
-"""Geometry checks and safe repairs, vectorised with shapely 2 (input already in EPSG:4326)."""
+"""Geometry checks and safe repairs, vectorised with shapely 2 (input already 2D, EPSG:4326)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,7 +63,11 @@ def _repair_invalid(geoms: np.ndarray, todo: np.ndarray, dim: int, reasons: np.n
 
 
 def check_geometries(geoms: np.ndarray, layer: Layer) -> GeometryCheck:
-    """Force 2D, drop duplicate vertices, make valid, check type and city extent, promote to Multi."""
+    """Drop duplicate vertices, make valid, check type and city extent.
+
+    Single geometries stay single here: staging promotes them to the layer's Multi type
+    in SQL (ST_Multi), which is much cheaper than building Multi objects in Python.
+    """
     n = len(geoms)
     geoms = np.array(geoms, dtype=object)
     reasons = np.full(n, None, dtype=object)
@@ -88,16 +92,15 @@ def check_geometries(geoms: np.ndarray, layer: Layer) -> GeometryCheck:
     if names is not None:
         _set_reason(reasons, wrong, names)
 
-    ok = reasons == None  # noqa: E711
-    before = shapely.get_num_coordinates(geoms[ok])
-    try:
-        cleaned = shapely.remove_repeated_points(geoms[ok], tolerance=0.0)
-    except shapely.errors.GEOSException:
-        cleaned = np.array([_remove_repeated(g) for g in geoms[ok]], dtype=object)
-    changed = np.zeros(n, dtype=bool)
-    changed[ok] = shapely.get_num_coordinates(cleaned) != before
-    geoms[ok] = cleaned
-    repaired |= changed
+    todo = (reasons == None) & _has_repeated_points(geoms)  # noqa: E711
+    if todo.any():
+        before = shapely.get_num_coordinates(geoms[todo])
+        try:
+            cleaned = shapely.remove_repeated_points(geoms[todo], tolerance=0.0)
+        except shapely.errors.GEOSException:
+            cleaned = np.array([_remove_repeated(g) for g in geoms[todo]], dtype=object)
+        repaired[todo] = shapely.get_num_coordinates(cleaned) != before
+        geoms[todo] = cleaned
 
     ok = reasons == None  # noqa: E711
     invalid = ok & ~shapely.is_valid(geoms)
@@ -108,14 +111,17 @@ def check_geometries(geoms: np.ndarray, layer: Layer) -> GeometryCheck:
     outside[ok] = ~is_inside_city(geoms[ok])
     _set_reason(reasons, outside, "outside the city extent")
 
-    ok = reasons == None  # noqa: E711
-    if target != single:
-        singles = ok & (shapely.get_type_id(geoms) == TYPE_IDS[single])
-        if singles.any():
-            make_multi = {"Polygon": shapely.multipolygons, "LineString": shapely.multilinestrings,
-                          "Point": shapely.multipoints}[single]
-            geoms[singles] = make_multi(geoms[singles][:, None])
     return GeometryCheck(geoms, reasons, repaired)
+
+
+def _has_repeated_points(geoms: np.ndarray) -> np.ndarray:
+    """Per geometry: True when two consecutive coordinates are equal (cheap pre-check)."""
+    out = np.zeros(len(geoms), dtype=bool)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    if len(coords) > 1:
+        same = (coords[1:] == coords[:-1]).all(axis=1) & (index[1:] == index[:-1])
+        out[index[1:][same]] = True
+    return out
 
 
 def _remove_repeated(geom):

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from etl.bulk_indexes import indexes_rebuilt_after
 from layers import FieldType, Layer, Table
 
 STAGING = sql.Identifier("etl_staging")
@@ -73,12 +74,16 @@ def _box_sql(column: sql.Composable) -> sql.Composable:
 
 def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
                progress: Callable[[int, int], None]) -> None:
-    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom hex EWKB]) in."""
-    cols = [sql.SQL("row_number bigint PRIMARY KEY")]
+    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom_in hex WKB]) in."""
+    cols = [sql.SQL("row_number bigint NOT NULL")]
     cols += [sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(SQL_TYPES[f.type]))
              for f in decl.imported_fields]
     if isinstance(decl, Layer):
-        cols.append(sql.SQL("geom geometry"))
+        # geom_in: hex WKB as read; geom: SRID 4326 and, for Multi layers, promoted by ST_Multi
+        multi = decl.geometry_type.startswith("Multi")
+        cols.append(sql.SQL("geom_in geometry"))
+        cols.append(sql.SQL("geom geometry GENERATED ALWAYS AS (ST_SetSRID({}, 4326)) STORED")
+                    .format(sql.SQL("ST_Multi(geom_in)") if multi else sql.SQL("geom_in")))
     conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
         STAGING, sql.SQL(", ").join(cols)))
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
@@ -130,8 +135,10 @@ def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
             conn, decl, run_id, written, versions, out.extent)
     progress(3, 4)
     if counts.get("added"):
-        out.summary["added"], out.extent = _insert_added(
-            conn, decl, run_id, written, versions, out.extent)
+        tables = [decl.table] + ([versions_table(decl)] if versions else [])
+        with indexes_rebuilt_after(conn, tables, counts["added"]):
+            out.summary["added"], out.extent = _insert_added(
+                conn, decl, run_id, written, versions, out.extent)
     out.summary["unchanged"] = counts.get("unchanged", 0)
     progress(4, 4)
     return out
@@ -148,7 +155,8 @@ def _reject_existing(conn: psycopg.Connection, decl: Table, run_id: int) -> int:
     cur = conn.execute(sql.SQL(
         "INSERT INTO etl_rejects (run_id, row_number, reason, attributes, geometry_wkt)"
         " SELECT %s, s.row_number, 'duplicate key (' || {key} || '): already in the layer;"
-        " append mode only adds new features', to_jsonb(s) - 'geom' - 'row_number', {wkt}"
+        " append mode only adds new features',"
+        " to_jsonb(s) - 'geom' - 'geom_in' - 'row_number', {wkt}"
         " FROM {st} s JOIN {ch} c USING (row_number) WHERE c.change <> 'added'").format(
         key=key, wkt=geom_wkt, st=STAGING, ch=CHANGES), (run_id,))
     return cur.rowcount

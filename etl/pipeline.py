@@ -228,8 +228,7 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     staged = typed.iloc[np.flatnonzero(ok)].copy()
     staged.insert(0, "row_number", np.flatnonzero(ok) + 1)
     if spatial:
-        staged["geom"] = shapely.to_wkb(shapely.set_srid(geoms[ok], 4326), hex=True,
-                                        include_srid=True)
+        staged["geom_in"] = shapely.to_wkb(geoms[ok], hex=True)
     with conn.transaction():
         stage_rows(conn, decl, staged, lambda done, total: log.progress("stage", done, total))
         timer.lap("stage")

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import psycopg
 import pytest
 import shapely
 from psycopg import sql
 
 from etl import events
+from etl.bulk_indexes import BULK_MIN_ROWS
 from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
 from layers import TABLES
@@ -150,3 +152,23 @@ def test_attribute_tables_import_from_csv_with_typed_values(table, scratch_url, 
                 for r in rows.itertuples(index=False)]
     assert [tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in r)
             for r in loaded] == expected
+
+
+def test_bulk_initial_load_rebuilds_every_index(scratch_url, db, versioned_layer, make_frame,
+                                                write_source):
+    tables = (versioned_layer.table, versions_table(versioned_layer))
+    query = "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 2"
+    before = db.execute(query, (list(tables),)).fetchall()
+    n = BULK_MIN_ROWS
+    x = 108.15 + (np.arange(n) % 100) * 0.0003
+    y = 16.0 + (np.arange(n) // 100) * 0.0003
+    gdf = make_frame(versioned_layer, list(shapely.box(x, y, x + 0.0002, y + 0.0002)))
+    result = run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(gdf, "gpkg")))
+    assert result.summary["added"] == n
+    assert db.execute(query, (list(tables),)).fetchall() == before
+    assert _count(db, versions_table(versioned_layer)) == n
+    db.execute("SET enable_seqscan = off")  # the rebuilt GiST index must be usable
+    used = db.execute(sql.SQL("EXPLAIN SELECT id FROM {} WHERE geom && ST_MakeEnvelope("
+                              "108.15, 16.0, 108.1501, 16.0001, 4326)").format(
+        sql.Identifier(versioned_layer.table))).fetchall()
+    assert any("Index" in line[0] for line in used)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from psycopg import sql
 
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import LAYERS, FieldType
@@ -62,7 +63,8 @@ def test_self_intersecting_polygon_is_repaired_and_counted(scratch_url, db, vers
                                               (108.201, 16.05), (108.2, 16.051)])  # bow-tie
     result = run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(gdf, "gpkg")))
     assert (result.rows_loaded, result.rows_repaired, result.rows_rejected) == (2, 1, 0)
-    assert db.execute("SELECT bool_and(ST_IsValid(geom)) FROM parcels").fetchone()[0]
+    assert db.execute(sql.SQL("SELECT bool_and(ST_IsValid(geom)) FROM {}").format(
+        sql.Identifier(versioned_layer.table))).fetchone()[0]
 
 
 @pytest.mark.parametrize("layer", [l for l in LAYERS.values()
@@ -102,3 +104,15 @@ def test_source_column_names_map_case_insensitively(scratch_url, db, versioned_l
                                                    write_source(gdf.rename(columns=renames),
                                                                 "csv")))
     assert result.rows_loaded == 2 and not any("ignored" in w for w in result.warnings)
+
+
+def test_duplicate_vertices_are_dropped_and_counted_as_repaired(scratch_url, db, versioned_layer,
+                                                                small_parcels, write_source):
+    gdf = small_parcels(2)
+    gdf.loc[0, "geometry"] = shapely.Polygon([(108.2, 16.05), (108.201, 16.05), (108.201, 16.05),
+                                              (108.201, 16.051), (108.2, 16.05)])
+    result = run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(gdf, "gpkg")))
+    assert result.rows_repaired == 1
+    points = db.execute(sql.SQL("SELECT min(ST_NPoints(geom)) FROM {}").format(
+        sql.Identifier(versioned_layer.table))).fetchone()
+    assert points == (4,)
