@@ -11,6 +11,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, F
 from sqlalchemy.dialects.postgresql import JSONB
 
 from layers import LAYERS, TABLES, FieldType, Layer
+from layers.drainage import DRAINAGE_PIPES
 from layers.land import PARCEL_SEARCH_FIELDS, PARCELS
 from layers import Table as TableDecl
 
@@ -299,3 +300,7 @@ permit_checks = Table(
 )
 Index("ix_permit_checks_parcel_created", permit_checks.c.parcel_uid, permit_checks.c.created_at)
 Index("ix_permit_checks_created", permit_checks.c.created_at)
+
+# Drainage traces (gisapp.analysis.drainage) walk pipes by their end nodes, both ways.
+for _end in ("from_node", "to_node"):
+    Index(f"ix_{DRAINAGE_PIPES.table}_{_end}", LAYER_TABLES[DRAINAGE_PIPES.id].c[_end])
