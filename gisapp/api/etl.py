@@ -30,7 +30,8 @@ TRUE = ("1", "true", "yes", "on")
 def _cap_request_size(state) -> None:
     # Flask refuses larger bodies with 413 before anything parses them (CSRF checks included).
     if state.app.config.get("MAX_CONTENT_LENGTH") is None:
-        state.app.config["MAX_CONTENT_LENGTH"] = state.app.extensions["settings"].max_upload_mb << 20
+        limit_mb = state.app.extensions["settings"].max_upload_mb
+        state.app.config["MAX_CONTENT_LENGTH"] = limit_mb << 20
 
 
 @contextmanager

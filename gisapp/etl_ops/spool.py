@@ -154,9 +154,10 @@ def _check_archive(zf: zipfile.ZipFile, limits: Limits, name: str) -> list[zipfi
                              "must be relative and stay inside the archive")
         if stat.S_ISLNK(m.external_attr >> 16):
             raise BadRequest(f"{name} holds a symbolic link {m.filename!r}; links are refused")
-        if m.file_size > limits.compression_ratio * max(m.compress_size, 1) and m.file_size > CHUNK:
-            raise BadRequest(f"{name}: {m.filename!r} expands {m.file_size // max(m.compress_size, 1)}"
-                             f"-fold; at most {limits.compression_ratio}-fold is allowed")
+        ratio = m.file_size // max(m.compress_size, 1)
+        if ratio > limits.compression_ratio and m.file_size > CHUNK:
+            raise BadRequest(f"{name}: {m.filename!r} expands {ratio}-fold; at most "
+                             f"{limits.compression_ratio}-fold is allowed")
         total += m.file_size
     if total > limits.unpacked_bytes:
         raise BadRequest(f"{name} unpacks to {total >> 20} MB; at most "

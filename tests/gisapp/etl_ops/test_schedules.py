@@ -1,4 +1,4 @@
-"""Schedules: validation, API and CLI, firing exactly once with an injected clock and two workers."""
+"""Schedules: validation, API, CLI; firing exactly once (injected clock, two workers)."""
 from __future__ import annotations
 
 import threading
@@ -92,7 +92,8 @@ def test_schedule_fires_once_with_two_workers_running(scratch_url, ops_dirs, sta
         wait_for(lambda: conn.execute("SELECT count(*) FROM procrastinate_workers"
                                       ).fetchone()[0] == 2)
         conn.execute("UPDATE etl_schedules SET next_run_at = now()")  # its time has come
-        run_id = wait_for(lambda: (r := conn.execute("SELECT id FROM etl_runs").fetchone()) and r[0])
+        run_id = wait_for(
+            lambda: (r := conn.execute("SELECT id FROM etl_runs").fetchone()) and r[0])
         wait_for(lambda: run_status(scratch_url, run_id)[0] == "succeeded")
         time.sleep(3)  # three more ticks of both workers
         assert conn.execute("SELECT count(*) FROM etl_runs").fetchone()[0] == 1
