@@ -53,6 +53,8 @@ def sign_out() -> None:
 def authenticate() -> None:
     """before_request: set g.user, g.role and g.auth ("token", "session" or None)."""
     g.user, g.role, g.auth = None, "public", None
+    if request.endpoint == "static":  # files are public; spare the database a lookup
+        return
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
