@@ -55,7 +55,8 @@ def import_cmd(layer: str, path: Path, crs: str | None, encoding: str | None, mo
 
             result = run_import(conninfo, request, progress=report)
     except ImportFailed as exc:
-        _print_summary(exc.result, conninfo)
+        if exc.result.rows_read:  # a run that read rows: show what it found before failing
+            _print_summary(exc.result, conninfo)
         raise click.ClickException(f"run {exc.result.run_id} failed: {exc.message}") from None
     except psycopg.OperationalError as exc:
         raise click.ClickException(f"database {conninfo} unreachable: {exc}") from None

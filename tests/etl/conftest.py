@@ -88,6 +88,9 @@ def write_source(tmp_path: Path):
             with zipfile.ZipFile(path, "w") as zf:
                 for part in folder.iterdir():
                     zf.write(part, f"export/2025/{part.name}")
+        elif fmt == "shp":
+            path = tmp_path / f"{name}.shp"
+            gdf.to_file(path, driver="ESRI Shapefile", encoding="utf-8")
         elif fmt == "csv":
             path = tmp_path / f"{name}.csv"
             frame = gdf.drop(columns=gdf.geometry.name)

@@ -1,6 +1,8 @@
 """Every format and CRS lands the Dragon Bridge within 1 cm; a datum-less VN-2000 CRS is refused."""
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 import shapely
 from psycopg import sql
@@ -41,12 +43,12 @@ def _metres_off(lonlat) -> float:
     return GEOD.inv(lonlat[0], lonlat[1], *DRAGON_LONLAT)[2]
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "zip", "csv"])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "zip", "shp", "csv"])
 @pytest.mark.parametrize("epsg", [5899, 3405, 3406, 4326])
 def test_dragon_bridge_lands_within_a_centimetre(fmt, epsg, scratch_url, db, point_layer,
                                                  make_frame, write_source):
     gdf = make_frame(point_layer, [shapely.Point(*_source_xy(epsg))], crs=f"EPSG:{epsg}",
-                     short_names=fmt == "zip")
+                     short_names=fmt in ("zip", "shp"))
     path = write_source(gdf, fmt)
     # a WKT CSV carries no CRS: projected coordinates need --crs
     crs = f"EPSG:{epsg}" if fmt == "csv" and epsg != 4326 else None
@@ -139,3 +141,29 @@ def test_tm3_parameters_deviating_from_5899_give_a_warning(scratch_url, point_la
     path = write_source(gdf, "gpkg")
     result = run_import(scratch_url, ImportRequest(point_layer.id, path, confirm_crs=True))
     assert any("deviates from EPSG:5899" in w for w in result.warnings)
+
+
+def test_geopackage_with_several_layers_needs_source_layer(scratch_url, db, point_layer,
+                                                           make_frame, tmp_path):
+    path = tmp_path / "two.gpkg"
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_LONLAT)])
+    gdf.to_file(path, layer="first", driver="GPKG")
+    gdf.to_file(path, layer="second", driver="GPKG")
+    with pytest.raises(ImportFailed, match="several layers \\(first, second\\)"):
+        run_import(scratch_url, ImportRequest(point_layer.id, path))
+    result = run_import(scratch_url, ImportRequest(point_layer.id, path, source_layer="second"))
+    assert result.rows_loaded == 1
+
+
+def test_zip_with_two_shapefiles_is_refused_listing_them(scratch_url, point_layer, make_frame,
+                                                         write_source, tmp_path):
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_LONLAT)], short_names=True)
+    one = write_source(gdf, "zip", name="one")
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(one) as src, zipfile.ZipFile(two, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, data)
+            dst.writestr(info.filename.replace("export/", "copy/"), data)
+    with pytest.raises(ImportFailed, match="exactly one Shapefile.*export/2025/one.shp"):
+        run_import(scratch_url, ImportRequest(point_layer.id, two))
