@@ -63,7 +63,7 @@ def cut_parcels(grid: WardGrid, heritage: list[tuple[str, shapely.Geometry]],
         large = site_use is not None or (block.shape.area > 2500
                                          and rng.random() < INSTITUTION_SHARE)
         pieces = _lots(block, rng) if large else _strips(block, rng)
-        full = block.shape.area > 0.999 * shapely.box(*block.bounds).area
+        full = shapely.box(*block.bounds).area - block.shape.area < 0.01  # not clipped at all
         boxes = shapely.box(*np.array([p[:4] for p in pieces]).T)
         shapes = boxes if full else shapely.intersection(boxes, block.shape)
         for (u1, v1, u2, v2, facing), shape in zip(pieces, shapes):

@@ -86,10 +86,9 @@ def test_sheets_and_parcel_numbers_start_at_one(small_city: Path, manifest: dict
 
 def test_parcels_lie_inside_their_ward(small_city: Path, manifest: dict):
     parcels, _ = _parcels(small_city, manifest)
-    wards = {w.code: w.shape.buffer(0.5) for w in load_wards()}
-    for code, shape in wards.items():
-        mine = parcels[parcels["MaXa"] == code].geometry.to_numpy()
-        assert shapely.within(mine, shape).all()
+    for ward in load_wards():
+        mine = parcels[parcels["MaXa"] == ward.code].geometry.to_numpy()
+        assert shapely.area(shapely.difference(mine, ward.shape)).max() < 0.01
 
 
 def test_parcels_do_not_overlap(small_city: Path, manifest: dict):
