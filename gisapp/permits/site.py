@@ -48,21 +48,29 @@ def find_parcel(conn: Connection, parcel_uid: str) -> Feature:
 
 
 def nearby(conn: Connection, layer: Layer, around: BaseGeometry, within_m: float) -> list[Feature]:
-    """Features of `layer` within `within_m` metres of `around` (a 5899 geometry)."""
+    """Features of `layer` within `within_m` metres of `around` (a 5899 geometry).
+
+    Geometries come back clipped to `around` grown by within_m + 1 m (clipped in 4326,
+    before the transform), so a city-wide flood zone costs what its local part costs;
+    every overlap and every distance up to within_m is unchanged by the clip.
+    """
     t = LAYER_TABLES[layer.id]
     area = func.ST_GeomFromWKB(bindparam("around", shapely.to_wkb(around), unique=True),
                                METRIC_SRID)
     search = func.ST_Transform(func.ST_Buffer(area, literal(within_m + 1.0)), 4326)
     cols = [t.c[f.name] for f in layer.fields]
+    clipped = func.ST_Transform(func.ST_Intersection(t.c.geom, search), METRIC_SRID)
     rows = conn.execute(
-        select(t.c.id, *cols, _metric(t.c.geom).label("wkb"))
-        .where(t.c.geom.op("&&")(search),
-               func.ST_DWithin(func.ST_Transform(t.c.geom, METRIC_SRID), area, within_m))
+        select(t.c.id, *cols, func.ST_AsBinary(clipped).label("wkb"))
+        .where(func.ST_Intersects(t.c.geom, search))
         .order_by(t.c.id))
     out = []
     for r in rows:
+        geom = shapely.from_wkb(r.wkb)
+        if geom.is_empty or geom.distance(around) > within_m:
+            continue
         attrs = {"id": r.id, **{f.name: r._mapping[f.name] for f in layer.fields}}
-        out.append(Feature(attrs, shapely.from_wkb(r.wkb)))
+        out.append(Feature(attrs, geom))
     return out
 
 
