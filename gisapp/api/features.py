@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
+from gisapp.audit import audit
 from gisapp.auth import current_levels
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest, NotFound
 from gisapp.features import documents, formats
+from gisapp.features.crs import parse_crs
 from gisapp.features.params import (parse_as_of, parse_feature_id, parse_format,
                                     parse_items_query)
 from gisapp.features.query import fetch_extent, fetch_item, fetch_items
-from layers import Layer, get_layer
+from layers import Access, Field, Layer, get_layer
 
 bp = Blueprint("features", __name__)
 
@@ -34,6 +36,14 @@ def visible_layer(layer_id: str) -> Layer:
     if layer.access not in current_levels():
         raise NotFound(f"unknown collection {layer_id!r}")
     return layer
+
+
+def audit_personal(layer: Layer, fields: tuple[Field, ...], ids: list[int]) -> None:
+    """Every read that returns personal fields goes to the audit log."""
+    personal = [f.name for f in fields if f.access is Access.PERSONAL]
+    if personal and ids:
+        audit("read_personal", f"collections/{layer.id}/items",
+              {"fields": personal, "feature_ids": ids[:1000], "returned": len(ids)})
 
 
 def json_only() -> None:
@@ -86,9 +96,11 @@ def items(layer_id: str):
                               preferred=wants("json", "html"))
     with engine().connect() as conn:
         page = fetch_items(conn, layer, query, levels, wkt=query.format == "csv")
+    audit_personal(layer, query.fields, [f.id for f in page.features])
     if query.format == "csv":
         return Response(formats.features_csv(page, query.fields), mimetype="text/csv",
-                        headers={"Content-Disposition": f"inline; filename={layer.id}.csv"})
+                        headers={"Content-Disposition": f"inline; filename={layer.id}.csv",
+                                 "Content-Crs": f"<{query.crs}>"})
     args = {k: v for k, v in request.args.items(multi=False)}
     links = formats.paging_links(request.base_url, args, query, page)
     if query.format == "html":
@@ -96,6 +108,7 @@ def items(layer_id: str):
                                links=links)
     response = jsonify(formats.feature_collection(page, layer, base_url(), links))
     response.mimetype = "application/geo+json"
+    response.headers["Content-Crs"] = f"<{query.crs}>"
     return response
 
 
@@ -107,18 +120,21 @@ def item(layer_id: str, feature_id: str):
     if fmt == "csv":
         raise BadRequest("f 'csv' is for item lists; one feature is json or html")
     as_of = parse_as_of(request.args.get("as_of"), layer)
+    crs = parse_crs(request.args.get("crs"), "crs")
     number = parse_feature_id(feature_id)
     fields = layer.visible_fields(current_levels())
     feature = None
     if number is not None:
         with engine().connect() as conn:
-            feature = fetch_item(conn, layer, number, fields, as_of)
+            feature = fetch_item(conn, layer, number, fields, as_of, crs)
     if feature is None:
         raise NotFound(f"{layer.id} has no feature {feature_id!r}")
+    audit_personal(layer, fields, [feature.id])
     if fmt == "html":
         page = formats.Page([feature], 1)
         return render_template("features/items.html", layer=layer, page=page, links=[],
                                query=None)
     response = jsonify(formats.feature_json(feature, layer, base_url()))
     response.mimetype = "application/geo+json"
+    response.headers["Content-Crs"] = f"<{crs}>"
     return response

@@ -108,12 +108,12 @@ def _distance_nodes(tree):
 
 
 def _check_json_depth(tree) -> None:
-    stack = [(tree, 1)]
+    stack = [(tree, 1)] if isinstance(tree, (dict, list)) else []
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH * 3:  # JSON nests op/args/lists: about three levels a condition
             raise BadRequest(f"filter nests deeper than {MAX_DEPTH} conditions")
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        children = node.values() if isinstance(node, dict) else node
         stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -74,3 +75,23 @@ def _transform_xy(transformer: Transformer, xy):
 
 def _is_finite(geom: BaseGeometry) -> bool:
     return bool(np.isfinite(shapely.get_coordinates(geom)).all())
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    """How to write geometries in a CRS: its SRID, lat/lon axis swap, decimal digits."""
+
+    uri: str
+    srid: int
+    flip: bool
+    digits: int
+
+
+@lru_cache(maxsize=None)
+def output_crs(uri: str) -> OutputCrs:
+    """Output settings for a supported CRS URI (axis order as its authority defines)."""
+    code = SUPPORTED_CRS[uri]
+    crs = CRS(code)
+    srid = 4326 if code == "OGC:CRS84" else int(code.split(":")[1])
+    flip = crs.axis_info[0].direction.lower() == "north"
+    return OutputCrs(uri, srid, flip, 7 if crs.is_geographic else 3)

@@ -45,8 +45,8 @@ def landing_page(base: str) -> dict[str, Any]:
         "description": "OGC API – Features over every layer of the gisapp registry",
         "links": [
             _link(base + "/", "self", "application/json", "This document"),
-            _link(base + "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0",
-                  "The API definition"),
+            _link(base + "/openapi.json", "service-desc",
+                  "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
             _link(base + "/api", "service-doc", "text/html", "The API documentation"),
             _link(base + "/conformance", "conformance", "application/json", "Conformance classes"),
             _link(base + "/collections", "data", "application/json", "Collections"),

@@ -54,7 +54,7 @@ def feature_collection(page: Page, layer: Layer, base: str,
         "features": [feature_json(f, layer, base) for f in page.features],
         "numberMatched": page.number_matched,
         "numberReturned": len(page.features),
-        "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Mapping
 
 from gisapp.errors import BadRequest
 from gisapp.features.crs import CRS84, bbox_to_crs84, parse_crs
+from gisapp.land.source import parse_as_of as parse_day_end
 from layers import Access, Field, Layer
 
 DEFAULT_LIMIT = 100
@@ -35,8 +36,9 @@ class ItemsQuery:
     filter: str | None = None
     filter_lang: str = "cql2-text"
     filter_crs: str = CRS84
-    as_of: date | None = None
+    as_of: datetime | None = None  # the end of the asked day in Da Nang
     format: str = "json"
+    crs: str = CRS84  # of the returned geometries
 
 
 def parse_items_query(args: Mapping[str, str], layer: Layer, levels: frozenset[Access],
@@ -54,6 +56,7 @@ def parse_items_query(args: Mapping[str, str], layer: Layer, levels: frozenset[A
         filter_crs=parse_crs(args.get("filter-crs"), "filter-crs"),
         as_of=parse_as_of(args.get("as_of"), layer),
         format=parse_format(args.get("f"), preferred),
+        crs=parse_crs(args.get("crs"), "crs"),
     )
 
 
@@ -119,15 +122,16 @@ def parse_bbox(value: str | None, crs_uri: str) -> tuple[float, float, float, fl
     return box
 
 
-def parse_as_of(value: str | None, layer: Layer) -> date | None:
+def parse_as_of(value: str | None, layer: Layer) -> datetime | None:
+    """`as_of=YYYY-MM-DD` as the end of that day in Da Nang, for versioned layers only."""
     if value is None:
         return None
     if not layer.versioned:
         raise BadRequest(f"as_of: {layer.id} keeps no history; as_of works on versioned layers")
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"as_of {value!r} must be a date YYYY-MM-DD") from None
+        return parse_day_end(value)
+    except OverflowError:  # 9999-12-31 has no next midnight
+        raise BadRequest(f"as_of {value!r} is out of range") from None
 
 
 def parse_feature_id(value: str) -> int | None:

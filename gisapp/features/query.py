@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Connection, Float, Select, and_, exists, func,
-                        literal, or_, select, union_all)
+from sqlalchemy import ColumnElement, Connection, Float, Select, func, literal, select
 
-from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
+from gisapp.db.schema import LAYER_TABLES
+from gisapp.errors import BadRequest
 from gisapp.features.cql2 import build_filter
+from gisapp.features.crs import CRS84, output_crs
 from gisapp.features.params import ID_FIELD, ItemsQuery
+from gisapp.land.source import as_of_parcels_query
 from layers import Access, Field, Layer
+from layers.land import PARCELS
 
-VIETNAM = timezone(timedelta(hours=7))
-COORDINATE_DIGITS = 7  # about 1 cm at Da Nang's latitude
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,16 @@ def fetch_items(conn: Connection, layer: Layer, query: ItemsQuery,
              for k in query.sortby]
     if not any(k.name == ID_FIELD for k in query.sortby):
         order.append(source.c.id.asc())
-    stmt = (_columns(source, query.fields, wkt).where(*conditions).order_by(*order)
+    stmt = (_columns(source, query.fields, wkt, query.crs).where(*conditions).order_by(*order)
             .limit(query.limit).offset(query.offset))
     return Page([_feature(row, query.fields, wkt) for row in conn.execute(stmt)], total)
 
 
 def fetch_item(conn: Connection, layer: Layer, feature_id: int, fields: tuple[Field, ...],
-               as_of: date | None = None) -> Feature | None:
+               as_of: datetime | None = None, crs: str = CRS84) -> Feature | None:
     """One feature by id, or None."""
     source = layer_source(layer, as_of)
-    row = conn.execute(_columns(source, fields, False).where(source.c.id == feature_id)).first()
+    row = conn.execute(_columns(source, fields, False, crs).where(source.c.id == feature_id)).first()
     return None if row is None else _feature(row, fields, False)
 
 
@@ -63,29 +64,20 @@ def fetch_extent(conn: Connection, layer: Layer) -> list[float] | None:
     return None if row[0] is None else [float(v) for v in row]
 
 
-def layer_source(layer: Layer, as_of: date | None):
-    """The layer table, or for `as_of` the state of a versioned layer at the end of that day.
+def layer_source(layer: Layer, as_of: datetime | None):
+    """The layer table, or for `as_of` the versions of a versioned layer valid at that instant.
 
-    The day ends at midnight in Viet Nam (UTC+7). A feature's state is the version whose
-    validity covers that instant; a current row counts when it was written by then and no
-    version of it covers the instant (the versions table may or may not mirror current rows).
+    The versions table holds every version, the current one with valid_to NULL; the query is
+    the parcels engineer's (gisapp.land.source), so lookups and the collection agree.
     """
     table = LAYER_TABLES[layer.id]
     if as_of is None:
         return table
-    versions = VERSION_TABLES[layer.id]
-    instant = datetime.combine(as_of + timedelta(days=1), time(), VIETNAM)
-    at = literal(instant)
-    covers = and_(versions.c.valid_from <= at,
-                  or_(versions.c.valid_to.is_(None), versions.c.valid_to > at))
-    names = [f.name for f in layer.fields]
-    past = select(versions.c.feature_id.label("id"), *(versions.c[n] for n in names),
-                  versions.c.geom).where(covers)
-    shadowed = exists().where(versions.c.feature_id == table.c.id,
-                              or_(covers, versions.c.valid_to.is_(None)))
-    current = select(table.c.id, *(table.c[n] for n in names), table.c.geom).where(
-        table.c.updated_at <= at, ~shadowed)
-    return union_all(past, current).subquery("as_of")
+    if layer.id != PARCELS.id:  # the only versioned layer; its versions query is parcels-only
+        raise BadRequest(f"as_of is not available for {layer.id}")
+    versions = as_of_parcels_query(as_of).subquery("as_of")
+    return select(versions.c.feature_id.label("id"),
+                  *(versions.c[f.name] for f in layer.fields), versions.c.geom).subquery("v")
 
 
 def _conditions(layer: Layer, source, query: ItemsQuery,
@@ -101,9 +93,15 @@ def _conditions(layer: Layer, source, query: ItemsQuery,
     return conditions
 
 
-def _columns(source, fields: tuple[Field, ...], wkt: bool) -> Select:
-    geometry = (func.ST_AsText(source.c.geom) if wkt
-                else func.ST_AsGeoJSON(source.c.geom, COORDINATE_DIGITS))
+def _columns(source, fields: tuple[Field, ...], wkt: bool, crs: str) -> Select:
+    out = output_crs(crs)
+    geom = source.c.geom
+    if out.srid != 4326:
+        geom = func.ST_Transform(geom, literal(out.srid))
+    if out.flip:
+        geom = func.ST_FlipCoordinates(geom)
+    geometry = (func.ST_AsText(geom, literal(out.digits + 2)) if wkt
+                else func.ST_AsGeoJSON(geom, literal(out.digits)))
     return select(source.c.id, *(source.c[f.name] for f in fields), geometry.label("_geometry"))
 
 

@@ -19,7 +19,8 @@ ERROR_SCHEMA = {
                                             "message": {"type": "string"}}}},
 }
 ERROR_RESPONSE = {"description": "An error: what was wrong and what is allowed",
-                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                  "content": {"application/json": {
+                      "schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 def build_document(app: Flask, levels: frozenset[Access], max_limit: int) -> dict[str, Any]:

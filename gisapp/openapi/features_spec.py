@@ -19,6 +19,10 @@ LINKS = {"type": "array", "items": {"type": "object", "required": ["href"],
                                                    "title": {"type": "string"}}}}
 
 
+def _crs_names() -> list[str]:
+    return sorted(SUPPORTED_CRS) + sorted(k for k in SHORT_NAMES if k.startswith(("EPSG", "CRS")))
+
+
 def _ids(levels: frozenset[Access]) -> list[str]:
     return [layer.id for layer in visible_layers(levels)]
 
@@ -76,7 +80,7 @@ def _param(name: str, schema: dict[str, Any], description: str, **extra: Any) ->
 def _items_parameters(levels: frozenset[Access], max_limit: int) -> list[dict[str, Any]]:
     names = sorted({f.name for layer in visible_layers(levels)
                     for f in layer.visible_fields(levels)})
-    crs = sorted(SUPPORTED_CRS) + sorted(k for k in SHORT_NAMES if k.startswith(("EPSG", "CRS")))
+    crs = _crs_names()
     return [
         _param("bbox", {"type": "array", "minItems": 4, "maxItems": 6,
                         "items": {"type": "number"}},
@@ -103,6 +107,8 @@ def _items_parameters(levels: frozenset[Access], max_limit: int) -> list[dict[st
         _param("as_of", {"type": "string", "format": "date"},
                "state of a versioned collection (parcels) at the end of this day"),
         _param("f", {"type": "string", "enum": list(FORMATS)}, "json (GeoJSON), csv or html"),
+        _param("crs", {"type": "string", "enum": crs},
+               "CRS of the returned geometries (axis order of that CRS); CRS84 by default"),
     ]
 
 
@@ -115,13 +121,16 @@ def operation(endpoint: str, levels: frozenset[Access], max_limit: int) -> dict[
     if endpoint == "features.items":
         return {"parameters": _items_parameters(levels, max_limit), "responses": {
             "200": {"description": "A page of features", "content": {
-                "application/geo+json": {"schema": {"$ref": "#/components/schemas/FeatureCollection"}},
+                "application/geo+json": {
+                    "schema": {"$ref": "#/components/schemas/FeatureCollection"}},
                 "text/csv": {"schema": {"type": "string"}},
                 "text/html": {"schema": {"type": "string"}}}},
             **errors}}
     if endpoint == "features.item":
         return {"parameters": [
             _param("f", {"type": "string", "enum": ["json", "html"]}, "json or html"),
+            _param("crs", {"type": "string", "enum": _crs_names()},
+                   "CRS of the returned geometry; CRS84 by default"),
             _param("as_of", {"type": "string", "format": "date"},
                    "state of a versioned collection at the end of this day")],
             "responses": {"200": {"description": "One feature", "content": {

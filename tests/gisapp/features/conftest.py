@@ -9,7 +9,7 @@ from pyproj import Transformer
 from sqlalchemy import text
 
 from gisapp.db.engine import make_engine
-from gisapp.db.schema import LAYER_TABLES
+from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
 
 # Dragon Bridge (DOMAIN.md): WGS 84 lon/lat and the same point in EPSG:5899 (E, N).
 BRIDGE_LONLAT = (108.22705602, 16.06114045)
@@ -63,3 +63,36 @@ def table_checksum(url: str, table: str) -> str:
         rows = conn.execute(psycopg.sql.SQL("SELECT t::text FROM {} t ORDER BY id").format(
             psycopg.sql.Identifier(table))).fetchall()
     return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+PARCEL_KEY = {"ward_code": "20194", "former_ward_code": "20200", "sheet_no": 12}
+
+
+def square_wkt(lon: float, lat: float, size: float = 0.0002) -> str:
+    return (f"SRID=4326;MULTIPOLYGON((({lon} {lat}, {lon + size} {lat}, {lon + size} "
+            f"{lat + size}, {lon} {lat + size}, {lon} {lat})))")
+
+
+@pytest.fixture()
+def history_app(scratch_app):
+    """Parcel 1 changed use ODT→TMD on 2024-06-01 (+07); parcel 2 created 2024-08-01."""
+    parcels, versions = LAYER_TABLES["parcels"], VERSION_TABLES["parcels"]
+    lon, lat = BRIDGE_LONLAT
+    with scratch_app.extensions["engine"].begin() as conn:
+        conn.execute(parcels.insert(), [
+            {**PARCEL_KEY, "parcel_no": 1, "land_use": "TMD", "geom": square_wkt(lon, lat)},
+            {**PARCEL_KEY, "parcel_no": 2, "land_use": "ODT", "geom": square_wkt(lon + .001, lat)},
+        ])
+        conn.execute(versions.insert(), [
+            {"feature_id": 1, **PARCEL_KEY, "parcel_no": 1, "parcel_uid": "20194-20200-12-1",
+             "land_use": "ODT", "geom": square_wkt(lon, lat),
+             "valid_from": "2024-01-01T00:00:00+07", "valid_to": "2024-06-01T00:00:00+07",
+             "change": "import"},
+            {"feature_id": 1, **PARCEL_KEY, "parcel_no": 1, "parcel_uid": "20194-20200-12-1",
+             "land_use": "TMD", "geom": square_wkt(lon, lat),
+             "valid_from": "2024-06-01T00:00:00+07", "valid_to": None, "change": "update"},
+            {"feature_id": 2, **PARCEL_KEY, "parcel_no": 2, "parcel_uid": "20194-20200-12-2",
+             "land_use": "ODT", "geom": square_wkt(lon + .001, lat),
+             "valid_from": "2024-08-01T00:00:00+07", "valid_to": None, "change": "import"},
+        ])
+    return scratch_app

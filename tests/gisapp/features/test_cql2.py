@@ -94,8 +94,9 @@ def test_s_intersects_and_s_within_a_polygon(lights):
     near = ["L000", "L001", "L002", "L003", "L004"]
     assert ids_for(lights, f"S_INTERSECTS(geom, {square(0.002)})") == near
     assert ids_for(lights, f"S_WITHIN(geom, {square(0.002)})") == near
-    polygon = {"type": "Polygon", "coordinates": [[[LON - .002, LAT - .002], [LON + .002, LAT - .002],
-               [LON + .002, LAT + .002], [LON - .002, LAT + .002], [LON - .002, LAT - .002]]]}
+    ring = [[LON - .002, LAT - .002], [LON + .002, LAT - .002], [LON + .002, LAT + .002],
+            [LON - .002, LAT + .002], [LON - .002, LAT - .002]]
+    polygon = {"type": "Polygon", "coordinates": [ring]}
     assert ids_for(lights, {"op": "s_intersects", "args": [{"property": "geom"}, polygon]}) == near
 
 

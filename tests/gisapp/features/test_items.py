@@ -174,7 +174,8 @@ def test_csv_has_a_header_every_row_and_wkt(lights):
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
     assert rows[0] == ["id", "light_id", "street", "wkt"]
-    assert [r[:3] for r in rows[1:]] == [["1", "L000", "Bạch Đằng"], ["2", "L001", "Bạch Đằng"],
+    assert [r[:3] for r in rows[1:]] == [["1", "L000", "Bạch Đằng"],
+                                         ["2", "L001", "Bạch Đằng"],
                                          ["3", "L002", "Bạch Đằng"]]
     assert all(r[3].startswith("POINT(108.2") for r in rows[1:])
 
@@ -207,3 +208,24 @@ def test_missing_or_malformed_item_id_is_404(lights, fid):
 
 def test_unknown_collection_is_404(lights):
     assert get_json(lights, "/collections/nope/items", 404)["error"]["code"] == "unknown_layer"
+
+
+def test_output_crs_vn2000_gives_metres_and_says_so(lights):
+    resp = lights.get("/collections/street_lights/items/1?crs=EPSG:5899")
+    assert resp.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/5899>"
+    assert resp.get_json()["geometry"]["coordinates"] == pytest.approx(list(BRIDGE_EN), abs=0.002)
+
+
+def test_output_crs_4326_puts_latitude_first(lights):
+    body = get_json(lights, ITEMS + "?crs=http://www.opengis.net/def/crs/EPSG/0/4326&limit=1")
+    lon, lat = BRIDGE_LONLAT
+    assert body["features"][0]["geometry"]["coordinates"] == pytest.approx([lat, lon], abs=1e-6)
+
+
+def test_default_output_is_crs84(lights):
+    resp = lights.get(ITEMS + "?limit=1")
+    assert resp.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+
+
+def test_unknown_output_crs_is_400(lights):
+    assert "crs 'EPSG:2000' is not supported" in error_message(lights, ITEMS + "?crs=EPSG:2000")

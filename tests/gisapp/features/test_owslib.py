@@ -37,11 +37,11 @@ def test_owslib_fetches_items_with_bbox_and_filter(live_url):
     lon, lat = BRIDGE_LONLAT
     everything = api.collection_items("street_lights", limit=100)
     assert everything["numberMatched"] == N_LIGHTS
-    near = api.collection_items("street_lights", bbox=[lon - .002, lat - .002, lon + .002, lat + .002])
+    box = [lon - .002, lat - .002, lon + .002, lat + .002]
+    near = api.collection_items("street_lights", bbox=box)
     assert [f["properties"]["light_id"] for f in near["features"]] == [
         "L000", "L001", "L002", "L003", "L004"]
-    led = api.collection_items("street_lights", bbox=[lon - .002, lat - .002, lon + .002, lat + .002],
-                               filter="lamp_type = 'LED'")
+    led = api.collection_items("street_lights", bbox=box, filter="lamp_type = 'LED'")
     assert [f["properties"]["light_id"] for f in led["features"]] == ["L000", "L003"]
     one = api.collection_item("street_lights", "2")
     assert one["properties"]["light_id"] == "L001"
