@@ -11,6 +11,10 @@ import re
 import unicodedata
 from typing import Any, Sequence
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from etl.syllables import is_vietnamese_syllable, strip_tones
 
 ENCODINGS = ("utf-8", "tcvn3", "vni", "cp1258")
@@ -24,6 +28,7 @@ DETECT_THRESHOLD = 0.6
 TONES = ("", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323")
 VOWELS = "aăâeêioôơuưy"
 TONE_MARKS = frozenset(TONES[1:])
+COMBINING = "[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 
 
 def _letter(base: str, tone: int) -> str:
@@ -109,10 +114,16 @@ def as_bytes(text: str) -> bytes:
         return b"".join(_CP1252_EXTRA.get(ch) or ch.encode("latin-1") for ch in text)
 
 
+_TCVN3_TABLE = str.maketrans(TCVN3_DECODE)
+_VNI_SEQ = re.compile("|".join(re.escape(k) for k in sorted(VNI_DECODE, key=len, reverse=True)))
+# A word with two capitals (ASCII or untoned Vietnamese) may be all-capital: check its case.
+_CAPS_WORD = re.compile(r"\w*[A-ZĂÂÊÔƠƯĐ]\w*[A-ZĂÂÊÔƠƯĐ]\w*")
+
+
 def _decode_tcvn3(text: str) -> str:
-    decoded = "".join(TCVN3_DECODE.get(ch, ch) for ch in text)
+    decoded = text.translate(_TCVN3_TABLE)
     # "H" fonts drew capitals with the lower-case codes: restore case in all-capital words.
-    return _WORD.sub(_recase_word, decoded)
+    return _CAPS_WORD.sub(_recase_word, decoded)
 
 
 def _recase_word(match: re.Match) -> str:
@@ -125,16 +136,7 @@ def _recase_word(match: re.Match) -> str:
 
 
 def _decode_vni(text: str) -> str:
-    out, i = [], 0
-    while i < len(text):
-        pair = text[i:i + 2]
-        if len(pair) == 2 and pair in VNI_DECODE:
-            out.append(VNI_DECODE[pair])
-            i += 2
-            continue
-        out.append(VNI_DECODE.get(text[i], text[i]))
-        i += 1
-    return "".join(out)
+    return _VNI_SEQ.sub(lambda m: VNI_DECODE[m.group(0)], text)
 
 
 def convert(text: str, encoding: str) -> str:
@@ -238,39 +240,71 @@ def has_lost_u_horn(original: str, decoded: str) -> bool:
     return False
 
 
+def non_ascii_values(series: Any) -> tuple[np.ndarray, pa.Array] | None:
+    """Row positions and values (Arrow) of a column's non-ASCII strings; None if not text."""
+    try:
+        arr = pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: the slow, general way
+        values = series.tolist()
+        pos = [i for i, v in enumerate(values) if isinstance(v, str) and not v.isascii()]
+        return np.asarray(pos, dtype=np.int64), pa.array([values[i] for i in pos], pa.string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    mask = pc.fill_null(pc.invert(pc.string_is_ascii(arr)), False)
+    pos = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    return pos, arr if pos.size == len(arr) else arr.take(pa.array(pos, pa.int64()))
+
+
+def with_values(series: Any, positions: np.ndarray, values: list) -> Any:
+    """A copy of `series` (object dtype) with `values` at row `positions`."""
+    out = series.astype(object).copy()
+    out.iloc[positions] = values
+    return out
+
+
+def _report_entry(enc: str, confidence: float, convert_it: bool) -> dict:
+    return {"encoding": enc, "confidence": confidence, "converted": convert_it,
+            "changed": 0, "lost_u_horn": []}
+
+
 def decode_frame(frame: Any, encoding: str | None) -> tuple[Any, dict]:
     """Convert every text column of a (Geo)DataFrame read as latin-1 to NFC Unicode.
 
     `encoding` (operator override or `.cpg`) applies to every column; None detects per
-    column and converts only when the confidence reaches DETECT_THRESHOLD. The report maps
-    each text column to {encoding, confidence, changed, lost_u_horn (row positions),
-    converted}.
+    column and converts only when the confidence reaches DETECT_THRESHOLD; "unicode" and
+    text detected as Unicode are only normalised to NFC (in Arrow). ASCII values are never
+    touched. The report maps each text column to {encoding, confidence, converted, changed,
+    lost_u_horn (row positions)}.
     """
     forced = canonical_encoding(encoding) if encoding else None
     report: dict[str, dict] = {}
     out = frame.copy()
     for column in frame.columns:
-        series = frame[column]
-        if column == getattr(frame, "_geometry_column_name", None):
+        found = None if column == getattr(frame, "_geometry_column_name", None) \
+            else non_ascii_values(frame[column])
+        if found is None:
             continue
-        if str(series.dtype) not in ("object", "string", "str"):
-            continue
-        values = [v for v in series.tolist() if isinstance(v, str)]
-        enc, confidence = (forced, 1.0) if forced else detect(values)
+        positions, subset = found
+        enc, confidence = (forced, 1.0) if forced and len(subset) else \
+            detect(subset.slice(0, 2000).to_pylist())
         convert_it = confidence >= DETECT_THRESHOLD and enc not in ("ascii", "unicode")
-        entry = {"encoding": enc, "confidence": confidence, "converted": convert_it,
-                 "changed": 0, "lost_u_horn": []}
+        entry = report[str(column)] = _report_entry(enc, confidence, convert_it)
+        if not len(subset):
+            continue
         if convert_it:
-            new_values = []
-            for pos, value in enumerate(series.tolist()):
-                if not isinstance(value, str):
-                    new_values.append(value)
-                    continue
-                decoded = convert(value, enc)
-                entry["changed"] += decoded != value
-                if enc == "tcvn3" and has_lost_u_horn(value, decoded):
-                    entry["lost_u_horn"].append(pos)
-                new_values.append(decoded)
-            out[column] = new_values
-        report[str(column)] = entry
+            values = subset.to_pylist()
+            new = [convert(v, enc) for v in values]
+            entry["changed"] = sum(a != b for a, b in zip(values, new))
+            if enc == "tcvn3":
+                entry["lost_u_horn"] = [int(positions[i]) for i, (a, b) in
+                                        enumerate(zip(values, new)) if has_lost_u_horn(a, b)]
+            out[column] = with_values(frame[column], positions, new)
+            continue
+        # Only text with combining marks can change under NFC here (RE2 finds it fast).
+        marked = np.flatnonzero(pc.fill_null(pc.match_substring_regex(subset, COMBINING), False)
+                                .to_numpy(zero_copy_only=False))
+        if marked.size:
+            values = subset.take(pa.array(marked, pa.int64())).to_pylist()
+            out[column] = with_values(frame[column], positions[marked],
+                                      [unicodedata.normalize("NFC", v) for v in values])
     return out, report

@@ -7,7 +7,6 @@ byte, and converted by etl.encodings; UTF-8 is read as UTF-8 and normalised to N
 """
 from __future__ import annotations
 
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -92,19 +91,15 @@ def plan_text(path: Path, fmt: str, encoding: str | None) -> TextPlan:
 
 
 def _nfc(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if str(out[column].dtype) in ("object", "string", "str"):
-            out[column] = [unicodedata.normalize("NFC", v) if isinstance(v, str) else v
-                           for v in out[column].tolist()]
-    return out
+    """NFC for text already decoded as Unicode (only non-ASCII values are looked at)."""
+    return decode_frame(frame, "unicode")[0]
 
 
 def decode_text(frame: pd.DataFrame, plan: TextPlan) -> tuple[pd.DataFrame, list[str]]:
     """Convert the frame's text per plan; the warnings say what was found, per column."""
     if plan.convert is None and not plan.detect:
         return _nfc(frame), []
-    frame, report = decode_frame(frame, plan.convert)
+    frame, report = decode_frame(frame, plan.convert)  # NFC included
     warnings = []
     for column, entry in report.items():
         if entry["converted"] and entry["changed"]:
@@ -119,4 +114,4 @@ def decode_text(frame: pd.DataFrame, plan: TextPlan) -> tuple[pd.DataFrame, list
             rows = ", ".join(str(i + 1) for i in entry["lost_u_horn"][:10])
             warnings.append(f"text column {column}: {len(entry['lost_u_horn'])} values probably "
                             f"lost a TCVN3 'ư' (byte 0xAD deleted by some tool), rows {rows}")
-    return _nfc(frame), warnings
+    return frame, warnings
