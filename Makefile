@@ -10,6 +10,8 @@ PYTHON    ?= python3
 LOCAL_URL := postgresql://gisapp:gisapp@127.0.0.1:$(or $(GISAPP_PGPORT),5433)
 TEST_URL  := $(or $(TEST_DATABASE_URL),$(LOCAL_URL)/gisapp_test)
 RUN_URL   := $(or $(DATABASE_URL),$(LOCAL_URL)/gisapp)
+# The test database gets its own data directory (rasters, demo files), apart from make run's.
+TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 
 SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin
 TEST_PACKAGES   := chromium fonts-noto-core
@@ -58,13 +60,17 @@ test-db: venv
 	DATABASE_URL=$(TEST_URL) $(GISAPP) db upgrade
 
 demo: db
-	@if $(GISAPP) --help | grep -q ' demo '; then DATABASE_URL=$(RUN_URL) $(GISAPP) demo load; fi
+	DATABASE_URL=$(RUN_URL) $(GISAPP) demo load
 
 test-demo: test-db
-	@if $(GISAPP) --help | grep -q ' demo '; then DATABASE_URL=$(TEST_URL) $(GISAPP) demo load; fi
+	GISAPP_DATA_DIR=$(TEST_DATA) DATABASE_URL=$(TEST_URL) $(GISAPP) demo load
 
+# The ETL worker runs beside gunicorn and stops with it (Ctrl-C or TERM stops both).
 serve:
-	DATABASE_URL=$(RUN_URL) $(GISAPP) serve
+	@export DATABASE_URL=$(RUN_URL); \
+	$(GISAPP) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(GISAPP) serve
 
 bench: venv db demo
 	DATABASE_URL=$(RUN_URL) $(PY) bench/etl_load.py
