@@ -5,8 +5,8 @@ import sys
 
 import click
 
-from gisapp.cli import (db, demo, etl, layers_cmd, rasters, schedules, serve, tiles, users,
-                        worker)
+from gisapp.cli import (db, demo, drainage, etl, layers_cmd, rasters, schedules, serve, tiles,
+                        users, worker)
 
 
 @click.group()
@@ -16,6 +16,7 @@ def cli() -> None:
 
 cli.add_command(db.db)
 cli.add_command(demo.demo)
+cli.add_command(drainage.drainage)
 cli.add_command(etl.etl)
 etl.etl.add_command(rasters.import_raster_cmd)
 etl.etl.add_command(schedules.schedule)

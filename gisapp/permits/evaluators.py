@@ -173,11 +173,14 @@ def check_street_setback(rule: Rule, site: Site, p: Proposal) -> dict:
     ok = all(f["setback_m"] + EPS >= f["limit_m"] for f in fronts)
     return _result(rule, "pass" if ok else "fail",
                    f"Khoảng lùi {worst['setback_m']} m {'≥' if ok else '<'} tối thiểu "
-                   f"{worst['limit_m']} m (lộ giới {worst['reserve_width_m']} m, cao "
-                   f"{p.height_m} m).",
+                   f"{worst['limit_m']} m ("
+                   + ("chỉ giới xây dựng của quy hoạch" if planned is not None else
+                      f"QCVN: lộ giới {worst['reserve_width_m']} m, cao {p.height_m} m") + ").",
                    f"Setback {worst['setback_m']} m is {'at least' if ok else 'less than'} "
-                   f"the minimum {worst['limit_m']} m (reserve {worst['reserve_width_m']} m, "
-                   f"height {p.height_m} m).", worst["setback_m"], worst["limit_m"], "m",
+                   f"the minimum {worst['limit_m']} m ("
+                   + ("the plan's building line" if planned is not None else
+                      f"QCVN: reserve {worst['reserve_width_m']} m, height {p.height_m} m") + ").",
+                   worst["setback_m"], worst["limit_m"], "m",
                    {"frontages": fronts})
 
 
@@ -192,7 +195,7 @@ def check_drainage_corridor(rule: Rule, site: Site, p: Proposal) -> dict:
                       "corridor_m": width, "distance_m": round(site.footprint.distance(pipe.geom), 2),
                       "overlap_m2": round(site.footprint.intersection(corridor).area, 2)})
     hits = [x for x in pipes if x["overlap_m2"] > 0]
-    total = round(sum(x["overlap_m2"] for x in pipes), 2)
+    total = round(sum((x["overlap_m2"] for x in pipes), 0.0), 2)
     ok = total <= rule.params["tolerance_m2"]
     return _result(rule, "pass" if ok else "fail",
                    "Công trình không lấn hành lang bảo vệ cống thoát nước." if ok else

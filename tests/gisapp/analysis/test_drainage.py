@@ -76,3 +76,11 @@ def test_trace_and_findings_endpoints(scratch_app, network_url):
     found = client.get("/api/analysis/drainage/findings",
                        headers=auth_headers(network_url, "planner")).json
     assert found["count"] == 4
+
+
+def test_cli_lists_findings_and_traces(runner, network_url):
+    result = runner("drainage", "check", env={"DATABASE_URL": network_url})
+    assert result.exit_code == 1 and "4 finding(s)" in result.output
+    assert "uphill_pipe    pipe P5 flows uphill" in result.output
+    result = runner("drainage", "trace", "A", env={"DATABASE_URL": network_url})
+    assert result.exit_code == 0 and '"outfalls": [\n    "O"\n  ]' in result.output
