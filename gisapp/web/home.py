@@ -12,11 +12,22 @@ from layers import LAYERS, THEMES
 bp = Blueprint("home", __name__)
 
 
+def wants_json() -> bool:
+    """f=json, or an Accept header preferring JSON or not naming HTML (OGC clients send */*)."""
+    if "f" in request.args:
+        return request.args["f"] == "json"
+    accept = request.accept_mimetypes
+    if not request.headers.get("Accept"):
+        return False
+    if any(value == "text/html" for value, _ in accept):
+        return accept.best_match(["text/html", "application/json"]) == "application/json"
+    return True
+
+
 @bp.get("/")
 def index():
-    """The landing page: HTML for browsers, the OGC API landing document for f=json."""
-    if request.args.get("f") == "json" or request.accept_mimetypes.best_match(
-            ["text/html", "application/json"]) == "application/json":
+    """The landing page: HTML for browsers, the OGC API landing document for JSON clients."""
+    if wants_json():
         return jsonify(landing_page(request.url_root.rstrip("/")))
     error = None
     try:

@@ -16,6 +16,10 @@ def test_landing_page_is_json_for_clients_and_html_for_browsers(lights):
     assert {"self", "service-desc", "service-doc", "conformance", "data"} <= rels
     assert lights.get("/", headers={"Accept": "application/json"}).get_json() == body
     assert lights.get("/", headers={"Accept": "text/html"}).mimetype == "text/html"
+    assert lights.get("/", headers={"Accept": "*/*"}).get_json() == body
+    assert lights.get("/").mimetype == "text/html"
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert lights.get("/", headers={"Accept": browser}).mimetype == "text/html"
 
 
 def test_conformance_lists_core_geojson_and_cql2(lights):

@@ -10,7 +10,6 @@ from werkzeug.serving import make_server
 from layers import LAYERS
 from tests.gisapp.features.conftest import BRIDGE_LONLAT, N_LIGHTS
 
-JSON = {"Accept": "application/json"}  # our landing page is HTML unless JSON is asked for
 
 
 @pytest.fixture()
@@ -25,7 +24,7 @@ def live_url(lights_app):
 
 
 def test_owslib_lists_every_collection(live_url):
-    api = Features(live_url, headers=JSON)
+    api = Features(live_url)
     assert api.conformance()["conformsTo"]
     assert sorted(api.feature_collections()) == sorted(LAYERS)
     assert api.collection("street_lights")["title"] == LAYERS["street_lights"].title_en
@@ -33,7 +32,7 @@ def test_owslib_lists_every_collection(live_url):
 
 
 def test_owslib_fetches_items_with_bbox_and_filter(live_url):
-    api = Features(live_url, headers=JSON)
+    api = Features(live_url)
     lon, lat = BRIDGE_LONLAT
     everything = api.collection_items("street_lights", limit=100)
     assert everything["numberMatched"] == N_LIGHTS
