@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, and_, func, literal, select
 
 from gisapp.db.schema import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
@@ -20,6 +20,9 @@ from layers.land import PARCELS
 
 DIRECTIONS = ("downstream", "upstream")
 MAX_CATCHMENT_M = 500.0
+# A degree spans at least 100 km anywhere in Vietnam (longitude at 23.4° N: 102 km), so
+# expanding a 4326 box by metres / 100 000 degrees never misses a parcel (index prefilter).
+METRES_PER_DEGREE_MIN = 100_000.0
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,15 @@ def trace(conn: Connection, req: TraceRequest, levels: frozenset[Access]) -> dic
     outfalls = sorted(r.node_id for r in node_rows if r.kind == "outfall")
     catchment = []
     if pipe_rows and req.catchment_m > 0:
-        zone = func.ST_Transform(func.ST_Buffer(
-            select(func.ST_Union(metric)).where(near.in_(reached)).scalar_subquery(),
-            req.catchment_m), 4326)
-        catchment = list(conn.execute(select(parcels.c.parcel_uid)
-                                      .where(func.ST_Intersects(parcels.c.geom, zone))
-                                      .order_by(parcels.c.parcel_uid)).scalars())
+        traced = select(pipes.c.geom.label("g")).where(near.in_(reached)).cte("traced")
+        margin = req.catchment_m / METRES_PER_DEGREE_MIN
+        close = func.ST_DWithin(func.ST_Transform(parcels.c.geom, METRIC_SRID),
+                                func.ST_Transform(traced.c.g, METRIC_SRID), req.catchment_m)
+        catchment = list(conn.execute(
+            select(parcels.c.parcel_uid).distinct()
+            .select_from(parcels.join(traced, and_(
+                parcels.c.geom.op("&&")(func.ST_Expand(traced.c.g, margin)), close)))
+            .order_by(parcels.c.parcel_uid)).scalars())
     return {"type": "FeatureCollection", "features": features,
             "properties": {"start": req.node, "direction": req.direction,
                            "pipes": len(pipe_rows), "nodes": len(node_rows),
