@@ -24,6 +24,7 @@ RUN_TASK = f"{NAMESPACE}:execute_run"
 TICK_TASK = f"{NAMESPACE}:tick"
 STALLED = ("abandoned: the worker running it stopped (killed or crashed); nothing was "
            "loaded, queue it again")
+JOB_RETENTION_HOURS = 24 * 7
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +76,10 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
             recover_stalled_runs, conninfo, [j.task_kwargs["run_id"] for j in stalled])
         for job in stalled:
             await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        if timestamp % 3600 < tick_seconds:  # hourly: finished jobs; etl_runs keeps history
+            await manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS, queue=QUEUE,
+                                          include_failed=True, include_cancelled=True,
+                                          include_aborted=True)
         if fired or failed:
             log.info("tick %s: schedules fired %s, stalled runs failed %s", now, fired, failed)
         return {"fired": fired, "stalled_failed": failed}
