@@ -7,6 +7,7 @@ pre-processing the text.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from functools import lru_cache
 
@@ -18,6 +19,9 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
 from gisapp.errors import BadRequest
+
+# pygeofilter turns lark's logger to DEBUG on import, which prints every grammar conflict.
+lark.logger.setLevel(logging.WARNING)
 
 MAX_FILTER_BYTES = 20_000
 MAX_DEPTH = 20
