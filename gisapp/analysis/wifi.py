@@ -44,7 +44,7 @@ def coverage_of(conn: Connection, area: BaseGeometry) -> BaseGeometry:
     return shapely.unary_union(discs).intersection(area) if discs else shapely.Polygon()
 
 
-def _parcels_in(conn: Connection, ward: BaseGeometry) -> list[tuple[dict, BaseGeometry]]:
+def _parcels_in(conn: Connection, ward: BaseGeometry) -> tuple[list[dict], np.ndarray]:
     t = LAYER_TABLES[PARCELS.id]
     zone = func.ST_Transform(func.ST_GeomFromWKB(bindparam("ward", shapely.to_wkb(ward)),
                                                  METRIC_SRID), 4326)
@@ -52,29 +52,29 @@ def _parcels_in(conn: Connection, ward: BaseGeometry) -> list[tuple[dict, BaseGe
                                func.ST_AsBinary(func.ST_Transform(t.c.geom, METRIC_SRID)).label("wkb"))
                         .where(func.ST_Intersects(t.c.geom, zone),
                                func.ST_Intersects(func.ST_PointOnSurface(t.c.geom), zone))
-                        .order_by(t.c.parcel_uid))
-    return [({"parcel_uid": r.parcel_uid, "land_use": r.land_use, "address": r.address},
-             shapely.from_wkb(r.wkb)) for r in rows]
+                        .order_by(t.c.parcel_uid)).all()
+    props = [{"parcel_uid": r.parcel_uid, "land_use": r.land_use, "address": r.address}
+             for r in rows]
+    return props, shapely.from_wkb(np.array([r.wkb for r in rows], dtype=object))
 
 
 def ward_coverage(conn: Connection, code: str) -> WardCoverage:
     """Coverage figures of one ward; a parcel belongs to the ward holding its inner point."""
     attrs, ward = ward_area(conn, code)
     cover = coverage_of(conn, ward)
-    parcels = _parcels_in(conn, ward)
-    geoms = np.array([g for _, g in parcels], dtype=object)
+    props, geoms = _parcels_in(conn, ward)
     shapely.prepare(cover)
     touched = shapely.intersects(cover, geoms) if len(geoms) else np.array([], dtype=bool)
     parcel_area = float(shapely.area(geoms).sum()) if len(geoms) else 0.0
     covered_area = float(shapely.area(shapely.intersection(geoms[touched], cover)).sum()) \
         if touched.any() else 0.0
-    uncovered = [(p, g) for (p, g), hit in zip(parcels, touched)
+    uncovered = [(p, g) for p, g, hit in zip(props, geoms, touched)
                  if not hit and p["land_use"] in PUBLIC_PLACE_USES]
     figures = {"ward": code, "name": attrs.get("name"),
                "area_m2": round(ward.area, 1), "covered_m2": round(cover.area, 1),
                "covered_pct": round(100 * cover.area / ward.area, 2),
-               "parcels": len(parcels), "parcels_touched": int(touched.sum()),
-               "parcels_touched_pct": round(100 * touched.sum() / len(parcels), 2) if parcels else None,
+               "parcels": len(props), "parcels_touched": int(touched.sum()),
+               "parcels_touched_pct": round(100 * touched.sum() / len(props), 2) if props else None,
                "parcel_area_covered_pct": round(100 * covered_area / parcel_area, 2)
                if parcel_area else None,
                "uncovered_public_places": len(uncovered)}
