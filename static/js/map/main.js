@@ -7,6 +7,7 @@ import { installMeasure } from './measure.js';
 import { installCoordinates } from './coordinates.js';
 import { readHash, writeHash } from './view-hash.js';
 import { installSearch } from './search.js';
+import { installAnalysis } from './analysis.js';
 
 const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
 
@@ -23,7 +24,7 @@ function whenLoaded(map) {
 function installPanelToggle() {
   const button = document.getElementById('panel-toggle');
   const panel = document.getElementById('panel');
-  const narrow = window.matchMedia('(max-width: 720px)');
+  const narrow = window.matchMedia('(max-width: 900px)');
   const set = (open) => {
     button.setAttribute('aria-expanded', String(open));
     panel.hidden = !open;
@@ -61,6 +62,15 @@ async function start() {
   panel = buildLayerPanel(map, catalogue, document.getElementById('layer-list'), saveView);
   map.on('moveend', saveView);
   saveView();
+  // A shared link pasted into this tab changes only the hash: follow it.
+  window.addEventListener('hashchange', () => {
+    const next = readHash();
+    if (next.layers) {
+      for (const layer of catalogue.layers) showLayer(map, layer.id, next.layers.includes(layer.id));
+      panel.render();
+    }
+    if (next.view) map.jumpTo(next.view);
+  });
 
   const measure = installMeasure(map, {
     distanceButton: document.getElementById('measure-distance'),
@@ -69,12 +79,16 @@ async function start() {
     hint: document.getElementById('measure-hint'),
     output: document.getElementById('measure-result'),
   });
-  const relabelPopup = installIdentify(map, catalogue, measure.isMeasuring);
+  // Identify listens first, so it still sees a click that picks a trace node as taken.
+  let analysis = null;
+  const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()));
+  const analysisSection = document.getElementById('analysis');
+  if (analysisSection) analysis = installAnalysis(map, catalogue, analysisSection, measure);
   const relabelCoordinates = installCoordinates(
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
-  onLanguageChange(() => { panel.render(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  onLanguageChange(() => { panel.render(); analysis?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }
 

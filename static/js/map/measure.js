@@ -29,6 +29,7 @@ export function installMeasure(map, controls) {
   let mode = null;
   let points = [];
   let finished = false;
+  let onFinish = null;  // a caller drawing an area for a query (analysis tools)
   addDrawing(map);
 
   const result = () => {
@@ -54,6 +55,7 @@ export function installMeasure(map, controls) {
 
   const setMode = (next) => {
     mode = next;
+    onFinish = null;
     points = [];
     finished = false;
     distanceButton.setAttribute('aria-pressed', String(mode === 'distance'));
@@ -66,6 +68,8 @@ export function installMeasure(map, controls) {
 
   const finish = () => {
     finished = true;
+    if (onFinish && mode === 'area' && points.length >= 3) onFinish([...points, points[0]]);
+    onFinish = null;
     hint.hidden = true;
     map.getCanvas().style.cursor = '';
     map.doubleClickZoom.enable();
@@ -97,6 +101,7 @@ export function installMeasure(map, controls) {
 
   return {
     isMeasuring: () => mode !== null && !finished,
+    drawArea: (callback) => { setMode('area'); onFinish = callback; },
     relabel: () => { output.textContent = result(); },
   };
 }

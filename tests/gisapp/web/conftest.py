@@ -52,6 +52,8 @@ def known_value(decl: Table, name: str):
         return PARCEL_ADDRESS
     if decl.id == "parties" and name == "name":
         return OWNER_NAME
+    if decl.id == "drainage_pipes" and name == "from_node":  # the pipe drains the known node
+        return known_value(LAYERS["drainage_nodes"], "node_id")
     if field.choices:
         return field.choices[0]
     style = getattr(decl, "style", None)
