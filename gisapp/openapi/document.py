@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from gisapp.openapi import features_spec
+from gisapp.openapi.annotate import view_spec
 from layers import Access
 
 SKIPPED_ENDPOINTS = ("static",)
@@ -32,13 +33,14 @@ def build_document(app: Flask, levels: frozenset[Access], max_limit: int) -> dic
         path, parameters = openapi_path(rule)
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - SKIPPED_METHODS):
-            operation = features_spec.operation(rule.endpoint, levels, max_limit) or {}
+            operation = (features_spec.operation(rule.endpoint, levels, max_limit)
+                         or view_spec(view))
             operation = {
                 "operationId": f"{method.lower()}_{rule.endpoint.replace('.', '_')}",
                 "summary": summary(view),
                 "tags": [rule.endpoint.split(".")[0]],
                 "parameters": [*parameters, *operation.pop("parameters", [])],
-                "responses": operation.pop("responses", generic_responses()),
+                "responses": {**generic_responses(), **operation.pop("responses", {})},
                 **operation,
             }
             paths.setdefault(path, {})[method.lower()] = operation

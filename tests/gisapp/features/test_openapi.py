@@ -98,3 +98,27 @@ def test_features_responses_conform_to_the_document(lights_app):
                           "GET /collections/{layer_id}/items/{feature_id}",
                           "GET /collections/{layer_id}/queryables"}
     assert failures == []
+
+
+def test_views_add_parameters_bodies_and_responses_with_documented(scratch_app):
+    from flask import Blueprint, jsonify
+
+    from gisapp.openapi.annotate import documented, query_param
+
+    bp = Blueprint("example", __name__)
+
+    @bp.post("/example/<int:n>")
+    @documented(parameters=[query_param("q", {"type": "string", "maxLength": 5}, "words")],
+                request_body={"type": "object", "required": ["a"]},
+                responses={"201": {"description": "Made",
+                                   "content": {"application/json": {"schema": {}}}}})
+    def make(n: int):
+        """Make an example."""
+        return jsonify({"n": n}), 201
+
+    scratch_app.register_blueprint(bp)
+    op = scratch_app.test_client().get("/openapi.json").get_json()["paths"]["/example/{n}"]["post"]
+    assert op["summary"] == "Make an example."
+    assert [p["name"] for p in op["parameters"]] == ["n", "q"]
+    assert op["requestBody"]["content"]["application/json"]["schema"]["required"] == ["a"]
+    assert {"201", "4XX"} <= set(op["responses"])
