@@ -17,12 +17,13 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Hashable
+from typing import Callable, Hashable, TypeVar
 
 from tiles.grid import MAX_ZOOM, Tile, tiles_touching
 from tiles.sql import BUFFER, EXTENT
 
 Bbox = tuple[float, float, float, float]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class SingleFlight:
         self._lock = threading.Lock()
         self.builds = 0
 
-    def do(self, key: Hashable, build: Callable[[], object]):
+    def do(self, key: Hashable, build: Callable[[], T]) -> T:
         with self._lock:
             flight = self._flights.get(key)
             leader = flight is None

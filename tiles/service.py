@@ -15,6 +15,7 @@ from layers import LAYERS, Access, Layer
 from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile
 from tiles.sql import active_layers, render_tile
+from tiles.tilejson import data_bounds
 from tiles.versions import Bbox, versions_for
 
 BIG_TILE_BYTES = 500 * 1024
@@ -63,6 +64,7 @@ class TileService:
             self.disk.adopt({lid: self.versions.snapshot().get(lid, 0) for lid in LAYERS})
             self.versions.subscribe(self.disk)
         self.flights = SingleFlight()
+        self._bounds: dict[tuple, tuple[float, ...] | None] = {}
 
     def etag(self, key: TileKey, versions: tuple[int, ...], gzipped: bool) -> str:
         """A strong ETag from everything the tile depends on, without rendering it."""
@@ -89,6 +91,19 @@ class TileService:
             data = self.flights.do((key, versions),
                                    lambda: self._fill(key, ids, versions, layers, levels))
         return TileBody(data, True)
+
+    def data_bounds(self, layers: tuple[Layer, ...]) -> tuple[float, ...] | None:
+        """The lon/lat extent of the layers' data, computed once per set of data versions."""
+        ids = tuple(layer.id for layer in layers)
+        key = (ids, self.versions.get(ids))
+        if key in self._bounds:
+            return self._bounds[key]
+        with self.connect() as conn:
+            value = data_bounds(conn, layers)
+        if len(self._bounds) >= 1024:  # entries of old versions are never asked for again
+            self._bounds.clear()
+        self._bounds[key] = value
+        return value
 
     def layer_loaded(self, layer: str, bbox: Bbox | None) -> None:
         """An import of `layer` committed in this process: visible from the next request.

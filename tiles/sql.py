@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
-from layers import Access, FieldType, Layer, get_layer
+from layers import Access, Field, FieldType, Layer, get_layer
 from tiles.grid import WORLD_HALF_M, Tile
 
 EXTENT = 4096
@@ -34,7 +34,7 @@ class RenderedTile:
     versions: tuple[int, ...]
 
 
-def tile_fields(layer: Layer, levels: frozenset[Access]):
+def tile_fields(layer: Layer, levels: frozenset[Access]) -> tuple[Field, ...]:
     """Fields a tile carries for these levels; personal fields never go in a tile."""
     return tuple(f for f in layer.visible_fields(levels) if f.access is not Access.PERSONAL)
 

@@ -26,7 +26,7 @@ from tiles.raster import (DEFAULT_RAMP, RAMPS, RasterError, RasterInfo, find_ras
                           raster_tilejson, render_raster_tile)
 from tiles.service import TileService
 from tiles.style import UnknownStyle, build_style, style_layers
-from tiles.tilejson import build_tilejson, data_bounds
+from tiles.tilejson import build_tilejson
 
 bp = Blueprint("tiles", __name__)
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -147,8 +147,7 @@ def _tiles_url(layers: tuple[Layer, ...]) -> str:
 def tilejson(layers: str):
     levels = current_levels()
     chosen = _layers(layers, levels)
-    with tile_service().connect() as conn:
-        bounds = data_bounds(conn, chosen)
+    bounds = tile_service().data_bounds(chosen)
     response = jsonify(build_tilejson(chosen, levels, _tiles_url(chosen), bounds))
     response.headers["Cache-Control"] = _cache_control(levels)
     return response
