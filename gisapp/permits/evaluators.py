@@ -46,6 +46,7 @@ def _use_allowed(use: str, tokens: list[str], use_codes: dict) -> bool:
 
 
 def check_land_use(rule: Rule, site: Site, p: Proposal) -> dict:
+    """The proposed use against the zone's allowed uses (codes or words) or its category."""
     if site.zone is None:
         return _no_zone(rule)
     z = site.zone.attrs
@@ -76,6 +77,7 @@ def check_land_use(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_net_coverage(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Footprint ÷ lot net of road reserve against the stricter of QCVN Table 2.8 and the zone."""
     lot = site.net_lot_area
     qcvn = round(max_net_coverage(lot, rule.params["breakpoints"]), 2)
     zone_cap = site.zone.attrs.get("max_coverage") if site.zone else None
@@ -113,14 +115,17 @@ def _zone_limit(rule: Rule, site: Site, field: str, value: float, unit: str, vi:
 
 
 def check_floors(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Proposed floors against the zone's maximum."""
     return _zone_limit(rule, site, "max_floors", p.floors, "floors", "tầng cao", "floors")
 
 
 def check_height(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Proposed height against the zone's maximum."""
     return _zone_limit(rule, site, "max_height_m", p.height_m, "m", "chiều cao", "height")
 
 
 def check_inside_parcel(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Footprint area outside the parcel boundary."""
     if site.footprint is None:
         return _no_footprint(rule)
     outside = round(site.footprint.difference(site.parcel.geom).area, 2)
@@ -134,6 +139,7 @@ def check_inside_parcel(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_red_line(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Footprint area inside any road reserve (beyond the red line)."""
     if site.footprint is None:
         return _no_footprint(rule)
     overlaps = [{"reserve_id": r.attrs["reserve_id"], "road_name": r.attrs.get("road_name"),
@@ -150,6 +156,7 @@ def check_red_line(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_street_setback(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Distance from the footprint to each fronting road reserve against its minimum setback."""
     if site.footprint is None:
         return _no_footprint(rule)
     search = rule.params["frontage_search_m"]
@@ -185,6 +192,7 @@ def check_street_setback(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_drainage_corridor(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Footprint area inside each nearby pipe's protection corridor."""
     if site.footprint is None:
         return _no_footprint(rule)
     pipes = []
@@ -219,6 +227,7 @@ def _overlaps(site: Site, features: list, key: str, extra: tuple[str, ...]) -> l
 
 
 def check_flood_zone(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Parcel area in flood zones, with the flood-depth raster's figures."""
     zones = _overlaps(site, site.floods, "zone_id", ("risk", "typical_depth_m", "return_period"))
     ev = {"flood_zones": zones, "flood_depth": site.flood_depth}
     if not zones:
@@ -234,6 +243,7 @@ def check_flood_zone(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_ground_elevation(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Lowest ground over the parcel against the minimum level."""
     stats, level = site.elevation, rule.params["min_ground_level_m"]
     name = rule.params["elevation_raster"]
     if stats is None or stats["pixels"] == 0:
@@ -248,6 +258,7 @@ def check_ground_elevation(rule: Rule, site: Site, p: Proposal) -> dict:
 
 
 def check_heritage(rule: Rule, site: Site, p: Proposal) -> dict:
+    """Parcel area in heritage protection zones; zone I fails, zone II needs review."""
     areas = _overlaps(site, site.heritage, "heritage_id", ("name", "protection_zone", "decision"))
     if not areas:
         return _result(rule, "pass", "Thửa đất không thuộc khu vực bảo vệ di tích.",
