@@ -24,6 +24,7 @@ PGDATA = Path(os.environ.get("GISAPP_PGDATA", "/var/lib/gisapp/pg15"))
 SOCKET_DIR = PGDATA.parent / "run"
 EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
 APP_ROLE = "gisapp"
+STARTUP_LIMIT = 1800.0  # seconds; crash recovery of a large cluster can be slow
 
 CONF = f"""
 # written by gisapp.db.provision
@@ -39,8 +40,8 @@ jit = off
 synchronous_commit = off
 wal_level = minimal
 max_wal_senders = 0
-checkpoint_timeout = 15min
-max_wal_size = 4GB
+checkpoint_timeout = 5min
+max_wal_size = 1GB
 random_page_cost = 1.1
 logging_collector = off
 """
@@ -88,17 +89,49 @@ def ensure_cluster(log=print) -> None:
                      "--auth-local=trust", "--auth-host=scram-sha-256")
         with open(PGDATA / "postgresql.conf", "a") as conf:
             conf.write(CONF)
+    logfile = PGDATA.parent / "postgresql.log"
     if _is_running():
+        _wait_for_startup(logfile, log)
         return
     log(f"starting PostgreSQL on 127.0.0.1:{LOCAL_PGPORT}")
-    logfile = PGDATA.parent / "postgresql.log"
     logfile.touch()
     shutil.chown(logfile, "postgres", "postgres")
-    result = _as_postgres(str(PG_BIN / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(PGDATA),
+    result = _as_postgres(str(PG_BIN / "pg_ctl"), "start", "-W", "-D", str(PGDATA),
                           "-l", str(logfile), check=False)
     if result.returncode != 0:
-        tail = logfile.read_text(errors="replace")[-2000:]
-        raise ProvisionError(f"PostgreSQL did not start:\n{result.stderr}\n{tail}")
+        raise ProvisionError(f"PostgreSQL did not start:\n{result.stderr}\n{_tail(logfile)}")
+    _wait_for_startup(logfile, log)
+
+
+def _tail(logfile: Path, chars: int = 2000) -> str:
+    return logfile.read_text(errors="replace")[-chars:]
+
+
+def _wait_for_startup(logfile: Path, log, limit: float = STARTUP_LIMIT) -> None:
+    """Wait while the server starts, for as long as its process lives and recovery lasts.
+
+    A cluster that was killed (not shut down) replays its WAL before it accepts
+    connections, which can take minutes; a fixed short timeout would give up on a
+    server that is doing exactly what it should.
+    """
+    started = time.monotonic()
+    said = started
+    while True:
+        ready = _as_postgres(str(PG_BIN / "pg_isready"), "-q", "-h", str(SOCKET_DIR),
+                             "-p", str(LOCAL_PGPORT), check=False).returncode
+        if ready == 0:
+            return
+        now = time.monotonic()
+        if ready == 2 and not _is_running() and now - started > 2:
+            raise ProvisionError(f"PostgreSQL stopped while starting:\n{_tail(logfile)}")
+        if now - started > limit:
+            raise ProvisionError(f"PostgreSQL did not accept connections within {limit:.0f} s:\n"
+                                 f"{_tail(logfile)}")
+        if now - said >= 15:
+            log(f"waiting for PostgreSQL to finish starting (crash recovery?) "
+                f"{now - started:.0f} s; log {logfile}")
+            said = now
+        time.sleep(0.5)
 
 
 def stop_cluster() -> None:
