@@ -18,7 +18,6 @@ from tiles.sql import active_layers, render_tile
 from tiles.tilejson import data_bounds
 from tiles.versions import Bbox, versions_for
 
-BIG_TILE_BYTES = 500 * 1024
 GZIP_LEVEL = 6
 
 log = logging.getLogger(__name__)
@@ -135,9 +134,4 @@ class TileService:
 
     def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
         with self.connect() as conn:
-            rendered = render_tile(conn, layers, tile, levels, self.max_features)
-        if len(rendered.data) > BIG_TILE_BYTES:
-            log.warning("tile %s of %s is %d KB (over %d KB): raise minzoom or simplify",
-                        tile, ",".join(layer.id for layer in layers),
-                        len(rendered.data) // 1024, BIG_TILE_BYTES // 1024)
-        return rendered
+            return render_tile(conn, layers, tile, levels, self.max_features)

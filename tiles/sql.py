@@ -7,6 +7,7 @@ tolerance, the margin and the feature cap are bound per request.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,6 +25,9 @@ SIMPLIFY_PIXELS = 1.0
 # ST_Simplify made the tile 15-20 % slower and no smaller, so it applies up to this zoom.
 SIMPLIFY_MAX_ZOOM = 13
 DEFAULT_MAX_FEATURES = 20_000
+BIG_TILE_BYTES = 500 * 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,4 +132,8 @@ def render_tile(conn: Any, layers: tuple[Layer, ...], tile: Tile, levels: frozen
         data, versions = cur.fetchone()
     finally:
         cur.close()
+    if len(data) > BIG_TILE_BYTES:
+        log.warning("tile %s of %s is %d KB (over %d KB): raise the minzoom of its densest "
+                    "layer or lower GISAPP_TILE_MAX_FEATURES", tile, ",".join(layer_ids),
+                    len(data) // 1024, BIG_TILE_BYTES // 1024)
     return RenderedTile(bytes(data), tuple(versions))

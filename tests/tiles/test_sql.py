@@ -136,3 +136,18 @@ def test_feature_ids_are_the_table_ids(city_url):
         ids = {r[0] for r in conn.execute("SELECT id FROM roads")}
         rendered = render_tile(conn, (roads,), center_tile(), PUBLIC)
     assert {f["id"] for f in decode(rendered.data)["roads"]["features"]} == ids
+
+
+def test_a_tile_over_the_size_limit_is_logged(city_url, monkeypatch, caplog):
+    import tiles.sql
+
+    parcels = get_layer("parcels")
+    with psycopg.connect(city_url) as conn:
+        size = len(render_tile(conn, (parcels,), center_tile(), PUBLIC).data)
+        monkeypatch.setattr(tiles.sql, "BIG_TILE_BYTES", size)
+        render_tile(conn, (parcels,), center_tile(), PUBLIC)
+        assert not caplog.records
+        monkeypatch.setattr(tiles.sql, "BIG_TILE_BYTES", size - 1)
+        render_tile(conn, (parcels,), center_tile(), PUBLIC)
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "parcels" in caplog.records[0].getMessage()
