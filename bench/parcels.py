@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 
-import psycopg
+if not __package__:  # run as a file: bench/ is sys.path[0] and bench/tiles.py would shadow tiles/
+    sys.path.pop(0)
 
-from gisapp import create_app
-from gisapp.db.provision import libpq_url
-from gisapp.land import lookup
-from gisapp.settings import Settings
-from layers import levels_for
+import psycopg  # noqa: E402
+
+from gisapp import create_app  # noqa: E402
+from gisapp.db.provision import libpq_url  # noqa: E402
+from gisapp.land import lookup  # noqa: E402
+from gisapp.settings import Settings  # noqa: E402
+from layers import levels_for  # noqa: E402
 
 KEY_SQL = ("SELECT id FROM parcels WHERE ward_code = %s AND former_ward_code = %s"
            " AND sheet_no = %s AND parcel_no = %s")

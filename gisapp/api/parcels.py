@@ -1,7 +1,11 @@
 """Parcel lookup, search, history, split and merge: thin views over gisapp.land."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from flask import Blueprint, jsonify, request
+from sqlalchemy import Connection
 
 from gisapp.audit import audit
 from gisapp.auth import current_levels, require_role
@@ -14,6 +18,18 @@ from layers import Access
 
 bp = Blueprint("parcels", __name__, url_prefix="/api/parcels")
 EDITORS = ("permit_officer", "admin")
+
+
+@contextmanager
+def _reading() -> Iterator[Connection]:
+    """A pooled connection in autocommit for reads: no BEGIN/ROLLBACK round trips."""
+    with engine().connect() as conn:
+        dbapi = conn.connection.driver_connection
+        dbapi.autocommit = True
+        try:
+            yield conn
+        finally:
+            dbapi.autocommit = False
 
 
 def _int(name: str, required: bool = True) -> int | None:
@@ -58,7 +74,7 @@ def _respond(doc: dict, endpoint: str):
 def parcel_by_uid(uid: str):
     """One parcel by its id (ward-former ward-sheet-parcel); `as_of=YYYY-MM-DD` for the past."""
     as_of = parse_as_of(request.args.get("as_of"))
-    with engine().connect() as conn:
+    with _reading() as conn:
         doc = lookup.find_by_uid(conn, uid, current_levels(), as_of)
     return _respond(doc, "uid")
 
@@ -70,7 +86,7 @@ def parcel_by_key():
                            sheet_no=_int("sheet"), parcel_no=_int("parcel"),
                            former_ward_code=request.args.get("former") or None)
     as_of = parse_as_of(request.args.get("as_of"))
-    with engine().connect() as conn:
+    with _reading() as conn:
         doc = lookup.find_by_key(conn, key, current_levels(), as_of)
     return _respond(doc, "key")
 
@@ -84,7 +100,7 @@ def parcel_at_point():
     """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default EPSG:5899)."""
     lon, lat = parse_point(request.args)
     as_of = parse_as_of(request.args.get("as_of"))
-    with engine().connect() as conn:
+    with _reading() as conn:
         doc = lookup.find_at_point(conn, lon, lat, current_levels(), as_of)
     return _respond(doc, "point")
 
@@ -97,11 +113,11 @@ def parcel_search():
         if Access.PERSONAL not in current_levels():
             raise Forbidden("searching by owner needs role permit_officer or admin")
         owner = request.args["owner"]
-        with engine().connect() as conn:
+        with _reading() as conn:
             hits = search.search_owner(conn, owner, limit)
         audit("parcel.search_owner", None, {"owner": owner, "results": len(hits)})
         return jsonify({"query": {"owner": owner}, "results": hits})
-    with engine().connect() as conn:
+    with _reading() as conn:
         hits = search.search_text(conn, request.args.get("q"), limit)
     for hit in hits:
         hit["links"] = [{"rel": "self", "href": f"/api/parcels/{hit['parcel_uid']}"}]
@@ -112,7 +128,7 @@ def parcel_search():
 def parcel_history(uid: str):
     """Every version of a parcel with valid_from/valid_to, change and lineage; ?geometry=true."""
     with_geometry = request.args.get("geometry") in ("1", "true")
-    with engine().connect() as conn:
+    with _reading() as conn:
         versions = history.parcel_history(conn, uid, current_levels(), with_geometry)
     return jsonify({"parcel_uid": uid, "versions": versions, "links": _links(uid)})
 
