@@ -10,7 +10,7 @@ from gisapp.auth import current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
 from gisapp.permits.checks import run_check
-from gisapp.permits.rules import add_rule_version, check_rule_id, list_rules
+from gisapp.permits.rules import add_rule_version, check_rule_id, list_rules, set_rule_enabled
 from gisapp.permits.sitemodel import Proposal
 from gisapp.permits.store import (CheckQuery, add_override, check_geojson, get_check,
                                   list_checks, save_check)
@@ -112,3 +112,17 @@ def rules_add_version(rule_id: str):
         audit("permit_rule.add_version", f"permit_rule:{rule_id}:{rule.version}",
               rule.as_dict(), conn=conn)
     return jsonify(rule.as_dict()), 201
+
+
+@bp.patch("/rules/<rule_id>/versions/<int:version>")
+@require_role("admin")
+def rules_set_enabled(rule_id: str, version: int):
+    """Enable or disable a rule version: {enabled: true|false}; audited."""
+    enabled = _body().get("enabled")
+    if not isinstance(enabled, bool):
+        raise BadRequest("enabled must be true or false")
+    with engine().begin() as conn:
+        rule = set_rule_enabled(conn, rule_id, version, enabled)
+        audit("permit_rule.set_enabled", f"permit_rule:{rule_id}:{version}",
+              {"enabled": enabled}, conn=conn)
+    return jsonify(rule.as_dict())

@@ -135,3 +135,14 @@ def _check_breakpoints(points: Any) -> None:
     areas = [p[0] for p in points]
     if areas != sorted(areas) or len(set(areas)) != len(areas):
         raise BadRequest("breakpoints must be in strictly increasing lot area")
+
+
+def set_rule_enabled(conn: Connection, rule_id: str, version: int, enabled: bool) -> Rule:
+    """Enable or disable one stored version (versions are never edited or deleted)."""
+    check_rule_id(rule_id)
+    row = conn.execute(permit_rules.update()
+                       .where(permit_rules.c.rule_id == rule_id, permit_rules.c.version == version)
+                       .values(enabled=enabled).returning(permit_rules)).first()
+    if row is None:
+        raise NotFound(f"rule {rule_id} has no version {version}")
+    return _rule(row)

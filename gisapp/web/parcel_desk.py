@@ -5,14 +5,24 @@ personal access); the page only offers the owner search to those roles.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 
-from gisapp.auth import current_levels
+from gisapp.auth import current_levels, current_role
 from gisapp.errors import NotFound
+from gisapp.permits.sitemodel import PROPOSED_USES
 from layers import Access
 
 bp = Blueprint("parcel_desk", __name__)
 PARCEL_API = "parcels.parcel_by_uid"
+PERMIT_API = "permits.create_check"
+PERMIT_ROLES = ("permit_officer", "admin")
+
+
+def permit_check_url() -> str | None:
+    """Where pre-checks are run, for the roles that may run them, when installed."""
+    if current_role() not in PERMIT_ROLES or PERMIT_API not in current_app.view_functions:
+        return None
+    return url_for(PERMIT_API)
 
 
 def is_available() -> bool:
@@ -25,4 +35,5 @@ def desk():
     if not is_available():
         raise NotFound("the parcel desk needs the parcels API, which is not installed")
     return render_template("parcel_desk.html", style_url="/styles/default.json",
-                           owner_search=Access.PERSONAL in current_levels())
+                           owner_search=Access.PERSONAL in current_levels(),
+                           permit_url=permit_check_url(), proposed_uses=PROPOSED_USES)

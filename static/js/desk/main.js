@@ -1,6 +1,7 @@
 // The parcel desk: look-ups (key, text, owner, map point), the record, history by date.
 import { startLanguage, onLanguageChange, t } from '../i18n.js';
 import { renderRecord, renderHistory } from './record.js';
+import { installPermitCheck } from './permit.js';
 
 const root = document.getElementById('desk-app');
 const api = root.dataset.apiUrl;
@@ -122,9 +123,14 @@ async function start() {
   await new Promise((resolve) => map.once('load', resolve));
   map.addSource(HIGHLIGHT, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: `${HIGHLIGHT}-line`, type: 'line', source: HIGHLIGHT, paint: { 'line-color': '#00b8d4', 'line-width': 4 } });
-  map.on('click', (event) => open(`${api}/at?lon=${event.lngLat.lng}&lat=${event.lngLat.lat}`));
+  const permitForm = document.getElementById('permit');
+  const permit = permitForm ? installPermitCheck(map, permitForm, () => state.uid) : null;
+  map.on('click', (event) => {
+    if (permit?.isDrawing()) return;
+    open(`${api}/at?lon=${event.lngLat.lng}&lat=${event.lngLat.lat}`);
+  });
   installForms();
-  onLanguageChange(render);
+  onLanguageChange(() => { render(); permit?.relabel(); });
   root.dataset.ready = 'true';
 }
 

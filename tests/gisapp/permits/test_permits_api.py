@@ -117,3 +117,20 @@ def test_admin_adds_a_rule_version_that_later_checks_use(api, site_url, officer)
     assert check["rule_versions"]["floors"] == 2
     listed = api.get("/api/permits/rules?rule_id=floors", headers=officer).json["rules"]
     assert [r["version"] for r in listed] == [1, 2]
+
+
+def test_admin_disables_a_version_and_the_previous_one_applies_again(api, site_url, officer):
+    admin = auth_headers(site_url, "admin")
+    api.post("/api/permits/rules/floors/versions",
+             json={"params": {}, "source": "test decision", "valid_from": "2022-01-01"},
+             headers=admin)
+    resp = api.patch("/api/permits/rules/floors/versions/2", json={"enabled": False},
+                     headers=admin)
+    assert resp.status_code == 200 and resp.json["enabled"] is False
+    check = api.post("/api/permits/checks", json=BODY, headers=officer).json
+    assert check["rule_versions"]["floors"] == 1
+    assert api.patch("/api/permits/rules/floors/versions/9", json={"enabled": True},
+                     headers=admin).status_code == 404
+    with psycopg.connect(site_url) as c:
+        n = c.execute("SELECT count(*) FROM audit_log WHERE action = 'permit_rule.set_enabled'")
+        assert n.fetchone()[0] == 1

@@ -22,6 +22,7 @@ from gisapp import create_app
 from gisapp.db.schema import versions_table_name
 from layers import LAYERS, TABLES, FieldType, Layer, Table
 from tests.auth_helpers import PASSWORD, ensure_user
+from tests.gisapp.permits.known_site import copy_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -36,6 +37,9 @@ HALF = 0.0004  # half size of each feature (about 43 m)
 COLUMNS = 4
 OWNER_NAME = "Nguyễn Thị Bí Mật"  # a holder's name: public users must never see it
 PARCEL_ADDRESS = "12 Bạch Đằng, phường Hải Châu"
+# The zone (it covers the whole known city, so the parcel has one): a central residential block.
+KNOWN_ZONE = {"allowed_uses": "ODT;CLN;TMD", "max_coverage": 80.0, "max_floors": 6,
+              "max_height_m": 25.0, "min_setback_m": 0.0, "max_far": 4.5}
 PAST_LAND_USE = ("CLN", "2020-01-01", "2024-06-01")  # the parcel's earlier version: use, from, to
 
 
@@ -54,6 +58,8 @@ def known_value(decl: Table, name: str):
         return OWNER_NAME
     if decl.id == "drainage_pipes" and name == "from_node":  # the pipe drains the known node
         return known_value(LAYERS["drainage_nodes"], "node_id")
+    if decl.id == "zoning" and name in KNOWN_ZONE:
+        return KNOWN_ZONE[name]
     if field.choices:
         return field.choices[0]
     style = getattr(decl, "style", None)
@@ -66,6 +72,11 @@ def known_value(decl: Table, name: str):
 def known_wkt(layer: Layer) -> str:
     """A point, a horizontal line or a square in the layer's cell."""
     x, y = cell_centre(layer.id)
+    if layer.id == "zoning":  # one zone over every cell
+        rows = (len(LAYERS) + COLUMNS - 1) // COLUMNS
+        west, south = ORIGIN[0] - CELL / 2, ORIGIN[1] - CELL / 2
+        east, north = west + COLUMNS * CELL, south + rows * CELL
+        return f"POLYGON(({west} {south}, {east} {south}, {east} {north}, {west} {north}, {west} {south}))"
     if layer.is_point:
         return f"POINT({x} {y})"
     if layer.is_line:
@@ -176,9 +187,10 @@ def serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def live_server(_scratch_ready: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """gisapp serving the known city from our scratch database."""
+def live_server(_scratch_ready: str, test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+    """gisapp serving the known city, with the seeded permit rules, from our scratch database."""
     seed_known_city(_scratch_ready)
+    copy_rules(test_url, _scratch_ready)
     with serve(_scratch_ready, tmp_path_factory.mktemp("data")) as server:
         yield server
 

@@ -73,3 +73,63 @@ def test_the_desk_has_no_serious_accessibility_violations(session, city):
     look_up_by_key(session, known_key(city))
     violations = session.axe_violations()
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+def run_check(session, floors: str, height: str, area: str | None = None,
+              footprint: list[tuple[float, float]] | None = None) -> dict:
+    """Fill the pre-check form and run it; returns the saved check as the API gives it."""
+    session.page.select_option("#pc-use", index=0)
+    session.page.fill("#pc-floors", floors)
+    session.page.fill("#pc-height", height)
+    if footprint:
+        session.page.click("#pc-draw")
+        for lon, lat in footprint:
+            point = session.page.evaluate(
+                """([lon, lat]) => { const p = deskMap.project([lon, lat]);
+                     const r = deskMap.getCanvas().getBoundingClientRect();
+                     return [r.left + p.x, r.top + p.y]; }""", [lon, lat])
+            session.page.mouse.click(*point)
+            session.page.wait_for_timeout(350)
+        session.page.keyboard.press("Enter")
+    else:
+        session.page.fill("#pc-area", area)
+    before = session.page.get_attribute("#permit-result p.verdict", "data-check") \
+        if session.page.locator("#permit-result p.verdict").count() else None
+    session.page.click("#permit button[type=submit]")
+    session.page.wait_for_function(
+        "(before) => { const v = document.querySelector('#permit-result p.verdict');"
+        " return v && v.dataset.check !== before; }", arg=before)
+    check_id = session.page.get_attribute("#permit-result p.verdict", "data-check")
+    return session.page.evaluate(
+        "async (id) => (await fetch(`/api/permits/checks/${id}`)).json()", check_id)
+
+
+def test_a_permit_officer_runs_a_failing_and_a_drawn_pre_check_and_prints_it(
+        session, city, live_server):
+    session.sign_in(live_server.database_url, "permit_officer")
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    failing = run_check(session, floors="40", height="150", area="60")
+    assert failing["verdict"] == "fail"
+    assert session.page.get_attribute("#permit-result p.verdict", "data-verdict") == "fail"
+    rows = session.page.locator("#permit-result table.rules tbody tr")
+    assert rows.count() == len(failing["results"])
+    assert session.page.locator("#permit-result tr[data-status='fail']").count() == sum(
+        r["status"] == "fail" for r in failing["results"])
+    lon, lat = city.centre("parcels")
+    d = 0.00008  # a footprint of about 17 m × 17 m in the middle of the parcel
+    drawn = run_check(session, floors="2", height="7", footprint=[
+        (lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)])
+    assert drawn["site"]["footprint_area_m2"] > 200
+    assert drawn["verdict"] != "fail" or failing["id"] != drawn["id"]
+    assert session.page.get_attribute("#permit-result p.verdict", "data-verdict") == drawn["verdict"]
+    session.screenshot("desk_permit_check", full_page=True)
+    href = session.page.get_attribute("#permit-result a.print", "href")
+    printed = session.page.context.new_page()
+    response = printed.goto(live_server.url + href)
+    assert response.status == 200
+    assert drawn["parcel_uid"] in printed.content()
+    printed.emulate_media(media="print")
+    printed.screenshot(path=str(session.screenshot("desk_permit_print").parent / "desk_permit_print.png"))
+    printed.close()
+    assert session.console_errors == []
