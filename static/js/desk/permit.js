@@ -4,6 +4,7 @@ import { pick, t, formatNumber } from '../i18n.js';
 
 const FOOTPRINT = 'desk-footprint';
 const OVERLAPS = 'desk-overlaps';
+let proposedUses = [];  // the form's use choices (from the permit rules), named in the UI language
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -17,11 +18,14 @@ function el(tag, attrs = {}, ...children) {
 // A measured value or limit: a number with its unit, a use code or a list of them, or a dash.
 function quantity(value, unit) {
   if (value === null || value === undefined) return '–';
-  if (typeof value === 'number') return `${formatNumber(value, { maximumFractionDigits: 2 })} ${unit ?? ''}`.trim();
-  return Array.isArray(value) ? value.join(', ') : String(value);
+  const shown = unit === 'floors' ? t('permit.unit_floors') : unit;
+  if (typeof value === 'number') return `${formatNumber(value, { maximumFractionDigits: 2 })} ${shown ?? ''}`.trim();
+  if (Array.isArray(value)) return value.join(', ');
+  return proposedUses.includes(value) ? t(`permit.use.${value}`) : String(value);
 }
 
 export function installPermitCheck(map, form, currentParcel) {
+  proposedUses = [...form.querySelector('#pc-use').options].map((o) => o.value);
   const drawButton = form.querySelector('#pc-draw');
   const result = form.querySelector('#permit-result');
   let drawing = false;

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import psycopg
 import pytest
+import rasterio
 from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg import sql
+from rasterio.transform import from_origin
 from werkzeug.serving import make_server
 
 from gisapp import create_app
+from etl.rasters import import_raster
 from gisapp.db.schema import versions_table_name
 from layers import LAYERS, TABLES, FieldType, Layer, Table
 from tests.auth_helpers import PASSWORD, ensure_user
@@ -41,6 +45,7 @@ PARCEL_ADDRESS = "12 Bạch Đằng, phường Hải Châu"
 KNOWN_ZONE = {"allowed_uses": "ODT;CLN;TMD", "max_coverage": 80.0, "max_floors": 6,
               "max_height_m": 25.0, "min_setback_m": 0.0, "max_far": 4.5}
 PAST_LAND_USE = ("CLN", "2020-01-01", "2024-06-01")  # the parcel's earlier version: use, from, to
+GROUND_LEVEL_M = 4.0  # the known city's ground, everywhere: above the permit rules' minimum
 
 
 def cell_centre(layer_id: str) -> tuple[float, float]:
@@ -144,11 +149,28 @@ def _record_parcel_versions(conn: psycopg.Connection) -> None:
             v=versions, names=names, t=table), (until,))
 
 
+def register_elevation(url: str, data_dir: Path) -> None:
+    """A flat elevation raster over the whole known city, registered under the rules' name."""
+    with psycopg.connect(url) as conn:
+        name = conn.execute("SELECT params->>'elevation_raster' FROM permit_rules"
+                            " WHERE rule_id = 'ground_elevation' LIMIT 1").fetchone()[0]
+    rows = (len(LAYERS) + COLUMNS - 1) // COLUMNS
+    west, north = ORIGIN[0] - CELL, ORIGIN[1] + (rows + 1) * CELL
+    size, pixel = (rows + 2) * 20, CELL / 20
+    path = data_dir / "known-elevation.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=(COLUMNS + 2) * 20, height=size, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-9999.0,
+                       transform=from_origin(west, north, pixel, pixel)) as dst:
+        dst.write(np.full((size, (COLUMNS + 2) * 20), GROUND_LEVEL_M, dtype="float32"), 1)
+    import_raster(url, name, path, data_dir, unit="m")
+
+
 class KnownCity:
     """What the tests may rely on about the known city."""
 
     owner_name = OWNER_NAME
     past_land_use = PAST_LAND_USE
+    ground_level_m = GROUND_LEVEL_M
     centre = staticmethod(cell_centre)
 
     def middle(self) -> tuple[float, float]:
@@ -188,10 +210,13 @@ def serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def live_server(_scratch_ready: str, test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
-    """gisapp serving the known city, with the seeded permit rules, from our scratch database."""
+    """gisapp serving the known city, with the seeded permit rules and a flat elevation raster,
+    from our scratch database."""
     seed_known_city(_scratch_ready)
     copy_rules(test_url, _scratch_ready)
-    with serve(_scratch_ready, tmp_path_factory.mktemp("data")) as server:
+    data_dir = tmp_path_factory.mktemp("data")
+    register_elevation(_scratch_ready, data_dir)
+    with serve(_scratch_ready, data_dir) as server:
         yield server
 
 

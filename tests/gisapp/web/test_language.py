@@ -44,3 +44,10 @@ def test_an_unknown_language_falls_back_to_vietnamese(client):
     response = client.get("/?lang=fr")
     assert '<html lang="vi">' in response.get_data(as_text=True)
     assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("lang=")]
+
+
+def test_every_proposed_use_of_a_permit_check_has_a_name_in_both_languages():
+    from gisapp.permits.sitemodel import PROPOSED_USES
+
+    for lang in LANGUAGES:
+        assert [u for u in PROPOSED_USES if f"permit.use.{u}" not in dictionary(lang)] == []

@@ -2,10 +2,16 @@
 the parcel as it was on a chosen date."""
 from __future__ import annotations
 
+import re
+
+import pytest
+from pyproj import Geod
+
 from layers import LAYERS, TABLES
 
 READY = "() => document.getElementById('desk-app')?.dataset.ready === 'true'"
 PARCELS = LAYERS["parcels"]
+A4_POINTS = (595.28, 841.89)  # 210 mm × 297 mm
 
 
 def known_key(city) -> dict[str, str]:
@@ -104,7 +110,13 @@ def run_check(session, floors: str, height: str, area: str | None = None,
         "async (id) => (await fetch(`/api/permits/checks/${id}`)).json()", check_id)
 
 
-def test_a_permit_officer_runs_a_failing_and_a_drawn_pre_check_and_prints_it(
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """Width and height (points) of every page of a PDF Chromium printed."""
+    return [(float(w), float(h)) for w, h in
+            re.findall(rb"/Type\s*/Page\b.*?/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf, re.S)]
+
+
+def test_a_permit_officer_runs_a_failing_and_a_passing_pre_check_and_prints_it(
         session, city, live_server):
     session.sign_in(live_server.database_url, "permit_officer")
     open_desk(session)
@@ -116,20 +128,33 @@ def test_a_permit_officer_runs_a_failing_and_a_drawn_pre_check_and_prints_it(
     assert rows.count() == len(failing["results"])
     assert session.page.locator("#permit-result tr[data-status='fail']").count() == sum(
         r["status"] == "fail" for r in failing["results"])
+    # Within every limit of the known zone (6 floors, 25 m, 80 % coverage), on ground above
+    # the rules' minimum level, inside the parcel, clear of pipes, reserves, floods, heritage.
     lon, lat = city.centre("parcels")
     d = 0.00008  # a footprint of about 17 m × 17 m in the middle of the parcel
-    drawn = run_check(session, floors="2", height="7", footprint=[
+    passing = run_check(session, floors="2", height="7", footprint=[
         (lon - d, lat - d), (lon + d, lat - d), (lon + d, lat + d), (lon - d, lat + d)])
-    assert drawn["site"]["footprint_area_m2"] > 200
-    assert drawn["verdict"] != "fail" or failing["id"] != drawn["id"]
-    assert session.page.get_attribute("#permit-result p.verdict", "data-verdict") == drawn["verdict"]
+    expected_area = abs(Geod(ellps="WGS84").polygon_area_perimeter(
+        [lon - d, lon + d, lon + d, lon - d], [lat - d, lat - d, lat + d, lat + d])[0])
+    assert passing["site"]["footprint_area_m2"] == pytest.approx(expected_area, rel=0.05)
+    assert {r["rule_id"]: r["status"] for r in passing["results"]
+            if r["status"] not in ("pass", "not_applicable")} == {}
+    assert passing["verdict"] == "pass"
+    elevation = next(r for r in passing["results"] if r["rule_id"] == "ground_elevation")
+    assert (elevation["status"], elevation["measured"]) == ("pass", city.ground_level_m)
+    assert session.page.get_attribute("#permit-result p.verdict", "data-verdict") == "pass"
+    assert session.page.locator("#permit-result tr[data-status='fail']").count() == 0
     session.screenshot("desk_permit_check", full_page=True)
     href = session.page.get_attribute("#permit-result a.print", "href")
     printed = session.page.context.new_page()
     response = printed.goto(live_server.url + href)
     assert response.status == 200
-    assert drawn["parcel_uid"] in printed.content()
+    assert passing["parcel_uid"] in printed.content()
     printed.emulate_media(media="print")
-    printed.screenshot(path=str(session.screenshot("desk_permit_print").parent / "desk_permit_print.png"))
+    printed.set_viewport_size({"width": 703, "height": 1032})  # A4 less 12 mm margins, 96 dpi
+    printed.screenshot(path=str(session.screenshot("desk_permit_print").parent / "desk_permit_print.png"),
+                       full_page=True)
+    pages = pdf_pages(printed.pdf(prefer_css_page_size=True, print_background=True))
+    assert pages == [(pytest.approx(A4_POINTS[0], abs=1), pytest.approx(A4_POINTS[1], abs=1))]
     printed.close()
     assert session.console_errors == []
