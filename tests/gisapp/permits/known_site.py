@@ -84,3 +84,13 @@ def add_services(conn) -> None:
                  "VALUES ('P2', 'M1', 'M2', 400, " + g + ")", (line(9.5, -5, 9.5, 30),))
     conn.execute("INSERT INTO parcel_land_uses (parcel_uid, land_use, area) VALUES "
                  "(%s, 'ODT', 150), (%s, 'CLN', 50)", (PARCEL_UID, PARCEL_UID))
+
+
+def write_flood_depth(path: Path) -> None:
+    """Flood depth on the elevation raster's grid: 0.4 m over flood zone F1 (x 5..15, y 10..30)."""
+    data = np.zeros((60, 40), dtype="float32")  # x -10..30, y -20..40
+    data[10:30, 15:25] = 0.4  # rows 10..29 are y 30..10, columns 15..24 are x 5..15
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=60, count=1,
+                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       transform=from_origin(E0 - 10, N0 + 40, 1.0, 1.0)) as dst:
+        dst.write(data, 1)

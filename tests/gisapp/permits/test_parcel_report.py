@@ -5,7 +5,7 @@ import pytest
 from gisapp.reports.parcel import parcel_report
 from layers import levels_for
 from tests.auth_helpers import auth_headers
-from tests.gisapp.permits.known_site import PARCEL_UID, add_services
+from tests.gisapp.permits.known_site import PARCEL_UID, add_services, write_flood_depth
 
 
 @pytest.fixture()
@@ -41,7 +41,23 @@ def test_zone_rules_and_qcvn_coverage_for_the_lot(report):
 def test_terrain_statistics_over_the_parcel(report):
     elevation = report["rasters"]["elevation"]
     assert (elevation["min"], elevation["max"]) == (pytest.approx(1.8), pytest.approx(3.0))
+    # 200 one-metre pixels: 50 at 1.8 m (x 0..10, y 0..5), 150 at 3.0 m → mean 2.7 m
+    assert (elevation["pixels"], elevation["mean"]) == (200, pytest.approx(2.7))
     assert report["rasters"]["flood_depth"] is None  # no such raster registered
+
+
+def test_flood_depth_statistics_over_the_parcel(report_url, site_engine, tmp_path):
+    tif = tmp_path / "flood_depth.tif"
+    write_flood_depth(tif)
+    with psycopg.connect(report_url) as c:
+        c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
+                  "VALUES ('flood_depth', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
+    with site_engine.connect() as conn:
+        depth = parcel_report(conn, PARCEL_UID, levels_for("public"), tmp_path)["rasters"]
+    # 0.4 m over F1's 50 m² of the parcel (x 5..10, y 10..20), dry elsewhere: mean 0.1 m
+    assert depth["flood_depth"]["min"] == 0.0
+    assert depth["flood_depth"]["mean"] == pytest.approx(0.1)
+    assert depth["flood_depth"]["max"] == pytest.approx(0.4)
 
 
 def test_nearest_manhole_ignores_other_node_kinds(report):
