@@ -10,7 +10,7 @@ from pyproj import Transformer
 from gisapp.errors import BadRequest, NotFound
 from gisapp.permits.checks import run_check
 from gisapp.permits.sitemodel import Proposal
-from tests.gisapp.permits.known_site import PARCEL_UID, footprint
+from tests.gisapp.permits.known_site import PARCEL_UID, footprint, write_flood_depth
 
 BASE = {"parcel_uid": PARCEL_UID, "use": "residential", "floors": 5, "height_m": 21.0,
         "footprint": footprint(1, 5, 9, 19), "footprint_crs": "EPSG:5899"}
@@ -189,3 +189,70 @@ def test_unknown_parcel_is_not_found(site_engine, tmp_path):
 def test_bad_proposals_are_refused_with_the_reason(site_engine, tmp_path, changes, message):
     with pytest.raises(BadRequest, match=message):
         check(site_engine, tmp_path, **changes)
+
+
+def test_more_floors_than_the_zone_allows_fails_floors(site_engine, tmp_path):
+    out = check(site_engine, tmp_path, floors=6)
+    r = by_rule(out)["floors"]
+    assert (r["measured"], r["limit"], r["unit"], r["status"]) == (6, 5, "floors", "fail")
+    assert out["verdict"] == "fail"
+
+
+def test_zone_without_caps_leaves_floors_and_height_for_review(site_engine, site_url, tmp_path):
+    with psycopg.connect(site_url) as c:
+        c.execute("UPDATE zoning SET max_floors = NULL, max_height_m = NULL")
+    r = by_rule(check(site_engine, tmp_path))
+    assert (r["floors"]["measured"], r["floors"]["limit"], r["floors"]["status"]) == \
+        (5, None, "needs_review")
+    assert (r["height"]["measured"], r["height"]["status"]) == (21.0, "needs_review")
+    assert r["height"]["explanation_en"] == "The zone sets no maximum height."
+
+
+def test_parcel_in_no_zone_judges_coverage_by_qcvn_alone(site_engine, site_url, tmp_path):
+    with psycopg.connect(site_url) as c:
+        c.execute("DELETE FROM zoning")
+    out = check(site_engine, tmp_path)
+    r = by_rule(out)
+    for rid in ("land_use", "floors", "height"):
+        assert r[rid]["status"] == "needs_review", rid
+    # no zone cap: QCVN's 74 % at 180 m² governs; 62.22 % passes
+    assert (r["net_coverage"]["limit"], r["net_coverage"]["status"]) == (74.0, "pass")
+    assert r["net_coverage"]["evidence"]["governing"] == "qcvn"
+    assert out["site"]["zones"] == []
+
+
+def test_parcel_facing_no_reserve_has_no_setback_or_red_line_to_meet(site_engine, site_url,
+                                                                     tmp_path):
+    with psycopg.connect(site_url) as c:
+        c.execute("DELETE FROM road_reserves")
+    out = check(site_engine, tmp_path)
+    r = by_rule(out)
+    assert r["street_setback"]["status"] == "not_applicable"
+    assert r["street_setback"]["evidence"] == {"frontages": []}
+    assert (r["red_line"]["measured"], r["red_line"]["status"]) == (0.0, "pass")
+    # the whole 200 m² is lot now: QCVN 70 % at 200 m², 112/200 = 56 %
+    assert (r["net_coverage"]["measured"], r["net_coverage"]["limit"]) == (56.0, 70.0)
+    assert out["site"]["lot_area_m2"] == pytest.approx(200.0, abs=0.01)
+
+
+def test_a_rule_with_no_version_in_force_needs_review_by_hand(site_engine, site_url, tmp_path):
+    with psycopg.connect(site_url) as c:
+        c.execute("UPDATE permit_rules SET enabled = false WHERE rule_id = 'heritage'")
+    out = check(site_engine, tmp_path)
+    r = by_rule(out)["heritage"]
+    assert (r["status"], r["version"], r["source"]) == ("needs_review", None, None)
+    assert r["explanation_en"] == "No version of this rule is in force; check by hand."
+    assert "heritage" not in out["rule_versions"]
+
+
+def test_flood_zone_result_carries_the_depth_raster_figures(site_engine, site_url, tmp_path):
+    tif = tmp_path / "flood_depth.tif"
+    write_flood_depth(tif)
+    with psycopg.connect(site_url) as c:
+        c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
+                  "VALUES ('flood_depth', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
+    depth = by_rule(check(site_engine, tmp_path))["flood_zone"]["evidence"]["flood_depth"]
+    # 50 of the parcel's 200 one-metre pixels at 0.4 m, the rest 0: mean 0.1 m
+    assert (depth["pixels"], depth["min"], depth["max"]) == (200, 0.0, pytest.approx(0.4))
+    assert depth["mean"] == pytest.approx(0.1)
+
