@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from gisapp.auth import current_levels, current_role
 from gisapp.context import engine, settings
 from gisapp.db.provision import libpq_url
+from etl.rasters import RASTER_NAME
 from gisapp.errors import BadRequest, Forbidden, NotFound
 from layers import Access, Layer
 from tiles.grid import GridError, parse_layer_list, parse_tile
@@ -169,8 +170,12 @@ def style(name: str):
 
 
 def _raster(name: str) -> RasterInfo:
-    with tile_service().connect() as conn:
-        info = find_raster(conn, name, settings().data_dir)
+    # A name the import would refuse (say one holding a NUL byte, which PostgreSQL text
+    # cannot hold) is not registered: answer before any SQL.
+    info = None
+    if RASTER_NAME.match(name):
+        with tile_service().connect() as conn:
+            info = find_raster(conn, name, settings().data_dir)
     if info is None:
         raise NotFound(f"no raster named {name!r} is registered; see `gisapp etl raster`")
     return info
