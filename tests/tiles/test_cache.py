@@ -176,3 +176,20 @@ def test_an_import_is_visible_on_the_next_request(scratch_url, scratch_tiles_app
     assert names(client, near) == {"Chợ Hàn mới"}
     assert all(p.exists() for p in far_files)
     assert names(client, far) == {"Bãi Mỹ Khê"}
+
+
+def test_an_import_changes_the_etag_so_a_revalidating_client_gets_the_new_tile(
+        scratch_url, scratch_tiles_app, tmp_path):
+    from etl.pipeline import ImportRequest, run_import
+
+    client, near = scratch_tiles_app.test_client(), tiles_at(CENTER)[-1]
+    path = f"/tiles/wifi_aps/{near}.mvt"
+    run_import(scratch_url, ImportRequest(
+        layer="wifi_aps", path=_wifi_file(tmp_path / "a.geojson", [("Chợ Hàn", *CENTER)])))
+    etag = client.get(path).headers["ETag"]
+    assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    run_import(scratch_url, ImportRequest(
+        layer="wifi_aps", path=_wifi_file(tmp_path / "b.geojson", [("Chợ Cồn", *CENTER)])))
+    fresh = client.get(path, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
+    assert names(client, near) == {"Chợ Cồn"}

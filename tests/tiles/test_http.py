@@ -44,6 +44,11 @@ BAD_PATHS = [
     ("/tiles/PARCELS/2/0/0.mvt", 400), ("/tiles/parcels;select/2/0/0.mvt", 400),
     ("/tiles/parcels/2/0/0.png", 404), ("/tiles/nope.json", 404),
     ("/tiles/parcels,parcels.json", 400), ("/styles/nope.json", 404),
+    ("/tiles/parcels%00/2/0/0.mvt", 400), ("/tiles/parcels/%00/0/0.mvt", 400),
+    ("/tiles/parcels/2/0/0%00.mvt", 400), ("/tiles/%00.json", 400), ("/styles/%00.json", 404),
+    ("/tiles/" + ",".join(["parcels"] * 2000) + "/2/0/0.mvt", 400),
+    ("/tiles/" + "a" * 2000 + "/2/0/0.mvt", 400), ("/tiles/parcels,/2/0/0.mvt", 400),
+    ("/tiles/parcels/2/0/0.mvt/", 404), ("/tiles//2/0/0.mvt", 404),
 ]
 
 
@@ -52,6 +57,11 @@ def test_bad_path_gets_its_documented_status_and_a_json_error(city_client, path,
     r = city_client.get(path)
     assert r.status_code == status
     assert r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path,status", BAD_PATHS[:8])
+def test_head_of_a_bad_path_gets_the_same_status(city_client, path, status):
+    assert city_client.head(path).status_code == status
 
 
 def test_etag_and_if_none_match_give_304(city_client):
