@@ -194,7 +194,7 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
         log.set_source_crs(crs_label)
         result.warnings.extend(chosen.warnings)
         flat = source.geoms
-        has_z = shapely.has_z(flat)
+        has_z = shapely.has_z(flat) | shapely.has_m(flat)
         if has_z.any():
             result.warnings.append(f"dropped Z/M values from {int(has_z.sum())} geometries")
             flat = shapely.force_2d(flat)
