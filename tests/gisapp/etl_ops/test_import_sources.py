@@ -103,10 +103,15 @@ def test_only_allowed_formats_by_name_and_content(ops_client, operator, name, bo
 
 @pytest.mark.parametrize("path", ["/vsicurl/http://example.org/x.geojson", "../outside/x.geojson",
                                   "/etc/passwd", "missing.geojson", "/vsizip//tmp/x.zip/a.shp"])
-def test_path_references_stay_inside_the_import_dir(ops_client, operator, ops_dirs, path):
+def test_path_references_stay_inside_the_import_dir(ops_client, operator, ops_dirs, path,
+                                                    scratch_url):
     (ops_dirs["outside"] / "x.geojson").write_bytes(geojson_points(point_layer(), 2))
+    before = _files(ops_dirs["data"].parent)
     resp = _post(ops_client, operator, path=path)
     assert resp.status_code == 400, resp.json
+    assert _files(ops_dirs["data"].parent) == before
+    assert list((ops_dirs["data"] / "spool").iterdir()) == []
+    assert _runs(scratch_url) == 0
 
 
 def test_a_path_reference_is_copied_into_the_spool(ops_client, operator, ops_dirs, scratch_url):
@@ -148,12 +153,18 @@ def test_urls_must_be_on_the_allow_list(ops_app, operator, http_files, scratch_u
                                               "max_upload_mb", "secret_key")},
          "import_url_allow": f"{base}/allowed"})
     client = ops_app.test_client()
+    written = settings.data_dir.parent
+    before = _files(written)
     refused = _post(client, operator, url=f"{base}/p.geojson")
     assert refused.status_code == 400 and "allow-list" in refused.json["error"]["message"]
     sneaky = _post(client, operator, url=f"{base}/allowed/../p.geojson")
     assert sneaky.status_code == 400
     other = _post(client, operator, url=f"{base}/allowedx/p.geojson")
     assert other.status_code == 400
+    virtual = _post(client, operator, url=f"/vsicurl/{base}/allowed/p.geojson")
+    assert virtual.status_code == 400
+    assert _files(written) == before and _runs(scratch_url) == 0
+    assert list((settings.data_dir / "spool").iterdir()) == []
     accepted = _post(client, operator, url=f"{base}/allowed/p.geojson")
     assert accepted.status_code == 202, accepted.json
     assert _runs(scratch_url) == 1
