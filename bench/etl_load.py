@@ -1,10 +1,11 @@
 """Bench: our import pipeline against ogr2ogr (-f PostgreSQL, COPY) on the same parcel files.
 
-One command: `.venv/bin/python bench/etl_load.py [--rows 200000]`. Generates a parcel file
-(GeoPackage and zipped Shapefile, EPSG:5899) into bench/out/, loads it into the bench
-database `gisapp_bench` (created and migrated on the local cluster) with `run_import`, then
-with ogr2ogr into a separate table, and prints rows/s and the ratio. Also the demo parcels
-when the demo generator (etl/demo) is present.
+One command: `.venv/bin/python bench/etl_load.py [--rows 200000] [--database NAME]`.
+Generates a parcel file in each accepted format (GeoPackage, zipped Shapefile, GeoJSON, CSV
+with WKT; EPSG:5899) into bench/out/, loads each into the bench database (default
+`gisapp_bench`, created and migrated on the local cluster) with `run_import`, then with
+ogr2ogr into a separate table, and prints rows/s and the ratio. Also the demo parcels when
+the demo generator (etl/demo) is present.
 """
 from __future__ import annotations
 
@@ -21,17 +22,26 @@ from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
 from gisapp.db import migrate, provision
 from layers.land import PARCELS
-from parcel_file import parcel_frame, write_gpkg, write_shapefile_zip
+from parcel_file import parcel_frame, write_csv, write_geojson, write_gpkg, write_shapefile_zip
 
 OUT = Path(__file__).resolve().parent / "out"
 BENCH_DB = "gisapp_bench"
 OGR_TABLE = "bench_ogr_parcels"
+# Per format: the writer, our import options, ogr2ogr's extra options (a CSV names no CRS).
+FORMATS = {
+    "gpkg": (write_gpkg, {}, []),
+    "shp.zip": (write_shapefile_zip, {}, []),
+    "geojson": (write_geojson, {}, []),
+    "csv": (write_csv, {"crs": "EPSG:5899"},
+            ["-s_srs", "EPSG:5899", "-oo", "GEOM_POSSIBLE_NAMES=wkt", "-oo",
+             "KEEP_GEOM_COLUMNS=NO", "-oo", "AUTODETECT_TYPE=YES"]),
+}
 
 
-def bench_url() -> str:
+def bench_url(database: str = BENCH_DB) -> str:
     """The bench database beside DATABASE_URL (or the local cluster's default)."""
     base = os.environ.get("DATABASE_URL", "postgresql://gisapp:gisapp@127.0.0.1:5433/gisapp")
-    return provision.libpq_url(base).rpartition("/")[0] + "/" + BENCH_DB
+    return provision.libpq_url(base).rpartition("/")[0] + "/" + database
 
 
 def prepare_database(url: str) -> None:
@@ -61,11 +71,11 @@ def ogr_pg(url: str) -> str:
                                                         "password") if k in info)
 
 
-def time_ogr2ogr(url: str, path: Path) -> float:
+def time_ogr2ogr(url: str, path: Path, extra: list[str] | None = None) -> float:
     source = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
     cmd = ["ogr2ogr", "-f", "PostgreSQL", ogr_pg(url), source, "-nln", OGR_TABLE, "-overwrite",
            "-t_srs", "EPSG:4326", "-nlt", "PROMOTE_TO_MULTI", "-lco", "GEOMETRY_NAME=geom",
-           "--config", "PG_USE_COPY", "YES"]
+           "--config", "PG_USE_COPY", "YES", *(extra or [])]
     started = time.perf_counter()
     subprocess.run(cmd, check=True)
     return time.perf_counter() - started
@@ -83,21 +93,24 @@ def report(label: str, rows: int, ours: float, ogr: float | None, detail: dict) 
 
 def bench_generated(url: str, rows: int) -> None:
     OUT.mkdir(exist_ok=True)
-    gpkg, shz = OUT / f"parcels_{rows}.gpkg", OUT / f"parcels_{rows}.shp.zip"
-    if not (gpkg.exists() and shz.exists()):
+    paths = {ext: OUT / f"parcels_{rows}.{ext}" for ext in FORMATS}
+    missing = [ext for ext, path in paths.items() if not path.exists()]
+    if missing:
         started = time.perf_counter()
         frame = parcel_frame(rows)
-        write_gpkg(frame, gpkg)
-        write_shapefile_zip(frame, shz)
+        for ext in missing:
+            FORMATS[ext][0](frame, paths[ext])
         print(f"generated {rows:,} parcels in {time.perf_counter() - started:.1f} s: "
-              f"{gpkg.name}, {shz.name}")
-    for path in (gpkg, shz):
+              + ", ".join(paths[ext].name for ext in missing))
+    for ext, path in paths.items():
+        _, options, ogr_options = FORMATS[ext]
         empty_parcels(url)
-        ours, detail = time_ours(url, path)
-        ogr = time_ogr2ogr(url, path)
+        ours, detail = time_ours(url, path, **options)
+        ogr = time_ogr2ogr(url, path, ogr_options)
         report(f"{path.name} into empty layer", rows, ours, ogr, detail)
-        again, detail = time_ours(url, path)
-        report(f"{path.name} again (no changes)", rows, again, None, detail)
+        if ext == "gpkg":
+            again, detail = time_ours(url, path, **options)
+            report(f"{path.name} again (no changes)", rows, again, None, detail)
 
 
 def bench_demo(url: str) -> None:
@@ -120,8 +133,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--database", default=BENCH_DB,
+                        help="bench database on the same cluster (emptied and reloaded)")
     args = parser.parse_args()
-    url = bench_url()
+    url = bench_url(args.database)
     prepare_database(url)
     load = os.getloadavg()[0]
     print(f"bench database {url}; load average {load:.1f} on {os.cpu_count()} cores")

@@ -48,6 +48,20 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: Path) -> Path:
     return path
 
 
+def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """GeoJSON in EPSG:5899 (GDAL writes the legacy `crs` member)."""
+    path.unlink(missing_ok=True)
+    pyogrio.write_dataframe(frame, path, driver="GeoJSON", use_arrow=True)
+    return path
+
+
+def write_csv(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """CSV with a `wkt` geometry column in EPSG:5899 (a CSV names no CRS: import with it)."""
+    table = frame.drop(columns="geometry").assign(wkt=frame.geometry.to_wkt())
+    table.to_csv(path, index=False)
+    return path
+
+
 def write_shapefile_zip(frame: gpd.GeoDataFrame, path: Path) -> Path:
     """A zipped Shapefile; field names shortened to the declared 10-character source names."""
     short = {f.name: min((f.name, *f.sources), key=len) for f in PARCELS.imported_fields}
