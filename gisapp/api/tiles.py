@@ -16,10 +16,10 @@ from typing import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
+from etl.rasters import RASTER_NAME
 from gisapp.auth import current_levels, current_role
 from gisapp.context import engine, settings
 from gisapp.db.provision import libpq_url
-from etl.rasters import RASTER_NAME
 from gisapp.errors import BadRequest, Forbidden, NotFound
 from layers import Access, Layer
 from tiles.grid import GridError, parse_layer_list, parse_tile

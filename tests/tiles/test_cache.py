@@ -193,3 +193,20 @@ def test_an_import_changes_the_etag_so_a_revalidating_client_gets_the_new_tile(
     fresh = client.get(path, headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
     assert names(client, near) == {"Chợ Cồn"}
+
+
+def test_a_feature_moved_by_an_import_leaves_no_stale_tile_where_it_was(
+        scratch_url, scratch_tiles_app, tmp_path):
+    from etl.pipeline import ImportRequest, run_import
+
+    client, north = scratch_tiles_app.test_client(), (CENTER[0], CENTER[1] + 0.06)
+    run_import(scratch_url, ImportRequest(layer="wifi_aps", path=_wifi_file(
+        tmp_path / "a.geojson", [("Chợ Hàn", *CENTER), ("Bãi Mỹ Khê", *FAR)])))
+    for tile in tiles_at(CENTER):
+        assert names(client, tile) == {"Chợ Hàn"}
+    assert all(p.exists() for p in _disk_paths(scratch_tiles_app, CENTER))
+    run_import(scratch_url, ImportRequest(layer="wifi_aps", path=_wifi_file(
+        tmp_path / "b.geojson", [("Chợ Hàn", *north), ("Bãi Mỹ Khê", *FAR)])))
+    for tile in tiles_at(CENTER):
+        assert client.get(f"/tiles/wifi_aps/{tile}.mvt").status_code == 204
+    assert names(client, tiles_at(north)[-1]) == {"Chợ Hàn"}

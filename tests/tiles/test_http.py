@@ -129,7 +129,9 @@ def test_tilejson_describes_the_layers_and_their_data(city_client):
     assert doc["tiles"] == ["http://localhost/tiles/parcels,roads/{z}/{x}/{y}.mvt"]
     west, south, east, north = doc["bounds"]
     assert west <= CENTER[0] <= east and south <= CENTER[1] <= north
-    assert (doc["minzoom"], doc["maxzoom"]) == (10, 22)
+    lon, lat, zoom = doc["center"]
+    assert west <= lon <= east and south <= lat <= north
+    assert (doc["minzoom"], doc["maxzoom"]) == (10, 22) and 10 <= zoom <= 22
     assert [v["id"] for v in doc["vector_layers"]] == ["parcels", "roads"]
     fields = doc["vector_layers"][0]["fields"]
     assert set(fields) == {f.name for f in tile_fields(LAYERS["parcels"], ROLES["public"])}
