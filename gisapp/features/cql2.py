@@ -41,6 +41,8 @@ COMPARISONS = {
 }
 FLIPPED = {ast.LessThan: ast.GreaterThan, ast.GreaterThan: ast.LessThan,
            ast.LessEqual: ast.GreaterEqual, ast.GreaterEqual: ast.LessEqual}
+# The feature id: queryable (the queryables document lists it) though no declared field.
+ID_FIELD = Field("id", FieldType.INTEGER, "Mã đối tượng", "Feature id")
 SQL_TYPES = {FieldType.TEXT: Text, FieldType.INTEGER: BigInteger, FieldType.FLOAT: Float,
              FieldType.DATE: Date, FieldType.BOOLEAN: Boolean}
 
@@ -54,7 +56,7 @@ def build_filter(text: str, lang: str, layer: Layer, table: FromClause,
 class _Translator:
     def __init__(self, layer: Layer, table: FromClause, fields: tuple[Field, ...], crs: str):
         self.layer, self.table, self.crs = layer, table, crs
-        self.fields = {f.name: f for f in fields}
+        self.fields = {ID_FIELD.name: ID_FIELD, **{f.name: f for f in fields}}
 
     # conditions -----------------------------------------------------------------------
     def condition(self, node: Any) -> ColumnElement[bool]:
@@ -69,11 +71,7 @@ class _Translator:
         if type(node) in COMPARISONS:
             return self.comparison(node)
         if isinstance(node, ast.Like):
-            column, _ = self.text_operand(node.lhs, "LIKE")
-            if not isinstance(node.pattern, str):
-                raise BadRequest("LIKE needs a text pattern, e.g. name LIKE 'Lê%'")
-            expr = column.like(literal(node.pattern, Text))
-            return not_(expr) if node.not_ else expr
+            return self.like(node)
         if isinstance(node, ast.In):
             return self.in_list(node)
         if isinstance(node, ast.Between):
@@ -112,6 +110,20 @@ class _Translator:
                                  f"{other_field.name} ({other_field.type.value})")
             return COMPARISONS[kind](column, other)
         return COMPARISONS[kind](column, self.value(rhs, field, lower=self.is_casei(lhs)))
+
+    def like(self, node: ast.Like) -> ColumnElement[bool]:
+        """LIKE on a text property; CASEI on either side compares both in lower case."""
+        pattern, lower = node.pattern, self.is_casei(node.lhs)
+        if _is_casei_text(pattern):
+            pattern, lower = pattern.arguments[0], True
+        if not isinstance(pattern, str):
+            raise BadRequest("LIKE needs a text pattern, e.g. name LIKE 'Lê%' or "
+                             "CASEI(name) LIKE CASEI('lê%')")
+        column, _ = self.text_operand(node.lhs.arguments[0] if self.is_casei(node.lhs)
+                                      else node.lhs, "LIKE")
+        value = literal(pattern, Text)
+        expr = func.lower(column).like(func.lower(value)) if lower else column.like(value)
+        return not_(expr) if node.not_ else expr
 
     def in_list(self, node: ast.In) -> ColumnElement[bool]:
         column, field = self.operand(node.lhs)
@@ -199,8 +211,7 @@ class _Translator:
 
     def value(self, raw: Any, field: Field, lower: bool = False) -> ColumnElement:
         """A literal checked against the field's type, as a bound parameter."""
-        if (isinstance(raw, ast.Function) and raw.name.lower() in ("lower", "casei")
-                and len(raw.arguments) == 1 and isinstance(raw.arguments[0], str)):
+        if _is_casei_text(raw):
             raw, lower = raw.arguments[0], True
         ok = {
             FieldType.TEXT: isinstance(raw, str),
@@ -249,6 +260,12 @@ class _Translator:
         if not geom.is_valid:
             raise BadRequest(f"invalid geometry literal: {shapely.is_valid_reason(geom)}")
         return func.ST_GeomFromWKB(literal(shapely.to_wkb(geom, output_dimension=2)), 4326)
+
+
+def _is_casei_text(node: Any) -> bool:
+    """CASEI('text'): a literal compared in lower case (pygeofilter spells it lower)."""
+    return (isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei")
+            and len(node.arguments) == 1 and isinstance(node.arguments[0], str))
 
 
 def _family(kind: FieldType) -> str:

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
+from layers import LAYERS
 from tests.gisapp.features.conftest import BRIDGE_EN, BRIDGE_LONLAT, N_LIGHTS, light_rows
 
 ITEMS = "/collections/street_lights/items"
@@ -66,6 +67,12 @@ CASES = [  # (cql2-text, cql2-json, python predicate over the inserted rows)
     ("CASEI(street) = CASEI('STREET 12')",
      {"op": "=", "args": [{"op": "casei", "args": [{"property": "street"}]}, "street 12"]},
      lambda r: r["street"] == "Street 12"),
+    ("CASEI(street) LIKE CASEI('BẠCH ĐẰNG%')",
+     {"op": "like", "args": [{"op": "casei", "args": [{"property": "street"}]},
+                             {"op": "casei", "args": ["bạch đằng%"]}]},
+     lambda r: r["street"] == "Bạch Đằng"),
+    ("id <= 3", {"op": "<=", "args": [{"property": "id"}, 3]},
+     lambda r: r["light_id"] in ("L000", "L001", "L002")),
 ]
 
 
@@ -130,6 +137,15 @@ def test_filter_crs_takes_literals_in_vn2000_metres(lights):
         == ["L000", "L001", "L002", "L003"]
 
 
+@pytest.mark.parametrize("layer_id", LAYERS)
+def test_every_listed_queryable_can_be_filtered_and_sorted_on(lights, layer_id):
+    names = set(lights.get(f"/collections/{layer_id}/queryables").get_json()["properties"])
+    for name in sorted(names - {"geom"}):
+        resp = lights.get(f"/collections/{layer_id}/items?limit=1&sortby=-{name}"
+                          f"&filter={quote(name + ' IS NOT NULL')}")
+        assert resp.status_code == 200, (name, resp.get_json())
+
+
 @pytest.mark.parametrize("cql, words", [
     ("nope = 1", "no queryable property 'nope'"),
     ("install_year > 2000", "no queryable property 'install_year'"),
@@ -137,6 +153,8 @@ def test_filter_crs_takes_literals_in_vn2000_metres(lights):
     ("street > 5", "street is text"),
     ("wattage >", "not valid cql2-text"),
     ("wattage LIKE 'a%'", "LIKE needs a text property"),
+    ("CASEI(wattage) LIKE CASEI('a%')", "LIKE needs a text property"),
+    ("street LIKE wattage", "LIKE needs a text pattern"),
     ("street = wattage", "cannot compare street"),
     ("S_INTERSECTS(street, POINT(1 2))", "spatial predicates compare the property 'geom'"),
     ("S_INTERSECTS(geom, POINT(500 2))", "outside longitude"),
