@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
+from sqlalchemy import Connection, select
 
 from gisapp.auth import current_levels
+from gisapp.context import engine
+from gisapp.db.schema import LAYER_TABLES
 from layers import Access
+from layers.base import WARDS
 from layers.drainage import DRAINAGE_NODES
 
 bp = Blueprint("map_page", __name__)
 
 STYLE_URL = "/styles/default.json"
 SEARCH_ENDPOINT = "parcels.parcel_search"
-ANALYSIS_ENDPOINTS = {"within": "analysis.area_query", "trace": "analysis.drainage_trace"}
+ANALYSIS_ENDPOINTS = {"within": "analysis.area_query", "trace": "analysis.drainage_trace",
+                      "unlit": "analysis.lighting_unlit", "coverage": "analysis.wifi_coverage"}
+WARD_SUMMARY_ENDPOINT = "analysis.ward_dashboard"
+WARD_CODE_SLOT = "WARD_CODE"  # replaced by the chosen ward's code in the page's script
 
 
 def endpoint_url(endpoint: str) -> str | None:
@@ -22,13 +29,26 @@ def endpoint_url(endpoint: str) -> str | None:
 def analysis_urls() -> dict[str, str] | None:
     """The analysis tools' endpoints, for staff callers when every one is installed."""
     urls = {name: endpoint_url(endpoint) for name, endpoint in ANALYSIS_ENDPOINTS.items()}
-    if Access.STAFF not in current_levels() or None in urls.values():
+    if Access.STAFF not in current_levels() or None in urls.values() \
+            or WARD_SUMMARY_ENDPOINT not in current_app.view_functions:
         return None
-    return urls
+    return {**urls, "summary": url_for(WARD_SUMMARY_ENDPOINT, code=WARD_CODE_SLOT)}
+
+
+def ward_choices(conn: Connection) -> list[tuple[str, str]]:
+    """Every ward's code and name, by name, for the planner's ward tools."""
+    t = LAYER_TABLES[WARDS.id]
+    code, name = t.c[WARDS.key[0]], t.c[WARDS.style.label]
+    return [(r[0], r[1]) for r in conn.execute(select(code, name).order_by(name, code))]
 
 
 @bp.get("/map")
 def map_view():
+    analysis = analysis_urls()
+    wards = []
+    if analysis is not None:
+        with engine().connect() as conn:
+            wards = ward_choices(conn)
     return render_template("map.html", style_url=STYLE_URL,
-                           search_url=endpoint_url(SEARCH_ENDPOINT), analysis=analysis_urls(),
-                           trace_layer=DRAINAGE_NODES)
+                           search_url=endpoint_url(SEARCH_ENDPOINT), analysis=analysis,
+                           trace_layer=DRAINAGE_NODES, wards=wards, ward_slot=WARD_CODE_SLOT)

@@ -8,6 +8,7 @@ import { installCoordinates } from './coordinates.js';
 import { readHash, writeHash } from './view-hash.js';
 import { installSearch } from './search.js';
 import { installAnalysis } from './analysis.js';
+import { installWardTools } from './ward-tools.js';
 
 const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
 
@@ -84,11 +85,13 @@ async function start() {
   const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()));
   const analysisSection = document.getElementById('analysis');
   if (analysisSection) analysis = installAnalysis(map, catalogue, analysisSection, measure);
+  const wardFieldset = document.getElementById('ward-tools');
+  const wardTools = wardFieldset ? installWardTools(map, wardFieldset) : null;
   const relabelCoordinates = installCoordinates(
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
-  onLanguageChange(() => { panel.render(); analysis?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  onLanguageChange(() => { panel.render(); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }
 

@@ -7,6 +7,7 @@ a right on the parcel so tests can check that personal data never reaches a publ
 from __future__ import annotations
 
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,18 @@ def seed_known_city(url: str) -> None:
                 values["party_id"] = known_value(TABLES["parties"], "party_id")
             _insert(conn, table, values, None)
         _record_parcel_versions(conn)
+
+
+def add_feature(url: str, layer_id: str, wkt: str, **values) -> None:
+    """One more feature of a layer: the given values, the rest as the known city's, its key
+    made unique with a suffix."""
+    layer = LAYERS[layer_id]
+    row = {f.name: known_value(layer, f.name) for f in layer.imported_fields}
+    for name in layer.key:
+        row[name] = f"{row[name]}-{uuid.uuid4().hex[:8]}"
+    row.update(values)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _insert(conn, layer, row, wkt)
 
 
 def _record_parcel_versions(conn: psycopg.Connection) -> None:
