@@ -32,8 +32,9 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const when = (iso) => (iso ? new Intl.DateTimeFormat(document.documentElement.lang === 'vi' ? 'vi-VN' : 'en-GB',
-  { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso)) : '–');
+// A time in the UI language's format; in a schedule's own time zone when one is given.
+const when = (iso, timeZone) => (iso ? new Intl.DateTimeFormat(document.documentElement.lang === 'vi' ? 'vi-VN' : 'en-GB',
+  { dateStyle: 'short', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(new Date(iso)) : '–');
 const status = (s) => t(`etl.status.${s}`);
 
 function renderProgress(run) {
@@ -99,7 +100,7 @@ async function loadSchedules() {
   const head = el('tr', {}, ...['etl.layer', 'etl.source', 'etl.cron', 'etl.status', 'etl.next_runs'].map((k) => el('th', { scope: 'col' }, t(k))),
     el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, t('etl.pause'))));
   const rows = schedules.map((s) => {
-    const toggle = el('button', { type: 'button' }, s.enabled ? t('etl.pause') : t('etl.resume'));
+    const toggle = el('button', { type: 'button', class: 'toggle' }, s.enabled ? t('etl.pause') : t('etl.resume'));
     toggle.addEventListener('click', async () => {
       try {
         await call(`${urls.schedules}/${s.id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json' },
@@ -107,12 +108,33 @@ async function loadSchedules() {
         loadSchedules();
       } catch (error) { showError(error); }
     });
+    const edit = el('button', { type: 'button', class: 'secondary edit' }, t('etl.edit'));
+    edit.addEventListener('click', () => editSchedule(s));
+    const next = s.enabled ? s.next_runs.slice(0, 3).map((iso) => el('li', {}, el('time', { datetime: iso }, when(iso, s.timezone)))) : [];
     return el('tr', { dataset: { schedule: s.id, enabled: String(s.enabled) } }, el('td', {}, s.layer), el('td', {}, s.source),
-      el('td', {}, el('code', {}, s.cron)), el('td', {}, s.enabled ? t('etl.enabled') : t('etl.paused')),
-      el('td', {}, s.enabled ? s.next_runs.slice(0, 3).map(when).join('; ') : '–'), el('td', {}, toggle));
+      el('td', {}, el('code', {}, s.cron), el('br'), el('small', {}, s.timezone)), el('td', {}, s.enabled ? t('etl.enabled') : t('etl.paused')),
+      el('td', {}, next.length ? el('ul', { class: 'next-runs' }, ...next) : '–'), el('td', { class: 'actions' }, edit, ' ', toggle));
   });
   document.getElementById('schedules').replaceChildren(el('table', { class: 'data schedules' },
     el('caption', {}, t('etl.schedules')), el('thead', {}, head), el('tbody', {}, ...rows)));
+}
+
+// The schedule form edits an existing schedule until it is saved or cancelled.
+function editSchedule(schedule) {
+  const form = document.getElementById('new-schedule');
+  form.dataset.editing = schedule.id;
+  for (const name of ['layer', 'source', 'cron']) form.elements[name].value = schedule[name];
+  form.querySelector('button[type=submit]').textContent = t('etl.save');
+  document.getElementById('s-cancel').hidden = false;
+  form.elements.cron.focus();
+}
+
+function stopEditing() {
+  const form = document.getElementById('new-schedule');
+  delete form.dataset.editing;
+  form.reset();
+  form.querySelector('button[type=submit]').textContent = t('etl.add');
+  document.getElementById('s-cancel').hidden = true;
 }
 
 function installForms() {
@@ -127,16 +149,19 @@ function installForms() {
     } catch (error) { showError(error); }
   });
   document.getElementById('run-filter').addEventListener('submit', (event) => { event.preventDefault(); loadRuns().catch(showError); });
-  document.getElementById('new-schedule').addEventListener('submit', async (event) => {
+  const scheduleForm = document.getElementById('new-schedule');
+  scheduleForm.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const editing = scheduleForm.dataset.editing;
     try {
       showError(null);
-      await call(urls.schedules, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(Object.fromEntries(new FormData(event.target))) });
-      event.target.reset();
+      await call(editing ? `${urls.schedules}/${editing}` : urls.schedules, { method: editing ? 'PATCH' : 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(Object.fromEntries(new FormData(scheduleForm))) });
+      stopEditing();
       loadSchedules();
     } catch (error) { showError(error); }
   });
+  document.getElementById('s-cancel').addEventListener('click', stopEditing);
 }
 
 async function start() {

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -88,7 +90,14 @@ def test_an_operator_uploads_a_file_watches_it_finish_and_reads_its_rejects(
     assert session.console_errors == []
 
 
-def test_an_operator_creates_and_pauses_a_schedule(session, live_server):
+def next_run_times(row) -> list[str]:
+    """The schedule row's next run times as shown (hh:mm, in the schedule's time zone)."""
+    return [re.search(r"\d\d:\d\d", text).group(0)
+            for text in row.locator("ul.next-runs time").all_inner_texts()]
+
+
+def test_an_operator_creates_edits_and_pauses_a_schedule_and_sees_its_next_runs(
+        session, live_server):
     session.sign_in(live_server.database_url, "etl_operator")
     session.page.goto("/etl")
     session.page.wait_for_function(READY, timeout=30_000)
@@ -98,10 +107,28 @@ def test_an_operator_creates_and_pauses_a_schedule(session, live_server):
     row = session.page.locator("table.schedules tbody tr").last
     row.wait_for()
     assert "0 2 * * *" in row.inner_text()
-    row.locator("button").click()
+    assert next_run_times(row) == ["02:00"] * 3  # daily at 02:00 in the schedule's zone
+    shown = row.locator("ul.next-runs time").evaluate_all("(ts) => ts.map((t) => t.dateTime)")
+    days = [datetime.fromisoformat(iso) for iso in shown]
+    assert [(b - a).total_seconds() for a, b in zip(days, days[1:])] == [86_400.0] * 2
+    schedule_id = row.get_attribute("data-schedule")
+    row.locator("button.edit").click()
+    assert session.page.input_value("#s-cron") == "0 2 * * *"
+    session.page.fill("#s-cron", "30 3 * * *")
+    session.page.click("#new-schedule button[type=submit]")
+    edited = session.page.locator(f"table.schedules tbody tr[data-schedule='{schedule_id}']")
     session.page.wait_for_function(
-        "() => [...document.querySelectorAll('table.schedules tbody tr')].at(-1)"
-        "?.dataset.enabled === 'false'")
+        "(id) => document.querySelector(`table.schedules tr[data-schedule='${id}']`)"
+        "?.textContent.includes('30 3 * * *')", arg=schedule_id)
+    assert session.page.locator("table.schedules tbody tr").count() == 1
+    assert next_run_times(edited) == ["03:30"] * 3
+    assert session.page.is_hidden("#s-cancel")
+    session.screenshot("etl_schedules", full_page=True)
+    edited.locator("button.toggle").click()
+    session.page.wait_for_function(
+        "(id) => document.querySelector(`table.schedules tr[data-schedule='${id}']`)"
+        "?.dataset.enabled === 'false'", arg=schedule_id)
+    assert next_run_times(edited) == []
     assert session.console_errors == []
 
 
