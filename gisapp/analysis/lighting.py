@@ -1,7 +1,9 @@
 """Public lighting analysis: unlit street stretches, lights out of service, cabinet loads.
 
-A street is lit where a working light stands within `distance_m` of it; the rest of its
-centreline, in pieces at least `min_length_m` long, is reported unlit. Metres in EPSG:5899.
+A working light standing within `offset_m` of a street's centreline lights the street for
+`distance_m` either side of its foot on the centreline, measured along the street; the rest
+of the centreline, in pieces at least `min_length_m` long, is reported unlit. A light beside
+a neighbouring street or across a block therefore lights nothing here. Metres in EPSG:5899.
 """
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import json
 from dataclasses import dataclass
 
 import shapely
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
 from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
 from gisapp.analysis.area import ward_area
@@ -27,11 +31,13 @@ OUT_OF_SERVICE = "out_of_service"
 
 @dataclass(frozen=True)
 class UnlitRequest:
-    """Which ward, how far a light reaches along a street, the shortest stretch worth listing."""
+    """Which ward, how far a light reaches along a street and how far off it may stand, and
+    the shortest stretch worth listing (metres)."""
 
     ward: str
     distance_m: float = 25.0
     min_length_m: float = 10.0
+    offset_m: float = 15.0
 
     @classmethod
     def parse(cls, args) -> "UnlitRequest":
@@ -41,34 +47,69 @@ class UnlitRequest:
         try:
             distance = float(args.get("distance_m", 25.0))
             min_length = float(args.get("min_length_m", 10.0))
+            offset = float(args.get("offset_m", 15.0))
         except ValueError:
-            raise BadRequest("distance_m and min_length_m must be numbers of metres") from None
-        if not 1 <= distance <= 200 or not 0 <= min_length <= 1000:
-            raise BadRequest("distance_m must be 1-200 m and min_length_m 0-1000 m")
-        return cls(args["ward"], distance, min_length)
+            raise BadRequest("distance_m, min_length_m and offset_m must be numbers of metres") \
+                from None
+        if not 1 <= distance <= 200 or not 0 <= min_length <= 1000 or not 0 <= offset <= 50:
+            raise BadRequest("distance_m must be 1-200 m, min_length_m 0-1000 m and "
+                             "offset_m 0-50 m")
+        return cls(args["ward"], distance, min_length, offset)
+
+
+def _lines(geom: BaseGeometry) -> list[LineString]:
+    """The non-empty line parts of a geometry, joined where they meet end to end."""
+    parts = [p for g in shapely.get_parts(geom) if g.geom_type in ("LineString", "MultiLineString")
+             for p in shapely.get_parts(g) if not p.is_empty and p.length > 0]
+    if not parts:
+        return []
+    return list(shapely.get_parts(shapely.line_merge(shapely.MultiLineString(parts))))
+
+
+def dark_stretches(line: LineString, lights: list[BaseGeometry], reach: float,
+                   offset: float) -> list[LineString]:
+    """The parts of `line` farther than `reach` along it from every light within `offset` of it."""
+    lit = sorted((max(0.0, m - reach), min(line.length, m + reach))
+                 for m in (line.project(p) for p in lights if line.distance(p) <= offset))
+    dark, start = [], 0.0
+    for a, b in lit:
+        if a > start:
+            dark.append(substring(line, start, a))
+        start = max(start, b)
+    if start < line.length:
+        dark.append(substring(line, start, line.length))
+    return [d for d in dark if d.length > 0]
 
 
 def _pieces(geom: BaseGeometry, min_length: float) -> list[BaseGeometry]:
-    parts = getattr(shapely.line_merge(geom), "geoms", [shapely.line_merge(geom)])
-    return [p for p in parts if not p.is_empty and p.length >= min_length]
+    return [p for p in _lines(geom) if p.length >= min_length]
 
 
 def unlit_streets(conn: Connection, req: UnlitRequest) -> dict:
-    """Stretches of the ward's streets with no working light within the distance, as GeoJSON."""
+    """Stretches of the ward's streets no working light reaches along the street, as GeoJSON.
+
+    Streets are read beyond the ward by the lights' reach, so a light just outside it lights
+    its part of a street inside it; the stretches are then cut to the ward.
+    """
     _, ward = ward_area(conn, req.ward)
-    lights = [f.geom for f in nearby(conn, STREET_LIGHTS, ward, req.distance_m)
+    margin = req.distance_m + req.offset_m
+    lights = [f.geom for f in nearby(conn, STREET_LIGHTS, ward, margin)
               if f.attrs["status"] == WORKING]
-    lit = shapely.unary_union([g.buffer(req.distance_m) for g in lights]) if lights else None
+    tree = shapely.STRtree(lights)
     features, total = [], 0.0
-    for road in nearby(conn, ROADS, ward, 0.0):
-        inside = road.geom.intersection(ward)
-        dark = inside.difference(lit) if lit is not None else inside
-        for piece in _pieces(dark, req.min_length_m):
+    for road in nearby(conn, ROADS, ward, margin):
+        near = [lights[i] for i in tree.query(road.geom, predicate="dwithin",
+                                              distance=req.offset_m)]
+        dark = [d for line in _lines(road.geom)
+                for d in dark_stretches(line, near, req.distance_m, req.offset_m)]
+        if not dark:
+            continue
+        for piece in _pieces(shapely.union_all(dark).intersection(ward), req.min_length_m):
             total += piece.length
             features.append(({"road_id": road.attrs["road_id"], "name": road.attrs["name"],
                               "length_m": round(piece.length, 2)}, piece))
     fc = to_feature_collection(conn, features)
-    fc["properties"] = {"ward": req.ward, "distance_m": req.distance_m,
+    fc["properties"] = {"ward": req.ward, "distance_m": req.distance_m, "offset_m": req.offset_m,
                         "unlit_length_m": round(total, 2), "stretches": len(features)}
     return fc
 
