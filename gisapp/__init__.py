@@ -19,6 +19,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       JSON_SORT_KEYS=False)
     app.json.ensure_ascii = False
+    if settings.proxy_hops:
+        # Behind nginx the peer is the proxy; audit rows ("from where") and the login limit
+        # need the client, which only the proxies we run may put in X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.extensions["settings"] = settings
     app.extensions["engine"] = make_engine(settings.database_url, settings.db_pool_size,
                                            settings.db_pool_overflow)

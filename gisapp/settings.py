@@ -33,6 +33,7 @@ class Settings:
     max_unpacked_mb: int = 2048
     max_archive_files: int = 2000
     max_compression_ratio: int = 200
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
     testing: bool = False
 
     ENV = {
@@ -53,6 +54,7 @@ class Settings:
         "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
         "glyphs_url": "GISAPP_GLYPHS_URL",
+        "proxy_hops": "GISAPP_PROXY_HOPS",
     }
 
     @classmethod
@@ -92,6 +94,8 @@ class Settings:
             raise ValueError("GISAPP_TILE_CACHE must be off, memory or memory+disk")
         if self.tile_max_features < 1:
             raise ValueError("GISAPP_TILE_MAX_FEATURES must be at least 1")
+        if not 0 <= self.proxy_hops <= 3:
+            raise ValueError("GISAPP_PROXY_HOPS must be 0 (no proxy) to 3")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:
