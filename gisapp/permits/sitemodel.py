@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from shapely import unary_union
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
@@ -80,6 +81,16 @@ class Site:
     flood_depth: dict | None
 
 
+def net_lot_area(lot: BaseGeometry, reserves: list[Feature]) -> float:
+    """The lot's area (m²) outside every road reserve: what coverage is measured against.
+
+    Crossing streets' reserves overlap at a corner lot, so their union is taken, not a sum.
+    """
+    if not reserves:
+        return lot.area
+    return lot.area - lot.intersection(unary_union([r.geom for r in reserves])).area
+
+
 def search_distance(rules: dict[str, Rule]) -> float:
     """How far around the parcel constraints are looked for: the widest rule reach."""
     reach = [0.0]
@@ -102,7 +113,6 @@ def gather_site(conn: Connection, proposal: Proposal, rules: dict[str, Rule],
     reach = search_distance(rules)
     around = lot if footprint is None else lot.union(footprint)
     reserves = nearby(conn, ROAD_RESERVES, around, reach)
-    in_reserves = sum(lot.intersection(r.geom).area for r in reserves)
     zones = []
     for z in nearby(conn, ZONING, lot, 0.0):
         area = lot.intersection(z.geom).area
@@ -117,7 +127,7 @@ def gather_site(conn: Connection, proposal: Proposal, rules: dict[str, Rule],
         flood_depth = raster_stats(conn, rules["flood_zone"].params["flood_depth_raster"],
                                    lot, data_dir)
     return Site(
-        parcel=parcel, lot_area=lot.area, net_lot_area=lot.area - in_reserves,
+        parcel=parcel, lot_area=lot.area, net_lot_area=net_lot_area(lot, reserves),
         zone=zones[0][1] if zones else None,
         zones=[{"zone_code": z.attrs["zone_code"], "overlap_m2": round(a, 2)} for a, z in zones],
         footprint=footprint,

@@ -19,6 +19,7 @@ from gisapp.db.schema import PLAIN_TABLES
 from gisapp.permits.coverage import corridor_width, max_net_coverage
 from gisapp.permits.rules import active_rules
 from gisapp.permits.site import Feature, find_parcel, nearby
+from gisapp.permits.sitemodel import net_lot_area
 from layers import Access
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
 from layers.land import LAND_USES, PARCELS
@@ -43,12 +44,14 @@ def _overlap(lot: BaseGeometry, shape: BaseGeometry) -> dict:
     return {"overlap_m2": round(area, 2), "overlap_pct": round(100 * area / lot.area, 2)}
 
 
-def _constraints(conn: Connection, lot: BaseGeometry, rules: dict) -> dict:
+def _constraints(conn: Connection, lot: BaseGeometry, rules: dict,
+                 reserves: list[Feature]) -> dict:
     out: dict[str, list] = {}
-    for layer, key in ((ROAD_RESERVES, "reserve_id"), (FLOOD_ZONES, "zone_id"),
-                       (HERITAGE_AREAS, "heritage_id")):
+    for layer, features in ((ROAD_RESERVES, reserves),
+                            (FLOOD_ZONES, nearby(conn, FLOOD_ZONES, lot, 0.0)),
+                            (HERITAGE_AREAS, nearby(conn, HERITAGE_AREAS, lot, 0.0))):
         rows = [{**{k: v for k, v in f.attrs.items() if k != "id"}, **_overlap(lot, f.geom)}
-                for f in nearby(conn, layer, lot, 0.0)]
+                for f in features]
         out[layer.id] = [r for r in rows if r["overlap_m2"] > 0]
     corridors = []
     if "drainage_corridor" in rules:
@@ -111,9 +114,11 @@ def parcel_report(conn: Connection, parcel_uid: str, levels: frozenset[Access], 
     zones = sorted(((lot.intersection(z.geom).area, z) for z in nearby(conn, ZONING, lot, 0.0)),
                    key=lambda item: -item[0])
     zone = zones[0][1].attrs if zones and zones[0][0] > 0 else None
+    reserves = nearby(conn, ROAD_RESERVES, lot, 0.0)
+    net_lot = net_lot_area(lot, reserves)
     coverage = None
-    if "net_coverage" in rules:
-        coverage = round(max_net_coverage(lot.area, rules["net_coverage"].params["breakpoints"]), 2)
+    if "net_coverage" in rules and net_lot > 0:
+        coverage = round(max_net_coverage(net_lot, rules["net_coverage"].params["breakpoints"]), 2)
     manhole = nearest(conn, DRAINAGE_NODES, lot, {"kind": "manhole"})
     rasters = {}
     for rid, key in (("ground_elevation", "elevation_raster"), ("flood_zone", "flood_depth_raster")):
@@ -124,9 +129,9 @@ def parcel_report(conn: Connection, parcel_uid: str, levels: frozenset[Access], 
         "parcel_uid": parcel_uid,
         "land_record": _land_record(conn, parcel, levels),
         "zoning": {"zone": {k: v for k, v in zone.items() if k != "id"} if zone else None,
-                   "qcvn_max_coverage_pct": coverage,
+                   "lot_area_m2": round(net_lot, 2), "qcvn_max_coverage_pct": coverage,
                    "rule_versions": {rid: r.version for rid, r in rules.items()}},
-        "constraints": _constraints(conn, lot, rules),
+        "constraints": _constraints(conn, lot, rules, reserves),
         "rasters": rasters,
         "nearest_manhole": {"node_id": manhole[0][0].attrs["node_id"],
                             "distance_m": manhole[0][1]} if manhole else None,

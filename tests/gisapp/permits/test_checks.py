@@ -10,7 +10,8 @@ from pyproj import Transformer
 from gisapp.errors import BadRequest, NotFound
 from gisapp.permits.checks import run_check
 from gisapp.permits.sitemodel import Proposal
-from tests.gisapp.permits.known_site import PARCEL_UID, footprint, write_flood_depth
+from tests.gisapp.permits.known_site import (PARCEL_UID, footprint, rect, to_4326,
+                                            write_flood_depth)
 
 BASE = {"parcel_uid": PARCEL_UID, "use": "residential", "floors": 5, "height_m": 21.0,
         "footprint": footprint(1, 5, 9, 19), "footprint_crs": "EPSG:5899"}
@@ -256,3 +257,17 @@ def test_flood_zone_result_carries_the_depth_raster_figures(site_engine, site_ur
     assert (depth["pixels"], depth["min"], depth["max"]) == (200, 0.0, pytest.approx(0.4))
     assert depth["mean"] == pytest.approx(0.1)
 
+
+
+def test_crossing_reserves_at_a_corner_lot_are_subtracted_once(site_engine, site_url, tmp_path):
+    # R2 (x -20..1) crosses R1 (y -12..2): 20 + 20 m² of the parcel, 2 m² (x 0..1, y 0..2) in both
+    with psycopg.connect(site_url) as c:
+        c.execute("INSERT INTO road_reserves (reserve_id, road_name, reserve_width_m, geom) "
+                  "VALUES ('R2', 'Trần Phú', 21.0, " + to_4326("%s") + ")",
+                  (rect(-20, -50, 1, 50),))
+    out = check(site_engine, tmp_path)
+    r = by_rule(out)["net_coverage"]
+    assert out["site"]["lot_area_m2"] == pytest.approx(162.0, abs=0.01)
+    assert r["evidence"]["road_reserve_in_parcel_m2"] == pytest.approx(38.0, abs=0.01)
+    # 112 / 162 = 69.14 %; QCVN at 162 m²: 90 − 20 × 0.62 = 77.6 %
+    assert (r["measured"], r["limit"], r["status"]) == (69.14, 77.6, "pass")
