@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from etl.encodings import ENCODINGS
 from etl.pipeline import MODES, ImportFailed, ImportRequest, ImportResult, run_import
 from gisapp.db import provision
 from gisapp.settings import Settings
@@ -30,7 +31,8 @@ def etl() -> None:
 @click.argument("layer")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--crs", help="Source CRS overriding the file's, e.g. EPSG:5899.")
-@click.option("--encoding", help="Text encoding of attributes (utf-8, cp1258, …).")
+@click.option("--encoding", help=f"Attribute text encoding: {', '.join(ENCODINGS)} "
+              "(default: the .cpg file, else detected per column).")
 @click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True)
 @click.option("--source-layer", help="Layer inside a GeoPackage or .shp inside a zip.")
 @click.option("--confirm-crs", is_flag=True,

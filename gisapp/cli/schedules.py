@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import click
 import psycopg
 
+from etl.encodings import ENCODINGS
 from etl.pipeline import MODES
 from gisapp.db import provision
 from gisapp.errors import GisappError
@@ -45,7 +46,8 @@ def schedule() -> None:
 @click.option("--timezone", "tz", default=ops.DEFAULT_TIMEZONE, show_default=True)
 @click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True)
 @click.option("--crs")
-@click.option("--encoding")
+@click.option("--encoding", help=f"Attribute text encoding: {', '.join(ENCODINGS)} "
+              "(default: the .cpg file, else detected per column).")
 @click.option("--source-layer")
 @click.option("--paused", is_flag=True, help="Create it disabled.")
 def add_cmd(layer: str, source: str, cron: str, tz: str, mode: str, crs: str | None,

@@ -16,6 +16,7 @@ from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from etl.encodings import UnknownEncoding, canonical_encoding
 from etl.pipeline import MODES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.etl_ops.runs import create_run
@@ -56,6 +57,11 @@ def _check_options(options: Any) -> dict:
                          f"{', '.join(sorted(OPTION_KEYS))}")
     if options.get("mode", "replace") not in MODES:
         raise BadRequest(f"mode {options['mode']!r} is not one of {', '.join(MODES)}")
+    if options.get("encoding"):
+        try:
+            canonical_encoding(str(options["encoding"]))
+        except UnknownEncoding as exc:
+            raise BadRequest(str(exc)) from None
     return options
 
 

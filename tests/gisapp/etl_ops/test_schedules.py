@@ -107,6 +107,7 @@ def test_schedule_fires_once_with_two_workers_running(scratch_url, ops_dirs, sta
     ({"cron": "* * * *"}, "5 fields"),
     ({"timezone": "Mars/Olympus"}, "unknown timezone"),
     ({"options": {"mode": "merge"}}, "mode 'merge'"),
+    ({"options": {"encoding": "koi8-r"}}, "unknown text encoding 'koi8-r'"),
     ({"options": {"colour": 1}}, "options must be"),
 ])
 def test_invalid_schedules_are_refused(ops_client, operator, body, message):
