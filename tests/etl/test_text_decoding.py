@@ -65,6 +65,10 @@ def test_shapefile_without_cpg_is_detected_per_column(scratch_url, tmp_path, enc
     assert sorted(_loaded(scratch_url)) == sorted(NAMES)
     note = next(w for w in result.warnings if w.startswith(f"text column {TEXT.name}"))
     assert f": {encoding} (detect" in note and f"{len(NAMES)} values converted" in note
+    with psycopg.connect(scratch_url) as conn:
+        recorded = conn.execute("SELECT warnings FROM etl_runs WHERE id = %s",
+                                (result.run_id,)).fetchone()[0]
+    assert note in recorded  # the run's record says what was detected
 
 
 def test_cpg_names_the_encoding(scratch_url, tmp_path):
