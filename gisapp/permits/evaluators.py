@@ -17,6 +17,7 @@ from gisapp.permits.rules import Rule
 from gisapp.permits.sitemodel import Proposal, Site
 
 EPS = 1e-6
+MIN_LOT_M2 = 0.01  # below this the parcel is wholly in the reserve (survey rounding)
 
 
 def _result(rule: Rule, status: str, vi: str, en: str, measured: Any = None,
@@ -79,6 +80,12 @@ def check_land_use(rule: Rule, site: Site, p: Proposal) -> dict:
 def check_net_coverage(rule: Rule, site: Site, p: Proposal) -> dict:
     """Footprint ÷ lot net of road reserve against the stricter of QCVN Table 2.8 and the zone."""
     lot = site.net_lot_area
+    if lot < MIN_LOT_M2:
+        return _result(rule, "fail",
+                       "Toàn bộ thửa đất nằm trong lộ giới; không còn đất để xây dựng.",
+                       "The whole parcel lies in the road reserve; no lot is left to build on.",
+                       None, None, "%", {"lot_area_m2": round(lot, 2),
+                                         "parcel_area_m2": round(site.lot_area, 2)})
     qcvn = round(max_net_coverage(lot, rule.params["breakpoints"]), 2)
     zone_cap = site.zone.attrs.get("max_coverage") if site.zone else None
     limit = qcvn if zone_cap is None else min(qcvn, float(zone_cap))

@@ -271,3 +271,15 @@ def test_crossing_reserves_at_a_corner_lot_are_subtracted_once(site_engine, site
     assert r["evidence"]["road_reserve_in_parcel_m2"] == pytest.approx(38.0, abs=0.01)
     # 112 / 162 = 69.14 %; QCVN at 162 m²: 90 − 20 × 0.62 = 77.6 %
     assert (r["measured"], r["limit"], r["status"]) == (69.14, 77.6, "pass")
+
+
+def test_parcel_wholly_in_the_road_reserve_fails_coverage_instead_of_erroring(site_engine,
+                                                                              site_url, tmp_path):
+    with psycopg.connect(site_url) as c:
+        c.execute("UPDATE road_reserves SET geom = " + to_4326("%s"), (rect(-20, -12, 30, 40),))
+    out = check(site_engine, tmp_path)
+    r = by_rule(out)
+    assert (r["net_coverage"]["status"], r["net_coverage"]["measured"]) == ("fail", None)
+    assert r["net_coverage"]["evidence"]["lot_area_m2"] == pytest.approx(0.0, abs=0.01)
+    assert (r["red_line"]["measured"], r["red_line"]["status"]) == (112.0, "fail")
+    assert out["verdict"] == "fail"
