@@ -34,7 +34,8 @@ class _CancelWatch:
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
-        if now - self.last < CANCEL_POLL_S:
+        last_step = phase == "load" and total is not None and done >= total  # commit follows
+        if now - self.last < CANCEL_POLL_S and not last_step:
             return
         self.last = now
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
