@@ -45,7 +45,7 @@ BAD_PATHS = [
     ("/tiles/parcels/2/0/0.png", 404), ("/tiles/nope.json", 404),
     ("/tiles/parcels,parcels.json", 400), ("/styles/nope.json", 404),
     ("/tiles/parcels%00/2/0/0.mvt", 400), ("/tiles/parcels/%00/0/0.mvt", 400),
-    ("/tiles/parcels/2/0/0%00.mvt", 400), ("/tiles/%00.json", 400), ("/styles/%00.json", 404),
+    ("/tiles/parcels/2/0/0%00.mvt", 400), ("/tiles/%00.json", 400),
     ("/tiles/" + ",".join(["parcels"] * 2000) + "/2/0/0.mvt", 400),
     ("/tiles/" + "a" * 2000 + "/2/0/0.mvt", 400), ("/tiles/parcels,/2/0/0.mvt", 400),
     ("/tiles/parcels/2/0/0.mvt/", 404), ("/tiles//2/0/0.mvt", 404),
@@ -57,6 +57,13 @@ def test_bad_path_gets_its_documented_status_and_a_json_error(city_client, path,
     r = city_client.get(path)
     assert r.status_code == status
     assert r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/styles/%00.json", "/rasters/%00/14/0/0.png",
+                                  "/rasters/%00.json", "/rasters/a%00b/1/0/0.png"])
+def test_a_nul_character_in_a_name_is_a_json_4xx_not_a_500(city_client, path):
+    r = city_client.get(path)
+    assert 400 <= r.status_code < 500 and r.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("path,status", BAD_PATHS[:8])
