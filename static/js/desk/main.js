@@ -41,7 +41,8 @@ function withAsOf(url) {
 function render() {
   const container = document.getElementById('record');
   if (!state.doc) return;
-  renderRecord(container, state.doc, state.catalogue, { day: state.asOf, open: (uid) => open(`${api}/${encodeURIComponent(uid)}`) });
+  renderRecord(container, state.doc, state.catalogue, { day: state.asOf, open: (uid) => open(`${api}/${encodeURIComponent(uid)}`),
+    report: `${api}/${encodeURIComponent(state.doc.parcel_uid)}/report?f=html` });
   const history = document.createElement('div');
   renderHistory(history, state.history, { asOf: setAsOf });
   container.append(history);

@@ -42,7 +42,8 @@ export function renderRecord(container, doc, catalogue, actions) {
     add(pick(field.label), value(field, doc.properties[field.name]), field.name);
   }
   const heading = el('h3', { class: 'parcel-title' }, `${t('search.parcel')} ${doc.key.parcel_no}, ${t('search.sheet')} ${doc.key.sheet_no} · ${doc.parcel_uid}`);
-  const parts = [heading];
+  const parts = [heading, el('p', { class: 'report-link' },
+    el('a', { href: actions.report, target: '_blank', rel: 'noopener', class: 'report' }, t('desk.report')))];
   // doc.as_of is the end of the chosen day (the next midnight), so show the day asked for.
   if (doc.as_of) parts.push(el('p', { class: 'as-of-note' }, `${t('desk.showing_as_of')} ${formatDate(actions.day)}`));
   parts.push(facts);

@@ -1,5 +1,5 @@
-// Planner tools on the map: an area query over a drawn polygon (counts, groups, features,
-// CSV, highlighted) and a drainage trace from a clicked node (drawn, with its summary).
+// Planner tools on the map: an area query over a drawn polygon or near a picked feature
+// (counts, groups, features, CSV, highlighted) and a drainage trace from a clicked node (drawn, with its summary).
 import { pick, t, formatNumber } from '../i18n.js';
 
 const RESULT = 'gisapp-analysis';
@@ -82,6 +82,31 @@ export function installAnalysis(map, catalogue, section, measure) {
     areaResult.replaceChildren(...parts);
   };
 
+  // Near a feature: the next map click picks the feature, the distance comes from the form.
+  const nearButton = section.querySelector('#aq-pick');
+  let pickingNear = false;
+  const setPickingNear = (on) => {
+    pickingNear = on;
+    nearButton.setAttribute('aria-pressed', String(on));
+    nearButton.textContent = on ? t('analysis.picking_feature') : t('analysis.pick_feature');
+    map.getCanvas().style.cursor = on ? 'crosshair' : '';
+  };
+  nearButton.addEventListener('click', () => setPickingNear(!pickingNear));
+  map.on('click', async (event) => {
+    if (!pickingNear) return;
+    setPickingNear(false);
+    const { x, y } = event.point;
+    const near = map.queryRenderedFeatures([[x - 6, y - 6], [x + 6, y + 6]])
+      .find((f) => byId.has(f.sourceLayer) && Number.isInteger(f.id));
+    if (!near) { areaResult.replaceChildren(el('p', {}, t('analysis.no_feature'))); return; }
+    const body = { layer: layerSelect.value,
+      near: { layer: near.sourceLayer, id: near.id, distance_m: Number(section.querySelector('#aq-distance').value) } };
+    if (groupSelect.value) body.group_by = groupSelect.value;
+    try {
+      showArea(await postJson(urls.within, body), body);
+    } catch (error) { areaResult.replaceChildren(el('p', { class: 'error' }, error.message)); }
+  });
+
   section.querySelector('#aq-draw').addEventListener('click', () => {
     measure.drawArea(async (ring) => {
       const body = { layer: layerSelect.value, polygon: { type: 'Polygon', coordinates: [ring] } };
@@ -125,5 +150,5 @@ export function installAnalysis(map, catalogue, section, measure) {
   });
 
   fillSelects();
-  return { isPicking: () => picking, relabel: fillSelects };
+  return { isPicking: () => picking || pickingNear, relabel: fillSelects };
 }

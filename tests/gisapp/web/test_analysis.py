@@ -13,6 +13,7 @@ IDLE = """() => new Promise((resolve) => {
   else map.once('idle', () => resolve(true));
 })"""
 COUNTED = "street_lights"
+NEAR_M = 100  # the known city's light stands about 88 m from the parcel's edge
 
 
 def open_map_as_planner(session, city, live_server) -> None:
@@ -62,6 +63,29 @@ def test_a_planners_area_query_lists_the_features_in_the_drawn_polygon(session, 
     assert session.page.evaluate(
         "map.getSource('gisapp-analysis').serialize().data.features.length") == expected
     session.screenshot("map_area_query")
+    assert session.console_errors == []
+
+
+def test_a_planners_query_near_a_picked_parcel_counts_the_features_within_the_distance(
+        session, city, live_server):
+    open_map_as_planner(session, city, live_server)
+    session.page.select_option("#aq-layer", COUNTED)
+    session.page.fill("#aq-distance", str(NEAR_M))
+    session.page.click("#aq-pick")
+    click_at(session, *city.centre("parcels"))
+    count = session.page.locator("#aq-result strong[data-count]")
+    count.wait_for()
+    with psycopg.connect(live_server.database_url) as conn:
+        expected = conn.execute(sql.SQL(
+            "SELECT count(*) FROM {c} c, {p} p WHERE ST_DWithin(c.geom::geography,"
+            " p.geom::geography, %s)").format(c=sql.Identifier(LAYERS[COUNTED].table),
+                                             p=sql.Identifier(LAYERS["parcels"].table)),
+            (NEAR_M,)).fetchone()[0]
+    assert expected >= 1
+    assert int(count.get_attribute("data-count")) == expected
+    assert session.page.evaluate(
+        "map.getSource('gisapp-analysis').serialize().data.features.length") == expected
+    assert session.page.locator(".identify-feature").count() == 0  # the pick is not an identify
     assert session.console_errors == []
 
 

@@ -41,6 +41,10 @@ def test_a_public_user_looks_a_parcel_up_by_key_and_sees_no_holder(session, city
     assert city.owner_name not in session.page.content()
     assert [u for u, body in session.responses if city.owner_name.encode() in body] == []
     session.screenshot("desk_public")
+    report = session.page.context.new_page()
+    assert report.goto(session.page.get_attribute("#record a.report", "href")).status == 200
+    assert "12 Bạch Đằng" in report.content() and city.owner_name not in report.content()
+    report.close()
     assert session.console_errors == []
 
 
@@ -79,6 +83,16 @@ def test_the_desk_has_no_serious_accessibility_violations(session, city):
     look_up_by_key(session, known_key(city))
     violations = session.axe_violations()
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
+
+
+def test_on_a_tablet_the_desk_fits_the_screen_width(session, city):
+    session.page.set_viewport_size({"width": 768, "height": 1024})
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    assert session.page.evaluate("document.documentElement.scrollWidth") <= 768
+    assert session.page.evaluate("deskMap.getCanvas().getBoundingClientRect().width") >= 300
+    session.screenshot("desk_tablet", full_page=True)
+    assert session.console_errors == []
 
 
 def run_check(session, floors: str, height: str, area: str | None = None,
