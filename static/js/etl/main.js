@@ -115,6 +115,7 @@ async function loadSchedules() {
       el('td', {}, el('code', {}, s.cron), el('br'), el('small', {}, s.timezone)), el('td', {}, s.enabled ? t('etl.enabled') : t('etl.paused')),
       el('td', {}, next.length ? el('ul', { class: 'next-runs' }, ...next) : '–'), el('td', { class: 'actions' }, edit, ' ', toggle));
   });
+  if (rows.length === 0) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: '6' }, t('etl.none'))));
   document.getElementById('schedules').replaceChildren(el('table', { class: 'data schedules' },
     el('caption', {}, t('etl.schedules')), el('thead', {}, head), el('tbody', {}, ...rows)));
 }

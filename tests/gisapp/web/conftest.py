@@ -282,8 +282,10 @@ class BrowserSession:
 
 @contextmanager
 def browse(browser: Browser, server: LiveServer) -> Iterator[BrowserSession]:
-    """A fresh browser context (no cookies, no storage), 1280×800, recording its traffic."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.url)
+    """A fresh browser context (no cookies, no storage), 1280×800, set up as a browser in
+    Da Nang (Vietnamese locale, Indochina time), recording its traffic."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.url,
+                                  locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     page = context.new_page()
     errors: list[str] = []
     responses: list[tuple[str, bytes]] = []

@@ -104,7 +104,7 @@ def test_an_operator_creates_edits_and_pauses_a_schedule_and_sees_its_next_runs(
     session.page.fill("#s-source", "https://example.org/points.geojson")
     session.page.fill("#s-cron", "0 2 * * *")
     session.page.click("#new-schedule button[type=submit]")
-    row = session.page.locator("table.schedules tbody tr").last
+    row = session.page.locator("table.schedules tbody tr[data-schedule]").last
     row.wait_for()
     assert "0 2 * * *" in row.inner_text()
     assert next_run_times(row) == ["02:00"] * 3  # daily at 02:00 in the schedule's zone
@@ -120,7 +120,7 @@ def test_an_operator_creates_edits_and_pauses_a_schedule_and_sees_its_next_runs(
     session.page.wait_for_function(
         "(id) => document.querySelector(`table.schedules tr[data-schedule='${id}']`)"
         "?.textContent.includes('30 3 * * *')", arg=schedule_id)
-    assert session.page.locator("table.schedules tbody tr").count() == 1
+    assert session.page.locator("table.schedules tbody tr[data-schedule]").count() == 1
     assert next_run_times(edited) == ["03:30"] * 3
     assert session.page.is_hidden("#s-cancel")
     session.screenshot("etl_schedules", full_page=True)

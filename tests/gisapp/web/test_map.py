@@ -166,7 +166,10 @@ def test_language_switch_relabels_the_page_and_is_remembered(session, city):
     open_map(session, city)
     session.page.click("a[data-lang-switch='en']")
     parcels = LAYERS["parcels"]
-    assert session.page.inner_text("label[for='toggle-parcels']") == parcels.title_en
+    # The English dictionary is fetched on the first switch: wait until the panel is redrawn.
+    session.page.wait_for_function(
+        "(title) => document.querySelector(\"label[for='toggle-parcels']\")?.innerText === title",
+        arg=parcels.title_en, timeout=10_000)
     assert session.page.get_attribute("html", "lang") == "en"
     assert session.page.inner_text("#measure-distance") == "Measure distance"
     session.page.reload()
@@ -190,7 +193,7 @@ def test_a_public_user_never_receives_an_owners_name(session, city):
     assert len(session.responses) > 5
 
 
-@pytest.mark.parametrize("path", ["/map", "/"])
+@pytest.mark.parametrize("path", ["/map", "/", "/login"])
 def test_pages_have_no_serious_accessibility_violations(session, city, path):
     if path == "/map":
         open_map(session, city)
@@ -198,8 +201,8 @@ def test_pages_have_no_serious_accessibility_violations(session, city, path):
         session.page.goto(path)
     violations = session.axe_violations()
     assert [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations] == []
-    if path == "/":
-        session.screenshot("home")
+    if path != "/map":
+        session.screenshot({"/": "home", "/login": "login"}[path])
 
 
 def test_layer_catalogue_only_lists_fields_a_public_caller_may_read(live_server):
