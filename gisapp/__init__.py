@@ -8,7 +8,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import api, auth, web
+    from gisapp import api, auth, request_text, web
     from gisapp.db.engine import make_engine
     from gisapp.errors import register_error_handlers
     from gisapp.settings import Settings
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["engine"] = make_engine(settings.database_url, settings.db_pool_size,
                                            settings.db_pool_overflow)
     register_error_handlers(app)
+    request_text.init_app(app)
     auth.init_app(app)
     api.register(app)
     web.register(app)

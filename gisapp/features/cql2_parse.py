@@ -112,12 +112,15 @@ def _distance_nodes(tree):
 
 
 def _check_json_depth(tree) -> None:
+    """A 400 for nesting past the bound, or for a string PostgreSQL cannot hold (NUL)."""
     stack = [(tree, 1)] if isinstance(tree, (dict, list)) else []
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH * 3:  # JSON nests op/args/lists: about three levels a condition
             raise BadRequest(f"filter nests deeper than {MAX_DEPTH} conditions")
-        children = node.values() if isinstance(node, dict) else node
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        if any(isinstance(c, str) and "\x00" in c for c in children):
+            raise BadRequest("filter contains a NUL character (U+0000) in a string")
         stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 
