@@ -4,12 +4,18 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from gisapp import accounts
-from gisapp.audit import AuditQuery, audit, list_audit
+from gisapp.audit import MAX_PAGE, AuditQuery, audit, list_audit
 from gisapp.auth import require_role
 from gisapp.context import engine
 from gisapp.errors import BadRequest
+from gisapp.openapi.annotate import documented, query_param
+from layers import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
+DAY = {"type": "string", "format": "date"}
+TEXT = {"type": "string", "minLength": 1}
+CREATED = {"201": {"description": "Created", "content": {"application/json": {"schema": {
+    "type": "object"}}}}}
 
 
 def _json_body() -> dict:
@@ -29,6 +35,12 @@ def _text(body: dict, name: str, required: bool = True) -> str | None:
 
 
 @bp.get("/audit")
+@documented([query_param("actor", {"type": "string"}, "User name"),
+             query_param("action", {"type": "string"}, "e.g. parcel.read_personal"),
+             query_param("since", DAY, "First day (UTC), YYYY-MM-DD"),
+             query_param("until", DAY, "Last day (UTC), YYYY-MM-DD"),
+             query_param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, ""),
+             query_param("offset", {"type": "integer", "minimum": 0}, "")])
 @require_role("admin")
 def audit_entries():
     """Audit log entries, newest first; filter by actor, action, since/until (YYYY-MM-DD)."""
@@ -51,6 +63,10 @@ def users_list():
 
 
 @bp.post("/users")
+@documented(request_body={"type": "object", "required": ["name", "role"], "properties": {
+    "name": TEXT, "role": {"type": "string", "enum": list(ROLES)},
+    "password": {"type": "string", "minLength": 8}, "display_name": TEXT}},
+    responses=CREATED)
 @require_role("admin")
 def users_create():
     """Create a user: {name, role, password?, display_name?}."""
@@ -65,6 +81,8 @@ def users_create():
 
 
 @bp.post("/tokens")
+@documented(request_body={"type": "object", "required": ["user"],
+                          "properties": {"user": TEXT, "label": TEXT}}, responses=CREATED)
 @require_role("admin")
 def tokens_create():
     """Create an API token for a user: {user, label?}; the token is in this response only."""

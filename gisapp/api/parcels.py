@@ -14,10 +14,23 @@ from gisapp.errors import BadRequest, Forbidden
 from gisapp.land import edit_requests, edits, history, lookup, search
 from gisapp.land.points import parse_point
 from gisapp.land.source import parse_as_of
+from gisapp.openapi.annotate import documented, query_param
 from layers import Access
 
 bp = Blueprint("parcels", __name__, url_prefix="/api/parcels")
 EDITORS = ("permit_officer", "admin")
+
+# OpenAPI detail for /openapi.json (the views parse and check these themselves).
+AS_OF = query_param("as_of", {"type": "string", "format": "date"},
+                    "The parcel as it was at the end of this day (Da Nang time), YYYY-MM-DD")
+NUMBER = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
+POLYGON = {"type": "object", "required": ["type", "coordinates"],
+           "properties": {"type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+                          "coordinates": {"type": "array"}},
+           "description": "GeoJSON geometry in WGS 84 lon/lat"}
+PARCEL_NO = {"type": "integer", "minimum": 1, "maximum": 99_999_999}
+CREATED = {"201": {"description": "Created", "content": {"application/json": {"schema": {
+    "type": "object"}}}}}
 
 
 @contextmanager
@@ -71,6 +84,7 @@ def _respond(doc: dict, endpoint: str):
 
 
 @bp.get("/<string:uid>")
+@documented([AS_OF])
 def parcel_by_uid(uid: str):
     """One parcel by its id (ward-former ward-sheet-parcel); `as_of=YYYY-MM-DD` for the past."""
     as_of = parse_as_of(request.args.get("as_of"))
@@ -80,6 +94,11 @@ def parcel_by_uid(uid: str):
 
 
 @bp.get("")
+@documented([query_param("ward", {"type": "string", "minLength": 1}, "Ward code", True),
+             query_param("sheet", NUMBER, "Map sheet number", True),
+             query_param("parcel", NUMBER, "Parcel number", True),
+             query_param("former", {"type": "string"}, "Former ward code, when the key "
+                         "exists in several former wards"), AS_OF])
 def parcel_by_key():
     """One parcel by key: ward, sheet, parcel (and former ward when needed); `as_of` optional."""
     key = lookup.ParcelKey(ward_code=request.args.get("ward") or _missing("ward"),
@@ -96,6 +115,12 @@ def _missing(name: str):
 
 
 @bp.get("/at")
+@documented([query_param("lon", {"type": "number"}, "Longitude (WGS 84), with lat"),
+             query_param("lat", {"type": "number"}, "Latitude (WGS 84), with lon"),
+             query_param("x", {"type": "number"}, "Easting in crs, with y"),
+             query_param("y", {"type": "number"}, "Northing in crs, with x"),
+             query_param("crs", {"type": "string"}, "EPSG code of x/y (default EPSG:5899)"),
+             AS_OF])
 def parcel_at_point():
     """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default EPSG:5899)."""
     lon, lat = parse_point(request.args)
@@ -106,6 +131,12 @@ def parcel_at_point():
 
 
 @bp.get("/search")
+@documented([query_param("q", {"type": "string", "maxLength": search.MAX_QUERY},
+                         "Address, street, ward or parcel number; accents optional"),
+             query_param("owner", {"type": "string", "maxLength": search.MAX_QUERY},
+                         "Holder name or ID number (permit officers and admins; audited)"),
+             query_param("limit", {"type": "integer", "minimum": 1,
+                                   "maximum": search.MAX_LIMIT}, "Most results to return")])
 def parcel_search():
     """Search by `q` (address, street, ward, parcel number) or `owner` (permit officers)."""
     limit = _limit()
@@ -125,6 +156,8 @@ def parcel_search():
 
 
 @bp.get("/<string:uid>/history")
+@documented([query_param("geometry", {"type": "string", "enum": ["true", "false", "1", "0"]},
+                         "Include each version's geometry")])
 def parcel_history(uid: str):
     """Every version of a parcel with valid_from/valid_to, change and lineage; ?geometry=true."""
     with_geometry = request.args.get("geometry") in ("1", "true")
@@ -134,6 +167,13 @@ def parcel_history(uid: str):
 
 
 @bp.post("/<string:uid>/split")
+@documented(request_body={
+    "type": "object", "required": ["parts"],
+    "properties": {"parts": {"type": "array", "minItems": 2, "maxItems": edit_requests.MAX_PARTS,
+                             "items": {"type": "object", "required": ["geometry"],
+                                       "properties": {"geometry": POLYGON,
+                                                      "parcel_no": PARCEL_NO}}}}},
+            responses=CREATED)
 @require_role(*EDITORS)
 def parcel_split(uid: str):
     """Split a parcel into 2+ polygons that cover it without overlapping."""
@@ -146,6 +186,13 @@ def parcel_split(uid: str):
 
 
 @bp.post("/merge")
+@documented(request_body={
+    "type": "object", "required": ["parcels"],
+    "properties": {"parcels": {"type": "array", "minItems": 2,
+                               "maxItems": edit_requests.MAX_PARTS, "uniqueItems": True,
+                               "items": {"type": "string", "minLength": 1, "maxLength": 100}},
+                   "parcel_no": PARCEL_NO}},
+            responses=CREATED)
 @require_role(*EDITORS)
 def parcel_merge():
     """Merge adjacent parcels of one map sheet into one new parcel."""

@@ -12,6 +12,8 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from layers import LAYERS
+from tests.auth_helpers import auth_headers
+from tests.land_world import load_land_world
 
 FUZZ = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -61,7 +63,8 @@ def test_api_page_loads_swagger_ui_from_npm(lights_app):
         resp.close()
 
 
-def fuzz(app, tag: str | None, checks: list, budget=FUZZ) -> tuple[set[str], list[str]]:
+def fuzz(app, tag: str | None, checks: list, budget=FUZZ,
+         headers: dict[str, str] | None = None) -> tuple[set[str], list[str]]:
     """Run schemathesis over every operation (or one tag's): the operations, the failures."""
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     if tag is not None:
@@ -74,7 +77,7 @@ def fuzz(app, tag: str | None, checks: list, budget=FUZZ) -> tuple[set[str], lis
         @budget
         @given(case=operation.as_strategy())
         def run(case):
-            case.call_and_validate(checks=checks)
+            case.call_and_validate(checks=checks, headers=headers)
 
         try:
             run()
@@ -86,6 +89,15 @@ def fuzz(app, tag: str | None, checks: list, budget=FUZZ) -> tuple[set[str], lis
 def test_no_operation_answers_with_a_server_error(lights_app):
     operations, failures = fuzz(lights_app, None, [not_a_server_error])
     assert "GET /collections/{layer_id}/items" in operations and len(operations) > 10
+    assert failures == []
+
+
+def test_parcel_operations_give_a_permit_officer_no_server_error(scratch_app, scratch_url):
+    load_land_world(scratch_url)
+    headers = auth_headers(scratch_url, "permit_officer")
+    operations, failures = fuzz(scratch_app, "parcels", [not_a_server_error], FUZZ, headers)
+    assert {"GET /api/parcels", "GET /api/parcels/at", "GET /api/parcels/search",
+            "POST /api/parcels/{uid}/split", "POST /api/parcels/merge"} <= operations
     assert failures == []
 
 
@@ -122,3 +134,18 @@ def test_views_add_parameters_bodies_and_responses_with_documented(scratch_app):
     assert [p["name"] for p in op["parameters"]] == ["n", "q"]
     assert op["requestBody"]["content"]["application/json"]["schema"]["required"] == ["a"]
     assert {"201", "4XX"} <= set(op["responses"])
+
+
+def test_parcel_and_admin_operations_declare_their_parameters_and_bodies(lights_app):
+    paths = lights_app.test_client().get("/openapi.json").get_json()["paths"]
+
+    def names(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"]["parameters"]}
+    assert {"ward", "sheet", "parcel", "former", "as_of"} <= names("/api/parcels")
+    assert {"lon", "lat", "x", "y", "crs", "as_of"} <= names("/api/parcels/at")
+    assert {"q", "owner", "limit"} <= names("/api/parcels/search")
+    assert {"as_of"} <= names("/api/parcels/{uid}")
+    assert {"actor", "action", "since", "until", "limit", "offset"} <= names("/api/admin/audit")
+    for path in ("/api/parcels/{uid}/split", "/api/parcels/merge", "/api/admin/users",
+                 "/api/admin/tokens"):
+        assert "requestBody" in paths[path]["post"], path
