@@ -44,7 +44,7 @@ function render() {
   renderRecord(container, state.doc, state.catalogue, { day: state.asOf, open: (uid) => open(`${api}/${encodeURIComponent(uid)}`),
     report: `${api}/${encodeURIComponent(state.doc.parcel_uid)}/report?f=html` });
   const history = document.createElement('div');
-  renderHistory(history, state.history, { asOf: setAsOf });
+  renderHistory(history, state.history, { asOf: setAsOf, day: state.asOf });
   container.append(history);
 }
 

@@ -81,6 +81,28 @@ export function renderHistory(container, versions, actions) {
   });
   const head = el('tr', {}, ...['desk.valid_from', 'desk.valid_to', 'desk.change'].map((k) => el('th', { scope: 'col' }, t(k))),
     el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, t('desk.show_version'))));
-  container.replaceChildren(el('table', { class: 'data history' }, el('caption', {}, t('desk.history')),
+  const parts = [];
+  if (versions.length > 1) parts.push(timeSlider(versions, actions));
+  container.replaceChildren(...parts, el('table', { class: 'data history' }, el('caption', {}, t('desk.history')),
     el('thead', {}, head), el('tbody', {}, ...rows)));
+}
+
+// A slider over the recorded versions, oldest to current: moving it shows the parcel as it was.
+function timeSlider(versions, actions) {
+  const ordered = [...versions].sort((a, b) => a.valid_from.localeCompare(b.valid_from));
+  const dayOf = (v) => (v.current || !v.valid_to ? '' : v.valid_from.slice(0, 10));
+  const at = actions.day ? ordered.findIndex((v) => v.valid_from.slice(0, 10) <= actions.day
+    && (!v.valid_to || actions.day < v.valid_to.slice(0, 10))) : ordered.length - 1;
+  const slider = el('input', { type: 'range', id: 'history-slider', min: '0', max: String(ordered.length - 1), step: '1',
+    value: String(at < 0 ? ordered.length - 1 : at), 'aria-describedby': 'history-slider-day' });
+  const shown = el('output', { id: 'history-slider-day', for: 'history-slider' });
+  const label = () => {
+    const v = ordered[Number(slider.value)];
+    shown.textContent = `${formatDate(v.valid_from)} – ${v.valid_to ? formatDate(v.valid_to) : t('desk.current')}`;
+    slider.setAttribute('aria-valuetext', shown.textContent);
+  };
+  label();
+  slider.addEventListener('input', label);
+  slider.addEventListener('change', () => actions.asOf(dayOf(ordered[Number(slider.value)])));
+  return el('p', { class: 'history-slider' }, el('label', { for: 'history-slider' }, t('desk.time_slider')), ' ', slider, ' ', shown);
 }

@@ -72,10 +72,30 @@ def test_choosing_a_past_date_shows_the_parcel_as_it_was(session, city):
     session.page.locator(".as-of-note").wait_for()
     assert session.page.inner_text("#record dd[data-field='land_use']") == land_use
     assert session.page.locator("table.history tbody tr").count() == 2
+    session.page.locator("#history-slider").scroll_into_view_if_needed()
     session.screenshot("desk_as_of")
     session.page.click("#as-of-clear")
     session.page.locator(".as-of-note").wait_for(state="detached")
     assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
+
+
+def test_the_time_slider_steps_through_the_parcels_versions_by_keyboard(session, city):
+    land_use, since, until = city.past_land_use
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    slider = session.page.locator("#history-slider")
+    assert slider.get_attribute("max") == "1" and slider.input_value() == "1"
+    slider.focus()
+    session.page.keyboard.press("Home")
+    session.page.locator(".as-of-note").wait_for()
+    assert session.page.inner_text("#record dd[data-field='land_use']") == land_use
+    assert session.page.input_value("#as-of") == since
+    assert session.page.locator("#history-slider").input_value() == "0"
+    session.page.locator("#history-slider").focus()
+    session.page.keyboard.press("End")
+    session.page.locator(".as-of-note").wait_for(state="detached")
+    assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
+    assert session.console_errors == []
 
 
 def test_the_desk_has_no_serious_accessibility_violations(session, city):
