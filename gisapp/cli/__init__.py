@@ -1,31 +1,55 @@
-"""The `gisapp` command: one group, subcommands by area."""
+"""The `gisapp` command: one group, subcommands by area, each imported only when used.
+
+Importing every area up front (geopandas, rasterio, Flask…) cost seconds on every call;
+`make run` calls the CLI several times, so a command loads only its own module.
+"""
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from gisapp.cli import (db, demo, drainage, etl, layers_cmd, rasters, schedules, serve, tiles,
-                        users, worker)
+COMMANDS = {
+    "db": "gisapp.cli.db:db",
+    "demo": "gisapp.cli.demo:demo",
+    "drainage": "gisapp.cli.drainage:drainage",
+    "etl": "gisapp.cli.etl:etl",
+    "layers": "gisapp.cli.layers_cmd:layers",
+    "serve": "gisapp.cli.serve:serve",
+    "tiles": "gisapp.cli.tiles:tiles",
+    "tokens": "gisapp.cli.users:tokens",
+    "users": "gisapp.cli.users:users",
+    "worker": "gisapp.cli.worker:worker",
+}
+SUBCOMMANDS = {
+    "etl": ("gisapp.cli.rasters:import_raster_cmd", "gisapp.cli.schedules:schedule"),
+}
 
 
-@click.group()
+def _load(target: str) -> click.Command:
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported when they are asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        command = _load(COMMANDS[name])
+        for sub in SUBCOMMANDS.get(name, ()):
+            command.add_command(_load(sub))
+        return command
+
+
+@click.group(cls=LazyGroup)
 def cli() -> None:
     """gisapp: GIS for urban infrastructure and land records."""
-
-
-cli.add_command(db.db)
-cli.add_command(demo.demo)
-cli.add_command(drainage.drainage)
-cli.add_command(etl.etl)
-etl.etl.add_command(rasters.import_raster_cmd)
-etl.etl.add_command(schedules.schedule)
-cli.add_command(worker.worker)
-cli.add_command(layers_cmd.layers)
-cli.add_command(serve.serve)
-cli.add_command(tiles.tiles)
-cli.add_command(users.users)
-cli.add_command(users.tokens)
 
 
 def main() -> None:
