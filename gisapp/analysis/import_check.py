@@ -7,7 +7,8 @@ pipes) are added to that run's warnings in etl_runs, where the run history shows
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from sqlalchemy import Connection, cast
 from sqlalchemy.dialects.postgresql import JSONB
@@ -67,3 +68,13 @@ def stop_network_check(conninfo: str) -> None:
     hook = _INSTALLED.pop(conninfo, None)
     if hook is not None:
         remove_layer_loaded(hook)
+
+
+@contextmanager
+def network_checked(conninfo: str) -> Iterator[None]:
+    """Record drainage findings on the drainage loads made inside the block (CLI commands)."""
+    check_network_after_loads(conninfo)
+    try:
+        yield
+    finally:
+        stop_network_check(conninfo)

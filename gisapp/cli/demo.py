@@ -46,6 +46,7 @@ def generate_cmd(directory: Path, seed: int, parcel_count: int) -> None:
 def load_cmd(directory: Path | None, seed: int, parcel_count: int, force: bool) -> None:
     """Generate the demo city if needed and import it all through the ETL pipeline."""
     from etl.demo.load import DemoLoadFailed, ensure_generated, is_loaded, load_city
+    from gisapp.analysis.import_check import network_checked
     from gisapp.db import provision
     from gisapp.settings import Settings
 
@@ -60,8 +61,9 @@ def load_cmd(directory: Path | None, seed: int, parcel_count: int, force: bool) 
         return
     started = time.perf_counter()
     try:
-        lines = load_city(conninfo, directory, settings.data_dir, manifest,
-                          progress=lambda name: click.echo(f"loading {name} …", err=True))
+        with network_checked(conninfo):
+            lines = load_city(conninfo, directory, settings.data_dir, manifest,
+                              progress=lambda name: click.echo(f"loading {name} …", err=True))
     except DemoLoadFailed as exc:
         _print_lines(exc.lines)
         raise click.ClickException(str(exc)) from None

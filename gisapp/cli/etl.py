@@ -11,6 +11,7 @@ from rich.table import Table
 
 from etl.encodings import ENCODINGS
 from etl.pipeline import MODES, ImportFailed, ImportRequest, ImportResult, run_import
+from gisapp.analysis.import_check import network_checked
 from gisapp.db import provision
 from gisapp.settings import Settings
 
@@ -48,7 +49,7 @@ def import_cmd(layer: str, path: Path, crs: str | None, encoding: str | None, mo
     columns = (TextColumn("{task.description:<10}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[count]}"), TimeElapsedColumn())
     try:
-        with Progress(*columns, console=console, transient=True) as bar:
+        with network_checked(conninfo), Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("start", total=None, count="")
 
             def report(phase: str, done: int, total: int | None) -> None:

@@ -5,6 +5,7 @@ import logging
 
 import click
 
+from gisapp.analysis.import_check import check_network_after_loads
 from gisapp.db import provision
 from gisapp.etl_ops.queue import QUEUE, make_app
 from gisapp.settings import Settings
@@ -26,6 +27,7 @@ def worker(concurrency: int, tick_seconds: int, stalled_after: float, heartbeat:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.load()
     conninfo = provision.libpq_url(settings.database_url)
+    check_network_after_loads(conninfo)
     app = make_app(conninfo, settings, tick_seconds=tick_seconds, stalled_after=stalled_after)
     app.run_worker(queues=[QUEUE], concurrency=concurrency, name=name,
                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,

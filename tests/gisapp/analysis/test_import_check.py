@@ -80,3 +80,16 @@ def test_loads_after_the_hook_is_stopped_are_not_checked(network_url, tmp_path):
     stop_network_check(network_url)
     result = run_import(network_url, ImportRequest(DRAINAGE_PIPES.id, pipes_file(tmp_path, BAD)))
     assert not [w for w in run_warnings(network_url, result.run_id) if w.startswith("drainage")]
+
+
+def test_the_import_command_records_findings_and_leaves_no_hook_behind(network_url, runner,
+                                                                        tmp_path):
+    result = runner("etl", "import", DRAINAGE_PIPES.id, str(pipes_file(tmp_path, BAD)),
+                    env={"DATABASE_URL": network_url})
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(network_url) as c:
+        run_id = c.execute("SELECT max(id) FROM etl_runs").fetchone()[0]
+    assert any(w.startswith("drainage network: 3 finding(s)")
+               for w in run_warnings(network_url, run_id))
+    after = run_import(network_url, ImportRequest(DRAINAGE_PIPES.id, pipes_file(tmp_path, BAD)))
+    assert not [w for w in after.warnings if w.startswith("drainage")]
