@@ -1,19 +1,11 @@
 // Permit pre-check (permit officers): the proposal for the chosen parcel, a footprint drawn
 // on the desk map or its area, the rule-by-rule result, the overlaps drawn, a print link.
 import { pick, t, formatNumber } from '../i18n.js';
+import { el } from '../dom.js';
 
 const FOOTPRINT = 'desk-footprint';
 const OVERLAPS = 'desk-overlaps';
 let proposedUses = [];  // the form's use choices (from the permit rules), named in the UI language
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'dataset') Object.assign(node.dataset, v); else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 // A measured value or limit: a number with its unit, a use code or a list of them, or a dash.
 function quantity(value, unit) {

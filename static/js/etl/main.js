@@ -1,6 +1,7 @@
 // The ETL console: upload with options, live progress by polling the run, run history with
 // filters, a run's rejects (table + CSV), schedules (list, create, pause/resume).
 import { startLanguage, onLanguageChange, t, formatNumber } from '../i18n.js';
+import { el } from '../dom.js';
 
 const root = document.getElementById('etl-app');
 const urls = { imports: root.dataset.importsUrl, runs: root.dataset.runsUrl, schedules: root.dataset.schedulesUrl };
@@ -21,15 +22,6 @@ function showError(error) {
   const box = document.getElementById('etl-error');
   box.hidden = !error;
   box.textContent = error ? error.message : '';
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'dataset') Object.assign(node.dataset, v); else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
 }
 
 // A time in the UI language's format; in a schedule's own time zone when one is given.

@@ -1,17 +1,9 @@
 // Planner tools on the map: an area query over a drawn polygon or near a picked feature
 // (counts, groups, features, CSV, highlighted) and a drainage trace from a clicked node (drawn, with its summary).
 import { pick, t, formatNumber } from '../i18n.js';
+import { el } from '../dom.js';
 
 const RESULT = 'gisapp-analysis';
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'dataset') Object.assign(node.dataset, v); else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function addResultLayers(map) {
   map.addSource(RESULT, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });

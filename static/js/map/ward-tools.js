@@ -1,18 +1,10 @@
 // Planner tools for one ward: streets with no working light nearby and Wi-Fi coverage drawn
 // as overlays with their figures, and the ward summary (parcels, pipes, lights, Wi-Fi).
 import { t, formatNumber } from '../i18n.js';
+import { el } from '../dom.js';
 
 const OVERLAY = 'gisapp-ward-overlay';
 const EMPTY = { type: 'FeatureCollection', features: [] };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'dataset') Object.assign(node.dataset, v); else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 const metres = (m) => `${formatNumber(m, { maximumFractionDigits: 0 })} m`;
 const squareMetres = (m2) => `${formatNumber(m2, { maximumFractionDigits: 0 })} m²`;

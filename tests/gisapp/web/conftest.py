@@ -196,6 +196,14 @@ class KnownCity:
 def city() -> KnownCity:
     return KnownCity()
 
+# Scripts the map tests wait on: the page has built its map, and the map has drawn.
+MAP_READY = ("() => window.map instanceof maplibregl.Map"
+             " && document.getElementById('map-app').dataset.ready === 'true'")
+MAP_IDLE = """() => new Promise((resolve) => {
+  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
+  else map.once('idle', () => resolve(true));
+})"""
+
 
 @dataclass
 class LiveServer:

@@ -5,13 +5,8 @@ import psycopg
 from psycopg import sql
 
 from layers import LAYERS
+from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
 
-READY = ("() => window.map instanceof maplibregl.Map"
-         " && document.getElementById('map-app').dataset.ready === 'true'")
-IDLE = """() => new Promise((resolve) => {
-  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
-  else map.once('idle', () => resolve(true));
-})"""
 COUNTED = "street_lights"
 NEAR_M = 100  # the known city's light stands about 88 m from the parcel's edge
 
@@ -21,8 +16,8 @@ def open_map_as_planner(session, city, live_server) -> None:
     session.page.goto("/")  # leave /map, so the next visit loads it afresh
     lon, lat = city.middle()
     session.page.goto(f"/map#map=16.5/{lat}/{lon}")
-    session.page.wait_for_function(READY, timeout=30_000)
-    session.page.evaluate(IDLE)
+    session.page.wait_for_function(MAP_READY, timeout=30_000)
+    session.page.evaluate(MAP_IDLE)
 
 
 def click_at(session, lon: float, lat: float) -> None:
@@ -107,7 +102,7 @@ def test_a_drainage_trace_from_a_clicked_node_is_drawn_with_its_summary(session,
 def test_a_public_visitor_gets_no_analysis_tools(session, city):
     lon, lat = city.middle()
     session.page.goto(f"/map#map=16/{lat}/{lon}")
-    session.page.wait_for_function(READY, timeout=30_000)
+    session.page.wait_for_function(MAP_READY, timeout=30_000)
     assert session.page.locator("#analysis").count() == 0
 
 
@@ -121,12 +116,12 @@ def test_on_a_tablet_the_panel_folds_away_and_the_map_fills_the_screen(session, 
     session.page.set_viewport_size({"width": 768, "height": 1024})
     lon, lat = city.middle()
     session.page.goto(f"/map#map=16/{lat}/{lon}")
-    session.page.wait_for_function(READY, timeout=30_000)
+    session.page.wait_for_function(MAP_READY, timeout=30_000)
     assert session.page.get_attribute("#panel-toggle", "aria-expanded") == "false"
     assert session.page.is_hidden("#panel")
     width = session.page.evaluate("map.getCanvas().getBoundingClientRect().width")
     assert width >= 760
     session.page.click("#panel-toggle")
     assert session.page.is_visible("#panel")
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     session.screenshot("map_tablet")

@@ -9,13 +9,8 @@ import pytest
 from psycopg import sql
 
 from layers import LAYERS, TABLES
+from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
 
-READY = ("() => window.map instanceof maplibregl.Map"
-         " && document.getElementById('map-app').dataset.ready === 'true'")
-IDLE = """() => new Promise((resolve) => {
-  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
-  else map.once('idle', () => resolve(true));
-})"""
 MUST_DRAW = ("parcels", "drainage_pipes", "street_lights", "wifi_aps")
 ZOOM = 16.5
 
@@ -47,8 +42,8 @@ def holder_names(test_url: str, bounds: list[float]) -> list[str]:
 
 def open_demo_map(demo_session, lon: float, lat: float) -> None:
     demo_session.page.goto(f"/map#map={ZOOM}/{lat}/{lon}")
-    demo_session.page.wait_for_function(READY, timeout=30_000)
-    demo_session.page.evaluate(IDLE)
+    demo_session.page.wait_for_function(MAP_READY, timeout=30_000)
+    demo_session.page.evaluate(MAP_IDLE)
 
 
 def test_the_demo_city_draws_parcels_pipes_lights_and_access_points(demo_session, busy_corner):

@@ -16,14 +16,9 @@ from shapely.ops import transform
 from gisapp.analysis.lighting import WORKING
 from gisapp.analysis.wifi import ONLINE
 from layers import LAYERS
-from tests.gisapp.web.conftest import HALF, add_feature, known_value, known_wkt
+from tests.gisapp.web.conftest import (HALF, MAP_IDLE, MAP_READY, add_feature, known_value,
+                                       known_wkt)
 
-READY = ("() => window.map instanceof maplibregl.Map"
-         " && document.getElementById('map-app').dataset.ready === 'true'")
-IDLE = """() => new Promise((resolve) => {
-  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
-  else map.once('idle', () => resolve(true));
-})"""
 REACH_M = 25  # how far a light reaches along the street (the form's default)
 AP_RANGE_M = 20
 TO_METRES = Transformer.from_crs(4326, 5899, always_xy=True).transform
@@ -49,8 +44,8 @@ def open_map_as_planner(session, city, live_server) -> None:
     session.page.goto("/")
     lon, lat = city.middle()
     session.page.goto(f"/map#map=16.5/{lat}/{lon}")
-    session.page.wait_for_function(READY, timeout=30_000)
-    session.page.evaluate(IDLE)
+    session.page.wait_for_function(MAP_READY, timeout=30_000)
+    session.page.evaluate(MAP_IDLE)
 
 
 def overlay(session) -> list[dict]:
@@ -70,7 +65,7 @@ def test_a_planner_sees_a_wards_unlit_street_stretches_drawn(session, city, live
     assert figures.get_attribute("data-stretches") == "1"
     assert float(figures.get_attribute("data-metres")) == pytest.approx(lit_ward["unlit_m"], rel=0.01)
     assert [f["type"] for f in overlay(session)] == ["LineString"]
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     session.page.locator("#ward-result").scroll_into_view_if_needed()
     session.screenshot("map_lighting_gaps")
     session.page.click("#ward-clear")
@@ -86,7 +81,7 @@ def test_a_planner_sees_a_wards_wifi_coverage_drawn(session, city, live_server, 
     covered = float(figures.get_attribute("data-covered-pct"))
     assert covered == pytest.approx(lit_ward["covered_pct"], rel=0.02)
     assert "coverage" in [f["feature"] for f in overlay(session)]
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     session.page.locator("#ward-result").scroll_into_view_if_needed()
     session.screenshot("map_wifi_coverage")
     assert session.console_errors == []
