@@ -72,8 +72,11 @@ serve:
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(GISAPP) serve
 
+# Every benchmark against the run database (make bench BENCHES="tiles parcels" for some).
+BENCHES ?= etl_load tiles features parcels permits drainage_trace
 bench: venv db demo
-	DATABASE_URL=$(RUN_URL) $(PY) bench/etl_load.py
+	@export DATABASE_URL=$(RUN_URL); for b in $(BENCHES); do \
+	  echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)
