@@ -20,7 +20,9 @@ from gisapp.settings import LOCAL_TEST_DATABASE_URL
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 def _with_dbname(url: str, dbname: str) -> str:
@@ -101,3 +103,15 @@ def runner(monkeypatch, test_url):
         return cli_runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium, one for the session (Playwright allows one sync instance)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

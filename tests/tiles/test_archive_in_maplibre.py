@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, send_file
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from layers import LAYERS, ROLES
@@ -56,22 +55,18 @@ def exported(runner, city_url, tmp_path) -> Path:
     return out
 
 
-def test_maplibre_draws_every_layer_from_an_exported_pmtiles(exported):
+def test_maplibre_draws_every_layer_from_an_exported_pmtiles(exported, browser):
     style = build_style("default", ROLES["public"], "http://unused/{z}/{x}/{y}.mvt")
     server, origin = archive_server(exported, style)
+    page = browser.new_page()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
-            page = browser.new_page()
-            page.goto(origin + "/")
-            page.wait_for_function("window.idle === true", timeout=60_000)
-            drawn = page.evaluate("[...new Set(map.queryRenderedFeatures()"
-                                  ".map((f) => f.sourceLayer))]")
-            errors = page.evaluate("window.errors")
-            browser.close()
+        page.goto(origin + "/")
+        page.wait_for_function("window.idle === true", timeout=60_000)
+        drawn = page.evaluate("[...new Set(map.queryRenderedFeatures()"
+                              ".map((f) => f.sourceLayer))]")
+        errors = page.evaluate("window.errors")
     finally:
+        page.close()
         server.shutdown()
     assert not errors
     assert set(drawn) == set(LAYERS)

@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 import pytest
 import rasterio
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from psycopg import sql
 from rasterio.transform import from_origin
 from werkzeug.serving import make_server
@@ -32,9 +32,6 @@ from tests.gisapp.permits.known_site import copy_rules
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 AXE = ROOT / "static" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 ORIGIN = (108.2250, 16.0595)  # south-west corner of the known city, by the Dragon Bridge
 CELL = 0.0012  # degrees between cells (about 130 m)
@@ -246,15 +243,6 @@ def demo_server(test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
     """gisapp serving the demo city of the test database (`gisapp demo load`; read only)."""
     with serve(test_url, tmp_path_factory.mktemp("data")) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
