@@ -7,14 +7,16 @@ from flask import Blueprint, jsonify
 
 from gisapp.auth import current_levels
 from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
+from layers.vocabulary import value_name, value_names
 
 bp = Blueprint("layer_catalogue", __name__)
 
 
 def describe_field(field: Field) -> dict[str, Any]:
-    """A field's name, type, labels and unit for popups and tables."""
+    """A field's name, type, labels, unit and the names of its coded values."""
     return {"name": field.name, "type": field.type.value,
-            "label": {"vi": field.label_vi, "en": field.label_en}, "unit": field.unit}
+            "label": {"vi": field.label_vi, "en": field.label_en}, "unit": field.unit,
+            "values": value_names(field)}
 
 
 def describe_legend(layer: Layer) -> list[dict[str, Any]]:
@@ -22,8 +24,9 @@ def describe_legend(layer: Layer) -> list[dict[str, Any]]:
     style = layer.style
     if style.by is None:
         return [{"value": None, "color": style.color}]
-    _, pairs = style.by
-    return [*({"value": value, "color": colour} for value, colour in pairs),
+    name, pairs = style.by
+    return [*({"value": value, "label": value_name(name, value), "color": colour}
+              for value, colour in pairs),
             {"value": None, "color": style.color}]
 
 

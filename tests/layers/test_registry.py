@@ -61,3 +61,25 @@ def test_public_sees_no_staff_fields_of_parcels():
     public = {f.name for f in parcels.visible_fields(levels_for("public"))}
     planner = {f.name for f in parcels.visible_fields(levels_for("planner"))}
     assert "certificate_no" not in public and "certificate_no" in planner
+
+
+CODED = [(decl.id, field) for decl in [*LAYERS.values(), *TABLES.values()]
+         for field in decl.fields if field.choices]
+
+
+@pytest.mark.parametrize("decl_id,field", CODED, ids=[f"{d}.{f.name}" for d, f in CODED])
+def test_every_declared_choice_has_vietnamese_and_english_names(decl_id, field):
+    from layers.vocabulary import value_names
+
+    names = value_names(field)
+    assert set(names) == set(field.choices), f"unnamed: {set(field.choices) - set(names)}"
+    assert all(n["vi"].strip() and n["en"].strip() for n in names.values())
+
+
+@pytest.mark.parametrize("layer", [la for la in LAYERS.values() if la.style.by],
+                         ids=[la.id for la in LAYERS.values() if la.style.by])
+def test_every_coloured_value_has_a_name_for_the_legend(layer: Layer):
+    from layers.vocabulary import value_name
+
+    field, pairs = layer.style.by
+    assert [value for value, _ in pairs if value_name(field, value) is None] == []

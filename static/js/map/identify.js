@@ -6,6 +6,8 @@ const MAX_FEATURES = 5;
 
 function formatValue(field, value) {
   if (value === null || value === undefined || value === '') return '–';
+  const named = field.values?.[value];
+  if (named) return pick(named);  // a coded value (status, kind, land-use code…) by its name
   let text = String(value);
   if (field.type === 'integer' || field.type === 'float') text = formatNumber(Number(value), { maximumFractionDigits: 2 });
   else if (field.type === 'date') text = formatDate(value);

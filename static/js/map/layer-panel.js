@@ -49,7 +49,9 @@ function legendList(layer) {
   for (const entry of layer.legend) {
     const item = document.createElement('li');
     const text = document.createElement('span');
-    text.textContent = entry.value ?? (layer.legend.length > 1 ? t('panel.other') : pick(layer.title));
+    text.textContent = entry.label ? pick(entry.label)
+      : entry.value ?? (layer.legend.length > 1 ? t('panel.other') : pick(layer.title));
+    if (entry.label) text.title = entry.value;
     item.append(swatch(layer.style.kind, entry.color), text);
     list.append(item);
   }

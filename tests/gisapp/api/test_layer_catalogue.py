@@ -47,3 +47,15 @@ def test_tables_are_listed_only_for_roles_that_may_read_them(role):
     levels = levels_for(role)
     listed = {t["id"] for t in describe_layers(levels)["tables"]}
     assert listed == {t.id for t in TABLES.values() if t.access in levels}
+
+
+def test_coded_values_and_legend_entries_carry_their_names(client):
+    layers = {la["id"]: la for la in client.get("/api/layers").get_json()["layers"]}
+    status = next(f for f in layers["street_lights"]["fields"] if f["name"] == "status")
+    assert status["values"]["working"] == {"vi": "Đang hoạt động", "en": "Working"}
+    land_use = next(f for f in layers["parcels"]["fields"] if f["name"] == "land_use")
+    assert land_use["values"]["ODT"] == {"vi": "Đất ở tại đô thị", "en": "Urban residential land"}
+    free_text = next(f for f in layers["parcels"]["fields"] if f["name"] == "address")
+    assert free_text["values"] == {}
+    odt = next(e for e in layers["parcels"]["legend"] if e["value"] == "ODT")
+    assert odt["label"]["vi"] == "Đất ở tại đô thị"

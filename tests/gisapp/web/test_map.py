@@ -8,6 +8,8 @@ import pytest
 from pyproj import Geod, Transformer
 
 from layers import LAYERS
+from layers.vocabulary import value_name
+from tests.gisapp.web.conftest import known_value
 
 ZOOM = max(layer.minzoom for layer in LAYERS.values()) + 1.5
 READY = ("() => (window.map instanceof maplibregl.Map && document.getElementById('map-app').dataset.ready === 'true')"
@@ -78,6 +80,22 @@ def test_clicking_a_parcel_shows_its_fields_labelled_in_vietnamese(session, city
     session.screenshot("map_identify")
     assert session.console_errors == []
 
+
+
+def test_coded_values_show_by_their_names_in_the_popup_and_the_legend(session, city):
+    open_map(session, city)
+    lights = LAYERS["street_lights"]
+    status = known_value(lights, "status")  # the known light's status, a declared choice
+    point = screen_point(session, *city.centre("street_lights"))
+    session.page.mouse.click(point["x"], point["y"])
+    popup = session.page.locator(".identify-feature[data-layer='street_lights']")
+    popup.wait_for()
+    assert popup.locator("dd[data-field='status']").inner_text() == \
+        value_name("status", status)["vi"]
+    field, pairs = LAYERS["parcels"].style.by
+    legend = session.page.locator(".layer-row[data-layer='parcels'] .legend li")
+    assert legend.nth(0).inner_text().strip() == value_name(field, pairs[0][0])["vi"]
+    assert session.console_errors == []
 
 def test_searching_without_diacritics_flies_to_the_parcel(session, city):
     open_map(session, city, fragment="map=13/16.07/108.20")
