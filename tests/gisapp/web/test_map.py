@@ -9,7 +9,7 @@ from pyproj import Geod, Transformer
 
 from layers import LAYERS
 from layers.vocabulary import value_name
-from tests.gisapp.web.conftest import known_value
+from tests.gisapp.web.conftest import HALF, known_value
 
 ZOOM = max(layer.minzoom for layer in LAYERS.values()) + 1.5
 READY = ("() => (window.map instanceof maplibregl.Map && document.getElementById('map-app').dataset.ready === 'true')"
@@ -31,15 +31,17 @@ def open_map(session, city, fragment: str = "", query: str = "") -> None:
 
 
 def features_of(session, layer_id: str, lon: float, lat: float) -> list[dict]:
-    """Rendered features of one registry layer within 60 px of a point (their properties).
+    """Rendered features of one registry layer around a known feature (their properties).
 
-    A box, not a point, so polygons drawn only as outlines (wards) are found too.
+    A box reaching just past the feature's edge, not a point, so polygons drawn only as
+    outlines (wards) are found too, whatever the zoom.
     """
     return session.page.evaluate(
-        """([id, lon, lat]) => { const p = map.project([lon, lat]);
-             return map.queryRenderedFeatures([[p.x - 60, p.y - 60], [p.x + 60, p.y + 60]])
+        """([id, lon, lat, half]) => { const p = map.project([lon, lat]);
+             const r = Math.abs(map.project([lon + half, lat]).x - p.x) + 10;
+             return map.queryRenderedFeatures([[p.x - r, p.y - r], [p.x + r, p.y + r]])
                .filter((f) => f.sourceLayer === id).map((f) => f.properties); }""",
-        [layer_id, lon, lat])
+        [layer_id, lon, lat, HALF])
 
 
 def screen_point(session, lon: float, lat: float) -> dict:
@@ -140,6 +142,9 @@ def test_measure_agrees_with_the_geodesic_within_one_percent(session, city, mode
     open_map(session, city)
     corners = [city.centre(lid) for lid in ("wards", "buildings", "heritage_areas")]
     corners.append((corners[0][0], corners[2][1]))
+    lons, lats = [c[0] for c in corners], [c[1] for c in corners]
+    session.page.evaluate("(b) => map.fitBounds(b, {padding: 80, duration: 0})",
+                          [[min(lons), min(lats)], [max(lons), max(lats)]])
     session.page.click(f"#measure-{mode}")
     clicked = []
     for lon, lat in corners:
