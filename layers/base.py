@@ -67,6 +67,7 @@ BUILDINGS = Layer(
     key=("building_id",),
     geometry_type="MultiPolygon",
     minzoom=16,  # at z15 a footprint is a few pixels and central tiles carry 180 KB of them
+    tile_max_features=5000,  # the densest demo z16 tile: ~1,250
     style=Style("fill", "#bdbdbd", outline="#969696", opacity=0.8),
     fields=(
         Field("building_id", T.TEXT, "Mã công trình", "Building id", required=True),

@@ -21,6 +21,7 @@ PARCELS = Layer(
     key=("ward_code", "former_ward_code", "sheet_no", "parcel_no"),
     geometry_type="MultiPolygon",
     minzoom=16,  # a z15 tile of central Da Nang holds ~3,000 parcels (500 KB, 45 ms), 2 px each
+    tile_max_features=5000,  # the densest z16 tile of the demo and 250k cities: ~1,650
     versioned=True,
     style=Style("fill", "#fdd49e", outline="#d7301f", opacity=0.5, label="parcel_no",
                 by=("land_use", (("ODT", "#fdae6b"), ("ONT", "#fdd0a2"), ("TMD", "#e377c2"),

@@ -106,6 +106,7 @@ class Layer(Table):
     access: Access = Access.PUBLIC
     versioned: bool = False
     description_en: str = ""
+    tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
 
     @property
     def is_point(self) -> bool:

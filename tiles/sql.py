@@ -78,6 +78,9 @@ def _geometry(layer: Layer, simplify: bool) -> sql.Composable:
 def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool) -> sql.Composed:
     """The bytea expression encoding one layer's features in the tile %(z)s/%(x)s/%(y)s."""
     layer = get_layer(layer_id)
+    limit = sql.SQL("%(max_features)s::integer")
+    if layer.tile_max_features is not None:  # the layer's own cap, from the registry
+        limit = sql.SQL("LEAST({}, {})").format(limit, sql.Literal(layer.tile_max_features))
     columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, simplify))]
     columns += [_column(layer, f) for f in tile_fields(layer, levels)]
     return sql.SQL(
@@ -85,8 +88,8 @@ def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool) -> 
         "SELECT {columns} FROM {table} AS t "
         "WHERE t.geom_3857 && ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer,"
         " margin => %(margin)s::float8) "
-        "LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
-    ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
+        "LIMIT {limit}) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+    ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT), limit=limit,
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table))
 
 

@@ -83,3 +83,9 @@ def test_every_coloured_value_has_a_name_for_the_legend(layer: Layer):
 
     field, pairs = layer.style.by
     assert [value for value, _ in pairs if value_name(field, value) is None] == []
+
+
+@pytest.mark.parametrize("layer", LAYERS.values(), ids=list(LAYERS))
+def test_a_declared_tile_cap_is_a_positive_count(layer: Layer):
+    assert layer.tile_max_features is None or (
+        isinstance(layer.tile_max_features, int) and layer.tile_max_features > 0)

@@ -130,6 +130,34 @@ def test_feature_cap_limits_each_layer(city_url):
     assert len(decode(rendered.data)["parcels"]["features"]) == 2
 
 
+@pytest.fixture()
+def parcels_capped_at(monkeypatch):
+    """Declare a per-layer tile cap on parcels for one test (the tile SQL is rebuilt)."""
+    import tiles.sql
+
+    def declare(cap: int):
+        monkeypatch.setitem(LAYERS, "parcels",
+                            dataclasses.replace(LAYERS["parcels"], tile_max_features=cap))
+        tiles.sql.layer_tile_sql.cache_clear()
+        tiles.sql.composite_tile_sql.cache_clear()
+        return LAYERS["parcels"]
+
+    yield declare
+    tiles.sql.layer_tile_sql.cache_clear()
+    tiles.sql.composite_tile_sql.cache_clear()
+
+
+def test_a_layers_own_cap_applies_below_the_server_cap(city_url, parcels_capped_at):
+    with psycopg.connect(city_url) as conn:
+        uncapped = render_tile(conn, (LAYERS["parcels"],), center_tile(), PUBLIC)
+        parcels = parcels_capped_at(2)
+        own = render_tile(conn, (parcels,), center_tile(), PUBLIC)
+        server = render_tile(conn, (parcels,), center_tile(), PUBLIC, max_features=1)
+    assert len(decode(uncapped.data)["parcels"]["features"]) > 2
+    assert len(decode(own.data)["parcels"]["features"]) == 2
+    assert len(decode(server.data)["parcels"]["features"]) == 1
+
+
 def test_feature_ids_are_the_table_ids(city_url):
     roads = get_layer("roads")
     with psycopg.connect(city_url) as conn:
