@@ -194,8 +194,9 @@ def city() -> KnownCity:
     return KnownCity()
 
 # Scripts the map tests wait on: the page has built its map, and the map has drawn.
-MAP_READY = ("() => window.map instanceof maplibregl.Map"
+MAP_BUILT = ("window.map instanceof maplibregl.Map"
              " && document.getElementById('map-app').dataset.ready === 'true'")
+MAP_READY = f"() => {MAP_BUILT}"
 MAP_IDLE = """() => new Promise((resolve) => {
   if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
   else map.once('idle', () => resolve(true));

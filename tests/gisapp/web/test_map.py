@@ -9,15 +9,11 @@ from pyproj import Geod, Transformer
 
 from layers import LAYERS
 from layers.vocabulary import value_name
-from tests.gisapp.web.conftest import HALF, known_value
+from tests.gisapp.web.conftest import HALF, MAP_BUILT, MAP_IDLE, known_value
 
 ZOOM = max(layer.minzoom for layer in LAYERS.values()) + 1.5
-READY = ("() => (window.map instanceof maplibregl.Map && document.getElementById('map-app').dataset.ready === 'true')"
-         " || !document.getElementById('map-error').hidden")
-IDLE = """() => new Promise((resolve) => {
-  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
-  else map.once('idle', () => resolve(true));
-})"""
+# Ready, or failed visibly (so a broken map fails the test with its message, not a timeout).
+READY = f"() => ({MAP_BUILT}) || !document.getElementById('map-error').hidden"
 
 
 def open_map(session, city, fragment: str = "", query: str = "") -> None:
@@ -27,7 +23,7 @@ def open_map(session, city, fragment: str = "", query: str = "") -> None:
     session.page.wait_for_function(READY, timeout=30_000)
     assert session.page.is_hidden("#map-error"), (session.page.inner_text("#map-error"),
                                                    session.console_errors)
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
 
 
 def features_of(session, layer_id: str, lon: float, lat: float) -> list[dict]:
@@ -118,11 +114,11 @@ def test_unticking_a_layer_hides_it_and_ticking_shows_it_again(session, city):
     where = city.centre("parcels")
     assert features_of(session, "parcels", *where)
     session.page.uncheck("#toggle-parcels")
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     assert features_of(session, "parcels", *where) == []
     assert "parcels" not in session.page.evaluate("location.hash").split("layers=")[1].split(",")
     session.page.check("#toggle-parcels")
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     assert features_of(session, "parcels", *where)
 
 
@@ -199,7 +195,7 @@ def test_language_switch_relabels_the_page_and_is_remembered(session, city):
     session.page.wait_for_function(READY)
     assert session.page.get_attribute("html", "lang") == "en"
     assert session.page.inner_text("label[for='toggle-parcels']") == parcels.title_en
-    session.page.evaluate(IDLE)
+    session.page.evaluate(MAP_IDLE)
     session.screenshot("map_en")
     session.page.goto("/")
     assert session.page.inner_text("h1") == "Loaded data"
