@@ -60,3 +60,16 @@ export function ringArea(points) {
   const meanEasting = plane.reduce((sum, [x]) => sum + x, 0) / plane.length;
   return Math.abs(twice) / 2 / tm3ScaleFactor(meanEasting) ** 2;
 }
+
+// The [[west, south], [east, north]] box of a GeoJSON geometry (for map.fitBounds).
+export function bounds(geometry) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
+      box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [[box[0], box[1]], [box[2], box[3]]];
+}

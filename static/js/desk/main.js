@@ -2,6 +2,7 @@
 import { startLanguage, onLanguageChange, t } from '../i18n.js';
 import { renderRecord, renderHistory } from './record.js';
 import { installPermitCheck } from './permit.js';
+import { bounds } from '../geodesy.js';
 
 const root = document.getElementById('desk-app');
 const api = root.dataset.apiUrl;
@@ -19,18 +20,6 @@ function showError(error) {
   const box = document.getElementById('desk-error');
   box.hidden = !error;
   box.textContent = error ? error.message : '';
-}
-
-function bounds(geometry) {
-  const box = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
-      box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
-    } else c.forEach(walk);
-  };
-  walk(geometry.coordinates);
-  return [[box[0], box[1]], [box[2], box[3]]];
 }
 
 function withAsOf(url) {

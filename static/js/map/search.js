@@ -1,6 +1,7 @@
 // Parcel search (address, street, ward, parcel number; diacritics optional): lists the hits,
 // and choosing one flies the map to the parcel and outlines it.
 import { t, formatNumber } from '../i18n.js';
+import { bounds } from '../geodesy.js';
 
 const HIGHLIGHT = 'gisapp-highlight';
 
@@ -8,18 +9,6 @@ function addHighlight(map) {
   map.addSource(HIGHLIGHT, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: `${HIGHLIGHT}-line`, type: 'line', source: HIGHLIGHT,
     paint: { 'line-color': '#00e5ff', 'line-width': 4 } });
-}
-
-function bounds(geometry) {
-  const box = [Infinity, Infinity, -Infinity, -Infinity];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
-      box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
-    } else c.forEach(walk);
-  };
-  walk(geometry.coordinates);
-  return [[box[0], box[1]], [box[2], box[3]]];
 }
 
 function describe(hit) {
