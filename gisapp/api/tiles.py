@@ -22,7 +22,7 @@ from gisapp.context import engine, settings
 from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest, Forbidden, NotFound
 from layers import Access, Layer
-from tiles.grid import GridError, parse_layer_list, parse_tile
+from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
 from tiles.raster import (DEFAULT_RAMP, RAMPS, RasterError, RasterInfo, find_raster,
                           raster_tilejson, render_raster_tile)
 from tiles.service import TileService
@@ -110,16 +110,21 @@ def _cache_control(levels: frozenset[Access]) -> str:
     return value.replace("public", "private") if "public" in value else "private, " + value
 
 
+def _address(z: str, x: str, y: str) -> Tile:
+    """The tile a path names, checked against the grid before any SQL (400 otherwise)."""
+    try:
+        return parse_tile(z, x, y)
+    except GridError as exc:
+        raise BadRequest(str(exc)) from None
+
+
 def _accepts_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
 @bp.get("/tiles/<layers>/<z>/<x>/<y>.mvt")
 def tile(layers: str, z: str, x: str, y: str):
-    try:
-        address = parse_tile(z, x, y)
-    except GridError as exc:
-        raise BadRequest(str(exc)) from None
+    address = _address(z, x, y)
     levels = current_levels()
     chosen = _layers(layers, levels)
     service, gzipped = tile_service(), _accepts_gzip()
@@ -199,10 +204,7 @@ def _raster_options() -> tuple[str, tuple[float, float] | None]:
 
 @bp.get("/rasters/<name>/<z>/<x>/<y>.png")
 def raster_tile(name: str, z: str, x: str, y: str):
-    try:
-        address = parse_tile(z, x, y)
-    except GridError as exc:
-        raise BadRequest(str(exc)) from None
+    address = _address(z, x, y)
     ramp, value_range = _raster_options()
     info = _raster(name)
     etag = '"' + hashlib.blake2s(f"{info.name}|{info.updated}|{address}|{ramp}|{value_range}"
