@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from gisapp.db.schema import audit_log
 from gisapp.errors import BadRequest
+from gisapp.query_args import bounded_int
 
 MAX_PAGE = 500
 
@@ -62,21 +63,10 @@ class AuditQuery:
             except ValueError:
                 raise BadRequest(f"{name}={value!r} is not a date; use YYYY-MM-DD") from None
 
-        def number(name: str, default: int, low: int, high: int) -> int:
-            value = args.get(name)
-            if value is None or value == "":
-                return default
-            try:
-                n = int(value)
-            except ValueError:
-                raise BadRequest(f"{name}={value!r} is not an integer") from None
-            if not low <= n <= high:
-                raise BadRequest(f"{name}={n} is outside {low}-{high}")
-            return n
-
         return cls(actor=args.get("actor") or None, action=args.get("action") or None,
                    since=day("since"), until=day("until"),
-                   limit=number("limit", 100, 1, MAX_PAGE), offset=number("offset", 0, 0, 10**9))
+                   limit=bounded_int(args.get("limit") or None, "limit", 100, 1, MAX_PAGE),
+                   offset=bounded_int(args.get("offset") or None, "offset", 0, 0, 10**9))
 
 
 def list_audit(conn: Connection, q: AuditQuery) -> tuple[list[dict], int]:

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gisapp.errors import BadRequest, Conflict, NotFound
+from gisapp.query_args import bounded_int
 
 STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled")
@@ -49,8 +50,8 @@ class RunFilter:
         return cls(layer=args.get("layer") or None, status=status,
                    since=_parse_time(args.get("since"), "since"),
                    until=_parse_time(args.get("until"), "until"),
-                   limit=_parse_int(args.get("limit"), "limit", 50, 1, MAX_PAGE),
-                   offset=_parse_int(args.get("offset"), "offset", 0, 0, 10**9))
+                   limit=bounded_int(args.get("limit") or None, "limit", 50, 1, MAX_PAGE),
+                   offset=bounded_int(args.get("offset") or None, "offset", 0, 0, 10**9))
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -61,18 +62,6 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     except ValueError:
         raise BadRequest(f"{name} {value!r} must be an ISO date or date-time, e.g. "
                          "2026-11-23 or 2026-11-23T08:00:00+07:00") from None
-
-
-def _parse_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        raise BadRequest(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return number
 
 
 def _jsonable(row: dict) -> dict:

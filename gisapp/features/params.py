@@ -9,6 +9,7 @@ from typing import Mapping
 from gisapp.errors import BadRequest
 from gisapp.features.crs import CRS84, bbox_to_crs84, parse_crs
 from gisapp.land.source import parse_as_of as parse_day_end
+from gisapp.query_args import bounded_int
 from layers import Access, Field, Layer
 
 DEFAULT_LIMIT = 100
@@ -47,8 +48,8 @@ def parse_items_query(args: Mapping[str, str], layer: Layer, levels: frozenset[A
     visible = layer.visible_fields(levels)
     return ItemsQuery(
         fields=parse_properties(args.get("properties"), layer, visible),
-        limit=min(_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, None), max_limit),
-        offset=_int(args.get("offset"), "offset", 0, 0, MAX_OFFSET),
+        limit=min(bounded_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, None), max_limit),
+        offset=bounded_int(args.get("offset"), "offset", 0, 0, MAX_OFFSET),
         bbox=parse_bbox(args.get("bbox"), parse_crs(args.get("bbox-crs"), "bbox-crs")),
         sortby=parse_sortby(args.get("sortby"), layer, visible),
         filter=args.get("filter") or None,
@@ -139,18 +140,6 @@ def parse_feature_id(value: str) -> int | None:
     if not value.isascii() or not value.isdigit() or len(value) > 18:
         return None
     return int(value)
-
-
-def _int(value: str | None, name: str, default: int, low: int, high: int | None) -> int:
-    if value is None:
-        return default
-    if not value.isascii() or not value.strip().lstrip("-").isdigit() or len(value) > 12:
-        raise BadRequest(f"{name} {value!r} must be an integer")
-    number = int(value)
-    if number < low or (high is not None and number > high):
-        top = f"..{high}" if high is not None else " or more"
-        raise BadRequest(f"{name} {number} is out of range; allowed: {low}{top}")
-    return number
 
 
 def _choice(value: str | None, name: str, allowed: tuple[str, ...], default: str) -> str:

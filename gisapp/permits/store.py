@@ -13,6 +13,7 @@ from gisapp.errors import BadRequest, NotFound
 from gisapp.permits.checks import OUTCOMES, verdict
 from gisapp.permits.rules import RULES
 from gisapp.permits.site import METRIC_SRID
+from gisapp.query_args import bounded_int
 
 MAX_PAGE = 200
 MIN_REASON = 10
@@ -85,12 +86,8 @@ class CheckQuery:
         v = args.get("verdict") or None
         if v is not None and v not in ("pass", "fail", "needs_review"):
             raise BadRequest(f"verdict={v!r}; use pass, fail or needs_review")
-        try:
-            limit, offset = int(args.get("limit", 50)), int(args.get("offset", 0))
-        except ValueError:
-            raise BadRequest("limit and offset must be integers") from None
-        if not 1 <= limit <= MAX_PAGE or offset < 0:
-            raise BadRequest(f"limit must be 1-{MAX_PAGE} and offset at least 0")
+        limit = bounded_int(args.get("limit"), "limit", 50, 1, MAX_PAGE)
+        offset = bounded_int(args.get("offset"), "offset", 0, 0, None)
         return cls(args.get("parcel_uid") or None, args.get("officer") or None, v, limit, offset)
 
 
