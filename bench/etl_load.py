@@ -18,7 +18,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
 from gisapp.db import migrate, provision
 from layers.land import PARCELS
@@ -53,7 +52,7 @@ def prepare_database(url: str) -> None:
 def empty_parcels(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("TRUNCATE {}, {} RESTART IDENTITY").format(
-            sql.Identifier(PARCELS.table), sql.Identifier(versions_table(PARCELS))))
+            sql.Identifier(PARCELS.table), sql.Identifier(PARCELS.versions_table)))
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(OGR_TABLE)))
 
 

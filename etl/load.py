@@ -40,11 +40,6 @@ class LoadOutcome:
     duplicates: int = 0  # append mode: rows whose key already exists (written as rejects)
 
 
-def versions_table(layer: Layer) -> str:
-    """The history table of a versioned layer (same rule as the schema)."""
-    return layer.id.removesuffix("s") + "_versions"
-
-
 def _ids(names) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(n) for n in names)
 
@@ -135,7 +130,7 @@ def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
             conn, decl, run_id, written, versions, out.extent)
     progress(3, 4)
     if counts.get("added"):
-        tables = [decl.table] + ([versions_table(decl)] if versions else [])
+        tables = [decl.table] + ([decl.versions_table] if versions else [])
         with indexes_rebuilt_after(conn, tables, counts["added"]):
             out.summary["added"], out.extent = _insert_added(
                 conn, decl, run_id, written, versions, out.extent)
@@ -168,7 +163,7 @@ def _delete_missing(conn, decl: Table, versions: bool, box: Box | None):
     if versions:
         close = sql.SQL(", closed AS (UPDATE {v} v SET valid_to = now() FROM gone"
                         " WHERE v.feature_id = gone.id AND v.valid_to IS NULL)").format(
-            v=sql.Identifier(versions_table(decl)))
+            v=sql.Identifier(decl.versions_table))
     geom = sql.SQL(", t.geom") if spatial else sql.SQL("")
     box_cols = _box_sql(sql.SQL("geom")) if spatial else sql.SQL("NULL, NULL, NULL, NULL")
     row = conn.execute(sql.SQL(
@@ -184,7 +179,7 @@ def _version_insert(decl: Layer, source: str, change: str) -> sql.Composable:
     return sql.SQL(
         ", ver AS (INSERT INTO {v} (feature_id, {cols}, geom, valid_from, change, source_run_id)"
         " SELECT id, {src_cols}, geom, now(), {change}, %(run)s FROM {src})").format(
-        v=sql.Identifier(versions_table(decl)), cols=_ids(names),
+        v=sql.Identifier(decl.versions_table), cols=_ids(names),
         src_cols=_prefixed(source, names), change=sql.Literal(change), src=sql.Identifier(source))
 
 
@@ -195,7 +190,7 @@ def _update_changed(conn, decl: Table, run_id: int, written, versions: bool, box
     if versions:
         extra = sql.SQL(", closed AS (UPDATE {v} v SET valid_to = now() FROM upd"
                         " WHERE v.feature_id = upd.id AND v.valid_to IS NULL)").format(
-            v=sql.Identifier(versions_table(decl))) + _version_insert(decl, "upd", "update")
+            v=sql.Identifier(decl.versions_table)) + _version_insert(decl, "upd", "update")
     returning = sql.SQL("t.*, c.old_geom") if spatial else sql.SQL("t.id")
     box_sql = (sql.SQL("{}, {}").format(_box_sql(sql.SQL("geom")), _box_sql(sql.SQL("old_geom")))
                if spatial else sql.SQL("NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"))

@@ -109,6 +109,11 @@ class Layer(Table):
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
 
     @property
+    def versions_table(self) -> str:
+        """The history table of a versioned layer: parcels -> parcel_versions."""
+        return self.id.removesuffix("s") + "_versions"
+
+    @property
     def is_point(self) -> bool:
         return self.geometry_type.endswith("Point")
 

@@ -58,10 +58,6 @@ def geometry_columns(layer: Layer) -> list[Column]:
     ]
 
 
-def versions_table_name(layer: Layer) -> str:
-    return layer.id.removesuffix("s") + "_versions"
-
-
 def _layer_table(layer: Layer) -> Table:
     table = Table(
         layer.table, metadata,
@@ -81,7 +77,7 @@ def _layer_table(layer: Layer) -> Table:
 
 def _versions_table(layer: Layer) -> Table:
     """Every earlier state of a versioned layer's features, with validity and lineage."""
-    name = versions_table_name(layer)
+    name = layer.versions_table
     fields = [Column(f.name, SQL_TYPES[f.type]()) for f in layer.fields]
     table = Table(
         name, metadata,

@@ -12,7 +12,6 @@ import numpy as np
 import shapely
 from psycopg import sql
 
-from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
 from etl.runs import ABANDONED
 
@@ -62,7 +61,7 @@ def test_sigkill_during_load_leaves_data_unchanged(scratch_url, db, versioned_la
         versioned_layer.id, write_source(_grid(make_frame, versioned_layer, 0.0), "gpkg", "a")))
     before = _checksum(db, versioned_layer)
     history = db.execute(sql.SQL("SELECT count(*) FROM {}").format(
-        sql.Identifier(versions_table(versioned_layer)))).fetchone()
+        sql.Identifier(versioned_layer.versions_table))).fetchone()
     moved = write_source(_grid(make_frame, versioned_layer, 0.00005), "gpkg", "b")
     proc = subprocess.Popen([str(GISAPP), "etl", "import", versioned_layer.id, str(moved)],
                             env={**os.environ, "DATABASE_URL": scratch_url},
@@ -78,7 +77,7 @@ def test_sigkill_during_load_leaves_data_unchanged(scratch_url, db, versioned_la
     _wait_for_lock_release(db)
     assert _checksum(db, versioned_layer) == before
     assert db.execute(sql.SQL("SELECT count(*) FROM {}").format(
-        sql.Identifier(versions_table(versioned_layer)))).fetchone() == history
+        sql.Identifier(versioned_layer.versions_table))).fetchone() == history
     assert db.execute("SELECT status FROM etl_runs WHERE id = %s", (killed_run,)).fetchone() == (
         "running",)
 

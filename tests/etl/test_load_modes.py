@@ -11,7 +11,6 @@ from psycopg import sql
 
 from etl import events
 from etl.bulk_indexes import BULK_MIN_ROWS
-from etl.load import versions_table
 from etl.pipeline import ImportRequest, run_import
 from layers import TABLES
 
@@ -82,12 +81,12 @@ def test_versions_hold_every_state_with_open_current_rows(scratch_url, db, versi
     run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(moved, "gpkg", "b")))
     history = db.execute(sql.SQL(
         "SELECT feature_id, change, valid_to IS NULL FROM {} ORDER BY version_id").format(
-        sql.Identifier(versions_table(versioned_layer)))).fetchall()
+        sql.Identifier(versioned_layer.versions_table))).fetchall()
     ids = sorted({h[0] for h in history})
     assert history[:2] == [(ids[0], "insert", False), (ids[1], "insert", False)]
     assert history[2] == (ids[0], "update", True)  # current version of the kept parcel
     current = db.execute(sql.SQL("SELECT count(*) FROM {} WHERE valid_to IS NULL").format(
-        sql.Identifier(versions_table(versioned_layer)))).fetchone()[0]
+        sql.Identifier(versioned_layer.versions_table))).fetchone()[0]
     assert current == _count(db, versioned_layer.table) == 1
 
 
@@ -156,7 +155,7 @@ def test_attribute_tables_import_from_csv_with_typed_values(table, scratch_url, 
 
 def test_bulk_initial_load_rebuilds_every_index(scratch_url, db, versioned_layer, make_frame,
                                                 write_source):
-    tables = (versioned_layer.table, versions_table(versioned_layer))
+    tables = (versioned_layer.table, versioned_layer.versions_table)
     query = "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 2"
     before = db.execute(query, (list(tables),)).fetchall()
     n = BULK_MIN_ROWS
@@ -166,7 +165,7 @@ def test_bulk_initial_load_rebuilds_every_index(scratch_url, db, versioned_layer
     result = run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(gdf, "gpkg")))
     assert result.summary["added"] == n
     assert db.execute(query, (list(tables),)).fetchall() == before
-    assert _count(db, versions_table(versioned_layer)) == n
+    assert _count(db, versioned_layer.versions_table) == n
     db.execute("SET enable_seqscan = off")  # the rebuilt GiST index must be usable
     used = db.execute(sql.SQL("EXPLAIN SELECT id FROM {} WHERE geom && ST_MakeEnvelope("
                               "108.15, 16.0, 108.1501, 16.0001, 4326)").format(

@@ -24,7 +24,6 @@ from werkzeug.serving import make_server
 
 from gisapp import create_app
 from etl.rasters import import_raster
-from gisapp.db.schema import versions_table_name
 from layers import LAYERS, TABLES, FieldType, Layer, Table
 from tests.auth_helpers import PASSWORD, ensure_user
 from tests.gisapp.permits.known_site import copy_rules
@@ -144,7 +143,7 @@ def _record_parcel_versions(conn: psycopg.Connection) -> None:
     """The parcel's history: an older, smaller version with another land use, then today's."""
     parcels = LAYERS["parcels"]
     table = sql.Identifier(parcels.table)
-    versions = sql.Identifier(versions_table_name(parcels))
+    versions = sql.Identifier(parcels.versions_table)
     names = sql.SQL(", ").join(sql.Identifier(f.name) for f in parcels.fields)
     land_use, since, until = PAST_LAND_USE
     conn.execute(sql.SQL(
