@@ -7,7 +7,7 @@ import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import psycopg
 
@@ -40,6 +40,14 @@ def access_key(levels: frozenset[Access]) -> str:
     return "+".join(sorted(level.value for level in levels)) or "none"
 
 
+class TileLookup(NamedTuple):
+    """What a tile request resolves to before any rendering."""
+
+    key: TileKey
+    ids: tuple[str, ...]
+    versions: tuple[int, ...]
+
+
 class TileService:
     """Tiles for one database: renders, caches, and invalidates on layer changes.
 
@@ -65,26 +73,30 @@ class TileService:
         self.flights = SingleFlight()
         self._bounds: dict[tuple, tuple[float, ...] | None] = {}
 
-    def etag(self, key: TileKey, versions: tuple[int, ...], gzipped: bool) -> str:
+    def lookup(self, layers: tuple[Layer, ...], levels: frozenset[Access],
+               tile: Tile) -> TileLookup:
+        """The tile's cache key, the layers drawn at its zoom and their current versions."""
+        ids = active_layers(layers, tile.z)
+        key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
+        return TileLookup(key, ids, self.versions.get(ids))
+
+    @staticmethod
+    def etag(found: TileLookup, gzipped: bool) -> str:
         """A strong ETag from everything the tile depends on, without rendering it."""
-        text = f"{','.join(key.layers)}|{key.access}|{key.tile}|{versions}|{gzipped}"
+        key = found.key
+        text = f"{','.join(key.layers)}|{key.access}|{key.tile}|{found.versions}|{gzipped}"
         return '"' + hashlib.blake2s(text.encode(), digest_size=12).hexdigest() + '"'
 
-    def current_etag(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile,
-                     gzipped: bool) -> str:
-        """The ETag of this tile now, in gzip or identity encoding; costs no rendering."""
-        ids = active_layers(layers, tile.z)
-        key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
-        return self.etag(key, self.versions.get(ids), gzipped)
+    def get_tile(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile,
+                 found: TileLookup | None = None) -> TileBody:
+        """The tile, from the caches when they hold the current data versions.
 
-    def get_tile(self, layers: tuple[Layer, ...], levels: frozenset[Access],
-                 tile: Tile) -> TileBody:
-        """The tile, from the caches when they hold the current data versions."""
-        ids = active_layers(layers, tile.z)
-        key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
+        `found` is this tile's lookup when the caller already made it (for the ETag), so the
+        versions are read once and the body matches the ETag.
+        """
         if self.memory is None:
             return TileBody(self._render(layers, levels, tile).data, False)
-        versions = self.versions.get(ids)
+        key, ids, versions = found or self.lookup(layers, levels, tile)
         data = self.memory.get((key, versions))
         if data is None:
             data = self.flights.do((key, versions),

@@ -128,11 +128,12 @@ def tile(layers: str, z: str, x: str, y: str):
     levels = current_levels()
     chosen = _layers(layers, levels)
     service, gzipped = tile_service(), _accepts_gzip()
-    etag = service.current_etag(chosen, levels, address, gzipped)
+    found = service.lookup(chosen, levels, address)
+    etag = service.etag(found, gzipped)
     headers = {"ETag": etag, "Cache-Control": _cache_control(levels), "Vary": "Accept-Encoding"}
     if request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers=headers)
-    body = service.get_tile(chosen, levels, address)
+    body = service.get_tile(chosen, levels, address, found)
     if body.is_empty:
         return Response(status=204, headers=headers)
     data = body.data
