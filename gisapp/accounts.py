@@ -108,18 +108,18 @@ def revoke_token(conn: Connection, token_id: int) -> str:
 
 def identity_for_token(conn: Connection, token: str) -> Identity | None:
     """The live token's user, or None; notes last_used_at at most once a minute."""
+    stale = or_(api_tokens.c.last_used_at.is_(None),
+                api_tokens.c.last_used_at < func.now() - LAST_USED_RESOLUTION)
     row = conn.execute(
-        select(api_tokens.c.id, users.c.name, users.c.role)
+        select(api_tokens.c.id, users.c.name, users.c.role, stale.label("stale"))
         .join(users, users.c.id == api_tokens.c.user_id)
         .where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None),
                users.c.disabled.is_(False))).first()
     if row is None:
         return None
-    conn.execute(api_tokens.update()
-                 .where(api_tokens.c.id == row.id,
-                        or_(api_tokens.c.last_used_at.is_(None),
-                            api_tokens.c.last_used_at < func.now() - LAST_USED_RESOLUTION))
-                 .values(last_used_at=func.now()))
+    if row.stale:  # most requests write nothing
+        conn.execute(api_tokens.update().where(api_tokens.c.id == row.id, stale)
+                     .values(last_used_at=func.now()))
     return Identity(row.name, row.role, row.id)
 
 

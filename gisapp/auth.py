@@ -13,7 +13,7 @@ from typing import Callable
 from flask import Flask, g, request, session
 
 from gisapp.accounts import Identity, identity_for_token, identity_for_user
-from gisapp.context import engine
+from gisapp.context import autocommit
 from gisapp.csrf import UNSAFE_METHODS, check_csrf, csrf_token
 from gisapp.errors import Forbidden, Unauthorized
 from layers import ROLES, Access, levels_for
@@ -60,7 +60,7 @@ def authenticate() -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        with engine().begin() as conn:
+        with autocommit() as conn:
             identity = identity_for_token(conn, token.strip())
         if identity is None:
             raise Unauthorized("this API token is unknown or revoked")
@@ -69,7 +69,7 @@ def authenticate() -> None:
         return
     name = session.get(SESSION_USER)
     if name:
-        with engine().connect() as conn:
+        with autocommit() as conn:
             identity = identity_for_user(conn, name)
         if identity is None:  # user deleted or disabled since sign-in
             session.clear()

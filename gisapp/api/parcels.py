@@ -1,15 +1,11 @@
 """Parcel lookup, search, history, split and merge: thin views over gisapp.land."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
-
 from flask import Blueprint, jsonify, request
-from sqlalchemy import Connection
 
 from gisapp.audit import audit
 from gisapp.auth import current_levels, require_role
-from gisapp.context import engine
+from gisapp.context import autocommit, engine
 from gisapp.errors import BadRequest, Forbidden
 from gisapp.land import edit_requests, edits, history, lookup, search
 from gisapp.land.points import parse_point
@@ -31,18 +27,6 @@ POLYGON = {"type": "object", "required": ["type", "coordinates"],
 PARCEL_NO = {"type": "integer", "minimum": 1, "maximum": 99_999_999}
 CREATED = {"201": {"description": "Created", "content": {"application/json": {"schema": {
     "type": "object"}}}}}
-
-
-@contextmanager
-def _reading() -> Iterator[Connection]:
-    """A pooled connection in autocommit for reads: no BEGIN/ROLLBACK round trips."""
-    with engine().connect() as conn:
-        dbapi = conn.connection.driver_connection
-        dbapi.autocommit = True
-        try:
-            yield conn
-        finally:
-            dbapi.autocommit = False
 
 
 def _int(name: str, required: bool = True) -> int | None:
@@ -88,7 +72,7 @@ def _respond(doc: dict, endpoint: str):
 def parcel_by_uid(uid: str):
     """One parcel by its id (ward-former ward-sheet-parcel); `as_of=YYYY-MM-DD` for the past."""
     as_of = parse_as_of(request.args.get("as_of"))
-    with _reading() as conn:
+    with autocommit() as conn:
         doc = lookup.find_by_uid(conn, uid, current_levels(), as_of)
     return _respond(doc, "uid")
 
@@ -105,7 +89,7 @@ def parcel_by_key():
                            sheet_no=_int("sheet"), parcel_no=_int("parcel"),
                            former_ward_code=request.args.get("former") or None)
     as_of = parse_as_of(request.args.get("as_of"))
-    with _reading() as conn:
+    with autocommit() as conn:
         doc = lookup.find_by_key(conn, key, current_levels(), as_of)
     return _respond(doc, "key")
 
@@ -125,7 +109,7 @@ def parcel_at_point():
     """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default EPSG:5899)."""
     lon, lat = parse_point(request.args)
     as_of = parse_as_of(request.args.get("as_of"))
-    with _reading() as conn:
+    with autocommit() as conn:
         doc = lookup.find_at_point(conn, lon, lat, current_levels(), as_of)
     return _respond(doc, "point")
 
@@ -144,11 +128,11 @@ def parcel_search():
         if Access.PERSONAL not in current_levels():
             raise Forbidden("searching by owner needs role permit_officer or admin")
         owner = request.args["owner"]
-        with _reading() as conn:
+        with autocommit() as conn:
             hits = search.search_owner(conn, owner, limit)
         audit("parcel.search_owner", None, {"owner": owner, "results": len(hits)})
         return jsonify({"query": {"owner": owner}, "results": hits})
-    with _reading() as conn:
+    with autocommit() as conn:
         hits = search.search_text(conn, request.args.get("q"), limit)
     for hit in hits:
         hit["links"] = [{"rel": "self", "href": f"/api/parcels/{hit['parcel_uid']}"}]
@@ -161,7 +145,7 @@ def parcel_search():
 def parcel_history(uid: str):
     """Every version of a parcel with valid_from/valid_to, change and lineage; ?geometry=true."""
     with_geometry = request.args.get("geometry") in ("1", "true")
-    with _reading() as conn:
+    with autocommit() as conn:
         versions = history.parcel_history(conn, uid, current_levels(), with_geometry)
     return jsonify({"parcel_uid": uid, "versions": versions, "links": _links(uid)})
 
