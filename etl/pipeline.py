@@ -18,6 +18,7 @@ import shapely
 from psycopg.types.json import Jsonb
 
 from etl import events
+from etl.events import LAYER_CHANGED_CHANNEL
 from etl.crs import reproject, resolve_crs
 from etl.errors import ImportRefused
 from etl.fields import map_columns
@@ -29,7 +30,6 @@ from etl.validate import coerce_fields, mark_duplicate_keys, rejected_rows
 from layers import Layer, Table, UnknownLayer, get_table
 
 MODES = ("replace", "upsert", "append")
-NOTIFY_CHANNEL = "gisapp_layer_changed"
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,
         " updated_at = now() RETURNING data_version", (decl.id, result.run_id)).fetchone()[0]
     payload = {"layer": decl.id, "data_version": version, "run_id": result.run_id,
                "bbox": list(outcome.extent) if outcome.extent else None}
-    conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, json.dumps(payload)))
+    conn.execute("SELECT pg_notify(%s, %s)", (LAYER_CHANGED_CHANNEL, json.dumps(payload)))
 
 
 def _finish(conn: psycopg.Connection, result: ImportResult, crs_label: str | None,

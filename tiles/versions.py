@@ -17,7 +17,8 @@ from typing import Callable, Iterable
 
 import psycopg
 
-CHANNEL = "gisapp_layer_changed"
+from etl.events import LAYER_CHANGED_CHANNEL
+
 Bbox = tuple[float, float, float, float]
 ChangeCallback = Callable[[str, int, "Bbox | None"], None]
 
@@ -110,7 +111,7 @@ class LayerVersions:
         while True:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute("LISTEN " + CHANNEL)
+                    conn.execute("LISTEN " + LAYER_CHANGED_CHANNEL)
                     self._apply_all(dict(conn.execute(
                         "SELECT layer, data_version FROM layer_state").fetchall()))
                     self._live.set()
@@ -128,7 +129,7 @@ class LayerVersions:
             self.apply_change(str(msg["layer"]), int(msg["data_version"]),
                             tuple(float(v) for v in bbox) if bbox else None)
         except (ValueError, KeyError, TypeError):
-            log.warning("ignored malformed %s payload %r", CHANNEL, payload[:200])
+            log.warning("ignored malformed %s payload %r", LAYER_CHANGED_CHANNEL, payload[:200])
 
 
 _WATCHERS: dict[str, LayerVersions] = {}

@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy import Connection, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB, insert as pg_insert
 
+from etl.events import LAYER_CHANGED_CHANNEL
 from gisapp.db.schema import PLAIN_TABLES, layer_state
 from gisapp.errors import BadRequest, Conflict, NotFound
 from gisapp.land.edit_requests import (MergeRequest, SplitRequest, check_adjacent,
@@ -27,7 +28,6 @@ from gisapp.land.edit_requests import (MergeRequest, SplitRequest, check_adjacen
 from gisapp.land.source import PARCEL_TABLE as P, VERSIONS as V
 from layers.land import LAND_USES, PARCELS, RIGHTS
 
-NOTIFY_CHANNEL = "gisapp_layer_changed"  # the channel etl.pipeline notifies on
 RIGHTS_T, USES_T = PLAIN_TABLES[RIGHTS.id], PLAIN_TABLES[LAND_USES.id]
 STORED = tuple(f.name for f in PARCELS.fields if f.generated is None)
 CLEARED = ("certificate_no", "register_no")
@@ -112,7 +112,7 @@ def _publish(conn: Connection, bbox: tuple[float, ...]) -> None:
                                      "updated_at": func.now()})
         .returning(layer_state.c.data_version)).scalar_one()
     payload = {"layer": PARCELS.id, "data_version": version, "run_id": None, "bbox": list(bbox)}
-    conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, json.dumps(payload))))
+    conn.execute(select(func.pg_notify(LAYER_CHANGED_CHANNEL, json.dumps(payload))))
 
 
 def split_parcel(conn: Connection, uid: str, req: SplitRequest) -> list[str]:
