@@ -10,7 +10,6 @@ from typing import Any, Callable, Iterable
 import psycopg
 from psycopg.types.json import Jsonb
 
-RUNS_TABLE = "etl_runs"
 ABANDONED = "abandoned: the process running it stopped"
 PROGRESS_INTERVAL_S = 0.5  # at most ~2 progress writes a second
 

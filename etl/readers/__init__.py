@@ -24,7 +24,6 @@ class Source:
     crs: CRS | None                # from the file; None when it declares none
     format: str
     warnings: list[str] = field(default_factory=list)
-    crs_from_axis_swap: bool = False
 
     @property
     def rows(self) -> int:

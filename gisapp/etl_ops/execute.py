@@ -29,8 +29,8 @@ class TransientFailure(Exception):
 class _CancelWatch:
     """Progress callback that stops the run when its status becomes 'cancelling'."""
 
-    def __init__(self, conninfo: str, run_id: int):
-        self.conninfo, self.run_id, self.last = conninfo, run_id, 0.0
+    def __init__(self, conn: psycopg.Connection, run_id: int):
+        self.conn, self.run_id, self.last = conn, run_id, 0.0  # the worker's own connection
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
@@ -38,9 +38,8 @@ class _CancelWatch:
         if now - self.last < CANCEL_POLL_S and not last_step:
             return
         self.last = now
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
-            row = conn.execute("SELECT status, error FROM etl_runs WHERE id = %s",
-                               (self.run_id,)).fetchone()
+        row = self.conn.execute("SELECT status, error FROM etl_runs WHERE id = %s",
+                                (self.run_id,)).fetchone()
         if row and row[0] == "cancelling":
             raise RunCancelled(row[1] or "cancelled")
 
@@ -94,7 +93,7 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
                                 confirm_crs=bool(options.get("confirm_crs")), dry_run=dry_run,
                                 started_by=started_by, run_id=run_id)
         try:
-            run_import(conninfo, request, progress=_CancelWatch(conninfo, run_id))
+            run_import(conninfo, request, progress=_CancelWatch(conn, run_id))
         except ImportFailed as exc:
             causes = list(_causes(exc))
             cancelled = next((c for c in causes if isinstance(c, RunCancelled)), None)
