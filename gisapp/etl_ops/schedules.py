@@ -57,6 +57,9 @@ def _check_options(options: Any) -> dict:
                          f"{', '.join(sorted(OPTION_KEYS))}")
     if options.get("mode", "replace") not in MODES:
         raise BadRequest(f"mode {options['mode']!r} is not one of {', '.join(MODES)}")
+    for flag in ("dry_run", "confirm_crs"):  # bool("false") would be True when it fires
+        if flag in options and not isinstance(options[flag], bool):
+            raise BadRequest(f"{flag} must be true or false, not {options[flag]!r}")
     if options.get("encoding"):
         try:
             canonical_encoding(str(options["encoding"]))

@@ -17,10 +17,10 @@ from tests.gisapp.etl_ops.conftest import geojson_points, point_layer, run_statu
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
-def _schedule(url: str, cron: str = "0 2 * * *", **extra) -> dict:
+def _schedule(url: str, cron: str = "0 2 * * *", now: datetime = NOW, **extra) -> dict:
     with psycopg.connect(url) as conn, conn.transaction():
         return create_schedule(conn, {"layer": point_layer().id, "source": "weekly/p.geojson",
-                                      "cron": cron, **extra}, "test", NOW)
+                                      "cron": cron, **extra}, "test", now)
 
 
 def _jobs(url: str) -> list:
@@ -85,7 +85,9 @@ def test_paused_schedules_do_not_fire(scratch_url):
 def test_schedule_fires_once_with_two_workers_running(scratch_url, ops_dirs, start_worker):
     (ops_dirs["imports"] / "weekly").mkdir()
     (ops_dirs["imports"] / "weekly" / "p.geojson").write_bytes(geojson_points(point_layer(), 7))
-    _schedule(scratch_url, cron="0 2 * * *")
+    # created now (not at the frozen NOW): its first slot must not already be past when the
+    # workers start, or it fires once on its own before the test makes it due
+    _schedule(scratch_url, cron="0 2 * * *", now=datetime.now(timezone.utc))
     start_worker("--name", "w1")
     start_worker("--name", "w2")
     with psycopg.connect(scratch_url, autocommit=True) as conn:
@@ -109,6 +111,7 @@ def test_schedule_fires_once_with_two_workers_running(scratch_url, ops_dirs, sta
     ({"options": {"mode": "merge"}}, "mode 'merge'"),
     ({"options": {"encoding": "koi8-r"}}, "unknown text encoding 'koi8-r'"),
     ({"options": {"colour": 1}}, "options must be"),
+    ({"options": {"dry_run": "false"}}, "dry_run must be true or false"),
 ])
 def test_invalid_schedules_are_refused(ops_client, operator, body, message):
     full = {"layer": point_layer().id, "source": "a.csv", "cron": "0 2 * * *", **body}
