@@ -88,6 +88,10 @@ class Table:
     def imported_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.generated is None)
 
+    def visible_fields(self, levels: frozenset[Access]) -> tuple[Field, ...]:
+        """The fields a caller holding these access levels may read."""
+        return tuple(f for f in self.fields if f.access in levels)
+
 
 @dataclass(frozen=True)
 class Layer(Table):
@@ -120,7 +124,3 @@ class Layer(Table):
     @property
     def is_line(self) -> bool:
         return self.geometry_type.endswith("LineString")
-
-    def visible_fields(self, levels: frozenset[Access]) -> tuple[Field, ...]:
-        """The fields a caller holding these access levels may read."""
-        return tuple(f for f in self.fields if f.access in levels)

@@ -52,7 +52,7 @@ def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
 def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:
     """A non-spatial table (rights, holders, land uses): its titles and readable fields."""
     return {"id": table.id, "title": {"vi": table.title_vi, "en": table.title_en},
-            "fields": [describe_field(f) for f in table.fields if f.access in levels]}
+            "fields": [describe_field(f) for f in table.visible_fields(levels)]}
 
 
 def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:

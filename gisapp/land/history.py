@@ -14,7 +14,7 @@ from layers.land import PARCELS
 def parcel_history(conn: Connection, uid: str, levels: frozenset[Access],
                    with_geometry: bool = False) -> list[dict]:
     """Versions of the parcel with this id, oldest first; fields as the caller may see them."""
-    names = [f.name for f in PARCELS.fields if f.access in levels]
+    names = [f.name for f in PARCELS.visible_fields(levels)]
     cols = [VERSIONS.c.version_id, VERSIONS.c.feature_id, VERSIONS.c.valid_from,
             VERSIONS.c.valid_to, VERSIONS.c.change, VERSIONS.c.lineage,
             *(VERSIONS.c[n] for n in names)]

@@ -42,7 +42,7 @@ class ParcelKey:
 
 
 def _visible(decl, levels: frozenset[Access]) -> tuple[str, ...]:
-    return tuple(f.name for f in decl.fields if f.access in levels)
+    return tuple(f.name for f in decl.visible_fields(levels))
 
 
 def _json_list(expr, order):
