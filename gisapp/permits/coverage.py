@@ -4,7 +4,7 @@ Both tables arrive as rule parameters (rows of `permit_rules`), never as constan
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from gisapp.errors import BadRequest
 
@@ -57,3 +57,15 @@ def corridor_width(diameter_mm: float | None, params: dict) -> float:
         if cls["max_diameter_mm"] is None or diameter_mm <= cls["max_diameter_mm"]:
             return float(cls["buffer_m"])
     return float(params["unknown_diameter_buffer_m"])
+
+
+def corridor_reach(params: dict) -> float:
+    """The widest corridor any pipe can have: how far from the parcel pipes matter."""
+    return max([float(params["unknown_diameter_buffer_m"])]
+               + [float(c["buffer_m"]) for c in params["classes"]])
+
+
+def pipe_corridor(pipe: Any, params: dict) -> tuple[float, Any]:
+    """A pipe's corridor half-width (m) and its protection corridor (flat ends), in metres."""
+    width = corridor_width(pipe.attrs.get("diameter_mm"), params)
+    return width, pipe.geom.buffer(width, cap_style="flat")

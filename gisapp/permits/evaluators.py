@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import shapely
 
-from gisapp.permits.coverage import corridor_width, max_net_coverage, min_street_setback
+from gisapp.permits.coverage import max_net_coverage, min_street_setback, pipe_corridor
 from gisapp.permits.rules import Rule
 from gisapp.permits.sitemodel import Proposal, Site
 
@@ -204,8 +204,7 @@ def check_drainage_corridor(rule: Rule, site: Site, p: Proposal) -> dict:
         return _no_footprint(rule)
     pipes = []
     for pipe in site.pipes:
-        width = corridor_width(pipe.attrs.get("diameter_mm"), rule.params)
-        corridor = pipe.geom.buffer(width, cap_style="flat")
+        width, corridor = pipe_corridor(pipe, rule.params)
         pipes.append({"pipe_id": pipe.attrs["pipe_id"], "diameter_mm": pipe.attrs.get("diameter_mm"),
                       "corridor_m": width, "distance_m": round(site.footprint.distance(pipe.geom), 2),
                       "overlap_m2": round(site.footprint.intersection(corridor).area, 2)})

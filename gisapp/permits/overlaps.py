@@ -8,7 +8,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
-from gisapp.permits.coverage import corridor_width
+from gisapp.permits.coverage import pipe_corridor
 from gisapp.permits.rules import Rule
 from gisapp.permits.sitemodel import Site
 from gisapp.permits.site import METRIC_SRID
@@ -32,8 +32,7 @@ def overlap_shapes(site: Site, rules: dict[str, Rule]) -> list[tuple[dict, BaseG
         if "drainage_corridor" in rules:
             params = rules["drainage_corridor"].params
             for p in site.pipes:
-                corridor = p.geom.buffer(corridor_width(p.attrs.get("diameter_mm"), params),
-                                         cap_style="flat")
+                _, corridor = pipe_corridor(p, params)
                 shapes.append(({"kind": "drainage_corridor", "id": p.attrs["pipe_id"]},
                                fp.intersection(corridor)))
     for f in site.floods:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from gisapp.analysis.raster_stats import raster_stats
 from gisapp.errors import BadRequest
-from gisapp.permits.coverage import corridor_width
+from gisapp.permits.coverage import corridor_reach
 from gisapp.permits.rules import Rule
 from gisapp.permits.site import Feature, find_parcel, footprint_to_metric, nearby
 from layers.drainage import DRAINAGE_PIPES
@@ -97,8 +97,7 @@ def search_distance(rules: dict[str, Rule]) -> float:
     if "street_setback" in rules:
         reach.append(float(rules["street_setback"].params["frontage_search_m"]))
     if "drainage_corridor" in rules:
-        p = rules["drainage_corridor"].params
-        reach += [corridor_width(None, p)] + [float(c["buffer_m"]) for c in p["classes"]]
+        reach.append(corridor_reach(rules["drainage_corridor"].params))
     return max(reach)
 
 

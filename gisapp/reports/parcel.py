@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from gisapp.analysis.nearest import nearest
 from gisapp.analysis.raster_stats import raster_stats
 from gisapp.db.schema import PLAIN_TABLES
-from gisapp.permits.coverage import corridor_width, max_net_coverage
+from gisapp.permits.coverage import corridor_reach, max_net_coverage, pipe_corridor
 from gisapp.permits.rules import active_rules
 from gisapp.permits.site import Feature, find_parcel, nearby
 from gisapp.permits.sitemodel import net_lot_area
@@ -56,10 +56,9 @@ def _constraints(conn: Connection, lot: BaseGeometry, rules: dict,
     corridors = []
     if "drainage_corridor" in rules:
         params = rules["drainage_corridor"].params
-        reach = max([params["unknown_diameter_buffer_m"]] + [c["buffer_m"] for c in params["classes"]])
-        for p in nearby(conn, DRAINAGE_PIPES, lot, float(reach)):
-            width = corridor_width(p.attrs.get("diameter_mm"), params)
-            o = _overlap(lot, p.geom.buffer(width, cap_style="flat"))
+        for p in nearby(conn, DRAINAGE_PIPES, lot, corridor_reach(params)):
+            width, corridor = pipe_corridor(p, params)
+            o = _overlap(lot, corridor)
             if o["overlap_m2"] > 0:
                 corridors.append({"pipe_id": p.attrs["pipe_id"],
                                   "diameter_mm": p.attrs.get("diameter_mm"), "corridor_m": width, **o})
