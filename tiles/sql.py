@@ -4,6 +4,14 @@ Like Martin's `table_to_query`, each layer's query is derived from the registry 
 access level; a composite tile concatenates the per-layer MVTs in ONE statement, so a tile
 is one round trip and PostGIS does all the encoding. Only z/x/y, the simplification
 tolerance, the margin and the feature cap are bound per request.
+
+The statement is sent the way that costs least per tile, measured over the demo city's
+z14-16 composite tiles (mean 11.4 ms as plain text): a server-side prepared statement
+(PostgreSQL plans a composite of 14 layers in about 1.25 ms, so planning once per
+connection saves that on every tile), binary results (the bytea arrives as is, not
+hex-encoded at twice its size) and `$n` placeholders written once (psycopg would re-split
+the 6 KB statement, too long for its query cache, in 0.19 ms on every execution).
+Together: mean 9.2 ms.
 """
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from layers import Access, Field, FieldType, Layer, get_layer
@@ -26,6 +35,8 @@ SIMPLIFY_PIXELS = 1.0
 SIMPLIFY_MAX_ZOOM = 13
 DEFAULT_MAX_FEATURES = 20_000
 BIG_TILE_BYTES = 500 * 1024
+# The bound values of a composite tile statement, in `$n` order.
+PARAMS = ("z", "x", "y", "tolerance", "margin", "max_features", "layer_ids")
 
 log = logging.getLogger(__name__)
 
@@ -99,22 +110,26 @@ def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z:
 
     The versions come from the same snapshot as the features, so a cached tile is
     labelled with exactly the data it holds. Only whether layers are simplified depends
-    on z; z/x/y themselves are bound parameters.
+    on z; z/x/y themselves are bound parameters, `$1`... in the order of PARAMS.
     """
     parts = sql.SQL(" || ").join(
         layer_tile_sql(lid, levels, is_simplified(get_layer(lid), z)) for lid in layer_ids)
-    return sql.SQL(
+    text = sql.SQL(
         "SELECT {parts} AS tile, ARRAY(SELECT COALESCE((SELECT s.data_version FROM layer_state"
         " AS s WHERE s.layer = u.l), 0) FROM unnest(%(layer_ids)s::text[]) WITH ORDINALITY"
         " AS u(l, i) ORDER BY u.i) AS versions"
     ).format(parts=parts).as_string(None)
+    for number, name in enumerate(PARAMS, 1):
+        text = text.replace(f"%({name})s", f"${number}")
+    if "%(" in text:
+        raise ValueError(f"tile SQL has a placeholder outside PARAMS: {text}")
+    return text
 
 
-def tile_params(layer_ids: tuple[str, ...], tile: Tile, max_features: int) -> dict[str, Any]:
-    """The bound values of composite_tile_sql for one tile."""
-    return {"z": tile.z, "x": tile.x, "y": tile.y, "tolerance": simplify_tolerance(tile.z),
-            "margin": BUFFER / EXTENT, "max_features": max_features,
-            "layer_ids": list(layer_ids)}
+def tile_params(layer_ids: tuple[str, ...], tile: Tile, max_features: int) -> tuple:
+    """The bound values of composite_tile_sql for one tile, in the order of PARAMS."""
+    return (tile.z, tile.x, tile.y, simplify_tolerance(tile.z), BUFFER / EXTENT,
+            max_features, list(layer_ids))
 
 
 def active_layers(layers: tuple[Layer, ...], z: int) -> tuple[str, ...]:
@@ -124,17 +139,18 @@ def active_layers(layers: tuple[Layer, ...], z: int) -> tuple[str, ...]:
 
 def render_tile(conn: Any, layers: tuple[Layer, ...], tile: Tile, levels: frozenset[Access],
                 max_features: int = DEFAULT_MAX_FEATURES) -> RenderedTile:
-    """Encode the composite tile on a psycopg (DB-API) connection; z/x/y already checked."""
+    """Encode the composite tile on a psycopg connection (or a pooled one wrapping it).
+
+    z/x/y are already checked. The statement is prepared on the connection the first
+    time it runs there (see the module docstring).
+    """
     layer_ids = active_layers(layers, tile.z)
     if not layer_ids:
         return RenderedTile(b"", ())
-    cur = conn.cursor()
-    try:
+    with psycopg.RawCursor(getattr(conn, "driver_connection", conn)) as cur:
         cur.execute(composite_tile_sql(layer_ids, levels, tile.z),
-                    tile_params(layer_ids, tile, max_features))
+                    tile_params(layer_ids, tile, max_features), prepare=True, binary=True)
         data, versions = cur.fetchone()
-    finally:
-        cur.close()
     if len(data) > BIG_TILE_BYTES:
         log.warning("tile %s of %s is %d KB (over %d KB): raise the minzoom of its densest "
                     "layer or lower GISAPP_TILE_MAX_FEATURES", tile, ",".join(layer_ids),
