@@ -1,26 +1,51 @@
 """Serving a composite tile: versions, ETag, memory and disk caches, single-flight render."""
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar
 
 import psycopg
+from isal import igzip
 
 from layers import LAYERS, Access, Layer
 from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile
 from tiles.sql import active_layers, render_tile
 from tiles.tilejson import data_bounds
-from tiles.versions import Bbox, versions_for
+from tiles.versions import Bbox, DatabaseUnreachable, versions_for
 
-GZIP_LEVEL = 6
+# Tiles are gzipped with ISA-L (Intel's deflate), the same gzip format every client
+# inflates. On the demo city's z14-16 composite tiles (mean 98 KB), level for level it
+# compresses as well as zlib at a fifth of the time: its level 1 takes 0.23 ms a tile
+# against zlib's 1.09 ms (both to 37 %), its level 3 0.43 ms to 36.8 % against zlib 6's
+# 2.7 ms to 34.5 %. Level 1 serves uncached tiles on the fly; level 3 fills the caches,
+# whose tiles are compressed once and sent many times.
+GZIP_ON_THE_FLY = 1
+GZIP_CACHED = 3
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class ConnectionLost(Exception):
+    """A tile connection was found dead (say the database restarted) and has been dropped.
+
+    Raised by a `connect` that does not ping its connections before use; TileService then
+    makes the read once more on a new connection.
+    """
+
+
+def gzip_tile(data: bytes, level: int) -> bytes:
+    """The tile gzip-compressed at an ISA-L level (0-3), with no timestamp."""
+    return igzip.compress(data, level, mtime=0)
+
+
+def gunzip_tile(data: bytes) -> bytes:
+    return igzip.decompress(data)
 
 
 @dataclass(frozen=True)
@@ -51,7 +76,8 @@ class TileLookup(NamedTuple):
 class TileService:
     """Tiles for one database: renders, caches, and invalidates on layer changes.
 
-    `connect` yields a DB-API (psycopg) connection, normally from the app's pool.
+    `connect` yields a DB-API (psycopg) connection, normally from a pool; it may raise
+    ConnectionLost for one it finds dead, and DatabaseUnreachable when it cannot connect.
     `cache` is "off", "memory" or "memory+disk" (disk under `disk_root`).
     """
 
@@ -63,7 +89,7 @@ class TileService:
         self.versions = versions_for(conninfo)
         try:
             self.versions.refresh()
-        except psycopg.Error as exc:  # the listener retries; get() reads the table meanwhile
+        except (DatabaseUnreachable, psycopg.Error) as exc:  # the listener retries; get() reads
             log.warning("could not read layer versions at start-up: %s", exc)
         self.memory = MemoryLRU(memory_bytes) if cache != "off" else None
         self.disk = DiskStore(disk_root) if cache == "memory+disk" and disk_root else None
@@ -109,8 +135,7 @@ class TileService:
         key = (ids, self.versions.get(ids))
         if key in self._bounds:
             return self._bounds[key]
-        with self.connect() as conn:
-            value = data_bounds(conn, layers)
+        value = self.read(lambda conn: data_bounds(conn, layers))
         if len(self._bounds) >= 1024:  # entries of old versions are never asked for again
             self._bounds.clear()
         self._bounds[key] = value
@@ -121,12 +146,15 @@ class TileService:
 
         Called by the ETL after commit, before its NOTIFY may have reached the listener.
         """
-        with self.connect() as conn:
+        def version(conn) -> tuple | None:
             cur = conn.cursor()
             cur.execute("SELECT data_version FROM layer_state WHERE layer = %s", (layer,))
             row = cur.fetchone()
             cur.close()
             conn.rollback()
+            return row
+
+        row = self.read(version)
         if row is not None:
             self.versions.apply_change(layer, int(row[0]), bbox)
 
@@ -138,12 +166,28 @@ class TileService:
                 self.memory.put((key, versions), data)
                 return data
         rendered = self._render(layers, levels, key.tile)
-        data = gzip.compress(rendered.data, GZIP_LEVEL, mtime=0) if rendered.data else b""
+        data = gzip_tile(rendered.data, GZIP_CACHED) if rendered.data else b""
         self.memory.put((key, rendered.versions), data)
         if self.disk is not None:
             self.disk.put(key, data, ids, rendered.versions)
         return data
 
+    def read(self, work: Callable[[Any], T]) -> T:
+        """`work(conn)` on a tile connection, made once more if that connection was dead.
+
+        Tile connections are not pinged before use (a round trip on every tile); a read
+        is safe to repeat, so one found dead costs a retry instead.
+        """
+        try:
+            with self.connect() as conn:
+                return work(conn)
+        except ConnectionLost as exc:
+            log.warning("tile connection lost (%s); retrying on a new connection", exc)
+        try:
+            with self.connect() as conn:
+                return work(conn)
+        except ConnectionLost as exc:
+            raise DatabaseUnreachable(str(exc)) from exc
+
     def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
-        with self.connect() as conn:
-            return render_tile(conn, layers, tile, levels, self.max_features)
+        return self.read(lambda conn: render_tile(conn, layers, tile, levels, self.max_features))

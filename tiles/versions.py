@@ -25,6 +25,10 @@ ChangeCallback = Callable[[str, int, "Bbox | None"], None]
 log = logging.getLogger(__name__)
 
 
+class DatabaseUnreachable(Exception):
+    """The database cannot be reached for tiles, even on a new connection."""
+
+
 def read_versions(conninfo: str) -> dict[str, int]:
     """Every layer's data version from layer_state."""
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
@@ -62,7 +66,11 @@ class LayerVersions:
 
     def refresh(self) -> None:
         """Re-read every version now; layers whose version moved count as wholly changed."""
-        self._apply_all(read_versions(self.conninfo))
+        try:
+            fresh = read_versions(self.conninfo)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnreachable(str(exc).strip()) from exc
+        self._apply_all(fresh)
 
     def _apply_all(self, fresh: dict[str, int]) -> None:
         with self._lock:

@@ -7,6 +7,8 @@ import pytest
 from layers import LAYERS, ROLES
 from tiles.sql import tile_fields
 
+from tests.db_proxy import proxied
+
 from .conftest import CENTER, center_tile
 
 ALL = ",".join(LAYERS)
@@ -143,3 +145,28 @@ def test_tilejson_describes_the_layers_and_their_data(city_client):
     fields = doc["vector_layers"][0]["fields"]
     assert set(fields) == {f.name for f in tile_fields(LAYERS["parcels"], ROLES["public"])}
     assert fields["land_use"].startswith("Land use (")
+
+
+def test_a_tile_outlives_a_database_restart_and_is_503_while_it_is_down(make_app, city_url):
+    """Tile connections are not pinged before use: a dead one is dropped and the tile read
+    again on a new connection, so a restart costs no failed tile; a database that cannot be
+    reached at all is a 503 with a JSON error, not a 500."""
+    proxy, through_proxy = proxied(city_url)
+    client = make_app(DATABASE_URL=through_proxy, TILE_CACHE="off").test_client()
+    try:
+        first = client.get(url())
+        assert first.status_code == 200
+        proxy.cut()  # every pooled connection dies, as when the server restarts
+        proxy.start()
+        again = client.get(url())
+        assert again.status_code == 200 and again.data == first.data
+        proxy.cut()
+        down = client.get(url())
+        assert down.status_code == 503
+        assert down.json["error"]["code"] == "database_unreachable"
+        assert "database is unreachable" in down.json["error"]["message"]
+        proxy.start()
+        back = client.get(url())
+        assert back.status_code == 200 and back.data == first.data
+    finally:
+        proxy.cut()

@@ -2,75 +2,11 @@
 can cut, so "database down" is real without stopping the shared server."""
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
 from gisapp import create_app
 from gisapp.db.migrate import head_revision
-from gisapp.settings import LOCAL_PGPORT
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to the database; `cut()` refuses and drops connections."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.up = False
-
-    def start(self) -> None:
-        if self.listener.fileno() == -1:
-            self.listener = socket.socket()
-            self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(16)
-        self.up = True
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self.up:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        self.up = False
-        try:  # shutdown wakes the thread blocked in accept(); close alone would not
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
-        self.sockets.clear()
+from tests.db_proxy import proxied
 
 
 def test_healthz_is_up_without_database():
@@ -87,12 +23,7 @@ def test_readyz_ok_when_database_and_migrations_current(client):
 
 
 def test_readyz_fails_cleanly_when_database_down_and_recovers(test_url):
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(test_url)
-    proxy = TcpProxy((parts.hostname, parts.port or LOCAL_PGPORT))
-    proxy.start()
-    url = test_url.replace(f"{parts.hostname}:{parts.port}", f"127.0.0.1:{proxy.port}")
+    proxy, url = proxied(test_url)
     app = create_app({"DATABASE_URL": url})
     client = app.test_client()
     try:
