@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from layers import LAYERS, Layer, get_layer
@@ -62,6 +63,12 @@ def parse_layer_list(text: str) -> tuple[Layer, ...]:
     Raises GridError for a malformed, repeated or over-long list and UnknownLayer (404)
     for a well-formed name the registry does not hold.
     """
+    return tuple(get_layer(name) for name in _layer_names(text))
+
+
+@lru_cache(maxsize=1024)
+def _layer_names(text: str) -> tuple[str, ...]:
+    """The checked names of a layer list; a map asks for the same few lists all day."""
     names = text.split(",")
     if len(names) > len(LAYERS):
         raise GridError(f"at most {len(LAYERS)} layers per tile, got {len(names)}")
@@ -73,7 +80,7 @@ def parse_layer_list(text: str) -> tuple[Layer, ...]:
         if name in seen:
             raise GridError(f"layer {name!r} is repeated in the layer list")
         seen.add(name)
-    return tuple(get_layer(name) for name in names)
+    return tuple(names)
 
 
 def tile_bounds_3857(tile: Tile) -> tuple[float, float, float, float]:

@@ -153,6 +153,10 @@ def _address(z: str, x: str, y: str) -> Tile:
 
 
 def _accepts_gzip() -> bool:
+    header = request.headers.get("Accept-Encoding", "")
+    if ";" not in header:  # no q-values, as browsers send it: spare werkzeug's parser
+        codings = {coding.strip().lower() for coding in header.split(",")}
+        return "gzip" in codings or "*" in codings
     return request.accept_encodings.quality("gzip") > 0
 
 

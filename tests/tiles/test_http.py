@@ -82,6 +82,18 @@ def test_etag_and_if_none_match_give_304(city_client):
     assert other.status_code == 200
 
 
+@pytest.mark.parametrize("accept, gzipped", [
+    ("gzip, deflate, br, zstd", True), ("br,GZIP", True), ("*", True), ("identity", False),
+    ("", False), ("gzip;q=0, identity", False), ("gzip;q=0.5", True), ("br;q=1, *;q=0.1", True),
+])
+def test_gzip_follows_accept_encoding(city_client, accept, gzipped):
+    r = city_client.get(url(), headers={"Accept-Encoding": accept})
+    assert r.status_code == 200
+    assert (r.headers.get("Content-Encoding") == "gzip") is gzipped
+    data = gzip.decompress(r.data) if gzipped else r.data
+    assert list(mapbox_vector_tile.decode(data)) == list(LAYERS)
+
+
 def test_gzip_only_when_accepted(city_client):
     zipped = city_client.get(url(), headers={"Accept-Encoding": "gzip, deflate"})
     plain = city_client.get(url(), headers={"Accept-Encoding": "identity"})
