@@ -1,17 +1,22 @@
 """gunicorn settings for gisapp (see README: Serving).
 
-Worker count measured with bench/tiles.py's server (uncached composite z14-z16 tiles of all
-layers, demo city, 8 clients, 2-core machine shared with other load, 2026-11-23):
-  workers x threads   2x4: 23.4 tiles/s (0.85x raw SQL)   4x4: 20.7   2x8: 18.9
-                      4x2: 15.4                           8x1: 13.6
-A tile is one statement, so a thread mostly waits on PostgreSQL: one process per core with
-4 threads keeps both cores busy; more processes only add memory and context switches.
+Layout measured with bench/tiles.py (demo city, z14-16 composite tiles of all layers,
+2-core machine, 2026-11-23; cached warm tiles/s at 1 / 2 / 8 clients):
+  workers x threads   2x4: 1,333 / 2,258 / 1,865  (another run: 1,375 / 1,405 / 1,803)
+                      4x2: 1,234 / 2,488 / 1,751  (another run: 1,306 / 2,071 / 2,318)
+                      4x4: 1,252 / 1,190 / 2,160
+Uncached tiles are bound by PostgreSQL and came out alike in every layout (within the
++-0.15 that separates two runs of the same one). A cached tile is pure Python, so the
+threads of one process share one core (the GIL); a keep-alive connection stays with the
+worker that accepted it, and with two workers two clients land on the same one half the
+time (2x4 at 2 clients: 1,405 or 2,258). Two processes per core with 2 threads each
+spread them best for the memory.
 """
 import multiprocessing
 import os
 
-workers = int(os.environ.get("GISAPP_WORKERS", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GISAPP_THREADS", 4))
+workers = int(os.environ.get("GISAPP_WORKERS", 2 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("GISAPP_THREADS", 2))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
@@ -19,6 +24,7 @@ keepalive = 5
 accesslog = os.environ.get("GISAPP_ACCESS_LOG", None)
 
 # Each thread holds at most one pooled connection at a time; the overflow covers a request
-# that nests a second one. Per worker process: threads + 2, plus the tile-version listener.
+# that nests a second one. Per worker process: threads + 2 in the app pool, as many in the
+# tiles' own pool (tiles/service.py), plus the tile-version listener.
 os.environ.setdefault("GISAPP_DB_POOL_SIZE", str(threads))
 os.environ.setdefault("GISAPP_DB_POOL_OVERFLOW", "2")
