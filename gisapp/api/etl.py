@@ -9,9 +9,7 @@ from typing import Any, Iterator
 import psycopg
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from etl.encodings import UnknownEncoding, canonical_encoding
 from etl.errors import ImportRefused
-from etl.pipeline import MODES
 from etl.rasters import import_raster
 from gisapp.auth import current_user, require_role
 from gisapp.context import engine, settings
@@ -64,13 +62,7 @@ class ImportParams:
         if not data.get("layer"):
             raise BadRequest("field 'layer' is required")
         mode = data.get("mode") or "replace"
-        if mode not in MODES:
-            raise BadRequest(f"mode {mode!r} is not one of {', '.join(MODES)}")
-        if data.get("encoding"):
-            try:
-                canonical_encoding(str(data["encoding"]))
-            except UnknownEncoding as exc:
-                raise BadRequest(str(exc)) from None
+        schedules.check_mode_and_encoding(mode, data.get("encoding"))
         return cls(layer=get_table(str(data["layer"])).id, mode=mode, crs=_text(data, "crs"),
                    encoding=_text(data, "encoding"), source_layer=_text(data, "source_layer"),
                    confirm_crs=_flag(data, "confirm_crs"), dry_run=_flag(data, "dry_run"),

@@ -55,17 +55,26 @@ def _check_options(options: Any) -> dict:
     if not isinstance(options, dict) or set(options) - OPTION_KEYS:
         raise BadRequest(f"options must be an object with keys from "
                          f"{', '.join(sorted(OPTION_KEYS))}")
-    if options.get("mode", "replace") not in MODES:
-        raise BadRequest(f"mode {options['mode']!r} is not one of {', '.join(MODES)}")
+    check_mode_and_encoding(options.get("mode", "replace"), options.get("encoding"))
     for flag in ("dry_run", "confirm_crs"):  # bool("false") would be True when it fires
         if flag in options and not isinstance(options[flag], bool):
             raise BadRequest(f"{flag} must be true or false, not {options[flag]!r}")
-    if options.get("encoding"):
+    return options
+
+
+def check_mode_and_encoding(mode: Any, encoding: Any) -> None:
+    """A 400 for an import mode or a text encoding the pipeline does not know.
+
+    Shared by queued imports and schedules, so a schedule is refused when it is written,
+    not when it fires.
+    """
+    if mode not in MODES:
+        raise BadRequest(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    if encoding:
         try:
-            canonical_encoding(str(options["encoding"]))
+            canonical_encoding(str(encoding))
         except UnknownEncoding as exc:
             raise BadRequest(str(exc)) from None
-    return options
 
 
 def _check_source(source: Any) -> str:
