@@ -12,14 +12,10 @@ from gisapp.features.crs import parse_crs
 from gisapp.features.params import (parse_as_of, parse_feature_id, parse_format,
                                     parse_items_query)
 from gisapp.features.query import fetch_extent, fetch_item, fetch_items
+from gisapp.public_url import base_url
 from layers import Access, Field, Layer, get_layer
 
 bp = Blueprint("features", __name__)
-
-
-def base_url() -> str:
-    """The API root as the client reached it, without a trailing slash."""
-    return request.url_root.rstrip("/")
 
 
 def wants(*choices: str) -> str:

@@ -24,6 +24,7 @@ from gisapp.context import settings
 from gisapp.db.engine import make_engine
 from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
+from gisapp.public_url import base_url
 from layers import Access, Layer
 from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
 from tiles.raster import (DEFAULT_RAMP, RAMPS, RasterError, RasterInfo, find_raster,
@@ -185,7 +186,7 @@ def tile(layers: str, z: str, x: str, y: str):
 
 
 def _tiles_url(layers: tuple[Layer, ...]) -> str:
-    return f"{request.url_root}tiles/{','.join(layer.id for layer in layers)}/{{z}}/{{x}}/{{y}}.mvt"
+    return f"{base_url()}/tiles/{','.join(layer.id for layer in layers)}/{{z}}/{{x}}/{{y}}.mvt"
 
 
 @bp.get("/tiles/<layers>.json")
@@ -262,7 +263,7 @@ def raster_tile(name: str, z: str, x: str, y: str):
 @bp.get("/rasters/<name>.json")
 def raster_tilejson_view(name: str):
     info = _raster(name)
-    url = f"{request.url_root}rasters/{info.name}/{{z}}/{{x}}/{{y}}.png"
+    url = f"{base_url()}/rasters/{info.name}/{{z}}/{{x}}/{{y}}.png"
     response = jsonify(raster_tilejson(info, url))
     response.headers["Cache-Control"] = settings().tile_cache_control
     return response

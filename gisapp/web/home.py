@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gisapp.context import engine
 from gisapp.features.documents import landing_page
 from gisapp.layer_counts import count_rows
+from gisapp.public_url import base_url
 from layers import LAYERS, THEMES
 
 bp = Blueprint("home", __name__)
@@ -28,7 +29,7 @@ def wants_json() -> bool:
 def index():
     """The landing page: HTML for browsers, the OGC API landing document for JSON clients."""
     if wants_json():
-        return jsonify(landing_page(request.url_root.rstrip("/")))
+        return jsonify(landing_page(base_url()))
     error = None
     try:
         with engine().connect() as conn:
