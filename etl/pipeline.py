@@ -170,7 +170,7 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
 
     log.progress("read", 0, None)
     source = read_source(Path(request.path), encoding=request.encoding,
-                         source_layer=request.source_layer, spatial=spatial)
+                         source_layer=request.source_layer, spatial=spatial, decl=decl)
     result.rows_read = source.rows
     result.warnings.extend(source.warnings)
     log.progress("read", source.rows, source.rows, rows_read=source.rows)

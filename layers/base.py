@@ -1,5 +1,5 @@
 """Base map: road centrelines, water bodies, building footprints, wards."""
-from layers.model import Access, Field, FieldType as T, Layer, Style
+from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Style
 
 WARDS = Layer(
     id="wards",
@@ -41,6 +41,19 @@ ROADS = Layer(
               sources=("lo_gioi",)),
         Field("lanes", T.INTEGER, "Số làn xe", "Lanes"),
     ),
+    osm=OsmMapping(
+        elements=("lines",),
+        select=(("highway", ("trunk", "trunk_link", "primary", "primary_link", "secondary",
+                             "secondary_link", "tertiary", "tertiary_link", "residential",
+                             "unclassified", "living_street", "service")),),
+        fields=(("name", "name"), ("road_class", "highway"), ("lanes", "lanes")),
+        values=(("road_class", (("trunk", "primary"), ("trunk_link", "primary"),
+                                ("primary", "primary"), ("primary_link", "primary"),
+                                ("secondary", "secondary"), ("secondary_link", "secondary"),
+                                ("tertiary", "tertiary"), ("tertiary_link", "tertiary"),
+                                ("residential", "residential"), ("unclassified", "residential"),
+                                ("living_street", "residential"), ("service", "residential"))),),
+    ),
 )
 
 WATER = Layer(
@@ -56,6 +69,14 @@ WATER = Layer(
         Field("water_id", T.TEXT, "Mã", "Id", required=True),
         Field("name", T.TEXT, "Tên", "Name"),
         Field("kind", T.TEXT, "Loại", "Kind", choices=("river", "lake", "sea", "canal")),
+    ),
+    osm=OsmMapping(
+        elements=("multipolygons",),
+        select=(("natural", ("water",)), ("water", ())),
+        fields=(("name", "name"), ("kind", "water")),
+        values=(("kind", (("lake", "lake"), ("pond", "lake"), ("reservoir", "lake"),
+                          ("basin", "lake"), ("river", "river"), ("canal", "canal"),
+                          ("lagoon", "sea"))),),
     ),
 )
 
@@ -74,6 +95,11 @@ BUILDINGS = Layer(
         Field("floors", T.INTEGER, "Số tầng", "Floors"),
         Field("height_m", T.FLOAT, "Chiều cao", "Height", unit="m"),
         Field("use", T.TEXT, "Công năng", "Use"),
+    ),
+    osm=OsmMapping(
+        elements=("multipolygons",),
+        select=(("building", ()),),
+        fields=(("floors", "building:levels"), ("height_m", "height"), ("use", "building")),
     ),
 )
 

@@ -64,6 +64,43 @@ class Style:
 
 
 @dataclass(frozen=True)
+class OsmMapping:
+    """How OpenStreetMap features become a layer's rows, through GDAL's OSM driver.
+
+    `elements` are the driver's layers to read ("points", "lines", "multipolygons"). A
+    feature is taken when one of its tags matches `select` (tag, accepted values; no values:
+    any value). `fields` maps a declared field to the tag it is read from (several tags:
+    their values joined by a space, as "addr:housenumber addr:street"); `values`
+    translates a field's tag values (a value missing from a field's table is dropped). The
+    layer's key holds the OSM element ("way/35950850"), so a newer extract upserts.
+    """
+
+    elements: tuple[str, ...]
+    select: tuple[tuple[str, tuple[str, ...]], ...]
+    fields: tuple[tuple[str, str | tuple[str, ...]], ...]
+    values: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def accepts(self, tags: dict[str, str]) -> bool:
+        """True when one of the `select` tags is present with an accepted value."""
+        return any(tag in tags and (not wanted or tags[tag] in wanted)
+                   for tag, wanted in self.select)
+
+    def row(self, tags: dict[str, str]) -> dict[str, str | None]:
+        """The declared fields of one feature, from its tags."""
+        tables = dict(self.values)
+        out: dict[str, str | None] = {}
+        for name, tag in self.fields:
+            if isinstance(tag, tuple):
+                value = " ".join(tags[t] for t in tag if tags.get(t)) or None
+            else:
+                value = tags.get(tag)
+            if value is not None and name in tables:
+                value = dict(tables[name]).get(value)
+            out[name] = value
+        return out
+
+
+@dataclass(frozen=True)
 class Table:
     """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
 
@@ -111,6 +148,7 @@ class Layer(Table):
     versioned: bool = False
     description_en: str = ""
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
+    osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer
 
     @property
     def versions_table(self) -> str:

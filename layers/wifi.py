@@ -1,5 +1,5 @@
 """Public Wi-Fi access points."""
-from layers.model import Access, Field, FieldType as T, Layer, Style
+from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Style
 
 WIFI_APS = Layer(
     id="wifi_aps",
@@ -23,5 +23,12 @@ WIFI_APS = Layer(
         Field("status", T.TEXT, "Tình trạng", "Status", choices=("online", "offline")),
         Field("address", T.TEXT, "Địa chỉ", "Address"),
         Field("mac", T.TEXT, "Địa chỉ MAC", "MAC address", access=Access.STAFF),
+    ),
+    # places offering Wi-Fi (cafés, hotels, shops): areas are taken at a point inside them
+    osm=OsmMapping(
+        elements=("points", "multipolygons"),
+        select=(("internet_access", ("wlan", "yes", "wifi")),),
+        fields=(("name", "name"), ("ssid", "internet_access:ssid"),
+                ("address", ("addr:housenumber", "addr:street"))),
     ),
 )

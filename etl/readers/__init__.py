@@ -10,9 +10,10 @@ from pyproj import CRS
 
 from etl.errors import ImportRefused
 from etl.text_decoding import decode_text, plan_text
+from layers import Table
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
-           ".shp": "ESRI Shapefile", ".csv": "CSV"}
+           ".shp": "ESRI Shapefile", ".csv": "CSV", ".osm": "OSM", ".pbf": "OSM"}
 
 
 @dataclass
@@ -40,13 +41,22 @@ def source_format(path: Path) -> str:
 
 
 def read_source(path: Path, *, encoding: str | None = None, source_layer: str | None = None,
-                spatial: bool = True) -> Source:
-    """Read any accepted file; CSV through the delimited reader, the rest through pyogrio."""
+                spatial: bool = True, decl: Table | None = None) -> Source:
+    """Read any accepted file; CSV through the delimited reader, the rest through pyogrio.
+
+    OpenStreetMap extracts are read through the target declaration's OSM mapping.
+    """
     if not path.exists():
         raise ImportRefused(f"cannot import {path}: no such file")
     fmt = source_format(path)
     text = plan_text(path, fmt, encoding)
-    if fmt == "CSV":
+    if fmt == "OSM":
+        from etl.readers.osm import read_osm
+        if decl is None:
+            raise ImportRefused(f"cannot import {path.name}: an OpenStreetMap file needs a "
+                                "target layer")
+        source = read_osm(path, decl)
+    elif fmt == "CSV":
         from etl.readers.delimited import read_csv
         source = read_csv(path, encoding=text.read, spatial=spatial)
     else:

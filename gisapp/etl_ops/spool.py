@@ -21,7 +21,7 @@ from typing import BinaryIO
 from gisapp.errors import BadRequest, GisappError
 from gisapp.settings import Settings
 
-SOURCE_SUFFIXES = (".geojson", ".json", ".gpkg", ".csv", ".shp")
+SOURCE_SUFFIXES = (".geojson", ".json", ".gpkg", ".csv", ".shp", ".osm", ".pbf")
 SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 ARCHIVE_SUFFIX = ".zip"
 MAX_NESTING = 2
@@ -246,9 +246,15 @@ def check_content(path: Path) -> Path:
         ok = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
     elif suffix == ".csv":
         ok = not head.lstrip().startswith(b"<") and b"\x00" not in head
+    elif suffix == ".osm":  # OSM XML: <?xml ...?> then the <osm> root element
+        ok = (head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<?xml", b"<osm"))
+              and b"<osm" in head)
+    elif suffix == ".pbf":  # a 4-byte header length, then the first BlobHeader, "OSMHeader"
+        ok = b"OSMHeader" in head[4:32]
     if not ok or b"OGRVRTDataSource" in head or b"/vsi" in head[:64]:
         raise BadRequest(f"the {suffix} file's content is not {suffix[1:].upper()}; "
-                         "accepted: GeoJSON, GeoPackage, Shapefile, CSV (never VRT)")
+                         "accepted: GeoJSON, GeoPackage, Shapefile, CSV, OpenStreetMap XML/PBF "
+                         "(never VRT)")
     return path
 
 
