@@ -37,11 +37,17 @@ function render() {
   container.append(history);
 }
 
-async function show(doc) {
+// Each look-up takes a ticket; a response that arrives after a newer look-up started is
+// dropped, so two quick date changes cannot render twice or leave the older answer shown.
+let latest = 0;
+
+async function show(doc, ticket) {
+  const history = await fetch(`${api}/${encodeURIComponent(doc.parcel_uid)}/history`, { credentials: 'same-origin' });
+  const versions = history.ok ? (await history.json()).versions : [];  // 404: no recorded versions
+  if (ticket !== latest) return;
   state.doc = doc;
   state.uid = doc.parcel_uid;
-  const history = await fetch(`${api}/${encodeURIComponent(doc.parcel_uid)}/history`, { credentials: 'same-origin' });
-  state.history = history.ok ? (await history.json()).versions : [];  // 404: no recorded versions
+  state.history = versions;
   window.deskMap.getSource(HIGHLIGHT).setData({ type: 'Feature', properties: {}, geometry: doc.geometry });
   window.deskMap.fitBounds(bounds(doc.geometry), { padding: 60, maxZoom: 19, duration: 0 });
   render();
@@ -49,10 +55,12 @@ async function show(doc) {
 }
 
 async function open(url) {
+  const ticket = ++latest;
   try {
     showError(null);
-    await show(await fetchJson(withAsOf(url)));
-  } catch (error) { showError(error); }
+    const doc = await fetchJson(withAsOf(url));
+    if (ticket === latest) await show(doc, ticket);
+  } catch (error) { if (ticket === latest) showError(error); }
 }
 
 function setAsOf(day) {
