@@ -2,6 +2,8 @@
 from layers.access import ROLES, levels_for
 from layers.model import Access, Field, FieldType, Layer, OsmMapping, Style, Table
 from layers.registry import LAYERS, TABLES, THEMES, UnknownLayer, get_layer, get_table
+from layers.sources import Source
 
-__all__ = ["Access", "Field", "FieldType", "Layer", "OsmMapping", "Style", "Table", "LAYERS", "TABLES",
-           "THEMES", "ROLES", "UnknownLayer", "get_layer", "get_table", "levels_for"]
+__all__ = ["Access", "Field", "FieldType", "Layer", "OsmMapping", "Source", "Style", "Table",
+           "LAYERS", "TABLES", "THEMES", "ROLES", "UnknownLayer", "get_layer", "get_table",
+           "levels_for"]

@@ -1,5 +1,6 @@
 """Base map: road centrelines, water bodies, building footprints, wards."""
 from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Style
+from layers.sources import WARD_BOUNDARIES
 
 WARDS = Layer(
     id="wards",
@@ -19,6 +20,7 @@ WARDS = Layer(
               sources=("areaKm2",)),
     ),
     description_en="Commune-level units of Da Nang since 1 July 2025.",
+    source=WARD_BOUNDARIES,
 )
 
 ROADS = Layer(

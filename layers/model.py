@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dc_field
 from enum import Enum
 
+from layers.sources import DEMO_CITY, Source
+
 
 class Access(str, Enum):
     """Who may read a field or a layer: everyone, staff, or only roles allowed personal data."""
@@ -149,6 +151,7 @@ class Layer(Table):
     description_en: str = ""
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
     osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer
+    source: Source = DEMO_CITY  # attribution, link and licence shown wherever it is drawn
 
     @property
     def versions_table(self) -> str:

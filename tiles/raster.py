@@ -18,8 +18,9 @@ import rasterio
 from rasterio.enums import Resampling
 from rasterio.transform import from_bounds
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import calculate_default_transform
 
-from tiles.grid import MAX_ZOOM, Tile, tile_bounds_3857, tile_bounds_lonlat
+from tiles.grid import MAX_ZOOM, WORLD_HALF_M, Tile, tile_bounds_3857, tile_bounds_lonlat
 
 TILE_SIZE = 256
 # Stops (0..1 -> RGB). Terrain for heights, blues for water depths, viridis as a neutral one.
@@ -71,13 +72,25 @@ def find_raster(conn: Any, name: str, data_dir: Path) -> RasterInfo | None:
                       bands[0].get("min"), bands[0].get("max"), row[11])
 
 
-def native_zoom(info: RasterInfo) -> int:
-    """The zoom whose pixels are about the raster's own pixel size."""
-    west, south, east, north = info.bounds
-    lat = math.radians((south + north) / 2)
-    metres_per_pixel = (east - west) * 111_320 * math.cos(lat) / max(info.width, 1)
-    zoom = math.log2(156_543.034 * math.cos(lat) / max(metres_per_pixel, 1e-6))
-    return max(0, min(MAX_ZOOM, math.ceil(zoom)))
+def zoom_range(info: RasterInfo) -> tuple[int, int]:
+    """(minzoom, maxzoom) of the raster's tiles, from its resolution in Web Mercator.
+
+    maxzoom is the first zoom whose pixels are as fine as the raster's own; minzoom the
+    zoom whose pixels are as coarse as the raster halved until it fits one tile (the
+    coarsest overview of a COG, as GDAL's COG driver and rio-tiler count it).
+    """
+    with rasterio.open(info.path) as src:
+        transform, width, height = calculate_default_transform(
+            src.crs, "EPSG:3857", src.width, src.height, *src.bounds)
+    resolution = max(abs(transform.a), abs(transform.e), 1e-9)
+    halvings = max(0, math.ceil(math.log2(max(width, height) / TILE_SIZE)))
+
+    def zoom(res: float) -> float:
+        return math.log2(2 * WORLD_HALF_M / TILE_SIZE / res)
+
+    maxzoom = max(0, min(MAX_ZOOM, math.ceil(zoom(resolution))))
+    minzoom = max(0, min(maxzoom, math.floor(zoom(resolution * 2 ** halvings))))
+    return minzoom, maxzoom
 
 
 def colourise(values: np.ma.MaskedArray, low: float, high: float, ramp: str) -> np.ndarray:
@@ -140,11 +153,15 @@ def render_raster_tile(info: RasterInfo, tile: Tile, ramp: str = DEFAULT_RAMP,
 
 def raster_tilejson(info: RasterInfo, tiles_url: str) -> dict[str, Any]:
     """TileJSON 3.0 of a raster's PNG tiles."""
-    maxzoom = native_zoom(info)
+    minzoom, maxzoom = zoom_range(info)
     west, south, east, north = info.bounds
     return {"tilejson": "3.0.0", "name": info.name, "version": "1.0.0", "scheme": "xyz",
             "description": f"{info.name} ({info.unit or 'no unit'}), "
                            f"{info.low} to {info.high}",
-            "tiles": [tiles_url], "minzoom": max(0, maxzoom - 8), "maxzoom": maxzoom,
+            "tiles": [tiles_url], "minzoom": minzoom, "maxzoom": maxzoom,
             "bounds": [west, south, east, north],
-            "center": [(west + east) / 2, (south + north) / 2, max(0, maxzoom - 2)]}
+            "center": [(west + east) / 2, (south + north) / 2, minzoom]}
+
+
+# Sent where a raster has no pixel: a 256 × 256 fully transparent tile.
+TRANSPARENT_PNG = encode_png(np.zeros((TILE_SIZE, TILE_SIZE, 4), dtype=np.uint8))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from layers import LAYERS, THEMES, Access, Layer
+from tiles.tilejson import attribution
 
 SOURCE = "gisapp"
 LABEL_FONT = "Noto Sans Regular"
@@ -101,7 +102,7 @@ def build_style(name: str, levels: frozenset[Access], tiles_url: str,
         "version": 8,
         "name": f"gisapp {name}",
         "sources": {SOURCE: {
-            "type": "vector", "tiles": [tiles_url],
+            "type": "vector", "tiles": [tiles_url], "attribution": attribution(layers),
             "minzoom": min((layer.minzoom for layer in layers), default=0),
             "maxzoom": max((layer.maxzoom for layer in layers), default=22),
         }},

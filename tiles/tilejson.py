@@ -38,6 +38,11 @@ def field_description(field) -> str:
     return f"{field.label_en} ({field.label_vi}{unit})"
 
 
+def attribution(layers: tuple[Layer, ...]) -> str:
+    """The layers' credit lines from the registry, each once, in layer order."""
+    return "; ".join(dict.fromkeys(layer.source.attribution for layer in layers))
+
+
 def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_url: str,
                    bounds: tuple[float, ...] | None) -> dict[str, Any]:
     """The TileJSON 3.0 document; `tiles_url` holds {z}/{x}/{y}."""
@@ -50,6 +55,7 @@ def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_u
         "name": ",".join(layer.id for layer in layers),
         "description": "; ".join(f"{layer.title_en} ({layer.title_vi})" for layer in layers),
         "version": "1.0.0",
+        "attribution": attribution(layers),
         "scheme": "xyz",
         "tiles": [tiles_url],
         "minzoom": minzoom,

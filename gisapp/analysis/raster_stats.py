@@ -19,7 +19,7 @@ MAX_OPEN = 16
 _OPEN = threading.local()  # per thread: rasterio datasets are not safe to share across threads
 
 
-def _dataset(path: Path) -> rasterio.DatasetReader:
+def open_dataset(path: Path) -> rasterio.DatasetReader:
     """An open dataset for this file, kept per thread (an import writes a new file name)."""
     cache = getattr(_OPEN, "datasets", None)
     if cache is None:
@@ -64,7 +64,7 @@ def raster_stats(conn: Connection, name: str, polygon: BaseGeometry,
                        .where(rasters.c.name == name)).first()
     if row is None:
         return None
-    src = _dataset(raster_path(row.path, data_dir))
+    src = open_dataset(raster_path(row.path, data_dir))
     shape = shapely.geometry.mapping(polygon)
     if src.crs != METRIC_CRS:
         shape = transform_geom(METRIC_CRS, src.crs, shape)

@@ -27,8 +27,8 @@ from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
 from gisapp.public_url import base_url
 from layers import Access, Layer
 from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
-from tiles.raster import (DEFAULT_RAMP, RAMPS, RasterError, RasterInfo, find_raster,
-                          raster_tilejson, render_raster_tile)
+from tiles.raster import (DEFAULT_RAMP, RAMPS, TRANSPARENT_PNG, RasterError, RasterInfo,
+                          find_raster, raster_tilejson, render_raster_tile)
 from tiles.service import (GZIP_ON_THE_FLY, ConnectionLost, DatabaseUnreachable, TileService,
                            gunzip_tile, gzip_tile)
 from tiles.style import UnknownStyle, build_style, style_layers
@@ -117,7 +117,8 @@ def _unreachable(exc: DatabaseUnreachable):
 
 
 @bp.after_request
-def _cors(response: Response) -> Response:
+def add_cors(response: Response) -> Response:
+    """Any origin may read tiles and their documents (public GETs)."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "If-None-Match"
@@ -137,7 +138,7 @@ def _layers(text: str, levels: frozenset[Access]) -> tuple[Layer, ...]:
     return layers
 
 
-def _cache_control(levels: frozenset[Access]) -> str:
+def cache_control(levels: frozenset[Access]) -> str:
     """The configured Cache-Control; private when the content depends on a login."""
     value = settings().tile_cache_control
     if levels <= {Access.PUBLIC}:
@@ -145,7 +146,7 @@ def _cache_control(levels: frozenset[Access]) -> str:
     return value.replace("public", "private") if "public" in value else "private, " + value
 
 
-def _address(z: str, x: str, y: str) -> Tile:
+def tile_address(z: str, x: str, y: str) -> Tile:
     """The tile a path names, checked against the grid before any SQL (400 otherwise)."""
     try:
         return parse_tile(z, x, y)
@@ -161,20 +162,32 @@ def _accepts_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
+def _no_content(status: int, headers: dict[str, str]) -> Response:
+    """A 204 or 304: no body, so no Content-Type (Flask would say text/html)."""
+    response = Response(status=status, headers=headers)
+    del response.headers["Content-Type"]
+    return response
+
+
 @bp.get("/tiles/<layers>/<z>/<x>/<y>.mvt")
 def tile(layers: str, z: str, x: str, y: str):
-    address = _address(z, x, y)
+    """A composite vector tile of one or more layers (XYZ)."""
+    address = tile_address(z, x, y)
     levels = current_levels()
-    chosen = _layers(layers, levels)
+    return serve_tile(_layers(layers, levels), levels, address)
+
+
+def serve_tile(chosen: tuple[Layer, ...], levels: frozenset[Access], address: Tile) -> Response:
+    """The tile response every vector tile URL sends: ETag, 304, cache, gzip, 204 if empty."""
     service, gzipped = tile_service(), _accepts_gzip()
     found = service.lookup(chosen, levels, address)
     etag = service.etag(found, gzipped)
-    headers = {"ETag": etag, "Cache-Control": _cache_control(levels), "Vary": "Accept-Encoding"}
+    headers = {"ETag": etag, "Cache-Control": cache_control(levels), "Vary": "Accept-Encoding"}
     if request.if_none_match.contains(etag.strip('"')):
-        return Response(status=304, headers=headers)
+        return _no_content(304, headers)
     body = service.get_tile(chosen, levels, address, found)
     if body.is_empty:
-        return Response(status=204, headers=headers)
+        return _no_content(204, headers)
     data = body.data
     if body.gzipped and not gzipped:
         data = gunzip_tile(data)
@@ -195,7 +208,7 @@ def tilejson(layers: str):
     chosen = _layers(layers, levels)
     bounds = tile_service().data_bounds(chosen)
     response = jsonify(build_tilejson(chosen, levels, _tiles_url(chosen), bounds))
-    response.headers["Cache-Control"] = _cache_control(levels)
+    response.headers["Cache-Control"] = cache_control(levels)
     return response
 
 
@@ -210,11 +223,12 @@ def style(name: str):
         raise NotFound(f"style {name} has no layer that role {current_role()} may see")
     doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url)
     response = jsonify(doc)
-    response.headers["Cache-Control"] = _cache_control(levels)
+    response.headers["Cache-Control"] = cache_control(levels)
     return response
 
 
-def _raster(name: str) -> RasterInfo:
+def registered_raster(name: str) -> RasterInfo:
+    """The raster registered under `name`, or 404; every raster URL looks it up here."""
     # A name the import would refuse (say one holding a NUL byte, which PostgreSQL text
     # cannot hold) is not registered: answer before any SQL.
     info = None
@@ -243,26 +257,26 @@ def _raster_options() -> tuple[str, tuple[float, float] | None]:
 
 @bp.get("/rasters/<name>/<z>/<x>/<y>.png")
 def raster_tile(name: str, z: str, x: str, y: str):
-    address = _address(z, x, y)
+    address = tile_address(z, x, y)
     ramp, value_range = _raster_options()
-    info = _raster(name)
+    info = registered_raster(name)
     etag = '"' + hashlib.blake2s(f"{info.name}|{info.updated}|{address}|{ramp}|{value_range}"
                                  .encode(), digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": settings().tile_cache_control}
     if request.if_none_match.contains(etag.strip('"')):
-        return Response(status=304, headers=headers)
+        return _no_content(304, headers)
     try:
         png = render_raster_tile(info, address, ramp, value_range)
     except RasterError as exc:
         raise BadRequest(str(exc)) from None
-    if png is None:
-        return Response(status=204, headers=headers)
-    return Response(png, status=200, mimetype="image/png", headers=headers)
+    # Where the raster has no pixel, a transparent tile: map clients draw nothing there
+    # instead of logging a failed image.
+    return Response(png or TRANSPARENT_PNG, status=200, mimetype="image/png", headers=headers)
 
 
 @bp.get("/rasters/<name>.json")
 def raster_tilejson_view(name: str):
-    info = _raster(name)
+    info = registered_raster(name)
     url = f"{base_url()}/rasters/{info.name}/{{z}}/{{x}}/{{y}}.png"
     response = jsonify(raster_tilejson(info, url))
     response.headers["Cache-Control"] = settings().tile_cache_control

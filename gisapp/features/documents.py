@@ -5,6 +5,7 @@ from typing import Any
 
 from gisapp.features.crs import CRS84, SUPPORTED_CRS
 from layers import LAYERS, Access, Field, FieldType, Layer
+from tiles.tilesets import REL_TILESETS_VECTOR, REL_TILING_SCHEMES, TILES_CONFORMANCE
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -50,12 +51,13 @@ def landing_page(base: str) -> dict[str, Any]:
             _link(base + "/api", "service-doc", "text/html", "The API documentation"),
             _link(base + "/conformance", "conformance", "application/json", "Conformance classes"),
             _link(base + "/collections", "data", "application/json", "Collections"),
+            *tiles_links(base),
         ],
     }
 
 
 def conformance() -> dict[str, Any]:
-    return {"conformsTo": CONFORMANCE}
+    return {"conformsTo": CONFORMANCE + TILES_CONFORMANCE}
 
 
 def collection(layer: Layer, base: str, extent: list[float] | None = None) -> dict[str, Any]:
@@ -75,6 +77,7 @@ def collection(layer: Layer, base: str, extent: list[float] | None = None) -> di
             _link(url + "/items?f=html", "items", "text/html", "Features as a table"),
             _link(url + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                   "application/schema+json", "Queryable properties"),
+            *tiles_links(base, layer),
         ],
         "title_vi": layer.title_vi,
         "geometryType": layer.geometry_type,
@@ -125,3 +128,15 @@ def field_schema(field: Field) -> dict[str, Any]:
 
 def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
     return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+# --- OGC API – Tiles links (the tiles work; kept apart from the Features lists above) ---
+def tiles_links(base: str, layer: Layer | None = None) -> list[dict[str, str]]:
+    """Links to the vector tilesets of a collection, or of the dataset and the tiling schemes."""
+    if layer is not None:
+        return [_link(f"{base}/collections/{layer.id}/tiles", REL_TILESETS_VECTOR,
+                      "application/json", "Vector tilesets of this collection")]
+    return [_link(base + "/tiles", REL_TILESETS_VECTOR, "application/json",
+                  "Vector tilesets of all layers"),
+            _link(base + "/tileMatrixSets", REL_TILING_SCHEMES, "application/json",
+                  "Tile matrix sets")]

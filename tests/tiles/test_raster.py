@@ -85,8 +85,17 @@ def test_values_follow_the_ramp(raster_client):
     assert rgba[3][outside] == 0
 
 
-def test_tile_away_from_the_raster_is_204(raster_client):
-    assert raster_client.get("/rasters/elevation/16/0/0.png").status_code == 204
+def test_tile_away_from_the_raster_is_a_transparent_png(raster_client):
+    r = raster_client.get("/rasters/elevation/16/0/0.png")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    rgba = read_png(r.data)
+    assert rgba.shape == (4, 256, 256) and not rgba[3].any()
+
+
+def test_empty_and_revalidated_tiles_carry_no_html_content_type(raster_client):
+    etag = raster_client.get("/rasters/elevation/16/0/0.png").headers["ETag"]
+    again = raster_client.get("/rasters/elevation/16/0/0.png", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and "Content-Type" not in again.headers
 
 
 @pytest.mark.parametrize("path,status", [

@@ -1,0 +1,111 @@
+"""OGC API – Tiles: tile matrix sets, tilesets of each collection and of the dataset.
+
+Thin views over `tiles/tilesets.py`. Every tile URL here is served by the same code as
+`/tiles/{layers}/{z}/{x}/{y}.mvt` (`serve_tile`), so it answers the same bytes, ETag and
+status; {tileMatrix}/{tileRow}/{tileCol} is z/y/x. A collection the caller may not see
+does not exist for them (404), as in the Features API.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from gisapp.api.features import visible_layer
+from gisapp.api.tiles import add_cors, cache_control, serve_tile, tile_address, tile_service
+from gisapp.auth import current_levels
+from gisapp.errors import NotFound
+from gisapp.features.documents import visible_layers
+from gisapp.public_url import base_url
+from layers import Access, Layer
+from tiles.tilesets import (TMS_ID, tile_matrix_set, tile_matrix_sets, tileset,
+                            tileset_list)
+
+bp = Blueprint("ogc_tiles", __name__)
+bp.after_request(add_cors)
+DATASET_TITLE = "Da Nang: every layer you may see"
+
+
+def _tms(tms_id: str) -> None:
+    if tms_id != TMS_ID:
+        raise NotFound(f"unknown tile matrix set {tms_id!r}; known: {TMS_ID}")
+
+
+def _dataset_layers(levels: frozenset[Access]) -> tuple[Layer, ...]:
+    layers = tuple(visible_layers(levels))
+    if not layers:
+        raise NotFound("no layer is visible to this role")
+    return layers
+
+
+def _json(doc: dict, levels: frozenset[Access]):
+    response = jsonify(doc)
+    response.headers["Cache-Control"] = cache_control(levels)
+    return response
+
+
+@bp.get("/tileMatrixSets")
+def tile_matrix_set_list():
+    """The tile matrix sets tiles are served in (WebMercatorQuad)."""
+    return jsonify(tile_matrix_sets(base_url()))
+
+
+@bp.get("/tileMatrixSets/<tms_id>")
+def tile_matrix_set_document(tms_id: str):
+    """A tile matrix set definition (OGC 2D TMS 2.0 JSON)."""
+    _tms(tms_id)
+    return jsonify(tile_matrix_set(base_url()))
+
+
+@bp.get("/collections/<layer_id>/tiles")
+def collection_tilesets(layer_id: str):
+    """The vector tilesets of one collection."""
+    layer, base = visible_layer(layer_id), base_url()
+    url = f"{base}/collections/{layer.id}/tiles"
+    return _json(tileset_list(layer.title_en, f"{url}/{TMS_ID}", base, url), current_levels())
+
+
+@bp.get("/collections/<layer_id>/tiles/<tms_id>")
+def collection_tileset(layer_id: str, tms_id: str):
+    """Tileset metadata of one collection: tile URL template, zoom limits, properties."""
+    layer, levels, base = visible_layer(layer_id), current_levels(), base_url()
+    _tms(tms_id)
+    url = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
+    bounds = tile_service().data_bounds((layer,))
+    return _json(tileset(layer.title_en, (layer,), levels, url, base, bounds,
+                         f"{base}/collections/{layer.id}"), levels)
+
+
+@bp.get("/collections/<layer_id>/tiles/<tms_id>/<tile_matrix>/<tile_row>/<tile_col>")
+def collection_tile(layer_id: str, tms_id: str, tile_matrix: str, tile_row: str, tile_col: str):
+    """One vector tile of a collection (the same bytes as /tiles/{layer}/{z}/{x}/{y}.mvt)."""
+    layer = visible_layer(layer_id)
+    _tms(tms_id)
+    address = tile_address(tile_matrix, tile_col, tile_row)
+    return serve_tile((layer,), current_levels(), address)
+
+
+@bp.get("/tiles")
+def dataset_tilesets():
+    """The vector tilesets of the whole dataset (all layers the caller may see)."""
+    base = base_url()
+    return _json(tileset_list(DATASET_TITLE, f"{base}/tiles/{TMS_ID}", base, f"{base}/tiles"),
+                 current_levels())
+
+
+@bp.get("/tiles/<tms_id>")
+def dataset_tileset(tms_id: str):
+    """Tileset metadata of the dataset's composite tiles."""
+    _tms(tms_id)
+    levels, base = current_levels(), base_url()
+    layers = _dataset_layers(levels)
+    bounds = tile_service().data_bounds(layers)
+    return _json(tileset(DATASET_TITLE, layers, levels, f"{base}/tiles/{TMS_ID}", base, bounds),
+                 levels)
+
+
+@bp.get("/tiles/<tms_id>/<tile_matrix>/<tile_row>/<tile_col>")
+def dataset_tile(tms_id: str, tile_matrix: str, tile_row: str, tile_col: str):
+    """One composite tile of every layer the caller may see."""
+    _tms(tms_id)
+    levels = current_levels()
+    address = tile_address(tile_matrix, tile_col, tile_row)
+    return serve_tile(_dataset_layers(levels), levels, address)
