@@ -29,6 +29,7 @@ def test_composite_tile_is_an_mvt_of_every_layer(city_client):
 def test_empty_tile_is_204(city_client):
     r = city_client.get(url("parcels", center_tile(16).__class__(16, 0, 0)))
     assert r.status_code == 204 and r.data == b""
+    assert "Content-Type" not in r.headers  # not Flask's default text/html
 
 
 def test_layer_outside_every_zoom_is_204(city_client):
