@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import Rule
 
-from gisapp.openapi import features_spec
+from gisapp.openapi import features_spec, tiles_spec
 from gisapp.openapi.annotate import view_spec
 from layers import Access
 
@@ -34,7 +34,7 @@ def build_document(app: Flask, levels: frozenset[Access], max_limit: int) -> dic
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - SKIPPED_METHODS):
             operation = (features_spec.operation(rule.endpoint, levels, max_limit)
-                         or view_spec(view))
+                         or tiles_spec.operation(rule.endpoint) or view_spec(view))
             operation = {
                 "operationId": f"{method.lower()}_{rule.endpoint.replace('.', '_')}",
                 "summary": summary(view),
@@ -66,6 +66,7 @@ def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     for name, converter in rule._converters.items():
         parameters.append({"name": name, "in": "path", "required": True,
                            "schema": features_spec.path_schema(rule.endpoint, name)
+                           or tiles_spec.path_schema(rule.endpoint, name)
                            or converter_schema(converter)})
     path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
     return path, parameters
