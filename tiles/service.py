@@ -15,7 +15,7 @@ from layers import LAYERS, Access, Layer
 from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile
 from tiles.sql import active_layers, render_tile
-from tiles.tilejson import data_bounds
+from tiles.tilejson import data_bounds, osm_layers
 from tiles.versions import Bbox, DatabaseUnreachable, versions_for
 
 # Tiles are gzipped with ISA-L (Intel's deflate), the same gzip format every client
@@ -98,6 +98,7 @@ class TileService:
             self.versions.subscribe(self.disk)
         self.flights = SingleFlight()
         self._bounds: dict[tuple, tuple[float, ...] | None] = {}
+        self._osm: dict[tuple, frozenset[str]] = {}
 
     def lookup(self, layers: tuple[Layer, ...], levels: frozenset[Access],
                tile: Tile) -> TileLookup:
@@ -140,6 +141,16 @@ class TileService:
             self._bounds.clear()
         self._bounds[key] = value
         return value
+
+    def osm_layers(self, layers: tuple[Layer, ...]) -> frozenset[str]:
+        """Which of the layers show OpenStreetMap data, once per set of data versions."""
+        ids = tuple(layer.id for layer in layers)
+        key = (ids, self.versions.get(ids))
+        if key not in self._osm:
+            if len(self._osm) >= 1024:
+                self._osm.clear()
+            self._osm[key] = self.read(lambda conn: osm_layers(conn, layers))
+        return self._osm[key]
 
     def layer_loaded(self, layer: str, bbox: Bbox | None) -> None:
         """An import of `layer` committed in this process: visible from the next request.

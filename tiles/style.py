@@ -88,8 +88,11 @@ def label_layer(layer: Layer) -> dict[str, Any]:
 
 
 def build_style(name: str, levels: frozenset[Access], tiles_url: str,
-                glyphs_url: str = "") -> dict[str, Any]:
-    """The style document; `tiles_url` is the composite tile template of its layers."""
+                glyphs_url: str = "", osm: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The style document; `tiles_url` is the composite tile template of its layers.
+
+    `osm` names the layers showing OpenStreetMap data (their source credits it too).
+    """
     layers = style_layers(name, levels)
     drawn = sorted(layers, key=lambda layer: KIND_ORDER.get(layer.style.kind, 9))
     out: list[dict[str, Any]] = [{"id": "background", "type": "background",
@@ -102,7 +105,7 @@ def build_style(name: str, levels: frozenset[Access], tiles_url: str,
         "version": 8,
         "name": f"gisapp {name}",
         "sources": {SOURCE: {
-            "type": "vector", "tiles": [tiles_url], "attribution": attribution(layers),
+            "type": "vector", "tiles": [tiles_url], "attribution": attribution(layers, osm),
             "minzoom": min((layer.minzoom for layer in layers), default=0),
             "maxzoom": max((layer.maxzoom for layer in layers), default=22),
         }},

@@ -6,10 +6,12 @@ from typing import Any
 from psycopg import sql
 
 from layers import Access, Layer
+from layers.sources import OPENSTREETMAP
 from tiles.grid import MAX_LATITUDE
 from tiles.sql import tile_fields
 
 WORLD = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
+OSM_FORMAT = "OSM"  # etl_runs.source_format of .osm / .osm.pbf imports (etl.readers.FORMATS)
 
 
 def bounds_sql(layers: tuple[Layer, ...]) -> sql.Composed:
@@ -38,14 +40,45 @@ def field_description(field) -> str:
     return f"{field.label_en} ({field.label_vi}{unit})"
 
 
-def attribution(layers: tuple[Layer, ...]) -> str:
-    """The layers' credit lines from the registry, each once, in layer order."""
-    return "; ".join(dict.fromkeys(layer.source.attribution for layer in layers))
+def osm_sql(layers: tuple[Layer, ...]) -> sql.Composed:
+    """One statement: the ids of these layers holding features an OSM extract loaded."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {id} WHERE EXISTS (SELECT 1 FROM {table} AS t WHERE t.source_run_id"
+                " = ANY(ARRAY(SELECT r.id FROM etl_runs AS r WHERE r.layer = {id}"
+                " AND r.source_format = {fmt})))").format(
+            id=sql.Literal(layer.id), table=sql.Identifier(layer.table),
+            fmt=sql.Literal(OSM_FORMAT))
+        for layer in layers)
+
+
+def osm_layers(conn: Any, layers: tuple[Layer, ...]) -> frozenset[str]:
+    """Ids of the layers whose current data includes OpenStreetMap features."""
+    cur = conn.cursor()
+    try:
+        cur.execute(osm_sql(layers))
+        return frozenset(row[0] for row in cur.fetchall())
+    finally:
+        cur.close()
+
+
+def attribution(layers: tuple[Layer, ...], osm: frozenset[str] = frozenset()) -> str:
+    """The layers' credit lines from the registry, each once, in layer order.
+
+    A layer in `osm` (it shows features imported from an OpenStreetMap extract) also
+    credits OpenStreetMap, as the ODbL requires wherever its data is shown.
+    """
+    lines = []
+    for layer in layers:
+        lines.append(layer.source.attribution)
+        if layer.id in osm:
+            lines.append(OPENSTREETMAP.attribution)
+    return "; ".join(dict.fromkeys(lines))
 
 
 def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_url: str,
-                   bounds: tuple[float, ...] | None) -> dict[str, Any]:
-    """The TileJSON 3.0 document; `tiles_url` holds {z}/{x}/{y}."""
+                   bounds: tuple[float, ...] | None,
+                   osm: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The TileJSON 3.0 document; `tiles_url` holds {z}/{x}/{y}, `osm` as for attribution."""
     minzoom = min(layer.minzoom for layer in layers)
     maxzoom = max(layer.maxzoom for layer in layers)
     box = bounds or WORLD
@@ -55,7 +88,7 @@ def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_u
         "name": ",".join(layer.id for layer in layers),
         "description": "; ".join(f"{layer.title_en} ({layer.title_vi})" for layer in layers),
         "version": "1.0.0",
-        "attribution": attribution(layers),
+        "attribution": attribution(layers, osm),
         "scheme": "xyz",
         "tiles": [tiles_url],
         "minzoom": minzoom,

@@ -138,12 +138,13 @@ def matrix_limits(layers: tuple[Layer, ...],
 
 
 def tileset(title: str, layers: tuple[Layer, ...], levels: frozenset[Access], tileset_url: str,
-            base: str, bounds: tuple[float, ...] | None,
+            base: str, bounds: tuple[float, ...] | None, osm: frozenset[str] = frozenset(),
             collection_url: str | None = None) -> dict[str, Any]:
     """Tileset metadata (TMS 2.0): tile URL template, limits, layers and their properties.
 
-    `bounds` is the lon/lat extent of the layers' data (None when they are empty);
-    `collection_url` links a collection's tileset to the collection it tiles.
+    `bounds` is the lon/lat extent of the layers' data (None when they are empty); `osm`
+    the layers showing OpenStreetMap data; `collection_url` links a collection's tileset
+    to the collection it tiles.
     """
     links = _tileset_links(tileset_url, base)
     if collection_url:
@@ -154,7 +155,7 @@ def tileset(title: str, layers: tuple[Layer, ...], levels: frozenset[Access], ti
         "dataType": "vector",
         "crs": CRS_3857,
         "tileMatrixSetURI": TMS_URI,
-        "attribution": attribution(layers),
+        "attribution": attribution(layers, osm),
         "links": links,
         "layers": [{"id": layer.id, "title": layer.title_en, "description": layer.title_vi,
                     "dataType": "vector", "geometryDimension": _geometry_dimension(layer),

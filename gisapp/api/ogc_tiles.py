@@ -69,8 +69,9 @@ def collection_tileset(layer_id: str, tms_id: str):
     layer, levels, base = visible_layer(layer_id), current_levels(), base_url()
     _tms(tms_id)
     url = f"{base}/collections/{layer.id}/tiles/{TMS_ID}"
-    bounds = tile_service().data_bounds((layer,))
-    return _json(tileset(layer.title_en, (layer,), levels, url, base, bounds,
+    service = tile_service()
+    return _json(tileset(layer.title_en, (layer,), levels, url, base,
+                         service.data_bounds((layer,)), service.osm_layers((layer,)),
                          f"{base}/collections/{layer.id}"), levels)
 
 
@@ -97,9 +98,9 @@ def dataset_tileset(tms_id: str):
     _tms(tms_id)
     levels, base = current_levels(), base_url()
     layers = _dataset_layers(levels)
-    bounds = tile_service().data_bounds(layers)
-    return _json(tileset(DATASET_TITLE, layers, levels, f"{base}/tiles/{TMS_ID}", base, bounds),
-                 levels)
+    service = tile_service()
+    return _json(tileset(DATASET_TITLE, layers, levels, f"{base}/tiles/{TMS_ID}", base,
+                         service.data_bounds(layers), service.osm_layers(layers)), levels)
 
 
 @bp.get("/tiles/<tms_id>/<tile_matrix>/<tile_row>/<tile_col>")

@@ -206,8 +206,9 @@ def _tiles_url(layers: tuple[Layer, ...]) -> str:
 def tilejson(layers: str):
     levels = current_levels()
     chosen = _layers(layers, levels)
-    bounds = tile_service().data_bounds(chosen)
-    response = jsonify(build_tilejson(chosen, levels, _tiles_url(chosen), bounds))
+    service = tile_service()
+    response = jsonify(build_tilejson(chosen, levels, _tiles_url(chosen),
+                                      service.data_bounds(chosen), service.osm_layers(chosen)))
     response.headers["Cache-Control"] = cache_control(levels)
     return response
 
@@ -221,7 +222,8 @@ def style(name: str):
         raise NotFound(str(exc)) from None
     if not layers:
         raise NotFound(f"style {name} has no layer that role {current_role()} may see")
-    doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url)
+    doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url,
+                      tile_service().osm_layers(tuple(layers)))
     response = jsonify(doc)
     response.headers["Cache-Control"] = cache_control(levels)
     return response

@@ -4,10 +4,15 @@ import gzip
 import mapbox_vector_tile
 import pytest
 
+from etl.pipeline import ImportRequest, run_import
+from gisapp import create_app
 from layers import LAYERS
+from layers.sources import OPENSTREETMAP
 from tiles.grid import MAX_ZOOM, WORLD_HALF_M, Tile, tile_of
 from tiles.tilesets import (REL_TILESETS_VECTOR, REL_TILING_SCHEME, TILES_CONFORMANCE,
                             TMS_URI)
+
+from tests.etl.test_osm import EXTRACT
 
 from .conftest import CENTER, center_tile
 
@@ -157,3 +162,22 @@ def test_tilesets_and_tilejson_carry_the_registry_attribution(city_client):
     assert all(layer.source.attribution in composite for layer in LAYERS.values())
     style = city_client.get("/styles/default.json").get_json()
     assert all(src["attribution"] for src in style["sources"].values())
+
+
+def test_layers_showing_openstreetmap_data_credit_it(scratch_url, tmp_path):
+    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path / "data"})
+    client = app.test_client()
+    try:
+        assert OPENSTREETMAP.attribution not in client.get("/tiles/roads.json").get_json()[
+            "attribution"]
+        run_import(scratch_url, ImportRequest("roads", EXTRACT))
+        for path in ("/tiles/roads.json", "/tiles/roads,parcels.json",
+                     "/collections/roads/tiles/WebMercatorQuad", "/tiles/WebMercatorQuad"):
+            assert OPENSTREETMAP.attribution in client.get(path).get_json()["attribution"], path
+        style = client.get("/styles/base.json").get_json()
+        assert OPENSTREETMAP.attribution in style["sources"]["gisapp"]["attribution"]
+        parcels = client.get("/tiles/parcels.json").get_json()["attribution"]
+        assert OPENSTREETMAP.attribution not in parcels
+    finally:
+        app.extensions["engine"].dispose()

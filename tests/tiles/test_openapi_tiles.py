@@ -1,4 +1,4 @@
-"""/openapi.json describes the tile, OGC API – Tiles and raster operations, and they keep to it."""
+"""/openapi.json describes the tile, OGC API – Tiles and raster operations; they keep to it."""
 from __future__ import annotations
 
 from schemathesis.checks import not_a_server_error
