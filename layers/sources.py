@@ -21,6 +21,7 @@ WARD_BOUNDARIES = Source(
     "Ward boundaries © Thang Le Quoc, vietnamese-provinces-database (MIT), from the "
     "Vietnam Administrative Units Reference Map",
     "https://github.com/thanglequoc/vietnamese-provinces-database", "MIT")
-# For any layer or base map drawn from OpenStreetMap data (ODbL: this exact credit is required).
+# Credited automatically for a layer holding features of an OpenStreetMap extract import
+# (tiles.tilejson.attribution); a base map drawn from OSM data must show it too (ODbL).
 OPENSTREETMAP = Source("© OpenStreetMap contributors", "https://www.openstreetmap.org/copyright",
                        "ODbL-1.0")

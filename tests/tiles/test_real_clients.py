@@ -2,8 +2,9 @@
 
 GDAL (gdal-bin) reads the elevation COG over HTTP with /vsicurl/ and decodes vector tiles
 found through OGC API – Tiles; owslib walks the OGC API from the landing page. Debian 12's
-GDAL 3.6 cannot read MVT through its OGCAPI driver (it files every `item` link of a
-tileset as a map tile), so its MVT driver reads the tiles the tileset's template names.
+GDAL 3.6 OGCAPI driver opens no layer from a vector tileset (it reads our collection,
+tilesets, tileset and tile matrix set, then stops without an error), so its MVT driver
+reads the tiles the tileset's template names.
 """
 from __future__ import annotations
 
