@@ -43,9 +43,10 @@ def field_description(field) -> str:
 def osm_sql(layers: tuple[Layer, ...]) -> sql.Composed:
     """One statement: the ids of these layers holding features an OSM extract loaded."""
     return sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT {id} WHERE EXISTS (SELECT 1 FROM {table} AS t WHERE t.source_run_id"
-                " = ANY(ARRAY(SELECT r.id FROM etl_runs AS r WHERE r.layer = {id}"
-                " AND r.source_format = {fmt})))").format(
+        # runs first: most layers never had an OSM import, and then no table is scanned
+        sql.SQL("SELECT {id} WHERE EXISTS (SELECT 1 FROM etl_runs AS r WHERE r.layer = {id}"
+                " AND r.source_format = {fmt} AND EXISTS (SELECT 1 FROM {table} AS t"
+                " WHERE t.source_run_id = r.id))").format(
             id=sql.Literal(layer.id), table=sql.Identifier(layer.table),
             fmt=sql.Literal(OSM_FORMAT))
         for layer in layers)
