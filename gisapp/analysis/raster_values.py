@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from gisapp.analysis.raster_stats import METRIC_CRS, open_dataset, raster_stats
 from gisapp.errors import BadRequest
+from tiles.raster import RasterInfo
 
 MAX_VERTICES = 100_000
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
@@ -58,12 +59,19 @@ def parse_polygon(geometry: Any) -> BaseGeometry:
     return polygon if polygon.is_valid else shapely.make_valid(polygon)
 
 
-def polygon_summary(conn: Connection, name: str, polygon: BaseGeometry,
+def polygon_summary(conn: Connection, info: RasterInfo, polygon: BaseGeometry,
                     data_dir: Path) -> dict[str, Any] | None:
-    """count/min/mean/max of band 1 over a lon/lat polygon; None when no such raster."""
-    stats = raster_stats(conn, name, shapely.ops.transform(_TO_METRIC.transform, polygon),
-                         data_dir)
+    """count/min/mean/max of band 1 over a lon/lat polygon; None when no such raster.
+
+    Only the part inside the raster's lon/lat bounds is reprojected: a polygon the size
+    of a continent does not survive the trip to a 3-degree transverse Mercator zone.
+    """
+    polygon = polygon.intersection(shapely.box(*info.bounds))
+    stats = {"pixels": 0, "min": None, "mean": None, "max": None}
+    if not polygon.is_empty:
+        stats = raster_stats(conn, info.name,
+                             shapely.ops.transform(_TO_METRIC.transform, polygon), data_dir)
     if stats is None:
         return None
-    return {"raster": name, "unit": stats["unit"], "count": stats["pixels"],
+    return {"raster": info.name, "unit": info.unit, "count": stats["pixels"],
             "min": stats["min"], "mean": stats["mean"], "max": stats["max"]}

@@ -158,7 +158,7 @@ def raster_summary(name: str):
         polygon = parse_polygon(_bbox_polygon(text))
     info = registered_raster(name)
     with engine().connect() as conn:
-        summary = polygon_summary(conn, info.name, polygon, settings().data_dir)
+        summary = polygon_summary(conn, info, polygon, settings().data_dir)
     if summary is None:
         raise NotFound(f"no raster named {name!r} is registered")
     return jsonify(summary)

@@ -145,6 +145,11 @@ def test_summary_needs_a_bbox_or_a_geometry(raster_client):
         assert raster_client.get(path).status_code == 400
 
 
+def test_a_bbox_around_the_whole_world_summarises_the_whole_raster(raster_client):
+    doc = raster_client.get("/rasters/elevation/summary?bbox=-180,-90,180,90").get_json()
+    assert doc["count"] == 5000 and (doc["min"], doc["max"]) == (0, 99)
+
+
 def test_summary_away_from_the_raster_counts_nothing(raster_client):
     doc = raster_client.get("/rasters/elevation/summary?bbox=100,10,100.1,10.1").get_json()
     assert doc["count"] == 0 and doc["mean"] is None
