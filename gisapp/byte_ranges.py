@@ -60,4 +60,5 @@ def multipart_length(ranges: list[tuple[int, int]], size: int, media_type: str,
 
 
 def new_boundary() -> str:
+    """A multipart boundary that cannot occur in the file's bytes by chance."""
     return "gisapp-" + secrets.token_hex(12)

@@ -43,6 +43,7 @@ GEOMETRY_DIMENSIONS = {"Point": 0, "LineString": 1, "Polygon": 2}
 
 
 def link(href: str, rel: str, media_type: str, title: str, **extra: Any) -> dict[str, Any]:
+    """One OGC API link object."""
     return {"href": href, "rel": rel, "type": media_type, "title": title, **extra}
 
 
