@@ -10,6 +10,7 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +73,14 @@ def find_raster(conn: Any, name: str, data_dir: Path) -> RasterInfo | None:
                       bands[0].get("min"), bands[0].get("max"), row[11])
 
 
+@lru_cache(maxsize=64)
 def zoom_range(info: RasterInfo) -> tuple[int, int]:
     """(minzoom, maxzoom) of the raster's tiles, from its resolution in Web Mercator.
 
     maxzoom is the first zoom whose pixels are as fine as the raster's own; minzoom the
     zoom whose pixels are as coarse as the raster halved until it fits one tile (the
-    coarsest overview of a COG, as GDAL's COG driver and rio-tiler count it).
+    coarsest overview of a COG, as GDAL's COG driver and rio-tiler count it). Cached per
+    registration (`info` carries its update time).
     """
     with rasterio.open(info.path) as src:
         transform, width, height = calculate_default_transform(
