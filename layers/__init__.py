@@ -1,7 +1,7 @@
 """The layer registry: one declaration per layer, from which everything else derives."""
 from layers.access import ROLES, levels_for
-from layers.model import Access, Field, FieldType, Layer, OsmMapping, Style, Table
+from layers.model import Access, Field, FieldType, Layer, OsmMapping, Overview, Style, Table
 from layers.registry import LAYERS, TABLES, THEMES, UnknownLayer, get_layer, get_table
 
-__all__ = ["Access", "Field", "FieldType", "Layer", "OsmMapping", "Style", "Table", "LAYERS", "TABLES",
+__all__ = ["Access", "Field", "FieldType", "Layer", "OsmMapping", "Overview", "Style", "Table", "LAYERS", "TABLES",
            "THEMES", "ROLES", "UnknownLayer", "get_layer", "get_table", "levels_for"]
