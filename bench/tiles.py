@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from layers import LAYERS, ROLES, FieldType  # noqa: E402
+from etl.overviews import refresh_overview  # noqa: E402
 from layers.land import PARCELS  # noqa: E402
 from tiles.grid import Tile, tile_of  # noqa: E402
 from tiles.sql import render_tile  # noqa: E402
@@ -79,6 +80,7 @@ def top_up_parcels(url: str, target: int) -> None:
                 t=table, cols=sql.SQL(", ").join(map(sql.Identifier, cols)),
                 select=sql.SQL(", ").join(select)),
             {"shift": shift, "dy": height * 1.01, "n": target - have})
+        refresh_overview(conn, PARCELS)  # as an import would, in the same transaction
         conn.execute(sql.SQL("ANALYZE {}").format(table))
 
 
@@ -313,6 +315,19 @@ def bench_level(clients: int, tiles: list[Tile], url: str, ports: dict[str, int]
     return {key: merged(value) for key, value in runs.items()}
 
 
+def p95_by_zoom(city: str, tiles: list[Tile], port: int) -> str:
+    """p95 of the uncached server per zoom at one client (z14: parcels as their overview)."""
+    fetch = [http_fetcher(port, ",".join(LAYERS))]
+    parts = []
+    for z in ZOOMS:
+        at_z = [t for t in tiles if t.z == z]
+        run_clients(at_z[:3], fetch)  # connection open, statement prepared for this zoom
+        parts.append(f"z{z} p95 {merged([run_clients(at_z, fetch)])['p95']:.1f} ms")
+    line = f"{city} uncached 1c by zoom: {', '.join(parts)} (z14 target < 50 ms)"
+    print("  " + line, flush=True)
+    return line
+
+
 def bench_city(city: str, url: str, per_zoom: int, rounds: int, workers, threads) -> list[str]:
     tiles = pick_tiles(url, per_zoom * len(ZOOMS))
     print(f"\n== {city}: {len(tiles)} distinct z14-16 tiles of all {len(ALL)} layers, "
@@ -348,6 +363,7 @@ def bench_city(city: str, url: str, per_zoom: int, rounds: int, workers, threads
                         f" uncached p95 {b['p95']:.1f} ms (raw {a['p95']:.1f} ms)")
                 print("  " + line, flush=True)
                 summary.append(line)
+            summary.append(p95_by_zoom(city, tiles, servers[UNCACHED[2]][1]))
         finally:
             for server in servers.values():
                 stop_server(server)

@@ -24,6 +24,7 @@ from etl.errors import ImportRefused
 from etl.fields import map_columns
 from etl.geometry import check_geometries
 from etl.load import LoadOutcome, merge_staged, stage_rows
+from etl.overviews import refresh_overview
 from etl.readers import read_source, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
 from etl.validate import coerce_fields, mark_duplicate_keys, rejected_rows
@@ -248,6 +249,8 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
 def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,
              outcome: LoadOutcome) -> None:
     """Bump layer_state and NOTIFY listeners (delivered at commit)."""
+    if isinstance(decl, Layer) and outcome.extent is not None:
+        refresh_overview(conn, decl, outcome.extent)
     version = conn.execute(
         "INSERT INTO layer_state (layer, data_version, last_run_id, updated_at)"
         " VALUES (%s, 1, %s, now()) ON CONFLICT (layer) DO UPDATE"

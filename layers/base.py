@@ -1,5 +1,5 @@
 """Base map: road centrelines, water bodies, building footprints, wards."""
-from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Style
+from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Overview, Style
 from layers.sources import WARD_BOUNDARIES
 
 WARDS = Layer(
@@ -89,7 +89,10 @@ BUILDINGS = Layer(
     theme="base",
     key=("building_id",),
     geometry_type="MultiPolygon",
-    minzoom=16,  # at z15 a footprint is a few pixels and central tiles carry 180 KB of them
+    # at z15 a footprint is a few pixels and central tiles carry 180 KB of them: z14-15
+    # tiles carry the overview, footprints merged per 250 m cell and simplified
+    minzoom=14,
+    overview=Overview(maxzoom=15, group_by=()),
     tile_max_features=5000,  # the densest demo z16 tile: ~1,250
     style=Style("fill", "#bdbdbd", outline="#969696", opacity=0.8),
     fields=(

@@ -4,7 +4,7 @@ A parcel's key is (unit code, former unit code, map sheet, parcel number): since
 mergers one ward holds several former communes, each with its own sheet series.
 `parcel_uid` is that key as one string, computed by PostgreSQL.
 """
-from layers.model import Access, Field, FieldType as T, Layer, Style, Table
+from layers.model import Access, Field, FieldType as T, Layer, Overview, Style, Table
 
 PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
@@ -20,7 +20,10 @@ PARCELS = Layer(
     theme="land",
     key=("ward_code", "former_ward_code", "sheet_no", "parcel_no"),
     geometry_type="MultiPolygon",
-    minzoom=16,  # a z15 tile of central Da Nang holds ~3,000 parcels (500 KB, 45 ms), 2 px each
+    # a z15 tile of central Da Nang holds ~3,000 parcels (500 KB, 45 ms), 2 px each: below
+    # z16 tiles carry the overview, parcels merged by land use in 250 m cells
+    minzoom=12,
+    overview=Overview(maxzoom=15, group_by=("land_use",)),
     tile_max_features=5000,  # the densest z16 tile of the demo and 250k cities: ~1,650
     versioned=True,
     style=Style("fill", "#fdd49e", outline="#d7301f", opacity=0.5, label="parcel_no",

@@ -103,6 +103,22 @@ class OsmMapping:
 
 
 @dataclass(frozen=True)
+class Overview:
+    """A generalised form of a dense layer that tiles carry up to `maxzoom`.
+
+    At district scale a parcel is a few pixels; the overview merges the features that share
+    the `group_by` values within square cells of `cell_m` metres (EPSG:3857) and simplifies
+    them by `simplify_m`, so land use shows across the city in small tiles. The ETL rebuilds
+    it in the transaction of every load, so it is always in step with the layer's data.
+    """
+
+    maxzoom: int
+    group_by: tuple[str, ...]
+    cell_m: float = 250.0
+    simplify_m: float = 3.0
+
+
+@dataclass(frozen=True)
 class Table:
     """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
 
@@ -152,6 +168,12 @@ class Layer(Table):
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
     osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer
     source: Source = DEMO_CITY  # attribution, link and licence shown wherever it is drawn
+    overview: Overview | None = None  # generalised features for zooms below full detail
+
+    @property
+    def overview_table(self) -> str:
+        """The table of a layer's overview: parcels -> parcels_overview."""
+        return f"{self.id}_overview"
 
     @property
     def versions_table(self) -> str:

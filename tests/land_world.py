@@ -11,6 +11,9 @@ from __future__ import annotations
 import psycopg
 from pyproj import Transformer
 
+from etl.overviews import refresh_overview
+from layers import get_layer
+
 E0, N0 = 550_400.0, 1_777_020.0  # EPSG:5899, near Da Nang Cathedral
 UID = "20242-20245-14-125"
 LEFT, RIGHT = "20242-20245-14-124", "20242-20245-14-126"
@@ -82,3 +85,4 @@ def load_land_world(url: str) -> None:
                          " '2015-03-02', 'Sở TN&MT Đà Nẵng')", row)
         conn.execute("INSERT INTO parcel_land_uses (parcel_uid, land_use, area) VALUES"
                      " (%s, 'ODT', 120.0), (%s, 'CLN', 79.5)", (UID, UID))
+        refresh_overview(conn, get_layer("parcels"))  # as the import that loaded them would

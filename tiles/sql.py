@@ -104,16 +104,50 @@ def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool) -> 
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table))
 
 
+def is_overview(layer: Layer, z: int) -> bool:
+    """Whether tiles at zoom z carry the layer's overview instead of its features."""
+    return layer.overview is not None and z <= layer.overview.maxzoom
+
+
+@lru_cache(maxsize=None)
+def overview_tile_sql(layer_id: str, levels: frozenset[Access]) -> sql.Composed:
+    """The bytea expression encoding a layer's overview (Layer.overview) in the tile.
+
+    The MVT layer keeps the layer's id, so the style draws it as the layer, coloured by
+    the `group_by` fields it carries; `feature_count` says how many features it merges.
+    """
+    layer = get_layer(layer_id)
+    carried = {f.name for f in tile_fields(layer, levels)}
+    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, False)),
+               sql.SQL("t.feature_count")]
+    columns += [sql.SQL("t.{}").format(sql.Identifier(g)) for g in layer.overview.group_by
+                if g in carried]
+    return sql.SQL(
+        "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT {columns} FROM {table} AS t "
+        "WHERE t.geom_3857 && ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer,"
+        " margin => %(margin)s::float8)) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+    ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table))
+
+
+def _layer_part(layer_id: str, levels: frozenset[Access], z: int) -> sql.Composed:
+    layer = get_layer(layer_id)
+    if is_overview(layer, z):
+        return overview_tile_sql(layer_id, levels)
+    return layer_tile_sql(layer_id, levels, is_simplified(layer, z))
+
+
 @lru_cache(maxsize=4096)
 def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z: int) -> str:
     """ONE statement: the concatenated MVT of these layers at zoom z, plus their versions.
 
     The versions come from the same snapshot as the features, so a cached tile is
-    labelled with exactly the data it holds. Only whether layers are simplified depends
-    on z; z/x/y themselves are bound parameters, `$1`... in the order of PARAMS.
+    labelled with exactly the data it holds. Only whether layers are simplified (or carry
+    their overview) depends on z; z/x/y themselves are bound parameters, `$1`... in the
+    order of PARAMS.
     """
-    parts = sql.SQL(" || ").join(
-        layer_tile_sql(lid, levels, is_simplified(get_layer(lid), z)) for lid in layer_ids)
+    parts = sql.SQL(" || ").join(_layer_part(lid, levels, z) for lid in layer_ids)
     text = sql.SQL(
         "SELECT {parts} AS tile, ARRAY(SELECT COALESCE((SELECT s.data_version FROM layer_state"
         " AS s WHERE s.layer = u.l), 0) FROM unnest(%(layer_ids)s::text[]) WITH ORDINALITY"

@@ -102,6 +102,24 @@ def _versions_table(layer: Layer) -> Table:
     return table
 
 
+def _overview_table(layer: Layer) -> Table:
+    """A layer's overview: merged, simplified features in EPSG:3857 for low-zoom tiles."""
+    name = layer.overview_table
+    table = Table(
+        name, metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        *(Column(g, SQL_TYPES[layer.field(g).type]()) for g in layer.overview.group_by),
+        Column("cell_x", Integer, nullable=False),
+        Column("cell_y", Integer, nullable=False),
+        Column("feature_count", Integer, nullable=False),
+        Column("geom_3857", Geometry("MultiPolygon", srid=3857, spatial_index=False),
+               nullable=False),
+    )
+    Index(f"ix_{name}_geom_3857", table.c.geom_3857, postgresql_using="gist")
+    Index(f"ix_{name}_cell", table.c.cell_x, table.c.cell_y)
+    return table
+
+
 def _plain_table(decl: TableDecl) -> Table:
     return Table(
         decl.table, metadata,
@@ -117,6 +135,9 @@ VERSION_TABLES: dict[str, Table] = {
     lid: _versions_table(layer) for lid, layer in LAYERS.items() if layer.versioned
 }
 PLAIN_TABLES: dict[str, Table] = {tid: _plain_table(t) for tid, t in TABLES.items()}
+OVERVIEW_TABLES: dict[str, Table] = {
+    lid: _overview_table(layer) for lid, layer in LAYERS.items() if layer.overview
+}
 
 # gisapp_fold(text): lower(unaccent(NFC)), IMMUTABLE; created by migration 0002.
 FOLD_FUNCTION = "gisapp_fold"

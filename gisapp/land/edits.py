@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB, insert as pg_insert
 
 from etl.events import LAYER_CHANGED_CHANNEL
+from etl.overviews import refresh_overview
 from gisapp.db.schema import PLAIN_TABLES, layer_state
 from gisapp.errors import BadRequest, Conflict, NotFound
 from gisapp.land.edit_requests import (MergeRequest, SplitRequest, check_adjacent,
@@ -105,6 +106,7 @@ def _copy_rights(conn: Connection, sources: list[str], target: str) -> None:
 
 
 def _publish(conn: Connection, bbox: tuple[float, ...]) -> None:
+    refresh_overview(conn.connection.driver_connection, PARCELS, tuple(bbox))
     version = conn.execute(
         pg_insert(layer_state).values(layer=PARCELS.id, data_version=1)
         .on_conflict_do_update(index_elements=["layer"],

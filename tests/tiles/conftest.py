@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from etl.overviews import refresh_overview
 from gisapp import create_app
 from gisapp.db import migrate, provision
 from layers import LAYERS, FieldType, Layer
@@ -59,6 +60,9 @@ def fill_city(url: str) -> None:
     """3 features of every layer near the Dragon Bridge."""
     for layer in LAYERS.values():
         insert_features(url, layer, 3)
+    with psycopg.connect(url) as conn:  # as an import does after its load
+        for layer in LAYERS.values():
+            refresh_overview(conn, layer)
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +83,9 @@ def city_url(test_url: str) -> str:
     migrate.upgrade(url)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("TRUNCATE {}, layer_state RESTART IDENTITY").format(
-            sql.SQL(", ").join(sql.Identifier(layer.table) for layer in LAYERS.values())))
+            sql.SQL(", ").join(sql.Identifier(table) for layer in LAYERS.values()
+                               for table in (layer.table, layer.overview_table)
+                               if table != layer.overview_table or layer.overview)))
     fill_city(url)
     return url
 

@@ -8,7 +8,7 @@ from psycopg import sql
 
 from layers import LAYERS, ROLES, Access
 from tiles.grid import Tile, tile_of
-from tiles.sql import BUFFER, EXTENT, is_in_zoom, tile_fields
+from tiles.sql import BUFFER, EXTENT, is_in_zoom, is_overview, tile_fields
 
 ALL = ",".join(LAYERS)
 
@@ -35,7 +35,8 @@ def test_demo_tile_matches_postgis_for_every_layer(client, test_url, z):
                 "SELECT count(*) FROM {} WHERE geom_3857 &&"
                 " ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(m)s) AND ST_AsMVTGeom("
                 "geom_3857, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), %(e)s, %(b)s, true) IS NOT NULL"
-            ).format(sql.Identifier(layer.table)),
+            ).format(sql.Identifier(layer.overview_table if is_overview(layer, z)
+                                    else layer.table)),
                 {"z": tile.z, "x": tile.x, "y": tile.y, "m": BUFFER / EXTENT, "e": EXTENT,
                  "b": BUFFER}).fetchone()[0]
             if not is_in_zoom(layer, z):
@@ -44,6 +45,8 @@ def test_demo_tile_matches_postgis_for_every_layer(client, test_url, z):
             got = decoded.get(layer.id, {"features": []})["features"]
             assert len(got) == expected, layer.id
             allowed = {f.name for f in tile_fields(layer, ROLES["public"])}
+            if is_overview(layer, z):  # merged features: their group and how many they merge
+                allowed = (allowed & set(layer.overview.group_by)) | {"feature_count"}
             for feature in got:
                 assert set(feature["properties"]) <= allowed
     assert ("parcels" in decoded) == is_in_zoom(LAYERS["parcels"], z)

@@ -69,6 +69,21 @@ def test_split_keeps_the_past_queryable(world, scratch_url):
     assert world.get("/api/parcels/20242-20245-14-127?as_of=2025-01-01").status_code == 404
 
 
+def test_split_and_merge_keep_the_overview_in_step(world, scratch_url):
+    count = ("SELECT (SELECT count(*) FROM parcels),"
+             " (SELECT coalesce(sum(feature_count), 0) FROM parcels_overview)")
+    world.post(f"/api/parcels/{UID}/split",
+               json={"parts": [{"geometry": SOUTH}, {"geometry": NORTH}]},
+               headers=_officer(scratch_url))
+    parcels, merged = _one(scratch_url, count)
+    assert merged == parcels > 0  # the two children are in the overview, the parent is gone
+    world.post("/api/parcels/merge", json={"parcels": ["20242-20245-14-127",
+                                                       "20242-20245-14-128"]},
+               headers=_officer(scratch_url))
+    parcels_after, merged_after = _one(scratch_url, count)
+    assert merged_after == parcels_after == parcels - 1
+
+
 def test_split_is_audited_bumps_data_version_and_notifies(world, scratch_url):
     with psycopg.connect(scratch_url, autocommit=True) as listener:
         listener.execute("LISTEN gisapp_layer_changed")
