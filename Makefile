@@ -14,7 +14,7 @@ RUN_URL   := $(or $(DATABASE_URL),$(LOCAL_URL)/gisapp)
 TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 
 SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin
-TEST_PACKAGES   := chromium fonts-noto-core
+TEST_PACKAGES   := chromium fonts-noto-core poppler-utils
 
 .PHONY: run test system system-test venv assets db test-db demo test-demo serve bench clean-venv
 

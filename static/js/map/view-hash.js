@@ -18,4 +18,6 @@ export function writeHash(map, openLayers) {
   const view = `${zoom.toFixed(2)}/${lat.toFixed(digits)}/${lng.toFixed(digits)}`;
   const hash = `#map=${view}&layers=${openLayers.join(',')}`;
   if (hash !== location.hash) history.replaceState(history.state, '', hash);
+  // the print layout opens on the same view and layers
+  document.getElementById('print-link')?.setAttribute('href', `/map/print${hash}`);
 }

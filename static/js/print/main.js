@@ -1,0 +1,147 @@
+// The print layout: the map view of the shareable URL on an A4/A3 sheet, with title, legend
+// of the layers drawn, scale bar, north arrow, VN-2000 corner coordinates, date and
+// attribution. The browser's print to PDF makes the document (Ctrl-P or the button).
+import { startLanguage, onLanguageChange, t, pick, formatNumber, formatDate } from '../i18n.js';
+import { readHash } from '../map/view-hash.js';
+import { styleLayersOf, showLayer } from '../map/layer-panel.js';
+import { toVn2000Tm3 } from '../vn2000.js';
+import { el } from '../dom.js';
+
+const DEFAULT_VIEW = { center: [108.2208, 16.0678], zoom: 14 };
+const CSS_PX_M = 0.0254 / 96;  // one CSS pixel on paper, in metres
+const EARTH_M = 40075016.686;  // the equator; MapLibre's tiles are 512 px wide
+
+async function fetchJson(url) {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function metresPerPixel(map) {
+  return EARTH_M * Math.cos(map.getCenter().lat * Math.PI / 180) / (512 * 2 ** map.getZoom());
+}
+
+// The longest round length (1, 2 or 5 × 10^k m) that fits in `maxPx` pixels.
+function niceLength(mpp, maxPx) {
+  const most = mpp * maxPx;
+  const power = 10 ** Math.floor(Math.log10(most));
+  const step = [5, 2, 1].find((s) => s * power <= most);
+  return step * power;
+}
+
+function distanceText(metres) {
+  return metres >= 1000 ? `${formatNumber(metres / 1000)} km` : `${formatNumber(metres)} m`;
+}
+
+function drawnLayers(map, catalogue) {
+  const zoom = map.getZoom();
+  return catalogue.layers.filter((layer) => layer.minzoom <= zoom && zoom <= layer.maxzoom + 1
+    && styleLayersOf(map, layer.id).some((l) => (l.layout?.visibility ?? 'visible') !== 'none'));
+}
+
+function legendEntry(layer, entry) {
+  const swatch = el('span', { class: `swatch swatch-${layer.style.kind}`, 'aria-hidden': 'true' });
+  swatch.style.setProperty('--swatch', entry.color);
+  const label = entry.label ? pick(entry.label)
+    : entry.value ?? (layer.legend.length > 1 ? t('panel.other') : pick(layer.title));
+  return el('li', {}, swatch, label);
+}
+
+function renderLegend(map, catalogue) {
+  const list = document.getElementById('sheet-legend');
+  list.replaceChildren(...drawnLayers(map, catalogue).map((layer) => el('li', { class: 'legend-layer' },
+    el('strong', {}, pick(layer.title)),
+    el('ul', {}, ...layer.legend.map((entry) => legendEntry(layer, entry))))));
+}
+
+function renderScale(map) {
+  const mpp = metresPerPixel(map);
+  document.getElementById('sheet-scale').textContent = `1:${formatNumber(Math.round(mpp / CSS_PX_M / 100) * 100)}`;
+  const length = niceLength(mpp, 120);
+  const bar = document.querySelector('#sheet-scalebar .bar');
+  bar.style.width = `${length / mpp}px`;
+  document.querySelector('#sheet-scalebar .label').textContent = distanceText(length);
+}
+
+function corner(label, lon, lat) {
+  const [e, n] = toVn2000Tm3(lon, lat);
+  const round = (v) => formatNumber(Math.round(v));
+  return [el('dt', {}, label), el('dd', {}, `E ${round(e)} · N ${round(n)}`)];
+}
+
+function renderCorners(map) {
+  const b = map.getBounds();
+  document.getElementById('sheet-corners').replaceChildren(
+    ...corner(t('print.corner_nw'), b.getWest(), b.getNorth()),
+    ...corner(t('print.corner_se'), b.getEast(), b.getSouth()),
+    el('dt', {}, t('print.crs')), el('dd', {}, 'VN-2000 / TM-3 107°45′ (EPSG:5899)'));
+}
+
+function renderAttribution(map) {
+  const credits = new Set();
+  for (const source of Object.values(map.getStyle().sources)) {
+    for (const part of (source.attribution ?? '').split(/\s*[;|]\s*/)) if (part) credits.add(part);
+  }
+  const box = document.getElementById('sheet-attribution');
+  box.textContent = credits.size ? [...credits].join(' · ') : '';
+  box.hidden = !credits.size;
+}
+
+function renderSheet(map, catalogue) {
+  const title = document.getElementById('print-title-input').value.trim() || t('print.default_title');
+  document.getElementById('sheet-title').textContent = title;
+  document.getElementById('sheet-date').textContent = formatDate(new Date());
+  renderLegend(map, catalogue);
+  renderScale(map);
+  renderCorners(map);
+  renderAttribution(map);
+}
+
+function setPaper(map) {
+  const paper = document.getElementById('print-paper').value;
+  const orientation = document.getElementById('print-orientation').value;
+  const sheet = document.getElementById('sheet');
+  sheet.className = `sheet ${paper} ${orientation}`;
+  const link = document.getElementById('paper-css');
+  link.href = `${link.dataset.base}${paper}-${orientation}.css`;
+  map.resize();
+  return `${paper}-${orientation}`;
+}
+
+async function start() {
+  const root = document.getElementById('print-app');
+  await startLanguage();
+  const [catalogue, style] = await Promise.all([
+    fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
+  const hash = readHash();
+  const view = hash.view ?? DEFAULT_VIEW;
+  const map = new maplibregl.Map({
+    container: 'print-map', style, center: view.center, zoom: view.zoom, interactive: false,
+    attributionControl: false, pixelRatio: Math.max(2, window.devicePixelRatio), fadeDuration: 0,
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  window.map = map;
+  await new Promise((resolve) => map.once('load', resolve));
+  if (hash.layers) {
+    for (const layer of catalogue.layers) showLayer(map, layer.id, hash.layers.includes(layer.id));
+  }
+  document.getElementById('print-back').href = `/map${location.hash}`;
+  const refresh = () => renderSheet(map, catalogue);
+  for (const id of ['print-paper', 'print-orientation']) {
+    document.getElementById(id).addEventListener('change', () => {
+      const paper = setPaper(map);
+      map.once('idle', () => { refresh(); root.dataset.paper = paper; });
+      map.triggerRepaint();
+    });
+  }
+  document.getElementById('print-title-input').addEventListener('input', refresh);
+  document.getElementById('print-button').addEventListener('click', () => window.print());
+  onLanguageChange(refresh);
+  refresh();
+  map.once('idle', () => { refresh(); root.dataset.paper = 'a4-landscape'; root.dataset.ready = 'true'; });
+}
+
+start().catch((error) => {
+  document.getElementById('print-app').prepend(el('p', { class: 'error', role: 'alert' }, error.message));
+  throw error;
+});
