@@ -4,16 +4,23 @@ while the database is down, never 500; /readyz is green within 5 s of its return
 worker resumes queued imports afterwards; a full disk fails an import cleanly."""
 from __future__ import annotations
 
+import io
+import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
 
 from gisapp import create_app
 from tests.auth_helpers import auth_headers, csrf_from, login
-from tests.pg_cluster import PgCluster, cluster_db, pg_cluster, running_cluster  # noqa: F401
+from tests.gisapp.etl_ops.conftest import GISAPP, geojson_points, point_layer
+from tests.pg_cluster import (PgCluster, cluster_db, pg_cluster, running_cluster,  # noqa: F401
+                              wait_for)
 from tests.tiles.conftest import center_tile, fill_city
 
 ROUTE_VALUES = {"layer_id": "parcels", "feature_id": "1", "uid": "20242-20254-3-101",
@@ -134,3 +141,56 @@ def test_readyz_is_green_within_5_s_of_a_restart_and_no_route_fails_after_it(
         assert time.monotonic() - back < 5, "/readyz still not green 5 s after the restart"
         time.sleep(0.05)
     assert not (found := _no_500s(fault_app, callers, expect_down=False)), "\n".join(found)
+
+
+@pytest.fixture()
+def worker(fault_app, cluster_db: str, tmp_path: Path):
+    """`gisapp worker` on the fault cluster, sharing the app's data directory."""
+    environ = {**os.environ, "DATABASE_URL": cluster_db,
+               "GISAPP_DATA_DIR": str(fault_app.extensions["settings"].data_dir)}
+    log = open(tmp_path / "worker.log", "wb")
+    proc = subprocess.Popen([str(GISAPP), "worker", "--tick", "1", "--heartbeat", "1",
+                             "--stalled-after", "4"], env=environ, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    yield proc
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    Path("/tmp/faults-worker.log").write_bytes((tmp_path / "worker.log").read_bytes())
+
+
+def _queue_import(client: FlaskClient, headers: dict, n: int) -> int:
+    body = geojson_points(point_layer(), n)
+    resp = client.post("/api/etl/imports", headers=headers, content_type="multipart/form-data",
+                       data={"layer": point_layer().id,
+                             "file": (io.BytesIO(body), "points.geojson")})
+    assert resp.status_code == 202, resp.get_data(as_text=True)
+    return resp.json["run_id"]
+
+
+def _finished(url: str, run_id: int):
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT status, rows_loaded, error FROM etl_runs WHERE id = %s",
+                           (run_id,)).fetchone()
+    return row if row[0] in ("succeeded", "failed", "cancelled") else None
+
+
+def test_the_worker_resumes_queued_imports_after_a_database_restart(
+        fault_app, callers, cluster_db: str, running_cluster: PgCluster, worker):
+    client, operator = callers["etl_operator"]
+    first = _queue_import(client, operator, 5)
+    assert wait_for(lambda: _finished(cluster_db, first), 30)[0] == "succeeded"
+    running_cluster.stop()
+    time.sleep(3)  # the worker polls, listens and heartbeats against a dead server
+    running_cluster.start()
+    back = time.monotonic()
+    queued = [_queue_import(client, operator, 7), _queue_import(client, operator, 9)]
+    done = [wait_for(lambda: _finished(cluster_db, run_id), 25) for run_id in queued]
+    took = time.monotonic() - back
+    assert [d and d[:2] for d in done] == [("succeeded", 7), ("succeeded", 9)], done
+    assert worker.poll() is None, "the worker exited"
+    assert took < 25, f"the queued imports waited {took:.0f} s after the database was back"
