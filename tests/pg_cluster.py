@@ -128,6 +128,12 @@ class PgCluster:
                     sql.Identifier(name), sql.Literal(str(where))))
             yield where
         finally:
+            try:
+                with self.superuser() as conn:
+                    conn.execute(sql.SQL("DROP TABLESPACE IF EXISTS {}").format(
+                        sql.Identifier(name)))
+            except psycopg.Error:
+                pass  # still in use: the lazy unmount below detaches it anyway
             subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
             where.rmdir()
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
 
+from etl.pipeline import ImportFailed, ImportRequest, run_import
 from gisapp import create_app
 from tests.auth_helpers import auth_headers, csrf_from, login
 from tests.gisapp.etl_ops.conftest import GISAPP, geojson_points, point_layer
@@ -194,3 +196,56 @@ def test_the_worker_resumes_queued_imports_after_a_database_restart(
     assert [d and d[:2] for d in done] == [("succeeded", 7), ("succeeded", 9)], done
     assert worker.poll() is None, "the worker exited"
     assert took < 25, f"the queued imports waited {took:.0f} s after the database was back"
+
+
+def _layer_rows(url: str, layer) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql.SQL("SELECT id, {}, ST_AsText(geom) FROM {} ORDER BY id").format(
+            sql.SQL(", ").join(map(sql.Identifier, layer.key)),
+            sql.Identifier(layer.table))).fetchall()
+
+
+def _fill(where: Path, leave_bytes: int) -> None:
+    """Fill the filesystem at `where` but for `leave_bytes`."""
+    free = os.statvfs(where).f_bavail * os.statvfs(where).f_frsize
+    with open(where / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, free - leave_bytes))
+
+
+def test_a_full_disk_fails_the_import_cleanly_and_leaves_the_layer_whole(
+        pg_cluster: PgCluster, cluster_db: str, tmp_path: Path):
+    layer = point_layer()
+    source = tmp_path / "points.geojson"
+    source.write_bytes(geojson_points(layer, 40))
+    run_import(cluster_db, ImportRequest(layer=layer.id, path=source, mode="replace"))
+    before = _layer_rows(cluster_db, layer)
+    big = tmp_path / "more.geojson"
+    big.write_bytes(geojson_points(layer, 6000))
+    with pg_cluster.small_tablespace("small", 4) as where:
+        with psycopg.connect(cluster_db, autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER TABLE {} SET TABLESPACE small").format(
+                sql.Identifier(layer.table)))
+        _fill(where, 64 << 10)
+        try:
+            failures = []
+            # the layer's own table fills the disk (replace: its old rows are deleted first),
+            # then the staging table does (temp tables on the full disk too)
+            for conninfo in (cluster_db, cluster_db + "?options=-c%20temp_tablespaces%3Dsmall"):
+                with pytest.raises(ImportFailed) as failed:
+                    run_import(conninfo, ImportRequest(layer=layer.id, path=big, mode="replace"))
+                failures.append(failed.value.result)
+                assert _layer_rows(cluster_db, layer) == before
+        finally:
+            (where / "filler").unlink()
+            with psycopg.connect(cluster_db, autocommit=True) as conn:
+                conn.execute(sql.SQL("ALTER TABLE {} SET TABLESPACE pg_default").format(
+                    sql.Identifier(layer.table)))
+    with psycopg.connect(cluster_db) as conn:
+        for result in failures:
+            status, loaded, error = conn.execute(
+                "SELECT status, rows_loaded, error FROM etl_runs WHERE id = %s",
+                (result.run_id,)).fetchone()
+            assert (status, loaded) == ("failed", 0)
+            assert "ran out of disk space" in error and "nothing was changed" in error, error
+    again = run_import(cluster_db, ImportRequest(layer=layer.id, path=big, mode="replace"))
+    assert again.status == "succeeded" and len(_layer_rows(cluster_db, layer)) == 6000
