@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -127,6 +128,35 @@ def test_every_kind_of_endpoint_is_a_json_503_while_the_database_is_down(
             wrong.append(f"{role} {method} {path}: message {body['error']['message']!r}")
     assert not wrong, "\n".join(wrong)
     assert not (found := _no_500s(fault_app, callers, expect_down=True)), "\n".join(found)
+
+
+def test_requests_in_flight_while_postgresql_restarts_get_503s_never_500s(
+        fault_app, callers, running_cluster: PgCluster):
+    stop, seen, wrong = threading.Event(), [], []
+
+    def hammer(role: str, method: str, path: str) -> None:
+        client, headers = callers[role]
+        while not stop.is_set():
+            resp = _send(client, method, path, headers)
+            seen.append(resp.status_code)
+            if resp.status_code >= 500 and not (resp.status_code == 503 and resp.is_json
+                                                and resp.json["error"]["code"] == DOWN):
+                wrong.append(f"{role} {method} {path}: {resp.status_code} "
+                             f"{resp.get_data(as_text=True)[:200]}")
+
+    threads = [threading.Thread(target=hammer, args=kind) for kind in KINDS[:6] + KINDS[9:11]]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        running_cluster.restart()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+    assert not wrong, "\n".join(wrong[:20])
+    assert 503 in seen and seen.count(503) < len(seen), "the restart was not seen"
 
 
 def test_readyz_is_green_within_5_s_of_a_restart_and_no_route_fails_after_it(
