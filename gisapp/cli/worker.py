@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Callable
 
 import click
 import psycopg
@@ -45,7 +46,7 @@ def worker(concurrency: int, tick_seconds: int, stalled_after: float, heartbeat:
                            conninfo, options))
 
 
-async def serve_jobs(new_app, conninfo: str, options: dict) -> None:
+async def serve_jobs(new_app: Callable[[], App], conninfo: str, options: dict) -> None:
     """Run a worker until SIGINT/SIGTERM, and again each time the database comes back.
 
     procrastinate's worker stops when it loses its database (a restart, a failover); queued
