@@ -193,6 +193,7 @@ def test_a_running_run_can_be_cancelled_and_changes_nothing(ops_client, operator
     assert resp.json["status"] == "cancelling"
     blocker.rollback()
     blocker.close()
-    status = wait_for(lambda: (s := run_status(scratch_url, run_id))[0] != "cancelling" and s)
+    wait_for(lambda: _job_finished(scratch_url, run_id))  # the run reads 'failed' a moment
+    status = run_status(scratch_url, run_id)  # before the worker records it 'cancelled'
     assert status[0] == "cancelled" and "cancelled by test-etl_operator" in status[4]
     assert _count(scratch_url) == 50
