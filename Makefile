@@ -72,8 +72,9 @@ serve:
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(GISAPP) serve
 
-# Every benchmark against the run database (make bench BENCHES="tiles parcels" for some).
-BENCHES ?= etl_load tiles features parcels permits drainage_trace
+# Every benchmark against the run database (make bench BENCHES="tiles parcels" for some);
+# bench/load.py needs the stack served (make run) at http://127.0.0.1:8000.
+BENCHES ?= etl_load tiles features parcels permits drainage_trace load
 bench: venv db demo
 	@export DATABASE_URL=$(RUN_URL); for b in $(BENCHES); do \
 	  echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done

@@ -151,6 +151,10 @@ def run_import(conninfo: str, request: ImportRequest,
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return ("the database server ran out of disk space, so nothing was changed "
+                f"({str(exc).strip().splitlines()[0]}); free space on the database server, "
+                "then run the import again")
     if isinstance(exc, psycopg.Error):
         diag = getattr(exc, "diag", None)
         detail = f" ({diag.message_detail})" if diag is not None and diag.message_detail else ""

@@ -1,6 +1,8 @@
 """One exception family; each class carries its HTTP status and a stable code."""
 from __future__ import annotations
 
+import psycopg
+import sqlalchemy.exc
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -46,6 +48,24 @@ class Unavailable(GisappError):
     code = "unavailable"
 
 
+# SQLSTATEs meaning the server is down, restarting or full, not that the request was wrong:
+# connection exceptions (class 08), admin/crash shutdown, starting up, too many connections.
+UNREACHABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+RETRY_AFTER_S = 5
+
+
+def is_database_unreachable(err: BaseException) -> bool:
+    """Whether a database error says the server cannot be reached (rather than a bad query)."""
+    if isinstance(err, sqlalchemy.exc.DBAPIError):
+        if err.connection_invalidated:
+            return True
+        err = err.orig
+    if not isinstance(err, psycopg.OperationalError):
+        return False
+    state = err.sqlstate
+    return state is None or state.startswith("08") or state in UNREACHABLE_STATES
+
+
 def error_response(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
@@ -67,6 +87,17 @@ def register_error_handlers(app: Flask) -> None:
     def _http(err: HTTPException):
         code = (err.name or "error").lower().replace(" ", "_")
         return error_response(err.code or 500, code, err.description or err.name)
+
+    @app.errorhandler(sqlalchemy.exc.DBAPIError)
+    @app.errorhandler(psycopg.Error)
+    def _database(err: Exception):
+        if not is_database_unreachable(err):
+            return _unexpected(err)
+        app.logger.warning("database unreachable: %s", str(err).strip().splitlines()[0])
+        response = error_response(503, "database_unreachable", "the database is unreachable "
+                                  "(restarting or down); try again in a few seconds")
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

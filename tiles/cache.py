@@ -8,6 +8,8 @@ gzip-compressed (level 6, once), as served to browsers.
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -15,15 +17,19 @@ import tempfile
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Hashable, TypeVar
+from typing import Callable, Hashable, Iterator, TypeVar
 
 from tiles.grid import MAX_ZOOM, Tile, tiles_touching
 from tiles.sql import BUFFER, EXTENT
 
 Bbox = tuple[float, float, float, float]
 T = TypeVar("T")
+# Build locks are striped over this many files: a collision only makes two different
+# tiles' builds wait for each other, and the store never holds a lock file per tile.
+LOCK_STRIPES = 4096
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,26 @@ class DiskStore:
             return self.path(key).read_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    @contextmanager
+    def build_lock(self, key: TileKey) -> Iterator[None]:
+        """Hold this tile's build lock, shared by every process using this store.
+
+        An flock on one of LOCK_STRIPES files under root/.locks: released when the holder
+        closes it or dies, and per open file, so threads of one process exclude each other.
+        """
+        digest = hashlib.blake2s(str(self.path(key)).encode(), digest_size=8).digest()
+        name = self.root / ".locks" / str(int.from_bytes(digest, "big") % LOCK_STRIPES)
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            name.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def put(self, key: TileKey, data: bytes, layers: tuple[str, ...],
             versions: tuple[int, ...]) -> bool:

@@ -171,11 +171,32 @@ class TileService:
 
     def _fill(self, key: TileKey, ids: tuple[str, ...], versions: tuple[int, ...],
               layers: tuple[Layer, ...], levels: frozenset[Access]) -> bytes:
-        if self.disk is not None and self.disk.is_synced(ids, versions):
-            data = self.disk.get(key)
-            if data is not None:
-                self.memory.put((key, versions), data)
-                return data
+        """A memory miss: from the disk store, else built once across all processes.
+
+        Threads of this process already share one call (SingleFlight); the disk store's
+        build lock makes the other processes that miss the same tile wait for its build and
+        then read it from the store, instead of running the tile statement again.
+        """
+        if self.disk is None:
+            return self._build(key, ids, layers, levels)
+        data = self._from_disk(key, ids, versions)
+        if data is not None:
+            return data
+        with self.disk.build_lock(key):
+            data = self._from_disk(key, ids, versions)
+            return data if data is not None else self._build(key, ids, layers, levels)
+
+    def _from_disk(self, key: TileKey, ids: tuple[str, ...],
+                   versions: tuple[int, ...]) -> bytes | None:
+        if not self.disk.is_synced(ids, versions):
+            return None
+        data = self.disk.get(key)
+        if data is not None:
+            self.memory.put((key, versions), data)
+        return data
+
+    def _build(self, key: TileKey, ids: tuple[str, ...], layers: tuple[Layer, ...],
+               levels: frozenset[Access]) -> bytes:
         rendered = self._render(layers, levels, key.tile)
         data = gzip_tile(rendered.data, GZIP_CACHED) if rendered.data else b""
         self.memory.put((key, rendered.versions), data)

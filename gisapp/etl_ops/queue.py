@@ -25,6 +25,7 @@ TICK_TASK = f"{NAMESPACE}:tick"
 STALLED = ("abandoned: the worker running it stopped (killed or crashed); nothing was "
            "loaded, queue it again")
 JOB_RETENTION_HOURS = 24 * 7
+POOL_WAIT_S = 5
 log = logging.getLogger(__name__)
 
 
@@ -90,7 +91,11 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
 def make_app(conninfo: str, settings: Settings, *, tick_seconds: int = 15,
              stalled_after: float = 30) -> App:
     """A procrastinate App on `conninfo` with the worker's tasks."""
-    app = App(connector=PsycopgConnector(conninfo=conninfo, min_size=1, max_size=4))
+    # A short wait for a pooled connection: when the database goes away the worker then
+    # stops (and `gisapp worker` starts a new one once it is back) within seconds, not the
+    # pool's default 30 s per waiting call.
+    app = App(connector=PsycopgConnector(conninfo=conninfo, min_size=1, max_size=4,
+                                         timeout=POOL_WAIT_S))
     app.add_tasks_from(build_blueprint(conninfo, settings, tick_seconds, stalled_after),
                        namespace=NAMESPACE)
     return app

@@ -17,6 +17,19 @@ def _upload(client, headers, body: bytes, name: str = "points.geojson", **fields
                        content_type="multipart/form-data")
 
 
+def _job_finished(url: str, run_id: int) -> bool:
+    """Whether the worker is done with the run's job, post-load hooks included.
+
+    The run is recorded succeeded at commit; the hooks after it (the drainage network check
+    reads drainage_nodes) still run in the job, and a table lock taken before they end
+    would hold the job, and the layer's queue, until the test gives up.
+    """
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT status FROM procrastinate_jobs"
+                           " WHERE (args->>'run_id')::bigint = %s", (run_id,)).fetchone()
+    return row is not None and row[0] == "succeeded"
+
+
 def _count(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
@@ -105,7 +118,7 @@ def test_sigkill_mid_load_leaves_the_layer_as_it_was_and_fails_the_run(
         ops_client, operator, scratch_url, start_worker):
     first = _upload(ops_client, operator, geojson_points(point_layer(), 50)).json["run_id"]
     worker = start_worker()
-    wait_for(lambda: run_status(scratch_url, first)[0] == "succeeded")
+    wait_for(lambda: _job_finished(scratch_url, first))
     # Hold the layer table so the next load stops inside its transaction, then kill.
     blocker = psycopg.connect(scratch_url)
     blocker.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
@@ -131,7 +144,7 @@ def _blocked_load(ops_client, operator, scratch_url, start_worker, rows: int):
     """Start a worker and a run whose load waits on a lock the test holds."""
     first = _upload(ops_client, operator, geojson_points(point_layer(), 50)).json["run_id"]
     start_worker()
-    wait_for(lambda: run_status(scratch_url, first)[0] == "succeeded")
+    wait_for(lambda: _job_finished(scratch_url, first))
     blocker = psycopg.connect(scratch_url)
     blocker.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
         sql.Identifier(point_layer().table)))
@@ -180,6 +193,7 @@ def test_a_running_run_can_be_cancelled_and_changes_nothing(ops_client, operator
     assert resp.json["status"] == "cancelling"
     blocker.rollback()
     blocker.close()
-    status = wait_for(lambda: (s := run_status(scratch_url, run_id))[0] != "cancelling" and s)
+    wait_for(lambda: _job_finished(scratch_url, run_id))  # the run reads 'failed' a moment
+    status = run_status(scratch_url, run_id)  # before the worker records it 'cancelled'
     assert status[0] == "cancelled" and "cancelled by test-etl_operator" in status[4]
     assert _count(scratch_url) == 50
