@@ -67,6 +67,8 @@ def test_the_sheet_shows_the_legend_of_drawn_layers_scale_and_corners(demo_sessi
     assert "EPSG:5899" in corners
     demo_session.page.fill("#print-title-input", "Phường Hải Châu – quy hoạch")
     assert demo_session.page.inner_text("#sheet-title") == "Phường Hải Châu – quy hoạch"
+    violations = demo_session.axe_violations()
+    assert violations == [], [(v["id"], v["help"]) for v in violations]
     assert demo_session.console_errors == []
 
 
