@@ -86,7 +86,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         code = (err.name or "error").lower().replace(" ", "_")
-        return error_response(err.code or 500, code, err.description or err.name)
+        response = error_response(err.code or 500, code, err.description or err.name)
+        # Keep what the exception says beyond its body: Allow on a 405, WWW-Authenticate…
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers.add(name, value)
+        return response
 
     @app.errorhandler(sqlalchemy.exc.DBAPIError)
     @app.errorhandler(psycopg.Error)
