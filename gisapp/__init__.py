@@ -11,6 +11,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gisapp import api, auth, request_text, web
     from gisapp.db.engine import make_engine
     from gisapp.errors import register_error_handlers
+    from gisapp.json_input import CheckedJSONProvider
     from gisapp.settings import Settings
 
     settings = Settings.load(config)
@@ -18,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 static_url_path="/static")
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       JSON_SORT_KEYS=False)
+    app.json = CheckedJSONProvider(app)
     app.json.ensure_ascii = False
     if settings.proxy_hops:
         # Behind nginx the peer is the proxy; audit rows ("from where") and the login limit
