@@ -12,6 +12,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gisapp.db.engine import make_engine
     from gisapp.errors import register_error_handlers
     from gisapp.json_input import CheckedJSONProvider
+    from gisapp.request_limits import RequestLimits
     from gisapp.settings import Settings
 
     settings = Settings.load(config)
@@ -27,6 +28,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = RequestLimits(app.wsgi_app, settings.max_url_bytes,
+                                 settings.max_header_bytes)
     app.extensions["settings"] = settings
     app.extensions["engine"] = make_engine(settings.database_url, settings.db_pool_size,
                                            settings.db_pool_overflow)

@@ -15,6 +15,8 @@ spread them best for the memory.
 import multiprocessing
 import os
 
+from gisapp.request_limits import use_json_errors
+
 workers = int(os.environ.get("GISAPP_WORKERS", 2 * multiprocessing.cpu_count()))
 threads = int(os.environ.get("GISAPP_THREADS", 2))
 worker_class = "gthread"
@@ -22,6 +24,13 @@ timeout = 60
 graceful_timeout = 20
 keepalive = 5
 accesslog = os.environ.get("GISAPP_ACCESS_LOG", None)
+
+# The app enforces GISAPP_MAX_URL_BYTES / GISAPP_MAX_HEADER_BYTES with JSON 414/431
+# (gisapp/request_limits.py), so gunicorn's own limits sit above them: 8190 is its largest
+# request line short of unlimited. What gunicorn still refuses is answered in JSON too.
+limit_request_line = 8190
+limit_request_field_size = 16384
+use_json_errors()
 
 # Each thread holds at most one pooled connection at a time; the overflow covers a request
 # that nests a second one. Per worker process: threads + 2 in the app pool, as many in the

@@ -34,6 +34,8 @@ class Settings:
     max_archive_files: int = 2000
     max_compression_ratio: int = 200
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
+    max_url_bytes: int = 8000  # gunicorn refuses request lines over 8190 bytes itself
+    max_header_bytes: int = 8190
     testing: bool = False
 
     ENV = {
@@ -55,6 +57,8 @@ class Settings:
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
         "glyphs_url": "GISAPP_GLYPHS_URL",
         "proxy_hops": "GISAPP_PROXY_HOPS",
+        "max_url_bytes": "GISAPP_MAX_URL_BYTES",
+        "max_header_bytes": "GISAPP_MAX_HEADER_BYTES",
     }
 
     @classmethod
@@ -96,6 +100,9 @@ class Settings:
             raise ValueError("GISAPP_TILE_MAX_FEATURES must be at least 1")
         if not 0 <= self.proxy_hops <= 3:
             raise ValueError("GISAPP_PROXY_HOPS must be 0 (no proxy) to 3")
+        if self.max_url_bytes < 256 or self.max_header_bytes < 256:
+            raise ValueError("GISAPP_MAX_URL_BYTES and GISAPP_MAX_HEADER_BYTES must be at "
+                             "least 256")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:
