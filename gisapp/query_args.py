@@ -1,7 +1,12 @@
-"""Query-string values shared by the list endpoints: bounded integers (limit, offset…)."""
+"""Query-string values shared by the endpoints: bounded integers (limit, offset…) and
+finite numbers (distances, coordinates, value ranges)."""
 from __future__ import annotations
 
+import math
+
 from gisapp.errors import BadRequest
+
+MAX_NUMBER_TEXT = 64  # longer number text is no coordinate or distance, only work for float()
 
 
 def bounded_int(value: str | None, name: str, default: int, low: int, high: int | None) -> int:
@@ -14,4 +19,30 @@ def bounded_int(value: str | None, name: str, default: int, low: int, high: int 
     number = int(value)
     if number < low or (high is not None and number > high):
         raise BadRequest(f"{name} {number} is out of range; {name} must be {allowed}")
+    return number
+
+
+def finite_number(value: str | None, name: str, default: float | None = None,
+                  low: float | None = None, high: float | None = None) -> float:
+    """`value` as a finite number in low..high (either bound optional); None → default.
+
+    `float()` alone takes "inf", "NaN" and "1e999" (which overflows to inf); none of them is
+    a number any parameter can use, so each is a 400 naming the parameter.
+    """
+    if value is None:
+        if default is None:
+            raise BadRequest(f"{name} is required")
+        return default
+    try:
+        if len(value) > MAX_NUMBER_TEXT:
+            raise ValueError(value)
+        number = float(value)
+    except ValueError:
+        raise BadRequest(f"{name} {value[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise BadRequest(f"{name} {value[:40]!r} is not a finite number")
+    if (low is not None and number < low) or (high is not None and number > high):
+        span = (f"{low:g}..{high:g}" if low is not None and high is not None
+                else f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise BadRequest(f"{name} {number:g} is out of range; {name} must be {span}")
     return number

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, literal, select
 
 from gisapp.db.schema import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
+from gisapp.query_args import finite_number
 from gisapp.permits.site import METRIC_SRID
 from layers import Access
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
@@ -42,12 +43,8 @@ class TraceRequest:
         direction = args.get("direction", "downstream")
         if direction not in DIRECTIONS:
             raise BadRequest(f"direction={direction!r}; use downstream or upstream")
-        try:
-            catchment = float(args.get("catchment_m", 30.0))
-        except ValueError:
-            raise BadRequest("catchment_m must be a number of metres") from None
-        if not 0 <= catchment <= MAX_CATCHMENT_M:
-            raise BadRequest(f"catchment_m must be within 0-{MAX_CATCHMENT_M:g} m")
+        catchment = finite_number(args.get("catchment_m"), "catchment_m", 30.0, 0,
+                                  MAX_CATCHMENT_M)
         return cls(node, direction, catchment)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import BigInteger, Connection, bindparam, func, select
 from gisapp.analysis.area import ward_area
 from gisapp.db.schema import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
+from gisapp.query_args import finite_number
 from gisapp.permits.site import METRIC_SRID, nearby
 from gisapp.permits.overlaps import to_feature_collection
 from layers import Access
@@ -44,16 +45,9 @@ class UnlitRequest:
         """From query-string arguments; BadRequest naming the bad one."""
         if not args.get("ward"):
             raise BadRequest("ward is required (a ward code, e.g. 20242)")
-        try:
-            distance = float(args.get("distance_m", 25.0))
-            min_length = float(args.get("min_length_m", 10.0))
-            offset = float(args.get("offset_m", 15.0))
-        except ValueError:
-            raise BadRequest("distance_m, min_length_m and offset_m must be numbers of metres") \
-                from None
-        if not 1 <= distance <= 200 or not 0 <= min_length <= 1000 or not 0 <= offset <= 50:
-            raise BadRequest("distance_m must be 1-200 m, min_length_m 0-1000 m and "
-                             "offset_m 0-50 m")
+        distance = finite_number(args.get("distance_m"), "distance_m", 25.0, 1, 200)
+        min_length = finite_number(args.get("min_length_m"), "min_length_m", 10.0, 0, 1000)
+        offset = finite_number(args.get("offset_m"), "offset_m", 15.0, 0, 50)
         return cls(args["ward"], distance, min_length, offset)
 
 

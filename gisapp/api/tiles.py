@@ -8,7 +8,6 @@ layer names are no secret; 403 says honestly that a login would help).
 from __future__ import annotations
 
 import hashlib
-import math
 import weakref
 from contextlib import contextmanager
 from typing import Iterator
@@ -25,6 +24,7 @@ from gisapp.db.engine import make_engine
 from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
 from gisapp.public_url import base_url
+from gisapp.query_args import finite_number
 from layers import Access, Layer
 from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
 from tiles.raster import (DEFAULT_RAMP, RAMPS, TRANSPARENT_PNG, RasterError, RasterInfo,
@@ -248,12 +248,11 @@ def _raster_options() -> tuple[str, tuple[float, float] | None]:
     low, high = request.args.get("min"), request.args.get("max")
     if low is None and high is None:
         return ramp, None
-    try:
-        value_range = (float(low), float(high))
-    except (TypeError, ValueError):
-        raise BadRequest("min and max must both be numbers") from None
-    if not all(map(math.isfinite, value_range)) or value_range[0] >= value_range[1]:
-        raise BadRequest("min must be a finite number below max")
+    if low is None or high is None:
+        raise BadRequest("give both min and max, or neither")
+    value_range = (finite_number(low, "min"), finite_number(high, "max"))
+    if value_range[0] >= value_range[1]:
+        raise BadRequest("min must be below max")
     return ramp, value_range
 
 

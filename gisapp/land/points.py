@@ -5,7 +5,6 @@ looks swapped for a projected VN-2000 CRS is refused with a message saying so.
 """
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 
@@ -13,6 +12,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from gisapp.errors import BadRequest
+from gisapp.query_args import finite_number
 
 DEFAULT_XY_CRS = "EPSG:5899"
 EPSG = re.compile(r"^(?:EPSG:|https?://www\.opengis\.net/def/crs/EPSG/0/)(\d{4,6})$", re.I)
@@ -20,15 +20,7 @@ VIETNAM = (100.0, 6.0, 119.0, 25.0)  # generous lon/lat box around Vietnam and i
 
 
 def _number(name: str, value: str | None) -> float:
-    if value is None or value == "":
-        raise BadRequest(f"{name} is required")
-    try:
-        n = float(value)
-    except ValueError:
-        raise BadRequest(f"{name}={value!r} is not a number") from None
-    if not math.isfinite(n):
-        raise BadRequest(f"{name}={value!r} is not a finite number")
-    return n
+    return finite_number(value or None, name)
 
 
 @lru_cache(maxsize=16)
