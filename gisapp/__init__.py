@@ -14,12 +14,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gisapp.json_input import CheckedJSONProvider
     from gisapp.request_limits import RequestLimits
     from gisapp.settings import Settings
+    from gisapp.url_converters import BigintConverter
 
     settings = Settings.load(config)
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 static_url_path="/static")
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       JSON_SORT_KEYS=False)
+    app.url_map.converters["int"] = BigintConverter
     app.json = CheckedJSONProvider(app)
     app.json.ensure_ascii = False
     if settings.proxy_hops:

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from gisapp.openapi import features_spec, tiles_spec
 from gisapp.openapi.annotate import view_spec
@@ -74,7 +74,7 @@ def openapi_path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
 
 def converter_schema(converter: Any) -> dict[str, Any]:
     kind = type(converter).__name__
-    if kind == "IntegerConverter":
+    if isinstance(converter, IntegerConverter):
         return {"type": "integer", "minimum": 0 if not getattr(converter, "signed", False)
                 else -2**63, "maximum": 2**63 - 1}
     if kind == "FloatConverter":
