@@ -62,3 +62,20 @@ def _check_text(path: str, text: str, what: str) -> None:
     except UnicodeEncodeError:
         raise BadRequest(f"{path}: {what} holds an unpaired UTF-16 surrogate (\\ud800-\\udfff),"
                          " which is not a character") from None
+
+
+def text_member(body: dict, name: str) -> str | None:
+    """`body[name]` when it is text, None when absent or null; BadRequest naming it otherwise."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name} must be text, not {_json_type(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "an array" if isinstance(value, list) else "an object"

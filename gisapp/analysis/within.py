@@ -14,6 +14,7 @@ from sqlalchemy import Connection, func, literal, select
 
 from gisapp.db.schema import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
+from gisapp.json_input import text_member
 from gisapp.permits.site import METRIC_SRID
 from layers import Access, FieldType, Layer, get_layer
 
@@ -42,7 +43,7 @@ class WithinRequest:
             raise BadRequest("the body must be a JSON object")
         layer = get_layer(str(body.get("layer")))
         visible = {f.name: f for f in layer.visible_fields(levels)}
-        group_by, sum_field = body.get("group_by"), body.get("sum")
+        group_by, sum_field = text_member(body, "group_by"), text_member(body, "sum")
         if group_by is not None and group_by not in visible:
             raise BadRequest(f"group_by {group_by!r} is not a field of {layer.id}; "
                              f"fields: {', '.join(visible)}")

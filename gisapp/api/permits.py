@@ -9,6 +9,7 @@ from gisapp.audit import audit
 from gisapp.auth import current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
+from gisapp.json_input import text_member
 from gisapp.permits.checks import run_check
 from gisapp.permits.rules import add_rule_version, check_rule_id, list_rules, set_rule_enabled
 from gisapp.permits.sitemodel import Proposal
@@ -107,8 +108,9 @@ def rules_add_version(rule_id: str):
     if not isinstance(enabled, bool):
         raise BadRequest("enabled must be true or false")
     with engine().begin() as conn:
-        rule = add_rule_version(conn, rule_id, body.get("params"), body.get("source") or "",
-                                valid_from, current_user(), body.get("note"), enabled)
+        rule = add_rule_version(conn, rule_id, body.get("params"),
+                                text_member(body, "source") or "", valid_from, current_user(),
+                                text_member(body, "note"), enabled)
         audit("permit_rule.add_version", f"permit_rule:{rule_id}:{rule.version}",
               rule.as_dict(), conn=conn)
     return jsonify(rule.as_dict()), 201

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from gisapp.db.schema import permit_checks
 from gisapp.errors import BadRequest, NotFound
+from gisapp.json_input import text_member
 from gisapp.permits.checks import OUTCOMES, verdict
 from gisapp.permits.rules import RULES
 from gisapp.permits.site import METRIC_SRID
@@ -119,8 +120,8 @@ def add_override(conn: Connection, check_id: int, body: Any, officer: str | None
     """
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
-    rule_id, constraint = body.get("rule_id"), body.get("constraint")
-    status, reason = body.get("status"), (body.get("reason") or "").strip()
+    rule_id, constraint = text_member(body, "rule_id"), text_member(body, "constraint")
+    status, reason = text_member(body, "status"), (text_member(body, "reason") or "").strip()
     if (rule_id is None) == (constraint is None):
         raise BadRequest("give exactly one of rule_id (to override) or constraint (to add)")
     if rule_id is not None and rule_id not in RULES:
