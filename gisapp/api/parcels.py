@@ -35,7 +35,7 @@ def _int(name: str, required: bool = True) -> int | None:
         if required:
             raise BadRequest(f"{name} is required")
         return None
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise BadRequest(f"{name}={value!r} must be a positive integer")
     return int(value)
 

@@ -81,8 +81,9 @@ def footprint_srid(geometry: dict, crs: str | None) -> int:
     within ±180, so the two cannot be confused.
     """
     if crs:
-        code = crs.upper().removeprefix("EPSG:")
-        if not code.isdigit() or int(code) not in ACCEPTED_SRIDS:
+        code = crs.upper().removeprefix("EPSG:") if isinstance(crs, str) else ""
+        if not (code.isascii() and code.isdigit() and len(code) <= 6) \
+                or int(code) not in ACCEPTED_SRIDS:
             raise BadRequest(f"footprint crs {crs!r} is not accepted; use EPSG:4326 (WGS 84) "
                              "or EPSG:5899 (VN-2000 / TM-3 107°45′)")
         return int(code)
