@@ -85,3 +85,21 @@ def test_every_405_carries_allow(app):
         assert resp.status_code == 405, (rule.rule, resp.status_code)
         assert set(resp.headers["Allow"].split(", ")) >= rule.methods - {"OPTIONS"}, rule.rule
         assert resp.json["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("check_id", ["9223372036854775808", "9" * 5000])
+def test_an_id_beyond_bigint_names_nothing(client, test_url, check_id):
+    resp = client.get(f"/api/permits/checks/{check_id}",
+                      headers=auth_headers(test_url, "permit_officer"))
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("body,name", [
+    ({"layer": "parcels", "polygon": None, "group_by": ["land_use"]}, "group_by"),
+    ({"layer": "parcels", "polygon": None, "sum": {"a": 1}}, "sum"),
+])
+def test_a_list_or_object_where_text_belongs_is_400_naming_it(client, body, name):
+    resp = client.post("/api/analysis/within", json=body)
+    assert resp.status_code == 400
+    assert resp.json["error"]["message"] == f"{name} must be text, not " + (
+        "an array" if isinstance(body[name], list) else "an object")
