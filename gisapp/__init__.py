@@ -11,7 +11,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gisapp import api, auth, request_text, web
     from gisapp.db.engine import make_engine
     from gisapp.errors import register_error_handlers
-    from gisapp.json_input import CheckedJSONProvider
+    from gisapp.json_input import CheckedRequest
     from gisapp.request_limits import RequestLimits
     from gisapp.settings import Settings
     from gisapp.url_converters import BigintConverter
@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       JSON_SORT_KEYS=False)
     app.url_map.converters["int"] = BigintConverter
-    app.json = CheckedJSONProvider(app)
+    app.request_class = CheckedRequest
     app.json.ensure_ascii = False
     if settings.proxy_hops:
         # Behind nginx the peer is the proxy; audit rows ("from where") and the login limit

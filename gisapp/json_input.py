@@ -1,4 +1,4 @@
-"""The app's JSON provider: request bodies parse only into values every view can store.
+"""JSON request bodies parse only into values every view can store and compute with.
 
 Python's json module reads `Infinity`, `NaN` and `1e999` as floats that PostgreSQL's json
 columns, GEOS and the rule arithmetic cannot take, and `"\\ud800"` as a string no UTF-8 driver
@@ -7,26 +7,29 @@ product of two inputs overflows a double. Every refusal is a 400 naming the JSON
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
-from flask.json.provider import DefaultJSONProvider
+from flask import Request
 
 from gisapp.errors import BadRequest
 
 MAX_MAGNITUDE = 2**53 - 1
 
 
-class CheckedJSONProvider(DefaultJSONProvider):
-    """DefaultJSONProvider whose loads refuses values the app could not store or compute."""
+class CheckedRequest(Request):
+    """flask.Request whose get_json refuses values the app could not store or compute."""
 
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+    _json_checked = False
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         try:
-            value = json.loads(s, **kwargs)
+            value = super().get_json(force=force, silent=silent, cache=cache)
         except RecursionError:
             raise BadRequest("the JSON body nests too deeply") from None
-        check_json_value(value)
+        if not self._json_checked:
+            check_json_value(value)
+            self._json_checked = True
         return value
 
 

@@ -105,7 +105,8 @@ class _QueryRecorder(_FormRecorder):
 
 
 class RecordingRequest(Request):
-    """A request whose args, form and JSON body note every name a view looks up."""
+    """A request whose args, form and JSON body note every name a view looks up; mixed
+    into the app's own request class by `install_recorder`."""
 
     parameter_storage_class = _FormRecorder
 
@@ -146,7 +147,8 @@ def _wrap(value: Any, path: tuple) -> Any:
 
 def install_recorder(app: Flask) -> None:
     """Make `app` note the names its views read (tests only)."""
-    app.request_class = RecordingRequest
+    app.request_class = type("Recording" + app.request_class.__name__,
+                             (RecordingRequest, app.request_class), {})
     loads = app.json.loads
     app.json.loads = lambda s, **kw: _wrap(loads(s, **kw), ())
 
