@@ -34,6 +34,12 @@ class Settings:
     max_archive_files: int = 2000
     max_compression_ratio: int = 200
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
+    web_statement_timeout_ms: int = 30_000
+    tile_statement_timeout_ms: int = 15_000
+    etl_statement_timeout_ms: int = 0  # imports run for minutes: off unless asked
+    idle_in_transaction_timeout_ms: int = 60_000
+    heavy_requests: int = 1  # per process; gunicorn.conf.py sets threads - 1
+    heavy_page_features: int = 1_000
     testing: bool = False
 
     ENV = {
@@ -55,6 +61,12 @@ class Settings:
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
         "glyphs_url": "GISAPP_GLYPHS_URL",
         "proxy_hops": "GISAPP_PROXY_HOPS",
+        "web_statement_timeout_ms": "GISAPP_WEB_STATEMENT_TIMEOUT_MS",
+        "tile_statement_timeout_ms": "GISAPP_TILE_STATEMENT_TIMEOUT_MS",
+        "etl_statement_timeout_ms": "GISAPP_ETL_STATEMENT_TIMEOUT_MS",
+        "idle_in_transaction_timeout_ms": "GISAPP_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        "heavy_requests": "GISAPP_HEAVY_REQUESTS",
+        "heavy_page_features": "GISAPP_HEAVY_PAGE_FEATURES",
     }
 
     @classmethod
@@ -96,6 +108,13 @@ class Settings:
             raise ValueError("GISAPP_TILE_MAX_FEATURES must be at least 1")
         if not 0 <= self.proxy_hops <= 3:
             raise ValueError("GISAPP_PROXY_HOPS must be 0 (no proxy) to 3")
+        for name in ("web_statement_timeout_ms", "tile_statement_timeout_ms",
+                     "etl_statement_timeout_ms", "idle_in_transaction_timeout_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{self.ENV[name]} must be 0 (off) or a number of milliseconds")
+        if self.heavy_requests < 1 or self.heavy_page_features < 1:
+            raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
+                             "least 1")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:
