@@ -15,7 +15,8 @@ TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 
 # nginx (Debian's) is the buffering reverse proxy make run serves through (docker/nginx/).
 SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin nginx
-TEST_PACKAGES   := chromium fonts-noto-core poppler-utils
+# gettext-base: envsubst, which renders the nginx template as the nginx image does (tests/docker)
+TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 
 # make run answers on LISTEN (nginx); gunicorn listens on APP_BIND behind it.
 LISTEN    ?= 127.0.0.1:8000
