@@ -13,10 +13,19 @@ RUN_URL   := $(or $(DATABASE_URL),$(LOCAL_URL)/gisapp)
 # The test database gets its own data directory (rasters, demo files), apart from make run's.
 TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 
-SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin
-TEST_PACKAGES   := chromium fonts-noto-core poppler-utils
+# nginx (Debian's) is the buffering reverse proxy make run serves through (docker/nginx/).
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin nginx
+# gettext-base: envsubst, which renders the nginx template as the nginx image does (tests/docker)
+TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 
-.PHONY: run test system system-test venv assets db test-db demo test-demo serve bench clean-venv
+# make run answers on LISTEN (nginx); gunicorn listens on APP_BIND behind it.
+LISTEN    ?= 127.0.0.1:8000
+APP_BIND  ?= 127.0.0.1:8001
+RUN_DIR   := var/run
+SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
+
+.PHONY: run test system system-test venv assets db test-db demo test-demo serve start stop \
+	serve-start bench clean-venv
 
 run: system venv assets db demo serve
 
@@ -65,12 +74,35 @@ demo: db
 test-demo: test-db
 	GISAPP_DATA_DIR=$(TEST_DATA) DATABASE_URL=$(TEST_URL) $(GISAPP) demo load
 
-# The ETL worker runs beside gunicorn and stops with it (Ctrl-C or TERM stops both).
+# nginx on LISTEN buffers clients in front of gunicorn on APP_BIND; the ETL worker runs
+# beside them. All three stop together (Ctrl-C or TERM).
 serve:
-	@export DATABASE_URL=$(RUN_URL); \
+	@$(SERVE_ENV); \
+	$(GISAPP) nginx start --listen $(LISTEN) --upstream $(APP_BIND) || exit 1; \
 	$(GISAPP) worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(GISAPP) serve
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(GISAPP) nginx stop' EXIT INT TERM; \
+	$(GISAPP) serve --bind $(APP_BIND)
+
+# The same stack in the background (for benchmarks and scripts): `make start`, then
+# `make stop`. Returns once http://$(LISTEN)/readyz answers; logs in var/log/.
+start: system venv assets db demo serve-start
+
+serve-start:
+	@mkdir -p $(RUN_DIR) var/log; $(SERVE_ENV); \
+	$(GISAPP) nginx start --listen $(LISTEN) --upstream $(APP_BIND) || exit 1; \
+	$(GISAPP) serve --bind $(APP_BIND) --daemon --pid-file $(RUN_DIR)/gunicorn.pid \
+	  --log-file var/log/gunicorn.log || exit 1; \
+	nohup $(GISAPP) worker >var/log/worker.log 2>&1 & echo $$! >$(RUN_DIR)/worker.pid; \
+	for i in $$(seq 120); do \
+	  $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+	    http://$(LISTEN)/readyz 2>/dev/null && { echo "serving on http://$(LISTEN)/"; exit 0; }; \
+	  sleep 0.5; done; echo "http://$(LISTEN)/readyz did not answer; see var/log/" >&2; exit 1
+
+stop:
+	@$(GISAPP) nginx stop; for p in gunicorn worker; do \
+	  [ -f $(RUN_DIR)/$$p.pid ] || continue; pid=$$(cat $(RUN_DIR)/$$p.pid); kill $$pid 2>/dev/null; \
+	  for i in $$(seq 60); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
+	  rm -f $(RUN_DIR)/$$p.pid; echo "$$p stopped"; done
 
 # Every benchmark against the run database (make bench BENCHES="tiles parcels" for some);
 # bench/load.py needs the stack served (make run) at http://127.0.0.1:8000.

@@ -8,8 +8,9 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import api, auth, request_text, web
+    from gisapp import api, auth, heavy_requests, request_text, web
     from gisapp.db.engine import make_engine
+    from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
     from gisapp.json_input import CheckedRequest
     from gisapp.request_limits import RequestLimits
@@ -34,8 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                  settings.max_header_bytes)
     app.extensions["settings"] = settings
     app.extensions["engine"] = make_engine(settings.database_url, settings.db_pool_size,
-                                           settings.db_pool_overflow)
+                                           settings.db_pool_overflow,
+                                           options=web_options(settings))
     register_error_handlers(app)
+    heavy_requests.init_app(app)
     request_text.init_app(app)
     auth.init_app(app)
     api.register(app)

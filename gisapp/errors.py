@@ -4,6 +4,7 @@ from __future__ import annotations
 import psycopg
 import sqlalchemy.exc
 from flask import Flask, jsonify
+from psycopg.errors import QueryCanceled
 from werkzeug.exceptions import HTTPException
 
 from layers import UnknownLayer
@@ -12,6 +13,7 @@ from layers import UnknownLayer
 class GisappError(Exception):
     status = 500
     code = "internal_error"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -66,6 +68,26 @@ def is_database_unreachable(err: BaseException) -> bool:
     return state is None or state.startswith("08") or state in UNREACHABLE_STATES
 
 
+class QueryTimeout(Unavailable):
+    """PostgreSQL cancelled a statement that ran past this connection's statement_timeout."""
+
+    code = "query_timeout"
+    retry_after = 5
+
+    @classmethod
+    def from_cancel(cls, exc: QueryCanceled) -> "QueryTimeout":
+        return cls("the database query took too long and was cancelled "
+                   f"({str(exc).strip().splitlines()[0]}); narrow the request "
+                   "(a smaller limit, bbox or filter) or retry later")
+
+
+class Busy(Unavailable):
+    """Every slot for heavy requests in this server process is taken."""
+
+    code = "busy"
+    retry_after = 2
+
+
 def error_response(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
@@ -77,7 +99,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(GisappError)
     def _gisapp(err: GisappError):
-        return error_response(err.status, err.code, err.message)
+        response = error_response(err.status, err.code, err.message)
+        if err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
+
+    @app.errorhandler(QueryCanceled)
+    def _query_canceled(err: QueryCanceled):  # raw psycopg connections (tiles)
+        return _gisapp(QueryTimeout.from_cancel(err))
 
     @app.errorhandler(UnknownLayer)
     def _unknown_layer(err: UnknownLayer):

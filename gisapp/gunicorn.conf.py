@@ -37,3 +37,6 @@ use_json_errors()
 # tiles' own pool (tiles/service.py), plus the tile-version listener.
 os.environ.setdefault("GISAPP_DB_POOL_SIZE", str(threads))
 os.environ.setdefault("GISAPP_DB_POOL_OVERFLOW", "2")
+# Heavy requests (feature pages above GISAPP_HEAVY_PAGE_FEATURES) may hold all threads but
+# one, which stays free for /healthz and the map's small requests (gisapp/heavy_requests.py).
+os.environ.setdefault("GISAPP_HEAVY_REQUESTS", str(max(1, threads - 1)))

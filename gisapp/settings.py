@@ -36,6 +36,12 @@ class Settings:
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
     max_url_bytes: int = 8000  # gunicorn refuses request lines over 8190 bytes itself
     max_header_bytes: int = 8190
+    web_statement_timeout_ms: int = 30_000
+    tile_statement_timeout_ms: int = 15_000
+    etl_statement_timeout_ms: int = 0  # imports run for minutes: off unless asked
+    idle_in_transaction_timeout_ms: int = 60_000
+    heavy_requests: int = 1  # per process; gunicorn.conf.py sets threads - 1
+    heavy_page_features: int = 1_000
     testing: bool = False
 
     ENV = {
@@ -59,6 +65,12 @@ class Settings:
         "proxy_hops": "GISAPP_PROXY_HOPS",
         "max_url_bytes": "GISAPP_MAX_URL_BYTES",
         "max_header_bytes": "GISAPP_MAX_HEADER_BYTES",
+        "web_statement_timeout_ms": "GISAPP_WEB_STATEMENT_TIMEOUT_MS",
+        "tile_statement_timeout_ms": "GISAPP_TILE_STATEMENT_TIMEOUT_MS",
+        "etl_statement_timeout_ms": "GISAPP_ETL_STATEMENT_TIMEOUT_MS",
+        "idle_in_transaction_timeout_ms": "GISAPP_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        "heavy_requests": "GISAPP_HEAVY_REQUESTS",
+        "heavy_page_features": "GISAPP_HEAVY_PAGE_FEATURES",
     }
 
     @classmethod
@@ -103,6 +115,13 @@ class Settings:
         if self.max_url_bytes < 256 or self.max_header_bytes < 256:
             raise ValueError("GISAPP_MAX_URL_BYTES and GISAPP_MAX_HEADER_BYTES must be at "
                              "least 256")
+        for name in ("web_statement_timeout_ms", "tile_statement_timeout_ms",
+                     "etl_statement_timeout_ms", "idle_in_transaction_timeout_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{self.ENV[name]} must be 0 (off) or a number of milliseconds")
+        if self.heavy_requests < 1 or self.heavy_page_features < 1:
+            raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
+                             "least 1")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:

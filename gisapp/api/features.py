@@ -12,6 +12,7 @@ from gisapp.features.crs import parse_crs
 from gisapp.features.params import (parse_as_of, parse_feature_id, parse_format,
                                     parse_items_query)
 from gisapp.features.query import fetch_extent, fetch_item, fetch_items
+from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
 from layers import Access, Field, Layer, get_layer
 
@@ -90,6 +91,8 @@ def items(layer_id: str):
     levels = current_levels()
     query = parse_items_query(request.args, layer, levels, settings().max_features_per_page,
                               preferred=wants("json", "html"))
+    if query.limit > settings().heavy_page_features:
+        claim_heavy_slot(f"a page of {query.limit} features")
     with engine().connect() as conn:
         page = fetch_items(conn, layer, query, levels, wkt=query.format == "csv")
     audit_personal(layer, query.fields, [f.id for f in page.features])

@@ -22,6 +22,7 @@ from gisapp.auth import current_levels, current_role
 from gisapp.context import settings
 from gisapp.db.engine import make_engine
 from gisapp.db.provision import libpq_url
+from gisapp.db.timeouts import tile_options
 from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
 from gisapp.public_url import base_url
 from gisapp.query_args import finite_number
@@ -78,7 +79,8 @@ def _tile_pool(app_engine: Engine, cfg) -> Engine:
     read once more (TileService.read). Sized like the app pool (each thread holds one
     tile connection at a time) and disposed with it.
     """
-    pool = make_engine(cfg.database_url, cfg.db_pool_size, cfg.db_pool_overflow, pre_ping=False)
+    pool = make_engine(cfg.database_url, cfg.db_pool_size, cfg.db_pool_overflow, pre_ping=False,
+                       options=tile_options(cfg))
 
     @event.listens_for(pool, "connect")
     def _autocommit(dbapi_conn, _record) -> None:

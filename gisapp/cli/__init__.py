@@ -16,6 +16,7 @@ COMMANDS = {
     "drainage": "gisapp.cli.drainage:drainage",
     "etl": "gisapp.cli.etl:etl",
     "layers": "gisapp.cli.layers_cmd:layers",
+    "nginx": "gisapp.cli.nginx:nginx",
     "serve": "gisapp.cli.serve:serve",
     "tiles": "gisapp.cli.tiles:tiles",
     "tokens": "gisapp.cli.users:tokens",

@@ -47,11 +47,11 @@ def load_cmd(directory: Path | None, seed: int, parcel_count: int, force: bool) 
     """Generate the demo city if needed and import it all through the ETL pipeline."""
     from etl.demo.load import DemoLoadFailed, ensure_generated, is_loaded, load_city
     from gisapp.analysis.import_check import network_checked
-    from gisapp.db import provision
+    from gisapp.db.timeouts import etl_conninfo
     from gisapp.settings import Settings
 
     settings = Settings.load()
-    conninfo = provision.libpq_url(settings.database_url)
+    conninfo = etl_conninfo(settings)
     directory = directory or settings.data_dir / "demo"
     manifest, made = ensure_generated(directory, seed, parcel_count)
     if made:

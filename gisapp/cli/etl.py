@@ -12,7 +12,7 @@ from rich.table import Table
 from etl.encodings import ENCODINGS
 from etl.pipeline import MODES, ImportFailed, ImportRequest, ImportResult, run_import
 from gisapp.analysis.import_check import network_checked
-from gisapp.db import provision
+from gisapp.db.timeouts import etl_conninfo
 from gisapp.settings import Settings
 
 console = Console(stderr=True)
@@ -20,7 +20,7 @@ REJECTS_SHOWN = 5
 
 
 def _conninfo() -> str:
-    return provision.libpq_url(Settings.load().database_url)
+    return etl_conninfo(Settings.load())
 
 
 @click.group("etl")

@@ -8,7 +8,7 @@ import psycopg
 
 from etl.errors import ImportRefused
 from etl.rasters import import_raster
-from gisapp.db import provision
+from gisapp.db.timeouts import etl_conninfo
 from gisapp.settings import Settings
 
 
@@ -19,7 +19,7 @@ from gisapp.settings import Settings
 def import_raster_cmd(name: str, path: Path, unit: str | None) -> None:
     """Import the GeoTIFF PATH as raster NAME (replacing an earlier one atomically)."""
     settings = Settings.load()
-    conninfo = provision.libpq_url(settings.database_url)
+    conninfo = etl_conninfo(settings)
     try:
         row = import_raster(conninfo, name, path, settings.data_dir, unit=unit)
     except ImportRefused as exc:

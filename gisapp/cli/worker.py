@@ -13,7 +13,7 @@ from procrastinate import App
 from procrastinate.exceptions import ConnectorException
 
 from gisapp.analysis.import_check import check_network_after_loads
-from gisapp.db import provision
+from gisapp.db.timeouts import etl_conninfo
 from gisapp.etl_ops.queue import QUEUE, make_app
 from gisapp.settings import Settings
 
@@ -36,7 +36,7 @@ def worker(concurrency: int, tick_seconds: int, stalled_after: float, heartbeat:
     """Run import jobs until stopped (SIGINT/SIGTERM finish the running job first)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = Settings.load()
-    conninfo = provision.libpq_url(settings.database_url)
+    conninfo = etl_conninfo(settings)
     check_network_after_loads(conninfo)
     options = dict(queues=[QUEUE], concurrency=concurrency, name=name,
                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,

@@ -1,6 +1,7 @@
 """The SQLAlchemy engine: psycopg 3, pooled, pre-pinged so a database restart is survived."""
 from __future__ import annotations
 
+from psycopg.errors import QueryCanceled
 from sqlalchemy import Engine, create_engine, event
 
 from gisapp.db.provision import libpq_url
@@ -11,11 +12,13 @@ def sqlalchemy_url(url: str) -> str:
 
 
 def make_engine(url: str, pool_size: int = 8, max_overflow: int = 4,
-                pre_ping: bool = True) -> Engine:
+                pre_ping: bool = True, options: str = "") -> Engine:
     """A pooled engine; JIT is off on its connections (it adds 0.5-0.8 s to big tiles).
 
     `pre_ping` tests each connection with a round trip as it leaves the pool, so a request
     never meets a connection the database dropped; without it the caller must cope.
+    `options` are more libpq `-c name=value` settings (gisapp.db.timeouts: the timeouts of
+    this kind of connection). A statement the server cancels raises QueryTimeout.
     """
     engine = create_engine(
         sqlalchemy_url(url),
@@ -23,12 +26,19 @@ def make_engine(url: str, pool_size: int = 8, max_overflow: int = 4,
         max_overflow=max_overflow,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "options": "-c jit=off"},
+        connect_args={"connect_timeout": 5, "options": f"-c jit=off {options}".strip()},
     )
 
     @event.listens_for(engine, "connect")
     def _set_timezone(dbapi_conn, _record):
         dbapi_conn.execute("SET TIME ZONE 'UTC'")
         dbapi_conn.commit()
+
+    @event.listens_for(engine, "handle_error")
+    def _query_timeout(context) -> None:
+        if isinstance(context.original_exception, QueryCanceled):
+            from gisapp.errors import QueryTimeout
+            raise QueryTimeout.from_cancel(context.original_exception) \
+                from context.original_exception
 
     return engine

@@ -64,7 +64,7 @@ def test_compose_declares_one_proxy_in_front_of_web_only():
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     assert services["web"]["environment"]["GISAPP_PROXY_HOPS"] == "1"
     assert "ports" not in services["web"], "web must be reachable only through the proxy"
-    assert "X-Forwarded-For" in (COMPOSE.parent / "nginx.conf").read_text()
+    assert "X-Forwarded-For" in (COMPOSE.parent / "nginx" / "gisapp.conf.template").read_text()
 
 
 @pytest.mark.parametrize("hops", [-1, 4])
