@@ -14,7 +14,9 @@ RUN_URL   := $(or $(DATABASE_URL),$(LOCAL_URL)/gisapp)
 TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 
 # nginx (Debian's) is the buffering reverse proxy make run serves through (docker/nginx/).
-SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin nginx
+# fonts-noto-core and librsvg2-bin: the map's label glyphs and icon sprite (gisapp fonts/sprite build)
+SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin nginx \
+                   fonts-noto-core librsvg2-bin
 # gettext-base: envsubst, which renders the nginx template as the nginx image does (tests/docker)
 TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 
@@ -24,13 +26,13 @@ APP_BIND  ?= 127.0.0.1:8001
 RUN_DIR   := var/run
 SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
 
-.PHONY: run test system system-test venv assets db test-db demo test-demo serve start stop \
-	serve-start bench clean-venv
+.PHONY: run test system system-test venv assets db test-db demo test-demo map-assets \
+	test-map-assets serve start stop serve-start bench clean-venv
 
-run: system venv assets db demo serve
+run: system venv assets db demo map-assets serve
 
-test: system system-test venv assets test-db test-demo
-	TEST_DATABASE_URL=$(TEST_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+test: system system-test venv assets test-db test-demo test-map-assets
+	TEST_DATABASE_URL=$(TEST_URL) GISAPP_TEST_DATA_DIR=$(TEST_DATA) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # --- system packages (Debian) -------------------------------------------------------------
 system:
@@ -74,6 +76,16 @@ demo: db
 test-demo: test-db
 	GISAPP_DATA_DIR=$(TEST_DATA) DATABASE_URL=$(TEST_URL) $(GISAPP) demo load
 
+# Glyphs for map labels (from fonts-noto-core) and the icon sprite (static/icons, drawn by
+# librsvg): built into the data directory, quick when already built.
+map-assets: venv
+	$(GISAPP) fonts build
+	$(GISAPP) sprite build
+
+test-map-assets: venv
+	GISAPP_DATA_DIR=$(TEST_DATA) $(GISAPP) fonts build
+	GISAPP_DATA_DIR=$(TEST_DATA) $(GISAPP) sprite build
+
 # nginx on LISTEN buffers clients in front of gunicorn on APP_BIND; the ETL worker runs
 # beside them. All three stop together (Ctrl-C or TERM).
 serve:
@@ -85,7 +97,7 @@ serve:
 
 # The same stack in the background (for benchmarks and scripts): `make start`, then
 # `make stop`. Returns once http://$(LISTEN)/readyz answers; logs in var/log/.
-start: system venv assets db demo serve-start
+start: system venv assets db demo map-assets serve-start
 
 serve-start:
 	@mkdir -p $(RUN_DIR) var/log; $(SERVE_ENV); \

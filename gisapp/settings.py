@@ -26,7 +26,8 @@ class Settings:
     tile_cache: str = "memory+disk"
     tile_cache_memory_mb: int = 128
     tile_cache_control: str = "public, max-age=60"
-    glyphs_url: str = ""
+    glyphs_url: str = ""  # an outside glyph server instead of our own /fonts
+    fonts_dir: Path | None = None  # where `gisapp fonts build` writes glyphs; data_dir/fonts
     import_dir: Path | None = None
     import_url_allow: str = ""
     max_upload_mb: int = 512
@@ -62,6 +63,7 @@ class Settings:
         "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
         "glyphs_url": "GISAPP_GLYPHS_URL",
+        "fonts_dir": "GISAPP_FONTS_DIR",
         "proxy_hops": "GISAPP_PROXY_HOPS",
         "max_url_bytes": "GISAPP_MAX_URL_BYTES",
         "max_header_bytes": "GISAPP_MAX_HEADER_BYTES",
@@ -91,6 +93,10 @@ class Settings:
         settings = replace(cls(), **{k: _coerce(k, v, types[k]) for k, v in values.items()})
         settings.validate()
         return settings
+
+    def glyph_dir(self) -> Path:
+        """Where the built glyph PBFs live."""
+        return self.fonts_dir or self.data_dir / "fonts"
 
     def validate(self) -> None:
         if not self.database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):

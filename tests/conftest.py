@@ -106,6 +106,18 @@ def runner(monkeypatch, test_url):
 
 
 @pytest.fixture(scope="session")
+def fonts_dir() -> Path:
+    """The glyphs `make test` builds (`gisapp fonts build` into the test data directory);
+    built here when missing, which takes about half a minute."""
+    from tiles.fonts import build_fonts
+
+    data = Path(os.environ.get("GISAPP_TEST_DATA_DIR", "/var/lib/gisapp/test-data"))
+    directory = Path(os.environ.get("GISAPP_FONTS_DIR") or data / "fonts")
+    build_fonts(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium, one for the session (Playwright allows one sync instance)."""
     from playwright.sync_api import sync_playwright

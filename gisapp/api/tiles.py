@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine, event
 
 from etl.rasters import RASTER_NAME
+from gisapp.api.fonts import GLYPHS_PATH
 from gisapp.auth import current_levels, current_role
 from gisapp.context import settings
 from gisapp.db.engine import make_engine
@@ -224,8 +225,9 @@ def style(name: str):
         raise NotFound(str(exc)) from None
     if not layers:
         raise NotFound(f"style {name} has no layer that role {current_role()} may see")
-    doc = build_style(name, levels, _tiles_url(layers), settings().glyphs_url,
-                      tile_service().osm_layers(tuple(layers)))
+    glyphs = settings().glyphs_url or base_url() + GLYPHS_PATH
+    doc = build_style(name, levels, _tiles_url(layers), glyphs,
+                      osm=tile_service().osm_layers(tuple(layers)))
     response = jsonify(doc)
     response.headers["Cache-Control"] = cache_control(levels)
     return response

@@ -15,6 +15,7 @@ COMMANDS = {
     "demo": "gisapp.cli.demo:demo",
     "drainage": "gisapp.cli.drainage:drainage",
     "etl": "gisapp.cli.etl:etl",
+    "fonts": "gisapp.cli.fonts:fonts",
     "layers": "gisapp.cli.layers_cmd:layers",
     "nginx": "gisapp.cli.nginx:nginx",
     "serve": "gisapp.cli.serve:serve",

@@ -211,10 +211,10 @@ class LiveServer:
 
 
 @contextmanager
-def serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
+def serve(database_url: str, data_dir: Path, fonts_dir: Path) -> Iterator[LiveServer]:
     """gisapp on a free 127.0.0.1 port in a thread, until the block ends."""
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": data_dir})
+                      "DATA_DIR": data_dir, "FONTS_DIR": fonts_dir})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -227,21 +227,22 @@ def serve(database_url: str, data_dir: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def live_server(_scratch_ready: str, test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+def live_server(_scratch_ready: str, test_url: str, tmp_path_factory,
+                fonts_dir: Path) -> Iterator[LiveServer]:
     """gisapp serving the known city, with the seeded permit rules and a flat elevation raster,
     from our scratch database."""
     seed_known_city(_scratch_ready)
     copy_rules(test_url, _scratch_ready)
     data_dir = tmp_path_factory.mktemp("data")
     register_elevation(_scratch_ready, data_dir)
-    with serve(_scratch_ready, data_dir) as server:
+    with serve(_scratch_ready, data_dir, fonts_dir) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def demo_server(test_url: str, tmp_path_factory) -> Iterator[LiveServer]:
+def demo_server(test_url: str, tmp_path_factory, fonts_dir: Path) -> Iterator[LiveServer]:
     """gisapp serving the demo city of the test database (`gisapp demo load`; read only)."""
-    with serve(test_url, tmp_path_factory.mktemp("data")) as server:
+    with serve(test_url, tmp_path_factory.mktemp("data"), fonts_dir) as server:
         yield server
 
 
