@@ -27,7 +27,7 @@ class Settings:
     tile_cache_memory_mb: int = 128
     tile_cache_control: str = "public, max-age=60"
     glyphs_url: str = ""  # an outside glyph server instead of our own /fonts
-    fonts_dir: Path | None = None  # where `gisapp fonts build` writes glyphs; data_dir/fonts
+    map_assets_dir: Path | None = None  # built glyphs and sprite; default data_dir/map-assets
     import_dir: Path | None = None
     import_url_allow: str = ""
     max_upload_mb: int = 512
@@ -63,7 +63,7 @@ class Settings:
         "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
         "glyphs_url": "GISAPP_GLYPHS_URL",
-        "fonts_dir": "GISAPP_FONTS_DIR",
+        "map_assets_dir": "GISAPP_MAP_ASSETS_DIR",
         "proxy_hops": "GISAPP_PROXY_HOPS",
         "max_url_bytes": "GISAPP_MAX_URL_BYTES",
         "max_header_bytes": "GISAPP_MAX_HEADER_BYTES",
@@ -95,8 +95,12 @@ class Settings:
         return settings
 
     def glyph_dir(self) -> Path:
-        """Where the built glyph PBFs live."""
-        return self.fonts_dir or self.data_dir / "fonts"
+        """Where `gisapp fonts build` writes the glyph PBFs."""
+        return (self.map_assets_dir or self.data_dir / "map-assets") / "fonts"
+
+    def sprite_dir(self) -> Path:
+        """Where `gisapp sprite build` writes the icon sprite."""
+        return (self.map_assets_dir or self.data_dir / "map-assets") / "sprite"
 
     def validate(self) -> None:
         if not self.database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):

@@ -1,5 +1,6 @@
 """Base map: road centrelines, water bodies, building footprints, wards."""
-from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Overview, Style
+from layers.model import (Access, Field, FieldType as T, Label, Layer, OsmMapping, Overview,
+                          Style)
 from layers.sources import WARD_BOUNDARIES
 
 WARDS = Layer(
@@ -10,7 +11,10 @@ WARDS = Layer(
     key=("code",),
     geometry_type="MultiPolygon",
     minzoom=8,
-    style=Style("line", "#7b3294", width=2.0, opacity=0.9, label="name"),
+    style=Style("line", "#7b3294", width=2.0, opacity=0.9, label="name", dash=(3, 1.5),
+                order=9,  # ward boundaries over every other line
+                labels=(Label("name", font="bold", size=13, color="#5e2a7e", uppercase=True,
+                              field_en="name_en", maxzoom=17),)),
     fields=(
         Field("code", T.TEXT, "Mã đơn vị", "Unit code", required=True, sources=("ma_xa", "id")),
         Field("name", T.TEXT, "Tên", "Name", required=True, sources=("ten",)),
@@ -31,9 +35,12 @@ ROADS = Layer(
     key=("road_id",),
     geometry_type="MultiLineString",
     minzoom=10,
-    style=Style("line", "#f2c14e", width=3.0, opacity=1.0, label="name",
-                by=("road_class", (("primary", "#e8833a"), ("secondary", "#f2c14e"),
-                                   ("tertiary", "#f7e08b"), ("residential", "#ffffff")))),
+    style=Style("line", "#f2c14e", width=3.0, opacity=1.0, label="name", casing="#b7a48f",
+                by=("road_class", (("primary", "#f4a259"), ("secondary", "#f7cf6b"),
+                                   ("tertiary", "#fbeaa5"), ("residential", "#ffffff"))),
+                widths=(("primary", 18.0), ("secondary", 15.0), ("tertiary", 12.0),
+                        ("residential", 9.0)),
+                labels=(Label("name", minzoom=14, size=12),)),
     fields=(
         Field("road_id", T.TEXT, "Mã đường", "Road id", required=True, sources=("ma_duong",)),
         Field("name", T.TEXT, "Tên đường", "Street name", sources=("ten_duong",)),
@@ -66,7 +73,8 @@ WATER = Layer(
     key=("water_id",),
     geometry_type="MultiPolygon",
     minzoom=8,
-    style=Style("fill", "#9ecae1", outline="#6baed6", opacity=0.9, label="name"),
+    style=Style("fill", "#a9d3f0", outline="#5b9bd1", opacity=1.0, label="name", width=1.2,
+                labels=(Label("name", font="italic", size=13, color="#1f5f99"),)),
     fields=(
         Field("water_id", T.TEXT, "Mã", "Id", required=True),
         Field("name", T.TEXT, "Tên", "Name"),
@@ -94,7 +102,7 @@ BUILDINGS = Layer(
     minzoom=14,
     overview=Overview(maxzoom=15, group_by=()),
     tile_max_features=5000,  # the densest demo z16 tile: ~1,250
-    style=Style("fill", "#bdbdbd", outline="#969696", opacity=0.8),
+    style=Style("fill", "#d9d0c9", outline="#b8aca2", opacity=0.9, order=2),
     fields=(
         Field("building_id", T.TEXT, "Mã công trình", "Building id", required=True),
         Field("floors", T.INTEGER, "Số tầng", "Floors"),

@@ -14,7 +14,9 @@ DRAINAGE_NODES = Layer(
     style=Style("circle", "#2171b5", radius=4.0, opacity=0.9,
                 by=("kind", (("manhole", "#2171b5"), ("inlet", "#6baed6"),
                              ("outfall", "#08306b"), ("pump_station", "#e6550d"),
-                             ("rain_gauge", "#31a354")))),
+                             ("rain_gauge", "#31a354"))),
+                icons=("kind", (("manhole", "manhole"), ("outfall", "outfall"),
+                                ("pump_station", "pump")))),
     fields=(
         Field("node_id", T.TEXT, "Mã nút", "Node id", required=True, sources=("ma_nut",)),
         Field("kind", T.TEXT, "Loại", "Kind", required=True, choices=NODE_KINDS,

@@ -4,7 +4,7 @@ A parcel's key is (unit code, former unit code, map sheet, parcel number): since
 mergers one ward holds several former communes, each with its own sheet series.
 `parcel_uid` is that key as one string, computed by PostgreSQL.
 """
-from layers.model import Access, Field, FieldType as T, Layer, Overview, Style, Table
+from layers.model import Access, Field, FieldType as T, Label, Layer, Overview, Style, Table
 
 PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
@@ -31,7 +31,10 @@ PARCELS = Layer(
                                  ("CLN", "#a1d99b"), ("DGD", "#9e9ac8"), ("DYT", "#fb6a4a"),
                                  ("DVH", "#c994c7"), ("DGT", "#d9d9d9"), ("SKC", "#8c6d31"),
                                  ("TSC", "#6a51a3"), ("DKV", "#74c476"), ("DDD", "#b15928"),
-                                 ("TON", "#ffff99")))),
+                                 ("TON", "#ffff99"))),
+                order=-2,  # land use under water, buildings and the planning overlays
+                icons=("land_use", (("DGD", "school"), ("DYT", "hospital"))),
+                labels=(Label("parcel_no", minzoom=17, size=10, detail="land_use"),)),
     fields=(
         Field("ward_code", T.TEXT, "Mã phường/xã", "Ward code", required=True,
               sources=("MaXa", "ma_xa")),

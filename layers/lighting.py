@@ -1,5 +1,5 @@
 """Public lighting: control cabinets and the street lights they feed."""
-from layers.model import Access, Field, FieldType as T, Layer, Style
+from layers.model import Access, Field, FieldType as T, Label, Layer, Style
 
 LIGHT_STATUSES = ("working", "out_of_service", "dimmed")
 
@@ -11,7 +11,8 @@ LIGHTING_CABINETS = Layer(
     key=("cabinet_id",),
     geometry_type="Point",
     minzoom=13,
-    style=Style("circle", "#7f2704", radius=6.0, opacity=1.0),
+    style=Style("circle", "#7f2704", radius=6.0, opacity=1.0, icon="cabinet", label="name",
+                labels=(Label("name", minzoom=17, size=10),)),
     fields=(
         Field("cabinet_id", T.TEXT, "Mã tủ", "Cabinet id", required=True, sources=("ma_tu",)),
         Field("name", T.TEXT, "Tên tủ", "Name"),
@@ -31,7 +32,8 @@ STREET_LIGHTS = Layer(
     minzoom=15,
     style=Style("circle", "#feb24c", radius=3.0, opacity=1.0,
                 by=("status", (("working", "#feb24c"), ("out_of_service", "#636363"),
-                               ("dimmed", "#fee391")))),
+                               ("dimmed", "#fee391"))),
+                icon="lamp", icon_zoom=17),
     fields=(
         Field("light_id", T.TEXT, "Mã đèn", "Light id", required=True, sources=("ma_den",)),
         Field("cabinet_id", T.TEXT, "Mã tủ", "Cabinet id", sources=("ma_tu",)),

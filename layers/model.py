@@ -49,10 +49,32 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A label written from a field: along a line layer's lines, else at a point or at a
+    polygon's inside-most point. `detail` is a second field printed under it on the
+    cadastral (print) theme, such as a parcel's land-use code under its number."""
+
+    field: str
+    minzoom: int | None = None  # default: the layer's
+    maxzoom: int | None = None  # default: the layer's
+    font: str = "regular"  # "regular", "bold" or "italic" (water names)
+    size: float = 12.0  # px at zoom 16; a little larger above, smaller below
+    color: str | None = None  # default: the theme's text colour
+    uppercase: bool = False
+    detail: str | None = None
+    field_en: str | None = None  # the English name's field, written when the UI is in English
+
+
+@dataclass(frozen=True)
 class Style:
     """How a layer draws: a MapLibre layer kind plus paint values.
 
     `by` colours features by a field's value: (field name, ((value, colour), ...)).
+    `widths` gives line widths in px at zoom 18 by the same field's value (roads by class),
+    `casing` a colour drawn beneath lines, wider (road edges). `icons` draws a sprite icon
+    instead of the circle for some values of a field, `icon` for every feature, from
+    `icon_zoom` on. `order` stacks layers of one kind: lower draws first. Colours are the
+    light theme's; the dark and cadastral themes derive theirs from them.
     """
 
     kind: str  # "fill", "line" or "circle"
@@ -61,8 +83,21 @@ class Style:
     width: float = 1.0
     radius: float = 4.0
     opacity: float = 0.8
-    label: str | None = None
+    label: str | None = None  # the field naming a feature (drawn unless `labels` says more)
     by: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    labels: tuple[Label, ...] = ()
+    widths: tuple[tuple[str, float], ...] = ()
+    casing: str | None = None
+    dash: tuple[float, ...] = ()
+    icons: tuple[str, tuple[tuple[str, str], ...]] | None = None
+    icon: str | None = None
+    icon_zoom: int = 16
+    order: int = 0
+
+    @property
+    def drawn_labels(self) -> tuple[Label, ...]:
+        """The labels to draw: the declared ones, else one of the naming field."""
+        return self.labels or ((Label(self.label),) if self.label else ())
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Zoning categories are the plan's own list, distinct from cadastral land-use codes.
 """
-from layers.model import Field, FieldType as T, Layer, Style
+from layers.model import Field, FieldType as T, Label, Layer, Style
 
 ZONING = Layer(
     id="zoning",
@@ -15,7 +15,9 @@ ZONING = Layer(
     style=Style("fill", "#fee391", outline="#cc4c02", opacity=0.35, label="zone_code",
                 by=("category", (("residential", "#fee391"), ("mixed", "#fdae61"),
                                  ("commercial", "#f768a1"), ("public", "#9ebcda"),
-                                 ("green", "#a1d99b"), ("heritage", "#bf812d")))),
+                                 ("green", "#a1d99b"), ("heritage", "#bf812d"))),
+                order=-1,
+                labels=(Label("zone_code", minzoom=14, font="bold", size=11, color="#8c3a02"),)),
     fields=(
         Field("zone_code", T.TEXT, "Ký hiệu ô phố", "Zone code", required=True,
               sources=("ky_hieu",)),
@@ -52,7 +54,7 @@ FLOOD_ZONES = Layer(
     id="flood_zones",
     title_vi="Vùng ngập",
     title_en="Flood zones",
-    theme="planning",
+    theme="hazards",
     key=("zone_id",),
     geometry_type="MultiPolygon",
     minzoom=10,
@@ -75,7 +77,8 @@ HERITAGE_AREAS = Layer(
     key=("heritage_id",),
     geometry_type="MultiPolygon",
     minzoom=11,
-    style=Style("fill", "#8c510a", outline="#543005", opacity=0.3, label="name"),
+    style=Style("fill", "#8c510a", outline="#543005", opacity=0.3, label="name",
+                labels=(Label("name", minzoom=14, font="italic", size=11, color="#543005"),)),
     fields=(
         Field("heritage_id", T.TEXT, "Mã di tích", "Heritage id", required=True),
         Field("name", T.TEXT, "Tên di tích", "Name", required=True),

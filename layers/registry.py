@@ -39,7 +39,12 @@ THEMES: dict[str, tuple[str, str]] = {
     "lighting": ("Chiếu sáng", "Lighting"),
     "wifi": ("Wi-Fi", "Wi-Fi"),
     "planning": ("Quy hoạch", "Planning"),
+    "hazards": ("Rủi ro thiên tai", "Hazards"),
 }
+
+# The themes a map opens with: the base map, land use and the plan; the networks are one
+# click away, a theme at a time.
+DEFAULT_THEMES: tuple[str, ...] = ("base", "land", "planning")
 
 
 class UnknownLayer(LookupError):

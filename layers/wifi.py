@@ -1,5 +1,5 @@
 """Public Wi-Fi access points."""
-from layers.model import Access, Field, FieldType as T, Layer, OsmMapping, Style
+from layers.model import Access, Field, FieldType as T, Label, Layer, OsmMapping, Style
 
 WIFI_APS = Layer(
     id="wifi_aps",
@@ -9,7 +9,8 @@ WIFI_APS = Layer(
     key=("ap_id",),
     geometry_type="Point",
     minzoom=12,
-    style=Style("circle", "#6a3d9a", radius=5.0, opacity=1.0, label="name"),
+    style=Style("circle", "#6a3d9a", radius=5.0, opacity=1.0, label="name", icon="wifi",
+                labels=(Label("name", minzoom=16, size=11, color="#4a2473"),)),
     fields=(
         Field("ap_id", T.TEXT, "Mã điểm phát", "Access point id", required=True,
               sources=("ma_ap",)),

@@ -106,15 +106,22 @@ def runner(monkeypatch, test_url):
 
 
 @pytest.fixture(scope="session")
-def fonts_dir() -> Path:
-    """The glyphs `make test` builds (`gisapp fonts build` into the test data directory);
-    built here when missing, which takes about half a minute."""
+def map_assets() -> Path:
+    """The glyphs and sprite `make test` builds into the test data directory (`gisapp fonts
+    build`, `gisapp sprite build`); built here when missing (glyphs: about half a minute)."""
     from tiles.fonts import build_fonts
+    from tiles.sprite import build_sprite
 
     data = Path(os.environ.get("GISAPP_TEST_DATA_DIR", "/var/lib/gisapp/test-data"))
-    directory = Path(os.environ.get("GISAPP_FONTS_DIR") or data / "fonts")
-    build_fonts(directory)
+    directory = data / "map-assets"
+    build_fonts(directory / "fonts")
+    build_sprite(directory / "sprite")
     return directory
+
+
+@pytest.fixture(scope="session")
+def fonts_dir(map_assets: Path) -> Path:
+    return map_assets / "fonts"
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import (admin, analysis, etl, features, fonts, health, layer_catalogue, me,
-                        ogc_tiles, openapi, parcels, permits, raster_data, tiles)
+from gisapp.api import (admin, analysis, etl, features, health, layer_catalogue,
+                        map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
+                        tiles)
 
 
 def register(app: Flask) -> None:
@@ -17,6 +18,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(tiles.bp)
     app.register_blueprint(ogc_tiles.bp)
     app.register_blueprint(raster_data.bp)
-    app.register_blueprint(fonts.bp)
+    app.register_blueprint(map_assets.bp)
     app.register_blueprint(permits.bp)
     app.register_blueprint(analysis.bp)

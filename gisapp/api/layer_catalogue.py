@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify
 from gisapp.auth import current_levels
 from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
 from layers.vocabulary import value_name, value_names
+from tiles.palettes import DEFAULT_PALETTE, PALETTES
 
 bp = Blueprint("layer_catalogue", __name__)
 
@@ -60,6 +61,8 @@ def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
     visible = [layer for layer in LAYERS.values() if layer.access in levels]
     return {
         "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
+        "palettes": [{"id": p.id, "title": {"vi": p.title_vi, "en": p.title_en}}
+                     for p in sorted(PALETTES.values(), key=lambda p: p.id != DEFAULT_PALETTE)],
         "layers": [describe_layer(layer, levels) for layer in visible],
         "tables": [describe_table(t, levels) for t in TABLES.values() if t.access in levels],
     }

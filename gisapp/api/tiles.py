@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine, event
 
 from etl.rasters import RASTER_NAME
-from gisapp.api.fonts import GLYPHS_PATH
+from gisapp.api.map_assets import GLYPHS_PATH
 from gisapp.auth import current_levels, current_role
 from gisapp.context import settings
 from gisapp.db.engine import make_engine
@@ -27,12 +27,14 @@ from gisapp.db.timeouts import tile_options
 from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
 from gisapp.public_url import base_url
 from gisapp.query_args import finite_number
-from layers import Access, Layer
+from layers import DEFAULT_THEMES, Access, Layer
 from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
 from tiles.raster import (DEFAULT_RAMP, RAMPS, TRANSPARENT_PNG, RasterError, RasterInfo,
                           find_raster, raster_tilejson, render_raster_tile)
 from tiles.service import (GZIP_ON_THE_FLY, ConnectionLost, DatabaseUnreachable, TileService,
                            gunzip_tile, gzip_tile)
+from tiles.palettes import DEFAULT_PALETTE, PALETTES
+from tiles.sprite import SPRITE_PATH
 from tiles.style import UnknownStyle, build_style, style_layers
 from tiles.tilejson import build_tilejson
 
@@ -225,9 +227,15 @@ def style(name: str):
         raise NotFound(str(exc)) from None
     if not layers:
         raise NotFound(f"style {name} has no layer that role {current_role()} may see")
+    palette = request.args.get("palette", DEFAULT_PALETTE)
+    if palette not in PALETTES:
+        raise BadRequest(f"unknown palette {palette!r}; palettes: {', '.join(PALETTES)}")
     glyphs = settings().glyphs_url or base_url() + GLYPHS_PATH
-    doc = build_style(name, levels, _tiles_url(layers), glyphs,
-                      osm=tile_service().osm_layers(tuple(layers)))
+    # The city's default view opens the base map, land use and the plan; a theme's own
+    # style opens its layers.
+    doc = build_style(name, levels, _tiles_url(layers), glyphs, base_url() + SPRITE_PATH,
+                      palette, DEFAULT_THEMES if name == "default" else None,
+                      tile_service().osm_layers(tuple(layers)))
     response = jsonify(doc)
     response.headers["Cache-Control"] = cache_control(levels)
     return response

@@ -19,6 +19,7 @@ COMMANDS = {
     "layers": "gisapp.cli.layers_cmd:layers",
     "nginx": "gisapp.cli.nginx:nginx",
     "serve": "gisapp.cli.serve:serve",
+    "sprite": "gisapp.cli.sprite:sprite",
     "tiles": "gisapp.cli.tiles:tiles",
     "tokens": "gisapp.cli.users:tokens",
     "users": "gisapp.cli.users:users",

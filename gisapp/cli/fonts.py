@@ -16,7 +16,7 @@ def fonts() -> None:
 
 @fonts.command("build")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the glyphs (default: GISAPP_FONTS_DIR or DATA_DIR/fonts).")
+              help="Where to write the glyphs (default: MAP_ASSETS_DIR/fonts).")
 @click.option("--force", is_flag=True, help="Rebuild even when the glyphs are up to date.")
 def build(directory: Path | None, force: bool) -> None:
     """Build the glyph ranges of every font stack (quick when already built)."""

@@ -1,63 +1,160 @@
-"""The MapLibre style: derived from the registry and valid against the style spec."""
+"""The MapLibre style: derived from the registry, valid against the style spec in every
+map theme, readable by desktop converters, layered points over lines over fills."""
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from layers import LAYERS, ROLES
-from tiles.style import STYLE_NAMES, build_style
+from layers import DEFAULT_THEMES, LAYERS, ROLES
+from tiles.palettes import PALETTES
+from tiles.sprite import ICON_DIR, icon_names
+from tiles.style import KIND_ORDER, STYLE_NAMES, build_style
 
 VALIDATOR = Path(__file__).resolve().parents[2] / "static/node_modules/.bin/gl-style-validate"
 PUBLIC = ROLES["public"]
 TILES = "http://localhost/tiles/x/{z}/{x}/{y}.mvt"
 GLYPHS = "http://localhost/fonts/{fontstack}/{range}.pbf"
+SPRITE = "http://localhost/sprites/sprite"
 
 
-def validate(style: dict, tmp_path: Path) -> subprocess.CompletedProcess:
-    path = tmp_path / "style.json"
-    path.write_text(json.dumps(style))
-    return subprocess.run([str(VALIDATOR), str(path)], capture_output=True, text=True,
-                          timeout=60)
+def full(name: str = "default", palette: str = "light", open_themes=None) -> dict:
+    return build_style(name, PUBLIC, TILES, GLYPHS, SPRITE, palette, open_themes)
 
 
-@pytest.mark.parametrize("glyphs", ["", GLYPHS], ids=["no-labels", "labels"])
-@pytest.mark.parametrize("name", STYLE_NAMES)
-def test_style_is_valid_maplibre(tmp_path, name, glyphs):
-    done = validate(build_style(name, PUBLIC, TILES, glyphs), tmp_path)
+def validate(styles: dict[str, dict], tmp_path: Path) -> subprocess.CompletedProcess:
+    """gl-style-validate over several styles in one run (node starts once)."""
+    paths = []
+    for key, style in styles.items():
+        paths.append(tmp_path / f"{key}.json")
+        paths[-1].write_text(json.dumps(style))
+    return subprocess.run([str(VALIDATOR), *map(str, paths)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def all_styles() -> dict[str, dict]:
+    styles = {f"{n}-{p}": full(n, p) for n in STYLE_NAMES for p in PALETTES}
+    styles.update({f"{n}-bare": build_style(n, PUBLIC, TILES) for n in STYLE_NAMES})
+    styles["default-open"] = full(open_themes=DEFAULT_THEMES)
+    return styles
+
+
+def test_every_style_and_theme_is_valid_maplibre(tmp_path):
+    done = validate(all_styles(), tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_validator_rejects_a_broken_style(tmp_path):
     style = build_style("default", PUBLIC, TILES)
     style["layers"][1]["paint"]["fill-color"] = ["nonsense-expression"]
-    assert validate(style, tmp_path).returncode != 0
+    assert validate({"broken": style}, tmp_path).returncode != 0
+
+
+def _matches(node):
+    if isinstance(node, list):
+        if node and node[0] == "match":
+            yield node
+        for item in node:
+            yield from _matches(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from _matches(item)
+
+
+@pytest.mark.parametrize("palette", list(PALETTES))
+def test_match_labels_are_one_element_arrays_for_desktop_converters(palette):
+    found = list(_matches(full(palette=palette)["layers"]))
+    assert found
+    for expr in found:
+        labels = expr[2:-1:2]
+        assert all(isinstance(label, list) and len(label) >= 1 for label in labels), expr
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
 def test_every_layer_is_drawn_from_its_own_source_layer(layer_id):
     layer = LAYERS[layer_id]
-    drawn = [m for m in build_style("default", PUBLIC, TILES)["layers"]
-             if m.get("source-layer") == layer_id]
+    drawn = [m for m in full()["layers"] if m.get("source-layer") == layer_id]
     assert drawn and {m["type"] for m in drawn} >= {layer.style.kind}
-    assert all(m["minzoom"] == layer.minzoom for m in drawn)
+    assert min(m["minzoom"] for m in drawn) == layer.minzoom
+    assert all(m["minzoom"] >= layer.minzoom for m in drawn)
 
 
-def test_labels_need_a_glyph_source():
+def test_points_draw_above_lines_above_fills_and_labels_on_top():
+    layers = full()["layers"][1:]
+    kinds = [KIND_ORDER[LAYERS[m["source-layer"]].style.kind] for m in layers
+             if m["type"] != "symbol"]
+    assert kinds == sorted(kinds)
+    types = [m["type"] for m in layers]
+    first_symbol = types.index("symbol")
+    assert set(types[first_symbol:]) == {"symbol"}
+
+
+def test_labels_need_a_glyph_source_and_cover_every_declared_label():
     bare = build_style("default", PUBLIC, TILES)
-    labelled = build_style("default", PUBLIC, TILES, GLYPHS)
+    labelled = full()
     assert "glyphs" not in bare and not any(m["type"] == "symbol" for m in bare["layers"])
-    labels = {m["source-layer"] for m in labelled["layers"] if m["type"] == "symbol"}
-    assert labels == {lid for lid, layer in LAYERS.items() if layer.style.label}
-    assert labelled["glyphs"] == GLYPHS
+    labels = {m["source-layer"] for m in labelled["layers"]
+              if m["type"] == "symbol" and "text-field" in m["layout"]}
+    assert labels == {lid for lid, layer in LAYERS.items() if layer.style.drawn_labels}
+    assert labelled["glyphs"] == GLYPHS and labelled["sprite"] == SPRITE
+
+
+def test_names_run_along_lines_and_sit_inside_areas():
+    labels = [m for m in full()["layers"] if "text-field" in m.get("layout", {})]
+    along = {m["source-layer"] for m in labels if m["layout"].get("symbol-placement") == "line"}
+    assert along == {lid for lid, layer in LAYERS.items()
+                     if layer.is_line and layer.style.drawn_labels}
+    assert "roads" in along and "wards" not in along  # ward boundaries: name inside
+
+
+def test_cased_lines_draw_their_casings_first_and_widths_by_class():
+    style = full()["layers"]
+    ids = [m["id"] for m in style]
+    for layer in (lay for lay in LAYERS.values() if lay.style.casing):
+        assert ids.index(f"{layer.id}-casing") < ids.index(f"{layer.id}-line")
+        width = style[ids.index(f"{layer.id}-line")]["paint"]["line-width"]
+        assert width[:3] == ["interpolate", ["exponential", 1.5], ["zoom"]]
+        by_class = width[-1]  # the widest stop
+        assert by_class[0] == "match" and by_class[1] == ["get", layer.style.by[0]]
+        assert by_class[2:-1:2] == [[value] for value, _ in layer.style.widths]
+
+
+def test_every_declared_icon_is_drawn_from_the_sprite():
+    declared = set()
+    for layer in LAYERS.values():
+        declared |= {layer.style.icon} if layer.style.icon else set()
+        declared |= {icon for _, icon in layer.style.icons[1]} if layer.style.icons else set()
+    assert declared <= set(icon_names(ICON_DIR))
+    images = json.dumps([m["layout"]["icon-image"] for m in full()["layers"]
+                         if "icon-image" in m.get("layout", {})])
+    assert all(f'"{icon}"' in images for icon in declared)
+    assert "icon-image" not in json.dumps(build_style("default", PUBLIC, TILES, GLYPHS))
+
+
+def test_the_default_view_opens_base_land_and_planning_only():
+    style = full(open_themes=DEFAULT_THEMES)
+    for m in style["layers"][1:]:
+        hidden = m.get("layout", {}).get("visibility") == "none"
+        assert hidden == (LAYERS[m["source-layer"]].theme not in DEFAULT_THEMES), m["id"]
+
+
+def test_themes_recolour_the_same_layers():
+    light, dark, cadastral = (full(palette=p) for p in ("light", "dark", "cadastral"))
+    assert [m["id"] for m in light["layers"]] == [m["id"] for m in dark["layers"]]
+    backgrounds = {s["layers"][0]["paint"]["background-color"] for s in (light, dark, cadastral)}
+    assert len(backgrounds) == 3
+    fill = {s["name"]: next(m for m in s["layers"] if m["id"] == "parcels-fill")
+            for s in (light, dark)}
+    assert len({json.dumps(m["paint"]["fill-color"]) for m in fill.values()}) == 2
+    parcel_label = next(m for m in cadastral["layers"] if m["id"] == "parcels-label")
+    assert parcel_label["layout"]["text-field"] == "{parcel_no}\n{land_use}"
 
 
 def test_colour_by_field_is_a_match_expression():
-    style = build_style("default", PUBLIC, TILES)
-    fill = next(m for m in style["layers"] if m["id"] == "parcels-fill")
+    fill = next(m for m in full()["layers"] if m["id"] == "parcels-fill")
     colour = fill["paint"]["fill-color"]
-    assert colour[0] == "match" and colour[1] == ["to-string", ["get", "land_use"]]
-    assert colour[-1] == LAYERS["parcels"].style.color
+    assert colour[0] == "match" and colour[1] == ["get", "land_use"]
+    assert colour[2] == ["ODT"] and colour[-1] == LAYERS["parcels"].style.color
 
 
 def test_style_endpoint_serves_the_callers_layers(city_client):
@@ -65,4 +162,12 @@ def test_style_endpoint_serves_the_callers_layers(city_client):
     assert doc["version"] == 8
     tiles = doc["sources"]["gisapp"]["tiles"][0]
     assert tiles == "http://localhost/tiles/" + ",".join(LAYERS) + "/{z}/{x}/{y}.mvt"
+    assert doc["sprite"] == "http://localhost/sprites/sprite"
     assert city_client.get("/styles/drainage.json").status_code == 200
+
+
+def test_style_endpoint_switches_map_themes(city_client):
+    dark = city_client.get("/styles/default.json?palette=dark").get_json()
+    assert dark["metadata"]["gisapp:palette"] == "dark"
+    wrong = city_client.get("/styles/default.json?palette=neon")
+    assert wrong.status_code == 400 and "cadastral" in wrong.get_json()["error"]["message"]

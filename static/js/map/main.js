@@ -1,7 +1,9 @@
 // The web map page: MapLibre with the registry style, layer panel, identify, measure,
 // coordinates and a shareable URL. The map is window.map for scripted checks.
 import { startLanguage, onLanguageChange, t } from '../i18n.js';
-import { buildLayerPanel, isLayerShown, showLayer } from './layer-panel.js';
+import { buildLayerPanel, isLayerShown, openThemes, showLayer } from './layer-panel.js';
+import { installPaletteSwitch, styleUrlFor } from './palette.js';
+import { applyLabelLanguage } from './label-language.js';
 import { installIdentify } from './identify.js';
 import { installMeasure } from './measure.js';
 import { installCoordinates } from './coordinates.js';
@@ -40,9 +42,10 @@ async function start() {
   const root = document.getElementById('map-app');
   await startLanguage();
   installPanelToggle();
-  const [catalogue, style] = await Promise.all([
-    fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
   const hash = readHash();
+  const catalogue = await fetchJson(root.dataset.catalogueUrl);
+  let palette = catalogue.palettes.some((p) => p.id === hash.palette) ? hash.palette : catalogue.palettes[0].id;
+  const style = await fetchJson(styleUrlFor(root.dataset.styleUrl, palette, catalogue));
   // A link naming layers but no view (the landing page's) opens where those layers draw.
   const minzoom = Math.min(...catalogue.layers.filter((l) => hash.layers?.includes(l.id)).map((l) => l.minzoom));
   const view = hash.view ?? { ...DA_NANG, zoom: Math.max(DA_NANG.zoom, Number.isFinite(minzoom) ? minzoom : 0) };
@@ -55,22 +58,41 @@ async function start() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-right');
   await whenLoaded(map);
 
-  if (hash.layers) {
-    for (const layer of catalogue.layers) showLayer(map, layer.id, hash.layers.includes(layer.id));
-  }
+  // Which layers a link opens: its `layers`, else every layer of its `themes`, else the
+  // style's own default view (base map, land use, planning).
+  const openFrom = (next) => {
+    const wanted = next.layers ?? (next.themes
+      ? catalogue.layers.filter((l) => next.themes.includes(l.theme)).map((l) => l.id) : null);
+    if (!wanted) return false;
+    for (const layer of catalogue.layers) showLayer(map, layer.id, wanted.includes(layer.id));
+    return true;
+  };
+  openFrom(hash);
+  applyLabelLanguage(map);
   let panel;
-  const saveView = () => writeHash(map, panel.drawn.filter((l) => isLayerShown(map, l.id)).map((l) => l.id));
+  const shownLayers = () => panel.drawn.filter((l) => isLayerShown(map, l.id)).map((l) => l.id);
+  const saveView = () => writeHash(map, shownLayers(), openThemes(map, catalogue, panel.drawn),
+    palette === catalogue.palettes[0].id ? null : palette);
   panel = buildLayerPanel(map, catalogue, document.getElementById('layer-list'), saveView);
   map.on('moveend', saveView);
   saveView();
+  const paletteSwitch = installPaletteSwitch(map, catalogue, document.getElementById('palette'), {
+    styleUrl: root.dataset.styleUrl, current: palette, fetchJson,
+    before: () => shownLayers(),
+    after: (chosen, open) => {
+      palette = chosen;
+      for (const layer of catalogue.layers) showLayer(map, layer.id, open.includes(layer.id));
+      applyLabelLanguage(map);
+      panel.reapplyOpacity();
+      saveView();
+    },
+  });
   // A shared link pasted into this tab changes only the hash: follow it.
   window.addEventListener('hashchange', () => {
     const next = readHash();
-    if (next.layers) {
-      for (const layer of catalogue.layers) showLayer(map, layer.id, next.layers.includes(layer.id));
-      panel.render();
-    }
+    if (openFrom(next)) panel.sync();
     if (next.view) map.jumpTo(next.view);
+    if (next.palette && next.palette !== palette) paletteSwitch.choose(next.palette);
   });
 
   const measure = installMeasure(map, {
@@ -91,7 +113,7 @@ async function start() {
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
-  onLanguageChange(() => { panel.render(); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  onLanguageChange(() => { panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }
 

@@ -10,9 +10,9 @@ from tiles.glyph_pbf import decode_range
 
 
 @pytest.fixture()
-def glyph_client(test_url, tmp_path, fonts_dir):
+def glyph_client(test_url, tmp_path, map_assets):
     app = create_app({"DATABASE_URL": test_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": tmp_path, "FONTS_DIR": fonts_dir})
+                      "DATA_DIR": tmp_path, "MAP_ASSETS_DIR": map_assets})
     yield app.test_client()
     app.extensions["engine"].dispose()
 
@@ -48,7 +48,7 @@ def test_unknown_stacks_and_ranges_are_404_json(glyph_client, path, named):
 
 def test_glyphs_not_built_is_503_saying_what_to_run(test_url, tmp_path):
     app = create_app({"DATABASE_URL": test_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": tmp_path, "FONTS_DIR": tmp_path / "none"})
+                      "DATA_DIR": tmp_path, "MAP_ASSETS_DIR": tmp_path / "none"})
     response = app.test_client().get("/fonts/Noto%20Sans%20Regular/0-255.pbf")
     app.extensions["engine"].dispose()
     assert response.status_code == 503

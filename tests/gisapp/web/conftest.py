@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 
 from gisapp import create_app
 from etl.rasters import import_raster
-from layers import LAYERS, TABLES, FieldType, Layer, Table
+from layers import LAYERS, TABLES, THEMES, FieldType, Layer, Table
 from tests.auth_helpers import PASSWORD, ensure_user
 from tests.gisapp.permits.known_site import copy_rules
 
@@ -192,6 +192,9 @@ class KnownCity:
 def city() -> KnownCity:
     return KnownCity()
 
+# The map opens the base map, land use and planning; tests of every layer open every theme.
+ALL_THEMES = ",".join(THEMES)
+
 # Scripts the map tests wait on: the page has built its map, and the map has drawn.
 MAP_BUILT = ("window.map instanceof maplibregl.Map"
              " && document.getElementById('map-app').dataset.ready === 'true'")
@@ -211,10 +214,10 @@ class LiveServer:
 
 
 @contextmanager
-def serve(database_url: str, data_dir: Path, fonts_dir: Path) -> Iterator[LiveServer]:
+def serve(database_url: str, data_dir: Path, map_assets: Path) -> Iterator[LiveServer]:
     """gisapp on a free 127.0.0.1 port in a thread, until the block ends."""
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": data_dir, "FONTS_DIR": fonts_dir})
+                      "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -228,21 +231,21 @@ def serve(database_url: str, data_dir: Path, fonts_dir: Path) -> Iterator[LiveSe
 
 @pytest.fixture(scope="module")
 def live_server(_scratch_ready: str, test_url: str, tmp_path_factory,
-                fonts_dir: Path) -> Iterator[LiveServer]:
+                map_assets: Path) -> Iterator[LiveServer]:
     """gisapp serving the known city, with the seeded permit rules and a flat elevation raster,
     from our scratch database."""
     seed_known_city(_scratch_ready)
     copy_rules(test_url, _scratch_ready)
     data_dir = tmp_path_factory.mktemp("data")
     register_elevation(_scratch_ready, data_dir)
-    with serve(_scratch_ready, data_dir, fonts_dir) as server:
+    with serve(_scratch_ready, data_dir, map_assets) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def demo_server(test_url: str, tmp_path_factory, fonts_dir: Path) -> Iterator[LiveServer]:
+def demo_server(test_url: str, tmp_path_factory, map_assets: Path) -> Iterator[LiveServer]:
     """gisapp serving the demo city of the test database (`gisapp demo load`; read only)."""
-    with serve(test_url, tmp_path_factory.mktemp("data"), fonts_dir) as server:
+    with serve(test_url, tmp_path_factory.mktemp("data"), map_assets) as server:
         yield server
 
 

@@ -5,7 +5,7 @@ import psycopg
 from psycopg import sql
 
 from layers import LAYERS
-from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
+from tests.gisapp.web.conftest import ALL_THEMES, MAP_IDLE, MAP_READY
 
 COUNTED = "street_lights"
 NEAR_M = 100  # the known city's light stands about 88 m from the parcel's edge
@@ -15,7 +15,7 @@ def open_map_as_planner(session, city, live_server) -> None:
     session.sign_in(live_server.database_url, "planner")
     session.page.goto("/")  # leave /map, so the next visit loads it afresh
     lon, lat = city.middle()
-    session.page.goto(f"/map#map=16.5/{lat}/{lon}")
+    session.page.goto(f"/map#map=16.5/{lat}/{lon}&themes={ALL_THEMES}")
     session.page.wait_for_function(MAP_READY, timeout=30_000)
     session.page.evaluate(MAP_IDLE)
 

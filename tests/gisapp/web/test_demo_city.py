@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 
 from layers import LAYERS, TABLES
-from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
+from tests.gisapp.web.conftest import ALL_THEMES, MAP_IDLE, MAP_READY
 
 MUST_DRAW = ("parcels", "drainage_pipes", "street_lights", "wifi_aps")
 ZOOM = 16.5
@@ -41,7 +41,7 @@ def holder_names(test_url: str, bounds: list[float]) -> list[str]:
 
 
 def open_demo_map(demo_session, lon: float, lat: float) -> None:
-    demo_session.page.goto(f"/map#map={ZOOM}/{lat}/{lon}")
+    demo_session.page.goto(f"/map#map={ZOOM}/{lat}/{lon}&themes={ALL_THEMES}")
     demo_session.page.wait_for_function(MAP_READY, timeout=30_000)
     demo_session.page.evaluate(MAP_IDLE)
 

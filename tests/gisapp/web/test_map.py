@@ -9,7 +9,7 @@ from pyproj import Geod, Transformer
 
 from layers import LAYERS
 from layers.vocabulary import value_name
-from tests.gisapp.web.conftest import HALF, MAP_BUILT, MAP_IDLE, known_value
+from tests.gisapp.web.conftest import ALL_THEMES, HALF, MAP_BUILT, MAP_IDLE, known_value
 
 ZOOM = max(layer.minzoom for layer in LAYERS.values()) + 1.5
 # Ready, or failed visibly (so a broken map fails the test with its message, not a timeout).
@@ -18,7 +18,7 @@ READY = f"() => ({MAP_BUILT}) || !document.getElementById('map-error').hidden"
 
 def open_map(session, city, fragment: str = "", query: str = "") -> None:
     lon, lat = city.middle()
-    fragment = fragment or f"map={ZOOM}/{lat}/{lon}"
+    fragment = fragment or f"map={ZOOM}/{lat}/{lon}&themes={ALL_THEMES}"
     session.page.goto(f"/map{query}#{fragment}")
     session.page.wait_for_function(READY, timeout=30_000)
     assert session.page.is_hidden("#map-error"), (session.page.inner_text("#map-error"),

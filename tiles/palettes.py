@@ -1,0 +1,97 @@
+"""Cartographic themes of the map style: light (the registry's own colours), dark, and
+cadastral (a black-and-white print look with pale land-use tints).
+
+A palette never names a layer: it maps the colours a layer declares (fill, line, casing,
+label) to its own, so a new layer is drawn in every theme by its declaration alone.
+"""
+from __future__ import annotations
+
+import colorsys
+from dataclasses import dataclass
+from typing import Callable
+
+ColourMap = Callable[[str], str]
+
+
+def _hls(colour: str) -> tuple[float, float, float]:
+    value = colour.lstrip("#")
+    r, g, b = (int(value[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return colorsys.rgb_to_hls(r, g, b)
+
+
+def _hex(h: float, lightness: float, saturation: float) -> str:
+    r, g, b = colorsys.hls_to_rgb(h, min(max(lightness, 0.0), 1.0), min(max(saturation, 0.0), 1.0))
+    return "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in (r, g, b)))
+
+
+def _same(colour: str) -> str:
+    return colour
+
+
+def _remap(light: tuple[float, float], saturation: float) -> ColourMap:
+    """Lightness to `low + span * L`, saturation scaled: keeps hues apart, moves the tone."""
+    low, span = light
+
+    def remap(colour: str) -> str:
+        h, lightness, s = _hls(colour)
+        return _hex(h, low + span * lightness, s * saturation)
+    return remap
+
+
+def _constant(colour: str) -> ColourMap:
+    return lambda _: colour
+
+
+@dataclass(frozen=True)
+class Palette:
+    """One theme: page colours plus how each kind of declared colour is redrawn."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    background: str
+    text: str
+    halo: str
+    fill: ColourMap = _same
+    line: ColourMap = _same
+    outline: ColourMap = _same
+    road: ColourMap = _same  # lines drawn with a casing (roads)
+    casing: ColourMap = _same
+    label: ColourMap = _same
+    fill_opacity: float = 1.0  # times the declared opacity
+    outline_width: float = 1.0  # times the usual outline width
+    details: bool = False  # print a label's detail field (land-use code under parcel number)
+
+
+PALETTES: dict[str, Palette] = {
+    "light": Palette("light", "Sáng", "Light", background="#f4f1ea", text="#333333",
+                     halo="#ffffff"),
+    "dark": Palette("dark", "Tối", "Dark", background="#181c23", text="#e4e6eb",
+                    halo="#181c23",
+                    fill=_remap((0.14, 0.36), 0.55), line=_remap((0.35, 0.45), 0.7),
+                    outline=_remap((0.3, 0.35), 0.5), road=_remap((0.22, 0.38), 0.45),
+                    casing=_constant("#0b0d11"), label=_remap((0.72, 0.22), 0.6),
+                    fill_opacity=0.9),
+    "cadastral": Palette("cadastral", "Địa chính (in)", "Cadastral (print)",
+                         background="#ffffff", text="#111111", halo="#ffffff",
+                         fill=_remap((0.86, 0.12), 0.55), line=_remap((0.0, 0.35), 0.6),
+                         outline=_constant("#1a1a1a"), road=_constant("#ffffff"),
+                         casing=_constant("#404040"), label=_remap((0.0, 0.3), 0.5),
+                         fill_opacity=0.7, outline_width=1.2, details=True),
+}
+DEFAULT_PALETTE = "light"
+
+
+class UnknownPalette(LookupError):
+    """A theme name the style does not know."""
+
+    def __init__(self, name: str):
+        super().__init__(f"unknown map theme {name!r}; themes: {', '.join(PALETTES)}")
+
+
+def get_palette(name: str) -> Palette:
+    """The palette of this name, or UnknownPalette."""
+    try:
+        return PALETTES[name]
+    except KeyError:
+        raise UnknownPalette(name) from None
