@@ -34,7 +34,35 @@ function featureSection(layer, feature) {
   return section;
 }
 
-// Features at a point, topmost first, one per distinct feature, only catalogued layers.
+// Points, then lines, then areas smallest first: the feature under the cursor (a parcel)
+// comes before the larger areas it lies in (its zone, a flood zone, the ward).
+function geometryRank(geometry) {
+  if (geometry.type.endsWith('Point')) return 0;
+  return geometry.type.endsWith('LineString') ? 1 : 2;
+}
+
+function ringArea(ring) {
+  let twice = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    twice += (ring[j][0] - ring[i][0]) * (ring[j][1] + ring[i][1]);
+  }
+  return Math.abs(twice / 2);
+}
+
+// Area in square degrees of the rendered (tile-clipped) geometry: enough to order features.
+function planarArea(geometry) {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  return polygons.reduce((sum, rings) => sum + ringArea(rings[0])
+    - rings.slice(1).reduce((holes, ring) => holes + ringArea(ring), 0), 0);
+}
+
+function specificFirst(a, b) {
+  const ranks = geometryRank(a.feature.geometry) - geometryRank(b.feature.geometry);
+  if (ranks !== 0 || geometryRank(a.feature.geometry) !== 2) return ranks;
+  return planarArea(a.feature.geometry) - planarArea(b.feature.geometry);
+}
+
+// Features at a point, most specific first, one per distinct feature, only catalogued layers.
 export function featuresAt(map, point, byId) {
   const seen = new Set();
   const found = [];
@@ -46,7 +74,7 @@ export function featuresAt(map, point, byId) {
     seen.add(identity);
     found.push({ layer, feature });
   }
-  return found.slice(0, MAX_FEATURES);
+  return found.sort(specificFirst).slice(0, MAX_FEATURES);
 }
 
 export function installIdentify(map, catalogue, isBusy) {

@@ -80,6 +80,16 @@ def test_clicking_a_parcel_shows_its_fields_labelled_in_vietnamese(session, city
 
 
 
+def test_the_parcel_comes_before_the_zone_it_lies_in(session, city):
+    open_map(session, city)
+    point = screen_point(session, *city.centre("parcels"))
+    session.page.mouse.click(point["x"], point["y"])
+    session.page.locator(".identify-feature").first.wait_for()
+    order = session.page.eval_on_selector_all(
+        ".identify-feature", "(sections) => sections.map((s) => s.dataset.layer)")
+    assert order[0] == "parcels" and "zoning" in order[1:], order  # the zone covers every cell
+
+
 def test_coded_values_show_by_their_names_in_the_popup_and_the_legend(session, city):
     open_map(session, city)
     lights = LAYERS["street_lights"]
