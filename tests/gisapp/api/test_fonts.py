@@ -69,3 +69,14 @@ def test_the_style_points_at_our_glyphs_unless_told_otherwise(glyph_client, test
 def test_cli_build_is_quick_when_up_to_date(runner, fonts_dir):
     result = runner("fonts", "build", "--dir", str(fonts_dir))
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_cli_sprite_build_is_quick_when_up_to_date(runner, map_assets):
+    result = runner("sprite", "build", "--dir", str(map_assets / "sprite"))
+    assert result.exit_code == 0 and "up to date" in result.output and "pump" in result.output
+
+
+def test_cli_sprite_build_says_which_package_draws_the_icons(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no rsvg-convert on it
+    result = runner("sprite", "build", "--dir", str(tmp_path / "sprite"), "--force")
+    assert result.exit_code != 0 and "librsvg2-bin" in result.output
