@@ -17,7 +17,9 @@ ZONING = Layer(
                                  ("commercial", "#f768a1"), ("public", "#9ebcda"),
                                  ("green", "#a1d99b"), ("heritage", "#bf812d"))),
                 order=-1,
-                labels=(Label("zone_code", minzoom=14, font="bold", size=11, color="#8c3a02"),)),
+                # from z18 the parcel numbers speak; a zone's code repeats in every tile it spans
+                labels=(Label("zone_code", minzoom=14, maxzoom=18, font="bold", size=11,
+                              color="#8c3a02"),)),
     fields=(
         Field("zone_code", T.TEXT, "Ký hiệu ô phố", "Zone code", required=True,
               sources=("ky_hieu",)),
