@@ -132,3 +132,10 @@ def test_screenshots_of_the_default_view(demo_session, lang):
             assert demo_session.page.input_value("#palette") == palette
             demo_session.screenshot(f"default_z{zoom}_{palette}_{lang}")
     assert demo_session.console_errors == []
+
+
+def test_the_attribution_control_credits_each_layers_source(demo_session):
+    open_view(demo_session, 13, *CENTRE)
+    credits = demo_session.page.inner_text(".maplibregl-ctrl-attrib-inner")
+    for source in {layer.source for layer in LAYERS.values()}:
+        assert source.attribution in credits
