@@ -57,6 +57,12 @@ async function start() {
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-right');
   await whenLoaded(map);
+  // The layers' credits start folded behind the attribution control's (i) button, clear of
+  // the coordinates bar (MapLibre opens a compact control until the first drag).
+  const foldCredits = () => map.getContainer().querySelector('.maplibregl-ctrl-attrib.maplibregl-compact')
+    ?.classList.remove('maplibregl-compact-show');
+  foldCredits();
+  map.once('idle', foldCredits);
 
   // Which layers a link opens: its `layers`, else every layer of its `themes`, else the
   // style's own default view (base map, land use, planning).

@@ -136,6 +136,8 @@ def test_screenshots_of_the_default_view(demo_session, lang):
 
 def test_the_attribution_control_credits_each_layers_source(demo_session):
     open_view(demo_session, 13, *CENTRE)
+    assert demo_session.page.is_hidden(".maplibregl-ctrl-attrib-inner")  # folded: (i) opens it
+    demo_session.page.click(".maplibregl-ctrl-attrib-button")
     credits = demo_session.page.inner_text(".maplibregl-ctrl-attrib-inner")
     for source in {layer.source for layer in LAYERS.values()}:
         assert source.attribution in credits
