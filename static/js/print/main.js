@@ -3,6 +3,7 @@
 // attribution. The browser's print to PDF makes the document (Ctrl-P or the button).
 import { startLanguage, onLanguageChange, t, pick, formatNumber, formatDate } from '../i18n.js';
 import { readHash } from '../map/view-hash.js';
+import { styleUrlFor } from '../map/palette.js';
 import { styleLayersOf, showLayer } from '../map/layer-panel.js';
 import { toVn2000Tm3 } from '../vn2000.js';
 import { el } from '../dom.js';
@@ -111,9 +112,11 @@ function setPaper(map) {
 async function start() {
   const root = document.getElementById('print-app');
   await startLanguage();
-  const [catalogue, style] = await Promise.all([
-    fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
   const hash = readHash();
+  const catalogue = await fetchJson(root.dataset.catalogueUrl);
+  // The map theme of the shared view (the cadastral one is made for print).
+  const palette = catalogue.palettes.find((p) => p.id === hash.palette) ?? catalogue.palettes[0];
+  const style = await fetchJson(styleUrlFor(root.dataset.styleUrl, palette.id, catalogue));
   const view = hash.view ?? DEFAULT_VIEW;
   const map = new maplibregl.Map({
     container: 'print-map', style, center: view.center, zoom: view.zoom, interactive: false,

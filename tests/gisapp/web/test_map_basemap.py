@@ -141,3 +141,14 @@ def test_the_attribution_control_credits_each_layers_source(demo_session):
     credits = demo_session.page.inner_text(".maplibregl-ctrl-attrib-inner")
     for source in {layer.source for layer in LAYERS.values()}:
         assert source.attribution in credits
+
+
+def test_the_print_layout_keeps_the_map_theme_of_the_link(demo_session):
+    lon, lat = CENTRE
+    demo_session.page.goto(f"/map/print#map=16/{lat}/{lon}&themes=base,land&palette=cadastral")
+    demo_session.page.wait_for_function(
+        "document.getElementById('print-app').dataset.ready === 'true'", timeout=30_000)
+    background = demo_session.page.evaluate(
+        "map.getPaintProperty('background', 'background-color')")
+    assert background == PALETTES["cadastral"].background
+    demo_session.screenshot("print_cadastral_z16")
