@@ -8,7 +8,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import api, auth, heavy_requests, request_text, web
+    from gisapp import api, auth, heavy_requests, request_text, response_privacy, web
     from gisapp.db.engine import make_engine
     from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     heavy_requests.init_app(app)
     request_text.init_app(app)
     auth.init_app(app)
+    response_privacy.init_app(app)
     api.register(app)
     web.register(app)
     return app

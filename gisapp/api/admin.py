@@ -9,6 +9,7 @@ from gisapp.auth import require_role
 from gisapp.context import engine
 from gisapp.errors import BadRequest
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.response_privacy import note_restricted
 from layers import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
@@ -45,6 +46,7 @@ def _text(body: dict, name: str, required: bool = True) -> str | None:
 def audit_entries():
     """Audit log entries, newest first; filter by actor, action, since/until (YYYY-MM-DD)."""
     q = AuditQuery.parse(request.args)
+    note_restricted()  # who read which holder's data, and the owner searches they made
     with engine().connect() as conn:
         rows, total = list_audit(conn, q)
     return jsonify({"entries": rows, "numberMatched": total, "numberReturned": len(rows),

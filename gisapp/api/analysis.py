@@ -15,6 +15,10 @@ from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
 from gisapp.reports.parcel import parcel_report, report_shapes
 from gisapp.reports.svg_map import render_svg
+from gisapp.response_privacy import carries, note_fields
+from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
+from layers.land import LAND_USES, PARCELS
+from layers.lighting import STREET_LIGHTS
 
 bp = Blueprint("analysis", __name__)
 GEOJSON = {"Content-Type": "application/geo+json"}
@@ -29,6 +33,7 @@ def _format(allowed: tuple[str, ...]) -> str:
 
 
 @bp.get("/api/parcels/<string:uid>/report")
+@carries(PARCELS, LAND_USES)
 def parcel_report_view(uid: str):
     """The parcel report as JSON, or ?f=html for a printable page with a small map."""
     fmt = _format(("json", "html"))
@@ -41,6 +46,7 @@ def parcel_report_view(uid: str):
 
 
 @bp.get("/api/analysis/drainage/trace")
+@carries(DRAINAGE_PIPES, DRAINAGE_NODES)
 def drainage_trace():
     """Pipes and nodes up- or downstream of ?node=, outfalls, length, catchment parcels."""
     req = TraceRequest.parse(request.args)
@@ -67,6 +73,7 @@ def lighting_unlit():
 
 
 @bp.get("/api/analysis/lighting/out-of-service")
+@carries(STREET_LIGHTS)
 def lighting_out_of_service():
     """Lights out of service, in ?ward= if given (GeoJSON points)."""
     with engine().connect() as conn:
@@ -82,6 +89,7 @@ def lighting_cabinets():
 
 
 @bp.get("/api/analysis/lighting/cabinets/<string:cabinet_id>/lights")
+@carries(STREET_LIGHTS)
 def lighting_cabinet_lights(cabinet_id: str):
     """The lights one cabinet feeds (GeoJSON points)."""
     with engine().connect() as conn:
@@ -104,6 +112,7 @@ def area_query():
     fmt = _format(("json", "csv"))
     levels = current_levels()
     req = WithinRequest.parse(request.get_json(silent=True), levels)
+    note_fields(req.layer.visible_fields(levels))
     with engine().connect() as conn:
         fc = within(conn, req, levels)
     if fmt == "csv":

@@ -14,6 +14,7 @@ from gisapp.features.params import (parse_as_of, parse_feature_id, parse_format,
 from gisapp.features.query import fetch_extent, fetch_item, fetch_items
 from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
+from gisapp.response_privacy import note_fields
 from layers import Access, Field, Layer, get_layer
 
 bp = Blueprint("features", __name__)
@@ -36,7 +37,9 @@ def visible_layer(layer_id: str) -> Layer:
 
 
 def audit_personal(layer: Layer, fields: tuple[Field, ...], ids: list[int]) -> None:
-    """Every read that returns personal fields goes to the audit log."""
+    """Every read that returns personal fields goes to the audit log; restricted ones are
+    never cached."""
+    note_fields(fields)
     personal = [f.name for f in fields if f.access is Access.PERSONAL]
     if personal and ids:
         audit("read_personal", f"collections/{layer.id}/items",

@@ -11,7 +11,9 @@ from gisapp.land import edit_requests, edits, history, lookup, search
 from gisapp.land.points import parse_point
 from gisapp.land.source import parse_as_of
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.response_privacy import carries, note_tables
 from layers import Access
+from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
 
 bp = Blueprint("parcels", __name__, url_prefix="/api/parcels")
 EDITORS = ("permit_officer", "admin")
@@ -61,6 +63,7 @@ def _links(uid: str) -> list[dict]:
 def _respond(doc: dict, endpoint: str):
     """Add links; audit the read when it carried personal data."""
     doc["links"] = _links(doc["parcel_uid"])
+    note_tables(current_levels(), PARCELS, LAND_USES, RIGHTS, PARTIES)
     if doc.pop("personal"):
         audit("parcel.read_personal", doc["parcel_uid"],
               {"endpoint": endpoint, "as_of": doc["as_of"]})
@@ -130,6 +133,7 @@ def parcel_search():
         owner = request.args["owner"]
         with autocommit() as conn:
             hits = search.search_owner(conn, owner, limit)
+        note_tables(current_levels(), PARTIES)
         audit("parcel.search_owner", None, {"owner": owner, "results": len(hits)})
         return jsonify({"query": {"owner": owner}, "results": hits})
     with autocommit() as conn:
@@ -140,6 +144,7 @@ def parcel_search():
 
 
 @bp.get("/<string:uid>/history")
+@carries(PARCELS)
 @documented([query_param("geometry", {"type": "string", "enum": ["true", "false", "1", "0"]},
                          "Include each version's geometry")])
 def parcel_history(uid: str):
