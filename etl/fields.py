@@ -24,6 +24,11 @@ class Coerced:
     bad: np.ndarray  # bool per row
 
 
+def column_names(f: Field) -> tuple[str, ...]:
+    """The source column names a field is read from, lower case: its own name, then `sources`."""
+    return tuple(name.lower() for name in (f.name, *f.sources))
+
+
 def map_columns(columns: list[str], decl: Table) -> tuple[dict[str, str], list[str]]:
     """Field name -> source column (own name first, then `sources`, case-insensitive).
 
@@ -35,9 +40,9 @@ def map_columns(columns: list[str], decl: Table) -> tuple[dict[str, str], list[s
         by_lower.setdefault(str(col).strip().lower(), col)
     mapping: dict[str, str] = {}
     for f in decl.imported_fields:
-        for name in (f.name, *f.sources):
-            if name.lower() in by_lower:
-                mapping[f.name] = by_lower[name.lower()]
+        for name in column_names(f):
+            if name in by_lower:
+                mapping[f.name] = by_lower[name]
                 break
     missing = [f for f in decl.imported_fields if f.required and f.name not in mapping]
     if missing:

@@ -11,12 +11,13 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from etl.errors import ImportRefused
 from etl.rasters import import_raster
-from gisapp.auth import current_user, require_role
+from gisapp.auth import current_levels, current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
 from gisapp.db.provision import libpq_url
 from gisapp.etl_ops import queue, raster_uploads, runs, schedules, sources, spool
 from gisapp.etl_ops.runs import RunFilter
+from gisapp.response_privacy import note_restricted
 from layers import get_table
 
 bp = Blueprint("etl", __name__, url_prefix="/api/etl")
@@ -169,14 +170,16 @@ def rejects(run_id: int):
     fmt = request.args.get("f", "json")
     if fmt not in ("json", "csv"):
         raise BadRequest(f"f={fmt!r} is not json or csv")
+    note_restricted()  # source rows as they came: whatever the file held
+    levels = current_levels()
     with _db() as conn:
         if fmt == "csv":
-            body = "".join(runs.rejects_csv(conn, run_id))
+            body = "".join(runs.rejects_csv(conn, run_id, levels))
             return Response(body, mimetype="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="run-{run_id}-rejects.csv"'})
         flt = RunFilter.parse({"limit": request.args.get("limit"),
                                "offset": request.args.get("offset")})
-        return jsonify(runs.list_rejects(conn, run_id, flt.limit, flt.offset))
+        return jsonify(runs.list_rejects(conn, run_id, flt.limit, flt.offset, levels))
 
 
 @bp.post("/runs/<int:run_id>/cancel")

@@ -13,7 +13,9 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gisapp.errors import BadRequest, Conflict, NotFound
+from gisapp.etl_ops.reject_view import declaration, visible_attributes, visible_reason
 from gisapp.query_args import bounded_int
+from layers import Access
 
 STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
 FINAL_STATUSES = ("succeeded", "failed", "cancelled")
@@ -108,9 +110,10 @@ def get_run(conn: psycopg.Connection, run_id: int) -> dict:
     return _jsonable(row)
 
 
-def list_rejects(conn: psycopg.Connection, run_id: int, limit: int, offset: int) -> dict:
-    """A page of a run's rejected rows: row number, reason, original attributes."""
-    get_run(conn, run_id)
+def list_rejects(conn: psycopg.Connection, run_id: int, limit: int, offset: int,
+                 levels: frozenset[Access]) -> dict:
+    """A page of a run's rejected rows: row number, reason, the attributes `levels` may see."""
+    decl = declaration(get_run(conn, run_id)["layer"])
     with conn.cursor(row_factory=dict_row) as cur:
         total = cur.execute("SELECT count(*) AS n FROM etl_rejects WHERE run_id = %s",
                             (run_id,)).fetchone()["n"]
@@ -118,15 +121,21 @@ def list_rejects(conn: psycopg.Connection, run_id: int, limit: int, offset: int)
             "SELECT row_number, reason, attributes, geometry_wkt FROM etl_rejects"
             " WHERE run_id = %s ORDER BY row_number, id LIMIT %s OFFSET %s",
             (run_id, limit, offset)).fetchall()
+    for row in rows:
+        row["reason"] = visible_reason(decl, levels, row["reason"])
+        row["attributes"] = visible_attributes(decl, levels, row["attributes"])
     return {"run_id": run_id, "rejects": rows, "total": total, "limit": limit,
             "offset": offset}
 
 
-def rejects_csv(conn: psycopg.Connection, run_id: int) -> Iterator[str]:
-    """All of a run's rejects as CSV (row_number, reason, then one column per attribute)."""
-    get_run(conn, run_id)
-    rows = conn.execute("SELECT row_number, reason, attributes FROM etl_rejects"
-                        " WHERE run_id = %s ORDER BY row_number, id", (run_id,)).fetchall()
+def rejects_csv(conn: psycopg.Connection, run_id: int,
+                levels: frozenset[Access]) -> Iterator[str]:
+    """A run's rejects as CSV (row_number, reason, one column per attribute `levels` may see)."""
+    decl = declaration(get_run(conn, run_id)["layer"])
+    rows = [(n, visible_reason(decl, levels, reason), visible_attributes(decl, levels, attrs))
+            for n, reason, attrs in conn.execute(
+                "SELECT row_number, reason, attributes FROM etl_rejects"
+                " WHERE run_id = %s ORDER BY row_number, id", (run_id,))]
     names: list[str] = []
     for _, _, attributes in rows:
         names += [k for k in attributes if k not in names]

@@ -1,0 +1,188 @@
+"""Personal data follows roles everywhere: caching, ETL rejects, secrets in output, file names.
+
+Which responses are restricted is derived from the registry's access levels: a response that
+carries a field above the public level must not be stored by any cache.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from etl.pipeline import ImportFailed, ImportRequest, run_import
+from gisapp import create_app
+from layers import LAYERS, TABLES, Access, levels_for
+from tests.auth_helpers import auth_headers, make_token
+from tiles.grid import tile_of
+
+HOLDER_NAME = "Trần Thị Bí Mật"
+HOLDER_ID = "048199912345"
+CENTRE = (108.2210, 16.0680)  # Hải Châu, inside the demo city
+
+
+def _no_store(resp) -> None:
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    cache = {p.strip() for p in resp.headers.get("Cache-Control", "").split(",")}
+    assert {"private", "no-store"} <= cache, resp.headers.get("Cache-Control")
+    vary = {v.strip().lower() for v in resp.headers.get("Vary", "").split(",")}
+    assert {"authorization", "cookie"} <= vary, resp.headers.get("Vary")
+
+
+def _not_public(resp) -> None:
+    assert resp.status_code in (200, 204), resp.status_code
+    assert "public" not in resp.headers.get("Cache-Control", ""), resp.headers["Cache-Control"]
+    assert "cookie" in resp.headers.get("Vary", "").lower()
+
+
+def _a_parcel(test_url: str) -> str:
+    with psycopg.connect(test_url) as conn:
+        return conn.execute("SELECT r.parcel_uid FROM rights r JOIN parcels p USING"
+                            " (parcel_uid) ORDER BY 1 LIMIT 1").fetchone()[0]
+
+
+def _a_holder(test_url: str) -> str:
+    with psycopg.connect(test_url) as conn:
+        return conn.execute("SELECT name FROM parties ORDER BY party_id LIMIT 1").fetchone()[0]
+
+
+# --- caching: every response carrying restricted fields is private, no-store -----------------
+
+def test_parcel_documents_for_a_permit_officer_are_never_stored(client, test_url):
+    uid = _a_parcel(test_url)
+    officer = auth_headers(test_url, "permit_officer")
+    doc = client.get(f"/api/parcels/{uid}", headers=officer)
+    assert doc.json["rights"][0]["party"]["name"]  # it does carry a holder
+    _no_store(doc)
+    for path in (f"/api/parcels/{uid}/history", f"/api/parcels/{uid}/report",
+                 f"/api/parcels/{uid}/report?f=html"):
+        _no_store(client.get(path, headers=officer))
+    owner = _a_holder(test_url)
+    _no_store(client.get("/api/parcels/search", query_string={"owner": owner},
+                         headers=officer))
+
+
+def test_the_public_parcel_document_stays_cacheable_by_rule(client, test_url):
+    resp = client.get(f"/api/parcels/{_a_parcel(test_url)}")
+    assert resp.status_code == 200 and "rights" not in resp.json
+    assert "no-store" not in resp.headers.get("Cache-Control", "")
+
+
+def test_the_audit_log_is_never_stored(client, test_url):
+    _no_store(client.get("/api/admin/audit", headers=auth_headers(test_url, "admin")))
+
+
+def _restricted_layers() -> list[str]:
+    """Layers with a field above the public level (derived from the registry)."""
+    return [lid for lid, layer in LAYERS.items()
+            if any(f.access is not Access.PUBLIC for f in layer.fields)]
+
+
+@pytest.mark.parametrize("layer_id", _restricted_layers())
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_feature_items_with_restricted_fields_are_never_stored(client, test_url, layer_id, fmt):
+    admin = auth_headers(test_url, "admin")
+    _no_store(client.get(f"/collections/{layer_id}/items",
+                         query_string={"f": fmt, "limit": 2}, headers=admin))
+
+
+def test_tiles_and_tilejson_for_signed_in_callers_are_never_public(client, test_url):
+    tile = "14/{}/{}".format(*tile_of(*CENTRE, 14))
+    anonymous = client.get(f"/tiles/roads/{tile}.mvt")
+    assert "public" in anonymous.headers["Cache-Control"]  # the configured default
+    signed_in_public = {"Authorization": "Bearer " + make_token(test_url, "public",
+                                                                name="test-signed-in-public")}
+    for headers in (signed_in_public, auth_headers(test_url, "planner"),
+                    auth_headers(test_url, "permit_officer")):
+        _not_public(client.get(f"/tiles/roads/{tile}.mvt", headers=headers))
+        _not_public(client.get("/tiles/roads.json", headers=headers))
+        _not_public(client.get("/styles/default.json", headers=headers))
+        _not_public(client.get("/rasters/elevation.json", headers=headers))
+        _not_public(client.get(f"/rasters/elevation/{tile}.png", headers=headers))
+
+
+# --- ETL rejects show each caller only the columns their access allows ------------------------
+
+def _csv(path: Path, rows: list[list]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+@pytest.fixture()
+def rejected_holders(scratch_url: str, tmp_path: Path) -> dict[str, int]:
+    """A parties run and a rights run, each with rejected rows carrying a holder's name/ID."""
+    parties = _csv(tmp_path / "holders.csv", [
+        ["MaChu", "kind", "HoTen", "CCCD", "birth_year", "address"],
+        ["P1", "person", "Lê Văn An", "048011111111", "1970", "1 Bạch Đằng"],
+        ["P2", "robot", HOLDER_NAME, HOLDER_ID, "1980", "2 Bạch Đằng"],
+        ["P3", "person", HOLDER_NAME, HOLDER_ID, "năm 1990", "3 Bạch Đằng"],
+    ])
+    rights = _csv(tmp_path / "rights.csv", [
+        ["parcel_uid", "party_id", "right_type", "share", "HoTen", "CCCD", "ghi_chu"],
+        ["20242-20254-3-101", "P1", "use", "1", "Lê Văn An", "048011111111", "ok"],
+        ["20242-20254-3-101", "P2", "rent", "1", HOLDER_NAME, HOLDER_ID, "sai loại"],
+    ])
+    runs = {}
+    for table, path in (("parties", parties), ("rights", rights)):
+        try:
+            runs[table] = run_import(scratch_url, ImportRequest(layer=table, path=path,
+                                                                mode="upsert")).run_id
+        except ImportFailed as exc:
+            runs[table] = exc.result.run_id
+    return runs
+
+
+def _rejects(client, headers, run_id: int) -> tuple[list[dict], str]:
+    j = client.get(f"/api/etl/runs/{run_id}/rejects", headers=headers)
+    c = client.get(f"/api/etl/runs/{run_id}/rejects?f=csv", headers=headers)
+    _no_store(j)
+    _no_store(c)
+    return j.json["rejects"], c.get_data(as_text=True)
+
+
+def test_an_etl_operator_sees_no_holder_in_rejected_parties_or_rights(scratch_app, scratch_url,
+                                                                        rejected_holders):
+    client = scratch_app.test_client()
+    operator = auth_headers(scratch_url, "etl_operator")
+    for table, run_id in rejected_holders.items():
+        rows, text = _rejects(client, operator, run_id)
+        assert rows, f"the {table} run must have rejects"
+        for secret in (HOLDER_NAME, HOLDER_ID, "1990"):
+            assert secret not in str(rows) and secret not in text, (table, secret)
+        assert all("HoTen" not in r["attributes"] and "CCCD" not in r["attributes"]
+                   for r in rows)
+    parties, _ = _rejects(client, operator, rejected_holders["parties"])
+    assert {r["attributes"]["MaChu"] for r in parties} == {"P2", "P3"}  # what it may see stays
+    assert any(r["reason"] == "birth_year: (hidden) is not an integer" for r in parties)
+    rights, _ = _rejects(client, operator, rejected_holders["rights"])
+    assert rights[0]["attributes"]["right_type"] == "rent"
+    assert rights[0]["attributes"]["ghi_chu"] == "sai loại"  # unknown, not a personal name
+
+
+def test_an_admin_sees_the_whole_rejected_row(scratch_app, scratch_url, rejected_holders):
+    client = scratch_app.test_client()
+    rows, text = _rejects(client, auth_headers(scratch_url, "admin"),
+                          rejected_holders["parties"])
+    assert {r["attributes"]["HoTen"] for r in rows} == {HOLDER_NAME}
+    assert HOLDER_ID in text and "'năm 1990' is not an integer" in text
+
+
+def test_reject_visibility_is_derived_from_the_registry():
+    """A column named like a field the role may not read is hidden from the rejects of every
+    declaration, unless that declaration's own field of that name is one the role may read."""
+    from etl.fields import column_names
+    from gisapp.etl_ops.reject_view import is_visible_column
+
+    staff = levels_for("etl_operator")
+    every = (*LAYERS.values(), *TABLES.values())
+    hidden = {name for t in every for f in t.fields
+              if f.access not in staff for name in column_names(f)}
+    assert {"hoten", "cccd", "name", "id_number"} <= hidden
+    for decl in every:
+        for name in hidden:
+            own = [f for f in decl.fields if name in column_names(f)]
+            readable = bool(own) and own[0].access in staff
+            assert is_visible_column(decl, staff, name) is readable, (decl.id, name)
