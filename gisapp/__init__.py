@@ -8,7 +8,8 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import api, auth, heavy_requests, request_text, response_privacy, web
+    from gisapp import (api, auth, heavy_requests, request_text, response_privacy,
+                        secret_masking, web)
     from gisapp.db.engine import make_engine
     from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
@@ -17,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from gisapp.settings import Settings
     from gisapp.url_converters import BigintConverter
 
+    secret_masking.install()
     settings = Settings.load(config)
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 static_url_path="/static")

@@ -16,6 +16,9 @@ import multiprocessing
 import os
 
 from gisapp.request_limits import use_json_errors
+from gisapp.secret_masking import install as mask_passwords_in_logs
+
+mask_passwords_in_logs()  # the master's log lines; each worker's create_app does the same
 
 workers = int(os.environ.get("GISAPP_WORKERS", 2 * multiprocessing.cpu_count()))
 threads = int(os.environ.get("GISAPP_THREADS", 2))

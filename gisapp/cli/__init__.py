@@ -56,6 +56,9 @@ def cli() -> None:
 
 
 def main() -> None:
+    from gisapp.secret_masking import install
+
+    install()  # the worker's, gunicorn's and libraries' log lines too
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from rich.table import Table
 from sqlalchemy import text
 
 from gisapp.db import migrate, provision
+from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 
 console = Console()
@@ -35,9 +36,10 @@ def provision_cmd() -> None:
         provision.ensure_database(url, log=lambda m: click.echo(f"db: {m}", err=True))
         provision.wait_until_ready(url)
     except (provision.ProvisionError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(mask_passwords(str(exc))) from None
     except Exception as exc:  # psycopg errors: say which database
-        raise click.ClickException(f"cannot prepare {provision.libpq_url(url)}: {exc}") from None
+        raise click.ClickException(mask_passwords(f"cannot prepare {provision.libpq_url(url)}: "
+                                                  f"{exc}")) from None
 
 
 @db.command("upgrade")
@@ -68,9 +70,10 @@ def status_cmd() -> None:
             current = migrate.current_revision(engine)
             counts = count_rows(conn) if current else {}
     except Exception as exc:
-        raise click.ClickException(f"database {provision.libpq_url(url)} unreachable: "
-                                   f"{str(getattr(exc, 'orig', exc)).strip()}") from None
-    console.print(f"database  {provision.libpq_url(url)}")
+        raise click.ClickException(mask_passwords(
+            f"database {provision.libpq_url(url)} unreachable: "
+            f"{str(getattr(exc, 'orig', exc)).strip()}")) from None
+    console.print(f"database  {mask_passwords(provision.libpq_url(url))}")
     console.print(f"server    PostgreSQL {server}, PostGIS {postgis}")
     head = migrate.head_revision()
     state = "current" if current == head else "PENDING: run `gisapp db upgrade`"

@@ -13,6 +13,7 @@ from etl.encodings import ENCODINGS
 from etl.pipeline import MODES, ImportFailed, ImportRequest, ImportResult, run_import
 from gisapp.analysis.import_check import network_checked
 from gisapp.db.timeouts import etl_conninfo
+from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 
 console = Console(stderr=True)
@@ -62,7 +63,8 @@ def import_cmd(layer: str, path: Path, crs: str | None, encoding: str | None, mo
             _print_summary(exc.result, conninfo)
         raise click.ClickException(f"run {exc.result.run_id} failed: {exc.message}") from None
     except psycopg.OperationalError as exc:
-        raise click.ClickException(f"database {conninfo} unreachable: {exc}") from None
+        raise click.ClickException(
+            mask_passwords(f"database {conninfo} unreachable: {exc}")) from None
     _print_summary(result, conninfo)
 
 
@@ -97,12 +99,17 @@ def _print_summary(result: ImportResult, conninfo: str) -> None:
 @click.option("--limit", default=20, show_default=True)
 def runs_cmd(layer: str | None, limit: int) -> None:
     """List recent import runs, newest first."""
-    with psycopg.connect(_conninfo()) as conn:
-        rows = conn.execute(
-            "SELECT id, layer, mode, status, phase, rows_read, rows_loaded, rows_rejected,"
-            " to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(error, '') FROM etl_runs"
-            " WHERE %(layer)s::text IS NULL OR layer = %(layer)s ORDER BY id DESC LIMIT %(n)s",
-            {"layer": layer, "n": limit}).fetchall()
+    conninfo = _conninfo()
+    try:
+        with psycopg.connect(conninfo) as conn:
+            rows = conn.execute(
+                "SELECT id, layer, mode, status, phase, rows_read, rows_loaded, rows_rejected,"
+                " to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'), coalesce(error, '')"
+                " FROM etl_runs WHERE %(layer)s::text IS NULL OR layer = %(layer)s"
+                " ORDER BY id DESC LIMIT %(n)s", {"layer": layer, "n": limit}).fetchall()
+    except psycopg.OperationalError as exc:
+        raise click.ClickException(
+            mask_passwords(f"database {conninfo} unreachable: {exc}")) from None
     table = Table("run", "layer", "mode", "status", "phase", "read", "loaded", "rejected",
                   "created (UTC)", "error")
     for row in rows:

@@ -9,6 +9,7 @@ import psycopg
 from etl.errors import ImportRefused
 from etl.rasters import import_raster
 from gisapp.db.timeouts import etl_conninfo
+from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 
 
@@ -25,7 +26,8 @@ def import_raster_cmd(name: str, path: Path, unit: str | None) -> None:
     except ImportRefused as exc:
         raise click.ClickException(str(exc)) from None
     except psycopg.OperationalError as exc:
-        raise click.ClickException(f"database {conninfo} unreachable: {exc}") from None
+        raise click.ClickException(
+            mask_passwords(f"database {conninfo} unreachable: {exc}")) from None
     for warning in row["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     bands = ", ".join(f"band {b['band']}: {b['min']}..{b['max']} mean {b['mean']:.3f}"

@@ -12,6 +12,7 @@ from etl.pipeline import MODES
 from gisapp.db import provision
 from gisapp.errors import GisappError
 from gisapp.etl_ops import schedules as ops
+from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 from layers import UnknownLayer
 
@@ -25,7 +26,8 @@ def _run(action):
     except (GisappError, UnknownLayer) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
     except psycopg.OperationalError as exc:
-        raise click.ClickException(f"database {conninfo} unreachable: {exc}") from None
+        raise click.ClickException(
+            mask_passwords(f"database {conninfo} unreachable: {exc}")) from None
 
 
 def _echo(s: dict) -> None:

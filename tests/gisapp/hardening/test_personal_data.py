@@ -186,3 +186,50 @@ def test_reject_visibility_is_derived_from_the_registry():
             own = [f for f in decl.fields if name in column_names(f)]
             readable = bool(own) and own[0].access in staff
             assert is_visible_column(decl, staff, name) is readable, (decl.id, name)
+
+
+# --- passwords never reach output or logs ----------------------------------------------------
+
+SECRET = "s3cr3t-Pa55"
+
+
+def test_db_status_masks_the_password(runner, test_url):
+    assert ":gisapp@" in test_url  # the test database's URL carries a password
+    result = runner("db", "status")
+    assert result.exit_code == 0, result.output
+    assert ":gisapp@" not in result.output and ":***@" in result.output
+
+
+def test_an_unreachable_database_error_masks_the_password(runner):
+    for command in (("db", "status"), ("etl", "runs"), ("etl", "schedule", "list")):
+        result = runner(*command, env={"DATABASE_URL":
+                                       f"postgresql://gisapp:{SECRET}@127.0.0.1:1/nowhere"})
+        assert result.exit_code != 0, command
+        assert SECRET not in result.output and "***" in result.output, result.output
+
+
+def test_log_lines_and_tracebacks_mask_passwords(test_url, tmp_path, caplog):
+    import logging
+
+    create_app({"DATABASE_URL": test_url, "TESTING": True, "DATA_DIR": tmp_path,
+                "SECRET_KEY": "test"}).extensions["engine"].dispose()
+    log = logging.getLogger("gisapp.hardening.test")
+    url = f"postgresql://gisapp:{SECRET}@db.internal:5432/gisapp"
+    with caplog.at_level(logging.INFO):
+        log.warning("cannot reach %s", url)
+        log.info("conninfo host=db password=%s dbname=gisapp", SECRET)
+        try:
+            raise RuntimeError(f"connecting to {url} failed")
+        except RuntimeError:
+            log.exception("unhandled error")
+    assert SECRET not in caplog.text and "gisapp:***@db.internal" in caplog.text
+    assert "password=***" in caplog.text and "RuntimeError" in caplog.text
+
+
+def test_the_mask_keeps_urls_without_passwords():
+    from gisapp.secret_masking import mask_passwords
+
+    for text in ("http://127.0.0.1:8000/tiles/roads.json", "postgresql://gisapp@db/gisapp",
+                 "a=1&b=2", "user@example.org"):
+        assert mask_passwords(text) == text
+    assert mask_passwords("https://u:p%40ss@h/x") == "https://u:***@h/x"
