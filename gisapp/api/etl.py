@@ -111,7 +111,10 @@ def create_import():
     source = sources.describe(filename=upload.filename if upload else None,
                               reference=params.path, url=params.url)
     options = {"path": str(prepared.path), "spool": str(prepared.spool), "crs": params.crs,
-               "source_layer": prepared.source_layer, "confirm_crs": params.confirm_crs}
+               "source_layer": prepared.source_layer, "confirm_crs": params.confirm_crs,
+               "source_name": sources.describe_name(
+                   filename=upload.filename if upload else None, reference=params.path,
+                   url=params.url)}
     try:
         with _db() as conn:
             run_id = runs.create_run(conn, layer=params.layer, source=source,
@@ -204,7 +207,8 @@ def _json_object() -> dict:
 @require_role(*OPERATORS)
 def create_schedule():
     with _db() as conn:
-        body = schedules.create_schedule(conn, _json_object(), current_user(), _now())
+        body = schedules.create_schedule(conn, _json_object(), current_user(), _now(),
+                                         settings())
     return jsonify(body), 201
 
 
@@ -226,7 +230,8 @@ def get_schedule(schedule_id: int):
 @require_role(*OPERATORS)
 def update_schedule(schedule_id: int):
     with _db() as conn:
-        return jsonify(schedules.update_schedule(conn, schedule_id, _json_object(), _now()))
+        return jsonify(schedules.update_schedule(conn, schedule_id, _json_object(), _now(),
+                                                 settings()))
 
 
 @bp.delete("/schedules/<int:schedule_id>")

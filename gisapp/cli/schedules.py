@@ -18,11 +18,12 @@ from layers import UnknownLayer
 
 
 def _run(action):
-    """Run `action(conn, now)` in one transaction; errors become click errors."""
-    conninfo = provision.libpq_url(Settings.load().database_url)
+    """Run `action(conn, now, settings)` in one transaction; errors become click errors."""
+    settings = Settings.load()
+    conninfo = provision.libpq_url(settings.database_url)
     try:
         with psycopg.connect(conninfo) as conn, conn.transaction():
-            return action(conn, datetime.now(timezone.utc))
+            return action(conn, datetime.now(timezone.utc), settings)
     except (GisappError, UnknownLayer) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
     except psycopg.OperationalError as exc:
@@ -59,7 +60,8 @@ def add_cmd(layer: str, source: str, cron: str, tz: str, mode: str, crs: str | N
                                  "source_layer": source_layer}.items() if v}
     data = {"layer": layer, "source": source, "cron": cron, "timezone": tz,
             "options": options, "enabled": not paused}
-    created = _run(lambda conn, now: ops.create_schedule(conn, data, "cli", now))
+    created = _run(lambda conn, now, settings: ops.create_schedule(conn, data, "cli", now,
+                                                                   settings))
     _echo(created)
     click.echo("next runs: " + ", ".join(created["next_runs"]))
 
@@ -68,7 +70,7 @@ def add_cmd(layer: str, source: str, cron: str, tz: str, mode: str, crs: str | N
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(as_json: bool) -> None:
     """List schedules with their next run."""
-    rows = _run(ops.list_schedules)
+    rows = _run(lambda conn, now, settings: ops.list_schedules(conn, now))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -77,8 +79,8 @@ def list_cmd(as_json: bool) -> None:
 
 
 def _set_enabled(schedule_id: int, enabled: bool) -> None:
-    _echo(_run(lambda conn, now: ops.update_schedule(conn, schedule_id,
-                                                     {"enabled": enabled}, now)))
+    _echo(_run(lambda conn, now, settings: ops.update_schedule(
+        conn, schedule_id, {"enabled": enabled}, now, settings)))
 
 
 @schedule.command("pause")
@@ -99,5 +101,5 @@ def resume_cmd(schedule_id: int) -> None:
 @click.argument("schedule_id", type=int)
 def remove_cmd(schedule_id: int) -> None:
     """Delete a schedule (its past runs stay in the history)."""
-    _run(lambda conn, now: ops.delete_schedule(conn, schedule_id))
+    _run(lambda conn, now, settings: ops.delete_schedule(conn, schedule_id))
     click.echo(f"removed schedule {schedule_id}")

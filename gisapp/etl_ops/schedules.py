@@ -20,6 +20,8 @@ from etl.encodings import UnknownEncoding, canonical_encoding
 from etl.pipeline import MODES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.etl_ops.runs import create_run
+from gisapp.etl_ops.sources import check_source, is_url
+from gisapp.settings import Settings
 from layers import get_table
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -77,14 +79,17 @@ def check_mode_and_encoding(mode: Any, encoding: Any) -> None:
             raise BadRequest(str(exc)) from None
 
 
-def _check_source(source: Any) -> str:
+def _check_source(source: Any, settings: Settings) -> str:
     if not isinstance(source, str) or not source.strip():
         raise BadRequest("source must be a path under the import directory or an http(s) URL")
-    return source.strip()
+    return check_source(settings, source.strip())
 
 
-def validate(data: dict, *, partial: bool = False) -> dict:
-    """Checked schedule fields from a client's JSON object (all required unless `partial`)."""
+def validate(data: dict, settings: Settings, *, partial: bool = False) -> dict:
+    """Checked schedule fields from a client's JSON object (all required unless `partial`).
+
+    The source is checked by the rules its runs will apply (import directory, URL allow-list).
+    """
     if not isinstance(data, dict) or set(data) - FIELDS:
         raise BadRequest(f"a schedule is an object with fields {', '.join(sorted(FIELDS))}")
     required = {"layer", "source", "cron"}
@@ -94,7 +99,7 @@ def validate(data: dict, *, partial: bool = False) -> dict:
     if "layer" in out:
         out["layer"] = get_table(str(out["layer"])).id
     if "source" in out:
-        out["source"] = _check_source(out["source"])
+        out["source"] = _check_source(out["source"], settings)
     if "options" in out:
         out["options"] = _check_options(out["options"])
     if "enabled" in out and not isinstance(out["enabled"], bool):
@@ -111,9 +116,9 @@ def _shape(row: dict, now: datetime) -> dict:
 
 
 def create_schedule(conn: psycopg.Connection, data: dict, created_by: str | None,
-                    now: datetime) -> dict:
+                    now: datetime, settings: Settings) -> dict:
     """Insert a schedule; its first run is the cron's next time after `now`."""
-    s = validate(data)
+    s = validate(data, settings)
     first = next_runs(s["cron"], s["timezone"], now, 1)[0]
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
@@ -140,11 +145,16 @@ def get_schedule(conn: psycopg.Connection, schedule_id: int, now: datetime) -> d
 
 
 def update_schedule(conn: psycopg.Connection, schedule_id: int, patch: dict,
-                    now: datetime) -> dict:
-    """Change some fields; a new cron, timezone or re-enabling recomputes the next run."""
+                    now: datetime, settings: Settings) -> dict:
+    """Change some fields; a new cron, timezone or re-enabling recomputes the next run.
+
+    Enabling a schedule checks its source again (the settings may have changed since).
+    """
     current = get_schedule(conn, schedule_id, now)
-    changes = validate(patch, partial=True)
+    changes = validate(patch, settings, partial=True)
     merged = {**current, **changes}
+    if changes.get("enabled") and "source" not in changes:
+        _check_source(merged["source"], settings)
     next_at = current["next_run_at"]
     if {"cron", "timezone"} & set(changes) or (changes.get("enabled") and not current["enabled"]):
         next_at = next_runs(merged["cron"], merged["timezone"], now, 1)[0]
@@ -164,9 +174,9 @@ def delete_schedule(conn: psycopg.Connection, schedule_id: int) -> None:
 
 def run_options(source: str, options: dict) -> dict:
     """A schedule's job arguments: its source (fetched when the run starts) and options."""
-    where = "url" if source.startswith(("http://", "https://")) else "reference"
+    where = "url" if is_url(source) else "reference"
     return {where: source, "crs": options.get("crs"), "source_layer": options.get("source_layer"),
-            "confirm_crs": bool(options.get("confirm_crs"))}
+            "confirm_crs": bool(options.get("confirm_crs")), "source_name": source}
 
 
 def enqueue_due(conninfo: str, now: datetime, defer: Defer) -> list[int]:

@@ -29,6 +29,29 @@ def describe(*, filename: str | None = None, reference: str | None = None,
     return f"url:{url}"
 
 
+URL_SCHEMES = ("http://", "https://")
+
+
+def is_url(source: str) -> bool:
+    """Whether a schedule's source is fetched (an http(s) URL) or read from the import dir."""
+    return source.startswith(URL_SCHEMES)
+
+
+def check_source(settings: Settings, source: str) -> str:
+    """A schedule's source, checked by the rules its runs apply (a 400 otherwise)."""
+    if is_url(source):
+        spool.check_url(source, settings.import_url_allow)
+    else:
+        spool.check_reference(source, settings.import_dir)
+    return source
+
+
+def describe_name(*, filename: str | None = None, reference: str | None = None,
+                  url: str | None = None) -> str:
+    """The source as the operator named it: the file's name, the path or the URL."""
+    return next(x for x in (filename, reference, url, "the upload") if x)
+
+
 def prepare(settings: Settings, *, upload: BinaryIO | None = None, filename: str | None = None,
             reference: str | None = None, url: str | None = None,
             source_layer: str | None = None) -> Prepared:
@@ -52,7 +75,8 @@ def prepare(settings: Settings, *, upload: BinaryIO | None = None, filename: str
         if saved.suffix == spool.ARCHIVE_SUFFIX:
             unpacked = where / "unpacked"
             unpacked.mkdir()
-            files = spool.unpack(saved, unpacked, limits)
+            files = spool.unpack(saved, unpacked, limits, label=describe_name(
+                filename=filename, reference=reference, url=url))
             saved.unlink()
         else:
             files = [saved]

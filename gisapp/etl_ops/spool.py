@@ -14,10 +14,12 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from etl.archives import unreadable_reason
 from gisapp.errors import BadRequest, GisappError
 from gisapp.settings import Settings
 
@@ -83,18 +85,31 @@ def save_upload(stream: BinaryIO, filename: str, spool: Path, limits: Limits) ->
     return target
 
 
-def copy_reference(reference: str, import_dir: Path | None, spool: Path, limits: Limits) -> Path:
-    """Copy a file named relative to the import directory into the spool."""
+def check_reference(reference: str, import_dir: Path | None) -> Path:
+    """Where a path reference points inside the import directory; a 400 if it may not.
+
+    The same check refuses a schedule when it is written and its source when it runs.
+    """
     if import_dir is None:
         raise BadRequest("no import directory is configured (GISAPP_IMPORT_DIR); "
                          "upload the file or give an allowed URL")
     root = Path(import_dir).resolve()
     candidate = PurePosixPath(reference)
-    if candidate.is_absolute() or ".." in candidate.parts or reference.startswith("/vsi"):
+    if (candidate.is_absolute() or ".." in candidate.parts or reference.startswith("/vsi")
+            or "\\" in reference or "\0" in reference or not candidate.name):
         raise BadRequest(f"path {reference!r} must be relative to the import directory, "
                          "without '..'")
+    _suffix(candidate.name)
     source = (root / candidate).resolve()
-    if not source.is_relative_to(root) or not source.is_file():
+    if not source.is_relative_to(root):
+        raise BadRequest(f"path {reference!r} leads outside the import directory")
+    return source
+
+
+def copy_reference(reference: str, import_dir: Path | None, spool: Path, limits: Limits) -> Path:
+    """Copy a file named relative to the import directory into the spool."""
+    source = check_reference(reference, import_dir)
+    if not source.is_file():
         raise BadRequest(f"no file {reference!r} in the import directory")
     target = spool / f"upload{_suffix(source.name)}"
     with open(source, "rb") as stream:
@@ -119,12 +134,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def fetch_url(url: str, allow: str, spool: Path, limits: Limits, timeout: float = 30) -> Path:
-    """Download an allow-listed http(s) URL into the spool (no redirects, size-limited)."""
+def check_url(url: str, allow: str) -> str:
+    """The file type of an allow-listed URL; a 400 for any other (checked when written and run)."""
     if not allowed_url(url, allow):
         raise BadRequest(f"URL {url!r} is not on the import allow-list "
                          "(GISAPP_IMPORT_URL_ALLOW); ask an administrator to add its prefix")
-    suffix = _suffix(urllib.parse.urlsplit(url).path)
+    return _suffix(urllib.parse.urlsplit(url).path)
+
+
+def fetch_url(url: str, allow: str, spool: Path, limits: Limits, timeout: float = 30) -> Path:
+    """Download an allow-listed http(s) URL into the spool (no redirects, size-limited)."""
+    suffix = check_url(url, allow)
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(url, timeout=timeout) as response:
@@ -141,45 +161,90 @@ def fetch_url(url: str, allow: str, spool: Path, limits: Limits, timeout: float 
         raise BadRequest(f"fetching {url} failed: {getattr(exc, 'reason', exc)}") from None
 
 
-def _check_archive(zf: zipfile.ZipFile, limits: Limits, name: str) -> list[zipfile.ZipInfo]:
+@dataclass
+class Budget:
+    """What is left to unpack: bytes and files, shared by an archive and those inside it."""
+
+    unpacked_bytes: int
+    files: int
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> "Budget":
+        return cls(limits.unpacked_bytes, limits.archive_files)
+
+
+def _check_archive(zf: zipfile.ZipFile, limits: Limits, label: str,
+                   budget: Budget) -> list[zipfile.ZipInfo]:
     members = [m for m in zf.infolist() if not m.is_dir()]
-    if len(members) > limits.archive_files:
-        raise BadRequest(f"{name} holds {len(members)} files; at most "
-                         f"{limits.archive_files} are allowed")
+    budget.files -= len(members)
+    if budget.files < 0:
+        raise BadRequest(f"{label} holds {limits.archive_files - budget.files} files with the "
+                         f"archives inside it; at most {limits.archive_files} are allowed")
     total = 0
     for m in members:
         path = PurePosixPath(m.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", m.filename):
-            raise BadRequest(f"{name} holds an unsafe path {m.filename!r}; archive members "
+            raise BadRequest(f"{label} holds an unsafe path {m.filename!r}; archive members "
                              "must be relative and stay inside the archive")
         if stat.S_ISLNK(m.external_attr >> 16):
-            raise BadRequest(f"{name} holds a symbolic link {m.filename!r}; links are refused")
+            raise BadRequest(f"{label} holds a symbolic link {m.filename!r}; links are refused")
+        unreadable = unreadable_reason(m)
+        if unreadable:
+            raise BadRequest(f"{label}: {unreadable}")
         ratio = m.file_size // max(m.compress_size, 1)
         if ratio > limits.compression_ratio and m.file_size > CHUNK:
-            raise BadRequest(f"{name}: {m.filename!r} expands {ratio}-fold; at most "
+            raise BadRequest(f"{label}: {m.filename!r} expands {ratio}-fold; at most "
                              f"{limits.compression_ratio}-fold is allowed")
         total += m.file_size
-    if total > limits.unpacked_bytes:
-        raise BadRequest(f"{name} unpacks to {total >> 20} MB; at most "
-                         f"{limits.unpacked_bytes >> 20} MB is allowed")
+    if total > budget.unpacked_bytes:
+        raise BadRequest(f"{label} unpacks to {_megabytes(total)} MB; at most "
+                         f"{limits.unpacked_bytes >> 20} MB is allowed, archives inside "
+                         "archives included")
     return members
 
 
-def unpack(archive: Path, into: Path, limits: Limits, depth: int = 1) -> list[Path]:
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):.1f}".removesuffix(".0")
+
+
+def _extract(zf: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, label: str,
+             limits: Limits, budget: Budget) -> None:
+    """Write one member, counted against the shared budget; unreadable data is a 400."""
+    try:
+        with zf.open(member) as stream:
+            budget.unpacked_bytes -= copy_limited(stream, target, max(budget.unpacked_bytes, 0))
+    except PayloadTooLarge:
+        raise BadRequest(f"{label} unpacks to more than {limits.unpacked_bytes >> 20} MB "
+                         "with the archives inside it") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+            ValueError) as exc:
+        raise BadRequest(f"{label}: {member.filename!r} cannot be read: {exc}") from None
+    except OSError as exc:
+        if exc.errno is not None:  # the disk, not the data
+            raise
+        raise BadRequest(f"{label}: {member.filename!r} cannot be read: {exc}") from None
+
+
+def unpack(archive: Path, into: Path, limits: Limits, label: str | None = None,
+           depth: int = 1, budget: Budget | None = None) -> list[Path]:
     """Check and unpack a zip ourselves; return the files written (nested zips unpacked too).
 
     Members are written flat under generated stems (sidecars keep their .shp's stem), so
-    no archive name is ever used as a path.
+    no archive name is ever used as a path. `label` names the archive in messages as the
+    operator knows it; archives inside it share its byte and file budget.
     """
+    label = label or archive.name
+    budget = budget or Budget.from_limits(limits)
     try:
         zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile:
-        raise BadRequest(f"{archive.name} is not a valid zip archive") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        raise BadRequest(f"{label} is not a valid zip archive") from None
     written: list[Path] = []
     stems: dict[str, str] = {}
-    budget = limits.unpacked_bytes
     with zf:
-        for m in _check_archive(zf, limits, archive.name):
+        for m in _check_archive(zf, limits, label, budget):
             path = PurePosixPath(m.filename.replace("\\", "/"))
             suffix = path.suffix.lower()
             if path.parts[0] == "__MACOSX" or suffix not in (
@@ -188,18 +253,16 @@ def unpack(archive: Path, into: Path, limits: Limits, depth: int = 1) -> list[Pa
             key = str(path.with_suffix("")).lower()
             stem = stems.setdefault(key, f"{_SAFE_STEM.sub('_', path.stem)[:40]}-{len(stems) + 1}")
             target = into / f"{stem}{suffix}"
-            with zf.open(m) as stream:
-                budget -= copy_limited(stream, target, budget) if budget > 0 else 1
-            if budget < 0:
-                raise BadRequest(f"{archive.name} unpacks to more than "
-                                 f"{limits.unpacked_bytes >> 20} MB")
+            _extract(zf, m, target, label, limits, budget)
             if suffix == ARCHIVE_SUFFIX:
                 if depth >= MAX_NESTING:
-                    raise BadRequest(f"{archive.name} nests archives more than "
+                    raise BadRequest(f"{label} nests archives more than "
                                      f"{MAX_NESTING} deep")
                 inner = into / f"{stem}.d"
                 inner.mkdir()
-                written += unpack(target, inner, limits, depth + 1)
+                written += unpack(target, inner, limits, f"{label}/{m.filename}", depth + 1,
+                                  budget)
+                budget.unpacked_bytes += target.stat().st_size  # its members count instead
                 target.unlink()
             else:
                 written.append(target)

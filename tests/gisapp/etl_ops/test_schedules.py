@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from gisapp.cli import cli
 from gisapp.etl_ops.queue import defer_run_job
 from gisapp.etl_ops.schedules import create_schedule, enqueue_due, next_runs
+from gisapp.settings import Settings
 from tests.gisapp.etl_ops.conftest import geojson_points, point_layer, run_status, wait_for
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -20,7 +21,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 def _schedule(url: str, cron: str = "0 2 * * *", now: datetime = NOW, **extra) -> dict:
     with psycopg.connect(url) as conn, conn.transaction():
         return create_schedule(conn, {"layer": point_layer().id, "source": "weekly/p.geojson",
-                                      "cron": cron, **extra}, "test", now)
+                                      "cron": cron, **extra}, "test", now,
+                               Settings.load({"DATABASE_URL": url, "IMPORT_DIR": "/srv/in"}))
 
 
 def _jobs(url: str) -> list:
@@ -144,7 +146,7 @@ def test_schedule_api_create_list_patch_delete(ops_client, operator):
 
 def test_schedule_cli_add_list_pause_resume_remove(scratch_url):
     runner = CliRunner()
-    env = {"DATABASE_URL": scratch_url}
+    env = {"DATABASE_URL": scratch_url, "GISAPP_IMPORT_DIR": "/srv/in"}
 
     def run(*args):
         result = runner.invoke(cli, ["etl", "schedule", *args], env=env)

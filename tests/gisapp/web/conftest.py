@@ -217,7 +217,8 @@ class LiveServer:
 def serve(database_url: str, data_dir: Path, map_assets: Path) -> Iterator[LiveServer]:
     """gisapp on a free 127.0.0.1 port in a thread, until the block ends."""
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets})
+                      "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets,
+                      "IMPORT_URL_ALLOW": "https://example.org"})  # schedules in the console
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
