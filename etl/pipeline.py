@@ -47,6 +47,7 @@ class ImportRequest:
     dry_run: bool = False
     started_by: str | None = None
     run_id: int | None = None
+    source_name: str | None = None  # what the operator gave, when `path` is our own copy
 
 
 @dataclass
@@ -131,6 +132,8 @@ def run_import(conninfo: str, request: ImportRequest,
             crs_label = _run(conn, log, request, result, started)
         except BaseException as exc:
             message = str(exc) if isinstance(exc, ImportRefused) else _describe(exc)
+            message = name_source(message, request)
+            result.warnings = [name_source(w, request) for w in result.warnings]
             result.status, result.error, result.rows_loaded = "failed", message, 0
             result.summary = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0}
             result.extent = None
@@ -148,6 +151,16 @@ def run_import(conninfo: str, request: ImportRequest,
         log.close()
     result.warnings.extend(events.emit_layer_loaded(result) if not request.dry_run else [])
     return result
+
+
+def name_source(message: str, request: ImportRequest) -> str:
+    """The message naming the operator's file where it names the copy we read (a spool)."""
+    if not request.source_name:
+        return message
+    path = Path(request.path)
+    for ours in (str(path), str(path.parent), path.name):
+        message = message.replace(ours, request.source_name)
+    return message
 
 
 def _describe(exc: BaseException) -> str:
@@ -177,7 +190,7 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     source = read_source(Path(request.path), encoding=request.encoding,
                          source_layer=request.source_layer, spatial=spatial, decl=decl)
     result.rows_read = source.rows
-    result.warnings.extend(source.warnings)
+    result.warnings.extend(name_source(w, request) for w in source.warnings)
     log.progress("read", source.rows, source.rows, rows_read=source.rows)
     timer.lap("read")
 

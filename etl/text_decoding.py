@@ -44,8 +44,8 @@ def _shapefile_sidecar(path: Path, suffix: str) -> bytes | None:
             names = [n for n in zf.namelist() if PurePosixPath(n).suffix.lower() == suffix
                      and not n.startswith("__MACOSX/")]
             return zf.read(names[0])[:4096] if len(names) == 1 else None
-    except (zipfile.BadZipFile, OSError):
-        return None
+    except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError):
+        return None  # unreadable: the reader refuses the archive with the reason
 
 
 def _legacy_or_utf8(name: str, origin: str) -> TextPlan:

@@ -9,6 +9,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from etl.archives import unreadable_reason
 from etl.errors import ImportRefused
 from etl.readers import Source
 
@@ -17,10 +18,15 @@ def _shapefile_in_zip(path: Path, source_layer: str | None) -> str:
     """The GDAL /vsizip/ path of the one .shp inside a zip (any folder depth)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            shps = [n for n in zf.namelist() if n.lower().endswith(".shp")
-                    and not n.startswith("__MACOSX/")]
+            members = zf.infolist()
     except zipfile.BadZipFile:
         raise ImportRefused(f"cannot import {path.name}: not a valid zip archive") from None
+    for member in members:
+        unreadable = unreadable_reason(member)
+        if unreadable:
+            raise ImportRefused(f"cannot import {path.name}: {unreadable}")
+    shps = [m.filename for m in members if m.filename.lower().endswith(".shp")
+            and not m.filename.startswith("__MACOSX/")]
     if source_layer:
         shps = [n for n in shps if Path(n).stem == source_layer or n == source_layer]
     if len(shps) != 1:

@@ -91,7 +91,8 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
         request = ImportRequest(layer=layer, path=path, mode=mode, crs=options.get("crs"),
                                 encoding=encoding, source_layer=source_layer,
                                 confirm_crs=bool(options.get("confirm_crs")), dry_run=dry_run,
-                                started_by=started_by, run_id=run_id)
+                                started_by=started_by, run_id=run_id,
+                                source_name=options.get("source_name") or None)
         try:
             run_import(conninfo, request, progress=_CancelWatch(conn, run_id))
         except ImportFailed as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import psycopg
@@ -233,3 +234,63 @@ def test_the_mask_keeps_urls_without_passwords():
                  "a=1&b=2", "user@example.org"):
         assert mask_passwords(text) == text
     assert mask_passwords("https://u:p%40ss@h/x") == "https://u:***@h/x"
+
+
+# --- errors shown to operators name their file, never our spool ------------------------------
+
+def _ops_app(scratch_url: str, data_dir: Path):
+    return create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
+                       "DATA_DIR": data_dir})
+
+
+def _point_layer_id() -> str:
+    return next(lid for lid, layer in LAYERS.items() if layer.geometry_type == "Point")
+
+
+def _no_internal_path(text: str, data_dir: Path) -> None:
+    for internal in (str(data_dir), "spool", "upload.", "unpacked"):
+        assert internal not in text, (internal, text)
+
+
+def test_a_refused_upload_names_the_operators_file(scratch_url, tmp_path):
+    app = _ops_app(scratch_url, tmp_path / "data")
+    try:
+        resp = app.test_client().post(
+            "/api/etl/imports", headers=auth_headers(scratch_url, "etl_operator"),
+            content_type="multipart/form-data",
+            data={"layer": _point_layer_id(), "file": (io.BytesIO(b"PK junk"), "đèn 2024.zip")})
+    finally:
+        app.extensions["engine"].dispose()
+    assert resp.status_code == 400
+    assert "đèn 2024.zip" in resp.json["error"]["message"]
+    _no_internal_path(resp.json["error"]["message"], tmp_path / "data")
+
+
+def test_a_failed_run_names_the_operators_file(scratch_url, tmp_path):
+    from gisapp.etl_ops.execute import execute_run
+
+    data_dir = tmp_path / "data"
+    app = _ops_app(scratch_url, data_dir)
+    operator = auth_headers(scratch_url, "etl_operator")
+    client = app.test_client()
+    try:
+        queued = client.post("/api/etl/imports", headers=operator,
+                             content_type="multipart/form-data",
+                             data={"layer": _point_layer_id(), "file": (
+                                 io.BytesIO(b'{"type": "FeatureCollection", "features": [ oops'),
+                                 "đèn-hải-châu.geojson")})
+        assert queued.status_code == 202, queued.json
+        run_id = queued.json["run_id"]
+        with psycopg.connect(scratch_url) as conn:
+            args = conn.execute("SELECT args FROM procrastinate_jobs WHERE task_name ="
+                                " 'etl:execute_run'").fetchone()[0]
+        # what the worker's task runs
+        assert execute_run(scratch_url, app.extensions["settings"], run_id,
+                           args["options"]) == "failed"
+        run = client.get(f"/api/etl/runs/{run_id}", headers=operator).json
+        listed = client.get("/api/etl/runs", headers=operator).json["runs"][0]
+    finally:
+        app.extensions["engine"].dispose()
+    assert run["status"] == "failed" and "đèn-hải-châu.geojson" in run["error"], run["error"]
+    for text in (run["error"], run["source"], json.dumps(run["warnings"]), listed["error"]):
+        _no_internal_path(text, data_dir)
