@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,45 @@ def _validate(src: rasterio.DatasetReader) -> tuple[tuple[float, ...], list[str]
     return bounds, warnings
 
 
+@dataclass(frozen=True)
+class RasterLimits:
+    """Largest raster an upload may bring: pixels (width x height) and bands."""
+
+    pixels: int
+    bands: int
+
+
+def check_header(path: Path, limits: RasterLimits, label: str) -> list[str]:
+    """Check a GeoTIFF from its header only (size, bands, driver, CRS, bounds); warnings.
+
+    rasterio reads the header and directory, never a pixel, so a file declaring a huge
+    raster is refused before anything is decoded. Raises ImportRefused naming the limit.
+    """
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise ImportRefused(f"cannot read {label} as a raster: "
+                            f"{str(exc).replace(str(path), label)}") from None
+    with src:
+        pixels = src.width * src.height
+        if pixels > limits.pixels:
+            raise ImportRefused(f"{label} is {src.width:,} x {src.height:,} = {pixels:,} pixels;"
+                                f" at most {limits.pixels:,} are allowed "
+                                "(GISAPP_MAX_RASTER_PIXELS)")
+        if src.count > limits.bands:
+            raise ImportRefused(f"{label} has {src.count} bands; at most {limits.bands} are "
+                                "allowed (GISAPP_MAX_RASTER_BANDS)")
+        return _validate(src)[1]
+
+
+def _claim_run(conn: psycopg.Connection, run_id: int) -> bool:
+    """Mark queued run `run_id` running; False when it is not queued (cancelled, done)."""
+    return conn.execute(
+        "UPDATE etl_runs SET status = 'running', phase = 'read', started_at = now(),"
+        " heartbeat_at = now() WHERE id = %s AND status = 'queued' RETURNING id",
+        (run_id,)).fetchone() is not None
+
+
 def _start_run(conn: psycopg.Connection, name: str, path: Path) -> int:
     return conn.execute(
         "INSERT INTO etl_runs (layer, source, source_format, mode, status, phase, started_at,"
@@ -96,12 +136,15 @@ def _fail_run(conn: psycopg.Connection, run_id: int, error: str, timings: dict) 
 
 
 def import_raster(conninfo: str, name: str, path: Path, data_dir: Path,
-                  unit: str | None = None) -> dict:
+                  unit: str | None = None, run_id: int | None = None,
+                  source_name: str | None = None) -> dict | None:
     """Validate `path`, write it as a COG into data_dir/rasters and register it under `name`.
 
     Returns the registered row as a dict (name, path, crs, bounds, width, height, nodata,
     unit, stats, run_id, warnings). Raises ImportRefused (recorded on the run) when the
     raster cannot be imported; another import of the same name at the same time is refused.
+    With `run_id` (the worker) the queued run is claimed instead of a new one recorded, and
+    None is returned when it is no longer queued. `source_name` names the file in messages.
     """
     check_raster_name(name)
     path = Path(path)
@@ -111,14 +154,18 @@ def import_raster(conninfo: str, name: str, path: Path, data_dir: Path,
             raise ImportRefused(f"raster {name!r} is being imported by another run; "
                                 "try again when it has finished")
         try:
-            run_id = _start_run(conn, name, path)
-            return _import_locked(conn, run_id, name, path, out_dir, unit)
+            if run_id is None:
+                run_id = _start_run(conn, name, path)
+            elif not _claim_run(conn, run_id):
+                return None
+            return _import_locked(conn, run_id, name, path, out_dir, unit,
+                                  source_name or path.name)
         finally:
             unlock_layer(conn, raster_run_layer(name))
 
 
 def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
-                   out_dir: Path, unit: str | None) -> dict:
+                   out_dir: Path, unit: str | None, label: str) -> dict:
     timings: dict[str, float] = {}
     final = out_dir / f"{name}-{run_id}.tif"
     tmp = out_dir / f".{name}-{run_id}.tif.partial"
@@ -127,7 +174,8 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
         try:
             src = rasterio.open(path)
         except rasterio.errors.RasterioIOError as exc:
-            raise ImportRefused(f"cannot read {path.name} as a raster: {exc}") from None
+            raise ImportRefused(f"cannot read {label} as a raster: "
+                                f"{str(exc).replace(str(path), label)}") from None
         with src:
             bounds, warnings = _validate(src)
             timings["validate"] = round(time.perf_counter() - started, 3)
@@ -151,7 +199,8 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
     except BaseException as exc:
         for leftover in (tmp, final):
             leftover.unlink(missing_ok=True)
-        _fail_run(conn, run_id, str(exc) or type(exc).__name__, timings)
+        _fail_run(conn, run_id, (str(exc) or type(exc).__name__).replace(str(path), label),
+                  timings)
         raise
     if previous and Path(previous) != final:
         Path(previous).unlink(missing_ok=True)

@@ -34,6 +34,9 @@ class Settings:
     max_unpacked_mb: int = 2048
     max_archive_files: int = 2000
     max_compression_ratio: int = 200
+    max_raster_mb: int = 512
+    max_raster_pixels: int = 250_000_000  # width x height, e.g. 15,800 x 15,800
+    max_raster_bands: int = 16
     proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
     max_url_bytes: int = 8000  # gunicorn refuses request lines over 8190 bytes itself
     max_header_bytes: int = 8190
@@ -58,6 +61,9 @@ class Settings:
         "max_unpacked_mb": "GISAPP_MAX_UNPACKED_MB",
         "max_archive_files": "GISAPP_MAX_ARCHIVE_FILES",
         "max_compression_ratio": "GISAPP_MAX_COMPRESSION_RATIO",
+        "max_raster_mb": "GISAPP_MAX_RASTER_MB",
+        "max_raster_pixels": "GISAPP_MAX_RASTER_PIXELS",
+        "max_raster_bands": "GISAPP_MAX_RASTER_BANDS",
         "tile_max_features": "GISAPP_TILE_MAX_FEATURES",
         "tile_cache": "GISAPP_TILE_CACHE",
         "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
@@ -112,6 +118,9 @@ class Settings:
             raise ValueError("GISAPP_MAX_UPLOAD_MB, GISAPP_MAX_UNPACKED_MB, "
                              "GISAPP_MAX_ARCHIVE_FILES and GISAPP_MAX_COMPRESSION_RATIO "
                              "must be at least 1")
+        if min(self.max_raster_mb, self.max_raster_pixels, self.max_raster_bands) < 1:
+            raise ValueError("GISAPP_MAX_RASTER_MB, GISAPP_MAX_RASTER_PIXELS and "
+                             "GISAPP_MAX_RASTER_BANDS must be at least 1")
         for prefix in filter(None, (p.strip() for p in self.import_url_allow.split(","))):
             if not prefix.startswith(("http://", "https://")):
                 raise ValueError(f"GISAPP_IMPORT_URL_ALLOW entry {prefix!r} must start with "

@@ -8,13 +8,13 @@ from typing import Any, Iterator
 
 import psycopg
 from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from etl.errors import ImportRefused
-from etl.rasters import import_raster
+from etl.rasters import check_raster_name
 from gisapp.auth import current_levels, current_user, require_role
 from gisapp.context import engine, settings
-from gisapp.errors import BadRequest
-from gisapp.db.provision import libpq_url
+from gisapp.errors import BadRequest, error_response
 from gisapp.etl_ops import queue, raster_uploads, runs, schedules, sources, spool
 from gisapp.etl_ops.runs import RunFilter
 from gisapp.response_privacy import note_restricted
@@ -29,8 +29,19 @@ TRUE = ("1", "true", "yes", "on")
 def _cap_request_size(state) -> None:
     # Flask refuses larger bodies with 413 before anything parses them (CSRF checks included).
     if state.app.config.get("MAX_CONTENT_LENGTH") is None:
-        limit_mb = state.app.extensions["settings"].max_upload_mb
-        state.app.config["MAX_CONTENT_LENGTH"] = limit_mb << 20
+        cfg = state.app.extensions["settings"]
+        state.app.config["MAX_CONTENT_LENGTH"] = max(cfg.max_upload_mb, cfg.max_raster_mb) << 20
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(err: RequestEntityTooLarge):
+    """413 naming the setting that bounds this upload."""
+    cfg = settings()
+    limit, setting = ((cfg.max_raster_mb, "GISAPP_MAX_RASTER_MB")
+                      if request.endpoint == "etl.create_raster"
+                      else (cfg.max_upload_mb, "GISAPP_MAX_UPLOAD_MB"))
+    return error_response(413, "payload_too_large",
+                          f"the upload is larger than the {limit} MB allowed ({setting})")
 
 
 @contextmanager
@@ -134,22 +145,32 @@ def create_import():
 @bp.post("/rasters")
 @require_role(*OPERATORS)
 def create_raster():
-    """Import an uploaded GeoTIFF as raster `name` now (COG, registered, run recorded)."""
+    """Queue an uploaded GeoTIFF as raster `name` (202): the header is checked now, the
+    worker converts it to a COG and registers it."""
     cfg = settings()
-    request.max_content_length = cfg.max_upload_mb << 20
+    request.max_content_length = cfg.max_raster_mb << 20
     upload = request.files.get("file")
     name = request.form.get("name", "")
     if upload is None:
         raise BadRequest("upload the GeoTIFF in the multipart field 'file'")
-    path = raster_uploads.save_raster(cfg, upload.stream, upload.filename or "")
     try:
-        row = import_raster(libpq_url(cfg.database_url), name, path, cfg.data_dir,
-                            unit=request.form.get("unit") or None)
+        check_raster_name(name)
     except ImportRefused as exc:
         raise BadRequest(str(exc)) from None
-    finally:
+    filename = upload.filename or "upload.tif"
+    path = raster_uploads.save_raster(cfg, upload.stream, filename)
+    try:
+        run_id = raster_uploads.queue_raster(_db, cfg, name, path, filename,
+                                             request.form.get("unit") or None, current_user(),
+                                             queue.defer_run_job)
+    except BaseException:
         spool.remove_spool(path.parent)
-    return jsonify({**row, "links": {"run": url_for("etl.run", run_id=row["run_id"])}}), 201
+        raise
+    response = jsonify({"run_id": run_id, "status": "queued", "name": name,
+                        "links": _links(run_id)})
+    response.status_code = 202
+    response.headers["Location"] = url_for("etl.run", run_id=run_id)
+    return response
 
 
 @bp.get("/runs")

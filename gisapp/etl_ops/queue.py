@@ -15,12 +15,14 @@ import psycopg
 from procrastinate import App, Blueprint, PsycopgConnector, RetryStrategy
 from procrastinate.jobs import Status
 
-from gisapp.etl_ops import execute, schedules
+from gisapp.etl_ops import execute, raster_uploads, schedules
 from gisapp.settings import Settings
 
 QUEUE = "etl"
 NAMESPACE = "etl"
 RUN_TASK = f"{NAMESPACE}:execute_run"
+RASTER_TASK = raster_uploads.RASTER_TASK
+RUN_TASKS = (RUN_TASK, RASTER_TASK)
 TICK_TASK = f"{NAMESPACE}:tick"
 STALLED = ("abandoned: the worker running it stopped (killed or crashed); nothing was "
            "loaded, queue it again")
@@ -29,12 +31,13 @@ POOL_WAIT_S = 5
 log = logging.getLogger(__name__)
 
 
-def defer_run_job(conn: psycopg.Connection, run_id: int, layer: str, options: dict) -> int:
+def defer_run_job(conn: psycopg.Connection, run_id: int, layer: str, options: dict,
+                  task: str = RUN_TASK) -> int:
     """Insert the procrastinate job that executes run `run_id`, in the caller's transaction."""
     args = json.dumps({"run_id": run_id, "options": options})
     row = conn.execute(
         "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(%s, %s, 0, %s, NULL, %s::jsonb,"
-        " NULL)::procrastinate_job_to_defer_v1]))", (QUEUE, RUN_TASK, f"layer:{layer}", args)
+        " NULL)::procrastinate_job_to_defer_v1]))", (QUEUE, task, f"layer:{layer}", args)
     ).fetchone()
     return row[0]
 
@@ -65,6 +68,10 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
     def execute_run(context, run_id: int, options: dict) -> str:
         return execute.execute_run(conninfo, settings, run_id, options, context.job.attempts)
 
+    @bp.task(name="import_raster", queue=QUEUE, retry=retry)
+    def import_raster_run(run_id: int, options: dict) -> str:
+        return raster_uploads.execute_raster_run(conninfo, settings, run_id, options)
+
     @bp.periodic(cron=f"* * * * * */{tick_seconds}")
     @bp.task(name="tick", queue=QUEUE, pass_context=True, queueing_lock="tick")
     async def tick(context, timestamp: int) -> dict:
@@ -72,7 +79,7 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
         fired = await asyncio.to_thread(schedules.enqueue_due, conninfo, now, defer_run_job)
         manager = context.app.job_manager
         stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
-        stalled = [j for j in stalled if j.task_name == RUN_TASK]
+        stalled = [j for j in stalled if j.task_name in RUN_TASKS]
         failed = await asyncio.to_thread(
             recover_stalled_runs, conninfo, [j.task_kwargs["run_id"] for j in stalled])
         for job in stalled:

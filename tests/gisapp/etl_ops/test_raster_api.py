@@ -1,4 +1,5 @@
-"""POST /api/etl/rasters: an uploaded GeoTIFF becomes a registered COG; bad ones are 400."""
+"""POST /api/etl/rasters: an uploaded GeoTIFF is queued and the worker registers it as a COG;
+bad ones are 400."""
 from __future__ import annotations
 
 import io
@@ -10,6 +11,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from tests.auth_helpers import auth_headers
+from tests.gisapp.etl_ops.conftest import run_status, wait_for
 
 
 def _tiff(tmp_path: Path, origin=(550_000.0, 1_777_000.0)) -> bytes:
@@ -27,17 +29,21 @@ def _post(client, headers, body: bytes, name="flood-depth", filename="depth.tif"
                        data={"name": name, "unit": "m", "file": (io.BytesIO(body), filename)})
 
 
-def test_uploaded_geotiff_is_registered(ops_client, operator, scratch_url, ops_dirs, tmp_path):
+def test_uploaded_geotiff_is_queued_and_registered_by_the_worker(ops_client, operator, scratch_url,
+                                                                 ops_dirs, tmp_path,
+                                                                 start_worker):
     resp = _post(ops_client, operator, _tiff(tmp_path))
-    assert resp.status_code == 201, resp.json
+    assert resp.status_code == 202, resp.json
     body = resp.json
-    assert body["name"] == "flood-depth" and body["unit"] == "m" and body["width"] == 64
-    assert body["links"]["run"] == f"/api/etl/runs/{body['run_id']}"
-    assert Path(body["path"]).parent == ops_dirs["data"] / "rasters"
-    assert list((ops_dirs["data"] / "spool").iterdir()) == []
+    assert body["status"] == "queued" and body["links"]["self"] == f"/api/etl/runs/{body['run_id']}"
+    start_worker()
+    wait_for(lambda: run_status(scratch_url, body["run_id"])[0] == "succeeded")
     with psycopg.connect(scratch_url) as conn:
-        assert conn.execute("SELECT status FROM etl_runs WHERE id = %s",
-                            (body["run_id"],)).fetchone()[0] == "succeeded"
+        path, unit, width = conn.execute("SELECT path, unit, width FROM rasters"
+                                         " WHERE name = 'flood-depth'").fetchone()
+    assert unit == "m" and width == 64
+    assert Path(path).parent == ops_dirs["data"] / "rasters"
+    assert list((ops_dirs["data"] / "spool").iterdir()) == []
 
 
 def test_a_raster_outside_the_city_is_400_and_recorded(ops_client, operator, scratch_url,

@@ -257,3 +257,139 @@ def test_the_import_cli_refuses_unreadable_members_clearly(scratch_url, tmp_path
     assert "Error:" in result.output and UNREADABLE[case][1] in result.output
     assert not any(word in result.output for word in
                    ("Traceback", "NotImplementedError", "RuntimeError", "BadZipFile"))
+
+
+# --- raster uploads: capped from the header, converted by the worker -------------------------
+
+def _tiff(tmp_path: Path, width: int = 64, height: int = 48, bands: int = 1,
+          noise: bool = False) -> bytes:
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = tmp_path / f"src-{width}x{height}x{bands}.tif"
+    rng = np.random.default_rng(1)
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=bands,
+                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       transform=from_origin(550_000.0, 1_777_000.0, 1, 1)) as dst:
+        for band in range(1, bands + 1):
+            data = (rng.random((height, width)) if noise else
+                    np.linspace(0, 12, width * height).reshape(height, width))
+            dst.write(data.astype("float32"), band)
+    return path.read_bytes()
+
+
+def _sparse_tiff(tmp_path: Path, side: int) -> bytes:
+    """A header declaring side x side pixels with no pixel written (a few KB on disk)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path = tmp_path / "huge.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=side, height=side, count=1,
+                       dtype="uint8", crs="EPSG:5899", tiled=True, sparse_ok=True,
+                       transform=from_origin(550_000.0, 1_777_000.0, 0.0001, 0.0001)):
+        pass
+    return path.read_bytes()
+
+
+def _post_raster(client, headers, body: bytes, name="flood-depth", filename="depth.tif"):
+    return client.post("/api/etl/rasters", headers=headers, content_type="multipart/form-data",
+                       data={"name": name, "unit": "m", "file": (io.BytesIO(body), filename)})
+
+
+@pytest.fixture()
+def raster_app(scratch_url: str, dirs):
+    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": dirs["data"], "MAX_RASTER_PIXELS": 10_000,
+                      "MAX_RASTER_BANDS": 2, "MAX_RASTER_MB": 1})
+    yield app
+    app.extensions["engine"].dispose()
+
+
+def _runs(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT status, source, error FROM etl_runs ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("case", ["pixels", "bands", "declared only"])
+def test_raster_limits_are_checked_from_the_header(raster_app, operator, scratch_url, dirs,
+                                                   tmp_path, case):
+    body, setting = {
+        "pixels": (_tiff(tmp_path, 200, 100), "GISAPP_MAX_RASTER_PIXELS"),
+        "bands": (_tiff(tmp_path, bands=3), "GISAPP_MAX_RASTER_BANDS"),
+        # 40,000 x 40,000 bytes would be 1.6 GB decoded; refused from its few-KB header
+        "declared only": (_sparse_tiff(tmp_path, 40_000), "GISAPP_MAX_RASTER_PIXELS"),
+    }[case]
+    resp = _post_raster(raster_app.test_client(), operator, body)
+    assert resp.status_code == 400, resp.json
+    assert setting in resp.json["error"]["message"]
+    assert "depth.tif" in resp.json["error"]["message"]
+    [(status, source, error)] = _runs(scratch_url)
+    assert status == "failed" and source == "upload:depth.tif" and setting in error
+    assert _count(scratch_url, "rasters") == 0 and _spool_empty(dirs)
+
+
+def test_a_raster_over_the_size_limit_is_413_naming_it(raster_app, operator, scratch_url, dirs,
+                                                       tmp_path):
+    body = _tiff(tmp_path, 700, 500, noise=True)  # 1.4 MB, and 350,000 pixels
+    assert len(body) > 1 << 20
+    resp = _post_raster(raster_app.test_client(), operator, body)
+    assert resp.status_code == 413 and "GISAPP_MAX_RASTER_MB" in resp.json["error"]["message"]
+    assert _runs(scratch_url) == [] and _spool_empty(dirs)
+
+
+@pytest.fixture()
+def worker(scratch_url: str, dirs, tmp_path):
+    """A real `gisapp worker` on the scratch database, stopped at teardown."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    procs = []
+
+    def start():
+        env = {**os.environ, "DATABASE_URL": scratch_url, "GISAPP_DATA_DIR": str(dirs["data"])}
+        with open(tmp_path / "worker.log", "wb") as log:
+            procs.append(subprocess.Popen(
+                [str(Path(sys.executable).with_name("gisapp")), "worker", "--tick", "1",
+                 "--heartbeat", "1"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True))
+
+    yield start
+    for proc in procs:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_raster_upload_is_queued_and_converted_by_the_worker(client, operator, scratch_url,
+                                                               dirs, tmp_path, worker):
+    import time
+
+    resp = _post_raster(client, operator, _tiff(tmp_path))
+    assert resp.status_code == 202, resp.json
+    run_id = resp.json["run_id"]
+    assert resp.headers["Location"] == f"/api/etl/runs/{run_id}"
+    # the web request converted nothing: the run waits for the worker
+    assert client.get(f"/api/etl/runs/{run_id}", headers=operator).json["status"] == "queued"
+    assert _count(scratch_url, "rasters") == 0
+    assert not (dirs["data"] / "rasters").exists()
+    worker()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/etl/runs/{run_id}", headers=operator).json
+        if run["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.3)
+    assert run["status"] == "succeeded", run
+    assert run["source"] == "upload:depth.tif"
+    with psycopg.connect(scratch_url) as conn:
+        path, width, unit = conn.execute("SELECT path, width, unit FROM rasters"
+                                         " WHERE name = 'flood-depth'").fetchone()
+    assert Path(path).parent == dirs["data"] / "rasters" and width == 64 and unit == "m"
+    assert _spool_empty(dirs)
+    assert client.get("/rasters/flood-depth.json").status_code == 200
