@@ -56,6 +56,15 @@ def note_restricted() -> None:
     g.carries_restricted = True
 
 
+def privately(cache_control: str) -> str:
+    """The same directives, for the caller's own cache only: `public` becomes `private`."""
+    directives = [d.strip() for d in cache_control.split(",") if d.strip()]
+    kept = [d for d in directives if d.lower() != "public"]
+    if not {"private", "no-store"} & {d.lower() for d in kept}:
+        kept.insert(0, "private")
+    return ", ".join(kept)
+
+
 def _signed_in() -> bool:
     return (getattr(g, "user", None) is not None or "Authorization" in request.headers
             or current_app.config["SESSION_COOKIE_NAME"] in request.cookies)
@@ -76,8 +85,8 @@ def apply_policy(response: Response) -> Response:
         _vary(response)
     elif _signed_in():
         value = response.headers.get("Cache-Control")
-        if value and "public" in value:
-            response.headers["Cache-Control"] = value.replace("public", "private")
+        if value:
+            response.headers["Cache-Control"] = privately(value)
         _vary(response)
     return response
 

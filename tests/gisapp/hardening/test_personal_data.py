@@ -294,3 +294,18 @@ def test_a_failed_run_names_the_operators_file(scratch_url, tmp_path):
     assert run["status"] == "failed" and "đèn-hải-châu.geojson" in run["error"], run["error"]
     for text in (run["error"], run["source"], json.dumps(run["warnings"]), listed["error"]):
         _no_internal_path(text, data_dir)
+
+
+def test_a_configured_cache_control_without_public_still_becomes_private(scratch_url, tmp_path):
+    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path, "TILE_CACHE_CONTROL": "max-age=600"})
+    try:
+        client = app.test_client()
+        signed_in = {"Authorization": "Bearer " + make_token(scratch_url, "public",
+                                                             name="test-signed-in-public")}
+        resp = client.get("/tiles/roads/14/{}/{}.mvt".format(*tile_of(*CENTRE, 14)),
+                          headers=signed_in)
+    finally:
+        app.extensions["engine"].dispose()
+    assert resp.status_code in (200, 204)
+    assert resp.headers["Cache-Control"] == "private, max-age=600"
