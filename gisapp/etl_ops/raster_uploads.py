@@ -30,7 +30,7 @@ def limits(settings: Settings) -> RasterLimits:
 
 def save_raster(settings: Settings, upload: BinaryIO, filename: str) -> Path:
     """spool/<uuid>/upload.tif from an upload; the caller removes the spool afterwards."""
-    suffix = PurePosixPath(filename.lower()).suffix
+    suffix = PurePosixPath(spool.check_filename(filename).lower()).suffix
     if suffix not in RASTER_SUFFIXES:
         raise BadRequest(f"raster file type {suffix or '(none)'!r} is not accepted; "
                          f"accepted: {', '.join(RASTER_SUFFIXES)} (GeoTIFF)")

@@ -78,9 +78,17 @@ def copy_limited(stream: BinaryIO, target: Path, limit: int) -> int:
     return written
 
 
+def check_filename(filename: str) -> str:
+    """An uploaded file's name, kept to name it in runs and messages: no control characters."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in filename) or len(filename) > 255:
+        raise BadRequest("the uploaded file's name must be at most 255 characters without "
+                         "control characters")
+    return filename
+
+
 def save_upload(stream: BinaryIO, filename: str, spool: Path, limits: Limits) -> Path:
     """Write an uploaded file as spool/upload<suffix>; the client's name only gives the type."""
-    target = spool / f"upload{_suffix(filename)}"
+    target = spool / f"upload{_suffix(check_filename(filename))}"
     copy_limited(stream, target, limits.upload_bytes)
     return target
 

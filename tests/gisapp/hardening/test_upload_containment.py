@@ -393,3 +393,17 @@ def test_a_raster_upload_is_queued_and_converted_by_the_worker(client, operator,
     assert Path(path).parent == dirs["data"] / "rasters" and width == 64 and unit == "m"
     assert _spool_empty(dirs)
     assert client.get("/rasters/flood-depth.json").status_code == 200
+
+
+@pytest.mark.parametrize("endpoint, field", [("/api/etl/imports", "layer"),
+                                             ("/api/etl/rasters", "name")])
+def test_an_upload_name_with_control_characters_is_400(client, operator, scratch_url, dirs,
+                                                       tmp_path, endpoint, field):
+    body, name = ((_points(), "a\x00b.geojson") if field == "layer"
+                  else (_tiff(tmp_path), "a\x00b.tif"))
+    resp = client.post(endpoint, headers=operator, content_type="multipart/form-data",
+                       data={field: _point_layer().id if field == "layer" else "dem",
+                             "file": (io.BytesIO(body), name)})
+    assert resp.status_code == 400, resp.json
+    assert "control characters" in resp.json["error"]["message"]
+    assert _count(scratch_url, "etl_runs") == 0 and _spool_empty(dirs)
