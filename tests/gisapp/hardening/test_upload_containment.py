@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from click.testing import CliRunner
 
 from gisapp import create_app
@@ -70,7 +71,8 @@ def operator(scratch_url: str) -> dict[str, str]:
 
 def _count(url: str, table: str) -> int:
     with psycopg.connect(url) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # test-owned names
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(table))).fetchone()[0]
 
 
 def _spool_empty(dirs) -> bool:
