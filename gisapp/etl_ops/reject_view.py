@@ -1,10 +1,10 @@
 """What of a rejected row each caller may see: the columns and values their access allows.
 
 A reject keeps the source row as it came (its own column names). A column is shown when it
-maps to a field of the run's declaration whose access level the caller holds. A column that maps to no field
-of it is shown only when it is not the name of a field the caller may not read anywhere in
-the registry (a holder's `HoTen` or `CCCD` in a rights file) and the caller may read every
-field of the declaration. Reasons that quote a hidden field's value lose the value.
+maps to a field of the run's declaration whose access level the caller holds. A column that
+maps to no field of it is shown only when it is not the name of a field the caller may not
+read anywhere in the registry (a holder's `HoTen` or `CCCD` in a rights file) and the caller
+may read every field of the declaration. Reasons quoting a hidden field's value lose it.
 """
 from __future__ import annotations
 
