@@ -81,7 +81,8 @@ def app(test_url: str, tmp_path: Path):
 @pytest.fixture()
 def scratch_app(scratch_url: str, tmp_path: Path):
     app = create_app({"DATABASE_URL": scratch_url, "TESTING": True,
-                      "DATA_DIR": tmp_path / "data", "SECRET_KEY": "test"})
+                      "DATA_DIR": tmp_path / "data", "SECRET_KEY": "test",
+                      "IMPORT_DIR": tmp_path / "imports"})  # schedules name paths under it
     yield app
     app.extensions["engine"].dispose()
 
