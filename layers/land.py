@@ -4,7 +4,8 @@ A parcel's key is (unit code, former unit code, map sheet, parcel number): since
 mergers one ward holds several former communes, each with its own sheet series.
 `parcel_uid` is that key as one string, computed by PostgreSQL.
 """
-from layers.model import Access, Field, FieldType as T, Label, Layer, Overview, Style, Table
+from layers.model import (Access, Field, FieldType as T, Label, Layer, Overview, Style, Table,
+                          Temporal)
 
 PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
@@ -26,6 +27,7 @@ PARCELS = Layer(
     overview=Overview(maxzoom=15, group_by=("land_use",)),
     tile_max_features=5000,  # the densest z16 tile of the demo and 250k cities: ~1,650
     versioned=True,
+    temporal=Temporal("valid_from", "valid_to", in_versions=True),  # each version's validity
     style=Style("fill", "#fdd49e", outline="#d7301f", opacity=0.5, label="parcel_no",
                 by=("land_use", (("ODT", "#fdae6b"), ("ONT", "#fdd0a2"), ("TMD", "#e377c2"),
                                  ("CLN", "#a1d99b"), ("DGD", "#9e9ac8"), ("DYT", "#fb6a4a"),

@@ -154,6 +154,19 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class Temporal:
+    """Where a layer's features sit in time, for `datetime=` and the temporal extent.
+
+    `start` and `end` name timestamp columns (end NULL: still valid); with `in_versions`
+    they are columns of the layer's versions table (a version's validity), else of its table.
+    """
+
+    start: str
+    end: str | None = None
+    in_versions: bool = False
+
+
+@dataclass(frozen=True)
 class Table:
     """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
 
@@ -199,6 +212,7 @@ class Layer(Table):
     style: Style = dc_field(default_factory=lambda: Style("fill", "#888888"))
     access: Access = Access.PUBLIC
     versioned: bool = False
+    temporal: Temporal | None = None  # what `datetime=` filters on; None: no time field
     description_en: str = ""
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
     osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from gisapp.features.crs import CRS84, SUPPORTED_CRS
+from gisapp.features.extents import Extent
 from layers import LAYERS, Access, Field, FieldType, Layer
 from tiles.tilesets import REL_TILESETS_VECTOR, REL_TILING_SCHEMES, TILES_CONFORMANCE
 
@@ -27,6 +28,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
+OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 JSON_SCHEMA_TYPES = {FieldType.TEXT: "string", FieldType.INTEGER: "integer",
                      FieldType.FLOAT: "number", FieldType.DATE: "string",
                      FieldType.BOOLEAN: "boolean"}
@@ -44,25 +46,29 @@ def landing_page(base: str) -> dict[str, Any]:
     return {
         "title": "gisapp: Da Nang urban infrastructure and land records",
         "description": "OGC API – Features over every layer of the gisapp registry",
-        "links": [
-            _link(base + "/", "self", "application/json", "This document"),
-            _link(base + "/openapi.json", "service-desc",
-                  "application/vnd.oai.openapi+json;version=3.0", "The API definition"),
-            _link(base + "/api", "service-doc", "text/html", "The API documentation"),
-            _link(base + "/conformance", "conformance", "application/json", "Conformance classes"),
-            _link(base + "/collections", "data", "application/json", "Collections"),
-            *tiles_links(base),
-        ],
+        "links": landing_links(base),
     }
+
+
+def landing_links(base: str) -> list[dict[str, str]]:
+    """The landing page's links; other OGC APIs (Tiles: rel=tiles) add theirs here."""
+    return [
+        _link(base + "/?f=json", "self", "application/json", "This document"),
+        _link(base + "/?f=html", "alternate", "text/html", "This document as HTML"),
+        _link(base + "/openapi.json", "service-desc", OPENAPI_TYPE, "The API definition"),
+        _link(base + "/api", "service-doc", "text/html", "The API documentation"),
+        _link(base + "/conformance", "conformance", "application/json", "Conformance classes"),
+        _link(base + "/collections", "data", "application/json", "Collections"),
+        *tiles_links(base),
+    ]
 
 
 def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE + TILES_CONFORMANCE}
 
 
-def collection(layer: Layer, base: str, extent: list[float] | None = None) -> dict[str, Any]:
-    """A collection's description; `extent` (CRS84) when the caller computed it."""
-    url = f"{base}/collections/{layer.id}"
+def collection(layer: Layer, base: str, extent: Extent | None = None) -> dict[str, Any]:
+    """A collection's description, with its extent when the caller computed one."""
     doc: dict[str, Any] = {
         "id": layer.id,
         "title": layer.title_en,
@@ -70,27 +76,49 @@ def collection(layer: Layer, base: str, extent: list[float] | None = None) -> di
         "itemType": "feature",
         "crs": list(SUPPORTED_CRS),
         "storageCrs": CRS84,
-        "links": [
-            _link(url, "self", "application/json", layer.title_en),
-            _link(url + "/items", "items", "application/geo+json", "Features as GeoJSON"),
-            _link(url + "/items?f=csv", "items", "text/csv", "Features as CSV"),
-            _link(url + "/items?f=html", "items", "text/html", "Features as a table"),
-            _link(url + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                  "application/schema+json", "Queryable properties"),
-            *tiles_links(base, layer),
-        ],
+        "links": collection_links(layer, base),
         "title_vi": layer.title_vi,
         "geometryType": layer.geometry_type,
     }
-    if extent is not None:
-        doc["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
+    if extent is not None and (extent.bbox is not None or extent.interval is not None):
+        doc["extent"] = extent_document(extent)
     return doc
 
 
-def collections(layers: list[Layer], base: str) -> dict[str, Any]:
+def collection_links(layer: Layer, base: str) -> list[dict[str, str]]:
+    """A collection's links; other OGC APIs (Tiles: rel=tiles) add theirs here."""
+    url = f"{base}/collections/{layer.id}"
+    return [
+        _link(url + "?f=json", "self", "application/json", layer.title_en),
+        _link(url + "?f=html", "alternate", "text/html", layer.title_en + " as HTML"),
+        _link(url + "/items", "items", "application/geo+json", "Features as GeoJSON"),
+        _link(url + "/items?f=csv", "items", "text/csv", "Features as CSV"),
+        _link(url + "/items?f=html", "items", "text/html", "Features as a table and map"),
+        _link(url + "/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+              "application/schema+json", "Queryable properties"),
+        *tiles_links(base, layer),
+    ]
+
+
+def extent_document(extent: Extent) -> dict[str, Any]:
+    """OGC extent: spatial bbox in CRS84 and, for layers with a time field, the interval."""
+    doc: dict[str, Any] = {}
+    if extent.bbox is not None:
+        doc["spatial"] = {"bbox": [list(extent.bbox)], "crs": CRS84}
+    if extent.interval is not None:
+        doc["temporal"] = {"interval": [list(extent.interval)],
+                           "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return doc
+
+
+def collections(layers: list[Layer], base: str,
+                extents: dict[str, Extent] | None = None) -> dict[str, Any]:
+    extents = extents or {}
     return {
-        "links": [_link(base + "/collections", "self", "application/json", "Collections")],
-        "collections": [collection(layer, base) for layer in layers],
+        "links": [_link(base + "/collections?f=json", "self", "application/json", "Collections"),
+                  _link(base + "/collections?f=html", "alternate", "text/html",
+                        "Collections as HTML")],
+        "collections": [collection(layer, base, extents.get(layer.id)) for layer in layers],
     }
 
 
