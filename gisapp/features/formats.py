@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,8 @@ MEDIA_TYPES = {"json": "application/geo+json", "csv": "text/csv; charset=utf-8",
                "html": "text/html; charset=utf-8"}
 
 
-def paging_links(url: str, args: dict[str, str], query: ItemsQuery, page: Page) -> list[dict]:
+def paging_links(url: str, args: dict[str, str], query: ItemsQuery, matched: int,
+                 returned: int) -> list[dict]:
     """self, alternate formats, and next/prev over offset; other parameters are kept."""
     def href(**changes: Any) -> str:
         merged = {**args, **{k: str(v) for k, v in changes.items()}}
@@ -28,7 +30,7 @@ def paging_links(url: str, args: dict[str, str], query: ItemsQuery, page: Page) 
              {"href": href(f="html"), "rel": "self" if query.format == "html" else "alternate",
               "type": "text/html", "title": "This page as HTML"}]
     fmt = {"f": query.format} if "f" in args else {}
-    if query.offset + len(page.features) < page.number_matched:
+    if query.offset + returned < matched:
         links.append({"href": href(offset=query.offset + query.limit, limit=query.limit, **fmt),
                       "rel": "next", "type": MEDIA_TYPES[query.format], "title": "Next page"})
     if query.offset > 0:
@@ -57,6 +59,15 @@ def feature_collection(page: Page, layer: Layer, base: str,
         "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,
     }
+
+
+def feature_collection_text(features: str, matched: int, returned: int,
+                            links: list[dict]) -> str:
+    """A FeatureCollection around a GeoJSON features array PostgreSQL already wrote."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ('{"type":"FeatureCollection","features":' + features
+            + f',"numberMatched":{matched:d},"numberReturned":{returned:d},'
+            + f'"timeStamp":"{stamp}","links":' + json.dumps(links, ensure_ascii=False) + "}")
 
 
 def features_csv(page: Page, fields: tuple[Field, ...]) -> str:

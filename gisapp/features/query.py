@@ -6,17 +6,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Float, Select, func, literal, select
+from sqlalchemy import (JSON, ColumnElement, cast, Connection, DateTime, Float, Select, Text, func,
+                        literal, null, or_, select)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from gisapp.db.schema import LAYER_TABLES
+from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
-from gisapp.features.cql2 import build_filter
+from gisapp.features.cql2 import SQL_TYPES, build_filter
 from gisapp.features.crs import CRS84, output_crs
 from gisapp.features.params import ID_FIELD, ItemsQuery
 from gisapp.land.source import as_of_parcels_query
 from layers import Access, Field, Layer
 from layers.land import PARCELS
-
 
 
 @dataclass(frozen=True)
@@ -35,42 +36,87 @@ class Page:
 def fetch_items(conn: Connection, layer: Layer, query: ItemsQuery,
                 levels: frozenset[Access], wkt: bool = False) -> Page:
     """One page of features, in a stable order (sortby, then id), with the total matched."""
-    source = layer_source(layer, query.as_of)
+    source = layer_source(layer, query.as_of, query.datetime)
     conditions = _conditions(layer, source, query, levels)
     total = conn.execute(select(func.count()).select_from(source).where(*conditions)).scalar_one()
+    stmt = (_columns(source, query.fields, wkt, query.crs).where(*conditions)
+            .order_by(*_order(source, query)).limit(query.limit).offset(query.offset))
+    return Page([_feature(row, query.fields, wkt, query.skip_geometry)
+                 for row in conn.execute(stmt)], total)
+
+
+def fetch_items_geojson(conn: Connection, layer: Layer, query: ItemsQuery,
+                        levels: frozenset[Access], base: str) -> tuple[str, int, int]:
+    """The page's features as a GeoJSON array built by PostgreSQL, numberMatched, numberReturned.
+
+    One statement: the count and the page's features (json_agg in page order), so a page of
+    1,000 features costs no per-feature work in Python.
+    """
+    source = layer_source(layer, query.as_of, query.datetime)
+    conditions = _conditions(layer, source, query, levels)
+    total = select(func.count()).select_from(source).where(*conditions).scalar_subquery()
+    order = _order(source, query)
+    page = (_columns(source, query.fields, False, query.crs)
+            .add_columns(func.row_number().over(order_by=order).label("_n"))
+            .where(*conditions).order_by(*order).limit(query.limit).offset(query.offset)
+            .subquery("page"))
+    items = f"{base}/collections/{layer.id}"
+    geometry = (null() if query.skip_geometry
+                else cast(page.c._geometry, JSON))
+    properties = func.json_build_object(*(part for f in query.fields
+                                          for part in (literal(f.name, Text), page.c[f.name])))
+    if not query.fields:
+        properties = cast(literal("{}", Text), JSON)
+    links = func.json_build_array(
+        func.json_build_object(literal("href", Text), literal(items + "/items/", Text)
+                               + cast(page.c.id, Text),
+                               literal("rel", Text), literal("self", Text),
+                               literal("type", Text), literal("application/geo+json", Text)),
+        func.json_build_object(literal("href", Text), literal(items, Text),
+                               literal("rel", Text), literal("collection", Text),
+                               literal("type", Text), literal("application/json", Text)))
+    feature = func.json_build_object(
+        literal("type", Text), literal("Feature", Text), literal("id", Text), page.c.id,
+        literal("geometry", Text), geometry, literal("properties", Text), properties,
+        literal("links", Text), links)
+    features = select(cast(func.coalesce(func.json_agg(aggregate_order_by(feature, page.c._n)),
+                                         cast(literal("[]", Text), JSON)), Text),
+                      func.count()).select_from(page)
+    features = features.subquery("f")
+    row = conn.execute(select(total, features.c[0], features.c[1])).one()
+    return row[1], row[0], row[2]
+
+
+def _order(source, query: ItemsQuery) -> list:
     order = [source.c[k.name].desc() if k.descending else source.c[k.name].asc()
              for k in query.sortby]
     if not any(k.name == ID_FIELD for k in query.sortby):
         order.append(source.c.id.asc())
-    stmt = (_columns(source, query.fields, wkt, query.crs).where(*conditions).order_by(*order)
-            .limit(query.limit).offset(query.offset))
-    return Page([_feature(row, query.fields, wkt) for row in conn.execute(stmt)], total)
+    return order
 
 
 def fetch_item(conn: Connection, layer: Layer, feature_id: int, fields: tuple[Field, ...],
-               as_of: datetime | None = None, crs: str = CRS84) -> Feature | None:
+               as_of: datetime | None = None, crs: str = CRS84,
+               skip_geometry: bool = False) -> Feature | None:
     """One feature by id, or None."""
     source = layer_source(layer, as_of)
     row = conn.execute(_columns(source, fields, False, crs).where(source.c.id == feature_id)).first()
-    return None if row is None else _feature(row, fields, False)
+    return None if row is None else _feature(row, fields, False, skip_geometry)
 
 
-def fetch_extent(conn: Connection, layer: Layer) -> list[float] | None:
-    """The layer's bounding box in CRS84, or None when it is empty."""
-    table = LAYER_TABLES[layer.id]
-    box = func.ST_Extent(table.c.geom)
-    row = conn.execute(select(func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box),
-                              func.ST_YMax(box))).one()
-    return None if row[0] is None else [float(v) for v in row]
+def layer_source(layer: Layer, as_of: datetime | None,
+                 when: tuple[datetime | None, datetime | None] | None = None):
+    """The layer table, or the versions of a versioned layer valid at `as_of` or during `when`.
 
-
-def layer_source(layer: Layer, as_of: datetime | None):
-    """The layer table, or for `as_of` the versions of a versioned layer valid at that instant.
-
-    The versions table holds every version, the current one with valid_to NULL; the query is
-    the parcels engineer's (gisapp.land.source), so lookups and the collection agree.
+    The versions table holds every version, the current one with valid_to NULL; the as_of
+    query is the parcels engineer's (gisapp.land.source), so lookups and the collection agree.
+    Over an interval a feature may have had several versions: its latest one in it counts.
     """
     table = LAYER_TABLES[layer.id]
+    if when is not None and layer.temporal is not None and layer.temporal.in_versions:
+        return _versions_during(layer, when)
+    if when is not None:
+        return table
     if as_of is None:
         return table
     if layer.id != PARCELS.id:  # the only versioned layer; its versions query is parcels-only
@@ -80,12 +126,45 @@ def layer_source(layer: Layer, as_of: datetime | None):
                   *(versions.c[f.name] for f in layer.fields), versions.c.geom).subquery("v")
 
 
+def _versions_during(layer: Layer, when: tuple[datetime | None, datetime | None]):
+    versions = VERSION_TABLES[layer.id]
+    stmt = (select(versions.c.feature_id.label("id"), *(versions.c[f.name] for f in layer.fields),
+                   versions.c.geom)
+            .where(*_during(versions, layer, when))
+            .distinct(versions.c.feature_id)
+            .order_by(versions.c.feature_id, versions.c.valid_from.desc()))
+    return stmt.subquery("v")
+
+
+def _during(source, layer: Layer,
+            when: tuple[datetime | None, datetime | None]) -> list[ColumnElement[bool]]:
+    """Rows whose time (an instant, or [start, end) when the layer has an end) meets `when`."""
+    temporal = layer.temporal
+    start = source.c[temporal.start]
+    end = source.c[temporal.end] if temporal.end else None
+    low, high = when
+    conditions = []
+    if high is not None:
+        conditions.append(start <= literal(high, DateTime(timezone=True)))
+    if low is not None:
+        if end is None:
+            conditions.append(start >= literal(low, DateTime(timezone=True)))
+        else:
+            conditions.append(or_(end.is_(None), end > literal(low, DateTime(timezone=True))))
+    return conditions
+
+
 def _conditions(layer: Layer, source, query: ItemsQuery,
                 levels: frozenset[Access]) -> list[ColumnElement[bool]]:
     conditions = []
     if query.bbox is not None:
         envelope = func.ST_MakeEnvelope(*(literal(v, Float) for v in query.bbox), 4326)
         conditions.append(func.ST_Intersects(source.c.geom, envelope))
+    for field, value in query.equals:
+        conditions.append(source.c[field.name] == literal(value, SQL_TYPES[field.type]()))
+    if (query.datetime is not None and layer.temporal is not None
+            and not layer.temporal.in_versions):
+        conditions.extend(_during(source, layer, query.datetime))
     if query.filter is not None:
         conditions.append(build_filter(query.filter, query.filter_lang, layer,
                                        source, layer.visible_fields(levels),
@@ -105,10 +184,12 @@ def _columns(source, fields: tuple[Field, ...], wkt: bool, crs: str) -> Select:
     return select(source.c.id, *(source.c[f.name] for f in fields), geometry.label("_geometry"))
 
 
-def _feature(row, fields: tuple[Field, ...], wkt: bool) -> Feature:
+def _feature(row, fields: tuple[Field, ...], wkt: bool, skip_geometry: bool = False) -> Feature:
     mapping = row._mapping
     properties = {f.name: _jsonable(mapping[f.name]) for f in fields}
     geometry = mapping["_geometry"]
+    if skip_geometry:
+        return Feature(mapping["id"], properties, None)
     return Feature(mapping["id"], properties, geometry if wkt else json.loads(geometry))
 
 
