@@ -1,31 +1,44 @@
 """OGC API – Features: conformance, collections, items, one item, queryables (JSON/CSV/HTML)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+import json
 
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from gisapp.api.public_responses import finish_public_response
 from gisapp.audit import audit
 from gisapp.auth import current_levels
 from gisapp.context import engine, settings
-from gisapp.errors import BadRequest, NotFound
+from gisapp.errors import NotFound
 from gisapp.features import documents, formats
 from gisapp.features.crs import parse_crs
-from gisapp.features.params import (parse_as_of, parse_feature_id, parse_format,
+from gisapp.features.extents import Extent, ExtentCache
+from gisapp.features.params import (ITEM_PARAMETERS, check_known, parse_as_of,
+                                    parse_boolean, parse_feature_id, parse_format,
                                     parse_items_query)
-from gisapp.features.query import fetch_extent, fetch_item, fetch_items
+from gisapp.features.query import fetch_item, fetch_items, fetch_items_geojson
 from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
 from gisapp.response_privacy import note_fields
 from layers import Access, Field, Layer, get_layer
 
 bp = Blueprint("features", __name__)
+bp.after_request(finish_public_response)
+MEDIA_TYPES = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
 
 
 def wants(*choices: str) -> str:
-    """The `f` value the Accept header prefers among `choices` (the first when indifferent)."""
-    types = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
-    best = request.accept_mimetypes.best_match([types[c] for c in choices]
-                                               + ["application/geo+json"])
-    return next((c for c in choices if types[c] == best), choices[0])
+    """The format `f` names, else the one the Accept header prefers (JSON when indifferent).
+
+    `f` must be one of `choices`; anything else is a 400 naming the allowed values.
+    """
+    value = request.args.get("f")
+    if value is not None:
+        return parse_format(value, choices[0], choices)
+    best = request.accept_mimetypes.best_match([MEDIA_TYPES[c] for c in choices]
+                                               + ["application/geo+json",
+                                                  "application/schema+json"])
+    return next((c for c in choices if MEDIA_TYPES[c] == best), choices[0])
 
 
 def visible_layer(layer_id: str) -> Layer:
@@ -46,56 +59,84 @@ def audit_personal(layer: Layer, fields: tuple[Field, ...], ids: list[int]) -> N
               {"fields": personal, "feature_ids": ids[:1000], "returned": len(ids)})
 
 
-def json_only() -> None:
-    """These documents come as JSON only; another `f` is a 400."""
-    if request.args.get("f") not in (None, "json"):
-        raise BadRequest(f"f {request.args['f']!r} is not supported here; allowed: json")
+def extents(layers: list[Layer]) -> dict[str, Extent]:
+    """The layers' extents, from the app's cache (recomputed when their data changed)."""
+    cache = current_app.extensions.setdefault("feature_extents", ExtentCache())
+    with engine().connect() as conn:
+        return cache.extents(conn, layers)
+
+
+def document(doc: dict, fmt: str, template: str, media_type: str = "application/json",
+             **context) -> Response:
+    """A JSON document, or the HTML page showing it."""
+    if fmt == "html":
+        return Response(render_template(template, doc=doc, **context),
+                        mimetype="text/html")
+    response = jsonify(doc)
+    response.mimetype = media_type
+    return response
 
 
 @bp.get("/conformance")
 def conformance():
     """The conformance classes this API implements."""
-    json_only()
-    return jsonify(documents.conformance())
+    check_known(request.args, ())
+    return document(documents.conformance(), wants("json", "html"),
+                    "features/conformance.html")
 
 
 @bp.get("/collections")
 def collections():
-    """Every feature collection the caller may read."""
-    json_only()
-    return jsonify(documents.collections(documents.visible_layers(current_levels()), base_url()))
+    """Every feature collection the caller may read, with its extent."""
+    check_known(request.args, ())
+    fmt = wants("json", "html")
+    layers = documents.visible_layers(current_levels())
+    doc = documents.collections(layers, base_url(), extents(layers))
+    return document(doc, fmt, "features/collections.html")
 
 
 @bp.get("/collections/<layer_id>")
 def collection(layer_id: str):
-    """One feature collection, with its spatial extent."""
-    json_only()
+    """One feature collection, with its spatial (and temporal) extent."""
+    check_known(request.args, ())
+    fmt = wants("json", "html")
     layer = visible_layer(layer_id)
-    with engine().connect() as conn:
-        extent = fetch_extent(conn, layer)
-    return jsonify(documents.collection(layer, base_url(), extent))
+    doc = documents.collection(layer, base_url(), extents([layer])[layer.id])
+    return document(doc, fmt, "features/collection.html", layer=layer)
 
 
 @bp.get("/collections/<layer_id>/queryables")
 def queryables(layer_id: str):
     """The properties the caller may filter and sort on, as JSON Schema."""
-    json_only()
+    check_known(request.args, ())
+    fmt = wants("json", "html")
     layer = visible_layer(layer_id)
-    response = jsonify(documents.queryables(layer, layer.visible_fields(current_levels()),
-                                            base_url()))
-    response.mimetype = "application/schema+json"
-    return response
+    doc = documents.queryables(layer, layer.visible_fields(current_levels()), base_url())
+    return document(doc, fmt, "features/queryables.html", "application/schema+json",
+                    layer=layer)
 
 
 @bp.get("/collections/<layer_id>/items")
 def items(layer_id: str):
-    """Features of a collection: bbox, CQL2 filter, properties, sortby, paging, as_of."""
+    """Features of a collection: bbox, datetime, CQL2 filter, queryables, sortby, paging."""
     layer = visible_layer(layer_id)
     levels = current_levels()
     query = parse_items_query(request.args, layer, levels, settings().max_features_per_page,
-                              preferred=wants("json", "html"))
+                              preferred=wants("json", "html", "csv"))
     if query.limit > settings().heavy_page_features:
         claim_heavy_slot(f"a page of {query.limit} features")
+    args = {k: v for k, v in request.args.items(multi=False)}
+    if query.format == "json":
+        with engine().connect() as conn:
+            features, matched, returned = fetch_items_geojson(conn, layer, query, levels,
+                                                              base_url())
+        if any(f.access is Access.PERSONAL for f in query.fields) and returned:
+            audit_personal(layer, query.fields,
+                           [f["id"] for f in json.loads(features)])
+        links = formats.paging_links(request.base_url, args, query, matched, returned)
+        body = formats.feature_collection_text(features, matched, returned, links)
+        return Response(body, mimetype="application/geo+json",
+                        headers={"Content-Crs": f"<{query.crs}>"})
     with engine().connect() as conn:
         page = fetch_items(conn, layer, query, levels, wkt=query.format == "csv")
     audit_personal(layer, query.fields, [f.id for f in page.features])
@@ -103,40 +144,36 @@ def items(layer_id: str):
         return Response(formats.features_csv(page, query.fields), mimetype="text/csv",
                         headers={"Content-Disposition": f"inline; filename={layer.id}.csv",
                                  "Content-Crs": f"<{query.crs}>"})
-    args = {k: v for k, v in request.args.items(multi=False)}
-    links = formats.paging_links(request.base_url, args, query, page)
-    if query.format == "html":
-        return render_template("features/items.html", layer=layer, query=query, page=page,
-                               links=links)
-    response = jsonify(formats.feature_collection(page, layer, base_url(), links))
-    response.mimetype = "application/geo+json"
-    response.headers["Content-Crs"] = f"<{query.crs}>"
-    return response
+    links = formats.paging_links(request.base_url, args, query, page.number_matched,
+                                 len(page.features))
+    geojson = formats.feature_collection(page, layer, base_url(), links)
+    return render_template("features/items.html", layer=layer, query=query, page=page,
+                           links=links, geojson=geojson)
 
 
 @bp.get("/collections/<layer_id>/items/<feature_id>")
 def item(layer_id: str, feature_id: str):
     """One feature by id."""
     layer = visible_layer(layer_id)
-    fmt = parse_format(request.args.get("f"), wants("json", "html"))
-    if fmt == "csv":
-        raise BadRequest("f 'csv' is for item lists; one feature is json or html")
+    check_known(request.args, ITEM_PARAMETERS)
+    fmt = wants("json", "html")
     as_of = parse_as_of(request.args.get("as_of"), layer)
     crs = parse_crs(request.args.get("crs"), "crs")
+    skip = parse_boolean(request.args.get("skipGeometry"), "skipGeometry")
     number = parse_feature_id(feature_id)
     fields = layer.visible_fields(current_levels())
     feature = None
     if number is not None:
         with engine().connect() as conn:
-            feature = fetch_item(conn, layer, number, fields, as_of, crs)
+            feature = fetch_item(conn, layer, number, fields, as_of, crs, skip)
     if feature is None:
         raise NotFound(f"{layer.id} has no feature {feature_id!r}")
     audit_personal(layer, fields, [feature.id])
+    doc = formats.feature_json(feature, layer, base_url())
     if fmt == "html":
-        page = formats.Page([feature], 1)
-        return render_template("features/items.html", layer=layer, page=page, links=[],
-                               query=None)
-    response = jsonify(formats.feature_json(feature, layer, base_url()))
+        return render_template("features/item.html", layer=layer, feature=feature, geojson=doc)
+    response = jsonify(doc)
     response.mimetype = "application/geo+json"
     response.headers["Content-Crs"] = f"<{crs}>"
     return response
+

@@ -4,10 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 
 from gisapp.auth import current_levels
+from gisapp.api.public_responses import finish_public_response
 from gisapp.context import settings
+from gisapp.features.documents import OPENAPI_TYPE
 from gisapp.openapi.document import build_document
 
 bp = Blueprint("openapi", __name__)
+bp.after_request(finish_public_response)
 
 
 @bp.get("/openapi.json")
@@ -15,7 +18,7 @@ def openapi_json():
     """The OpenAPI 3.0 document of this API, as the caller may use it."""
     doc = build_document(current_app, current_levels(), settings().max_features_per_page)
     response = jsonify(doc)
-    response.mimetype = "application/vnd.oai.openapi+json"
+    response.headers["Content-Type"] = OPENAPI_TYPE
     return response
 
 

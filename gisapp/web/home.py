@@ -4,19 +4,23 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from gisapp.api.public_responses import finish_public_response
 from gisapp.context import engine
 from gisapp.features.documents import landing_page
+from gisapp.features.params import check_known, parse_format
 from gisapp.layer_counts import count_rows
 from gisapp.public_url import base_url
 from layers import LAYERS, THEMES
 
 bp = Blueprint("home", __name__)
+bp.after_request(finish_public_response)
 
 
 def wants_json() -> bool:
     """f=json, or an Accept header preferring JSON or not naming HTML (OGC clients send */*)."""
+    check_known(request.args, ())
     if "f" in request.args:
-        return request.args["f"] == "json"
+        return parse_format(request.args["f"], "html", ("json", "html")) == "json"
     accept = request.accept_mimetypes
     if not request.headers.get("Accept"):
         return False
@@ -38,4 +42,4 @@ def index():
         counts, error = {}, str(getattr(exc, "orig", exc)).strip().splitlines()[0]
     rows = [(layer, THEMES[layer.theme], counts.get(layer.id)) for layer in LAYERS.values()]
     return render_template("home.html", rows=rows, error=error,
-                           total=sum(c or 0 for _, _, c in rows))
+                           total=sum(c or 0 for _, _, c in rows), ogc=landing_page(base_url()))
