@@ -12,7 +12,7 @@ from typing import Any
 import shapely
 from pygeofilter import ast, values
 from sqlalchemy import (Boolean, ColumnElement, Float, FromClause, Text, and_, false, func, literal,
-                        not_, or_, true)
+                        literal_column, not_, or_, true)
 from sqlalchemy.types import BigInteger, Date
 
 from gisapp.errors import BadRequest
@@ -42,6 +42,8 @@ COMPARISONS = {
 FLIPPED = {ast.LessThan: ast.GreaterThan, ast.GreaterThan: ast.LessThan,
            ast.LessEqual: ast.GreaterEqual, ast.GreaterEqual: ast.LessEqual}
 # The feature id: queryable (the queryables document lists it) though no declared field.
+# CQL2's text functions; pygeofilter spells CASEI as lower.
+TEXT_FUNCTIONS = {"casei": "casei", "lower": "casei", "accenti": "accenti"}
 ID_FIELD = Field("id", FieldType.INTEGER, "Mã đối tượng", "Feature id")
 SQL_TYPES = {FieldType.TEXT: Text, FieldType.INTEGER: BigInteger, FieldType.FLOAT: Float,
              FieldType.DATE: Date, FieldType.BOOLEAN: Boolean}
@@ -60,6 +62,8 @@ class _Translator:
 
     # conditions -----------------------------------------------------------------------
     def condition(self, node: Any) -> ColumnElement[bool]:
+        if isinstance(node, bool):  # TRUE/FALSE as a condition (CQL2 Basic)
+            return true() if node else false()
         if isinstance(node, ast.And):
             return and_(self.condition(node.lhs), self.condition(node.rhs))
         if isinstance(node, ast.Or):
@@ -109,28 +113,25 @@ class _Translator:
                 raise BadRequest(f"cannot compare {field.name} ({field.type.value}) with "
                                  f"{other_field.name} ({other_field.type.value})")
             return COMPARISONS[kind](column, other)
-        return COMPARISONS[kind](column, self.value(rhs, field, lower=self.is_casei(lhs)))
+        return COMPARISONS[kind](column, self.value(rhs, field))
 
     def like(self, node: ast.Like) -> ColumnElement[bool]:
-        """LIKE on a text property; CASEI on either side compares both in lower case."""
-        pattern, lower = node.pattern, self.is_casei(node.lhs)
-        if _is_casei_text(pattern):
-            pattern, lower = pattern.arguments[0], True
+        """LIKE on a text property; CASEI/ACCENTI apply to the side they wrap."""
+        pattern, ops = _peel(node.pattern)
         if not isinstance(pattern, str):
             raise BadRequest("LIKE needs a text pattern, e.g. name LIKE 'Lê%' or "
                              "CASEI(name) LIKE CASEI('lê%')")
-        column, _ = self.text_operand(node.lhs.arguments[0] if self.is_casei(node.lhs)
-                                      else node.lhs, "LIKE")
-        value = literal(pattern, Text)
-        expr = func.lower(column).like(func.lower(value)) if lower else column.like(value)
+        inner, _ = _peel(node.lhs)
+        self.text_operand(inner, "LIKE")
+        column, _ = self.operand(node.lhs)
+        expr = column.like(_apply(ops, literal(pattern, Text)))
         return not_(expr) if node.not_ else expr
 
     def in_list(self, node: ast.In) -> ColumnElement[bool]:
         column, field = self.operand(node.lhs)
         if len(node.sub_nodes) > MAX_IN_VALUES:
             raise BadRequest(f"IN lists at most {MAX_IN_VALUES} values")
-        lower = self.is_casei(node.lhs)
-        expr = column.in_([self.value(v, field, lower=lower) for v in node.sub_nodes])
+        expr = column.in_([self.value(v, field) for v in node.sub_nodes])
         return not_(expr) if node.not_ else expr
 
     def distance_within(self, node: ast.DistanceWithin) -> ColumnElement[bool]:
@@ -159,11 +160,13 @@ class _Translator:
             raise BadRequest(f"{type(node).__name__} needs a date property; "
                              f"{field.name} is {field.type.value}")
         if isinstance(node.rhs, values.Interval):
-            start, end = (self.value(v, field) for v in (node.rhs.start, node.rhs.end))
-            if isinstance(node, ast.TimeDuring):
-                return and_(column > start, column < end)
-            if isinstance(node, ast.TimeOverlaps):
-                return and_(column >= start, column <= end)
+            start, end = (None if v is None else self.value(v, field)
+                          for v in (node.rhs.start, node.rhs.end))
+            strict = isinstance(node, ast.TimeDuring)
+            if isinstance(node, (ast.TimeDuring, ast.TimeOverlaps)):
+                parts = [] if start is None else [column > start if strict else column >= start]
+                parts += [] if end is None else [column < end if strict else column <= end]
+                return and_(true(), *parts)
         elif isinstance(node, (ast.TimeAfter, ast.TimeBefore, ast.TimeEquals)):
             instant = self.value(node.rhs, field)
             return {ast.TimeAfter: column > instant, ast.TimeBefore: column < instant,
@@ -174,13 +177,8 @@ class _Translator:
     # operands -------------------------------------------------------------------------
     @staticmethod
     def is_property(node: Any) -> bool:
-        return isinstance(node, ast.Attribute) or _Translator.is_casei(node)
-
-    @staticmethod
-    def is_casei(node: Any) -> bool:
-        """CASEI over a property (pygeofilter spells it lower); CASEI('text') is a value."""
-        return (isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei")
-                and len(node.arguments) == 1 and isinstance(node.arguments[0], ast.Attribute))
+        """A property, bare or inside CASEI/ACCENTI; CASEI('text') is a value."""
+        return isinstance(_peel(node)[0], ast.Attribute)
 
     def field(self, name: str) -> Field:
         if name not in self.fields:
@@ -192,11 +190,13 @@ class _Translator:
         if isinstance(node, ast.Attribute):
             field = self.field(node.name)
             return self.table.c[field.name], field
-        if self.is_casei(node):
-            column, field = self.text_operand(node.arguments[0], "CASEI")
-            return func.lower(column), field
+        inner, ops = _peel(node)
+        if ops and isinstance(inner, ast.Attribute):
+            column, field = self.text_operand(inner, "CASEI and ACCENTI")
+            return _apply(ops, column), field
         if isinstance(node, ast.Function):
-            raise BadRequest(f"function {node.name!r} is not supported; allowed: CASEI")
+            raise BadRequest(f"function {node.name!r} is not supported here; allowed: CASEI "
+                             "and ACCENTI over a text property or a text literal")
         if isinstance(node, ast.Arithmetic):
             raise BadRequest("arithmetic in filters is not supported")
         raise BadRequest(f"expected a property name, got the value {node!r}"[:200])
@@ -209,10 +209,11 @@ class _Translator:
             raise BadRequest(f"{what} needs a text property; {field.name} is {field.type.value}")
         return column, field
 
-    def value(self, raw: Any, field: Field, lower: bool = False) -> ColumnElement:
+    def value(self, raw: Any, field: Field) -> ColumnElement:
         """A literal checked against the field's type, as a bound parameter."""
-        if _is_casei_text(raw):
-            raw, lower = raw.arguments[0], True
+        raw, ops = _peel(raw)
+        if ops and not isinstance(raw, str):
+            raise BadRequest(f"CASEI and ACCENTI take text; got {_describe(raw)}")
         ok = {
             FieldType.TEXT: isinstance(raw, str),
             FieldType.INTEGER: isinstance(raw, int) and not isinstance(raw, bool)
@@ -226,8 +227,8 @@ class _Translator:
             raise BadRequest(f"{field.name} is {field.type.value}; {_describe(raw)} does not fit")
         if isinstance(raw, datetime):
             raw = raw.date()
-        if lower:
-            return func.lower(literal(raw, Text))
+        if ops:
+            return _apply(ops, literal(raw, Text))
         return literal(raw, SQL_TYPES[field.type]())
 
     def geometry_column(self, node: Any) -> ColumnElement:
@@ -262,10 +263,28 @@ class _Translator:
         return func.ST_GeomFromWKB(literal(shapely.to_wkb(geom, output_dimension=2)), 4326)
 
 
-def _is_casei_text(node: Any) -> bool:
-    """CASEI('text'): a literal compared in lower case (pygeofilter spells it lower)."""
-    return (isinstance(node, ast.Function) and node.name.lower() in ("lower", "casei")
-            and len(node.arguments) == 1 and isinstance(node.arguments[0], str))
+def _peel(node: Any) -> tuple[Any, tuple[str, ...]]:
+    """A node without its CASEI/ACCENTI wrappers, and those wrappers (outermost first)."""
+    ops: list[str] = []
+    while (isinstance(node, ast.Function) and node.name.lower() in TEXT_FUNCTIONS
+           and len(node.arguments) == 1):
+        ops.append(TEXT_FUNCTIONS[node.name.lower()])
+        node = node.arguments[0]
+    return node, tuple(ops)
+
+
+def _apply(ops: tuple[str, ...], expr: ColumnElement) -> ColumnElement:
+    """Apply text wrappers, innermost first: casei is lower(); accenti strips diacritics.
+
+    unaccent maps Vietnamese letters (ả, ư, đ/Đ…) to their base letters; NFC first so
+    decomposed input (a + combining hook) folds the same as precomposed.
+    """
+    for op in reversed(ops):
+        if op == "casei":
+            expr = func.lower(expr)
+        else:
+            expr = func.unaccent(func.normalize(expr, literal_column("NFC")))
+    return expr
 
 
 def _family(kind: FieldType) -> str:

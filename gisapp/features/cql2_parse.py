@@ -30,9 +30,22 @@ DISTANCE_OPS = ("s_dwithin", "dwithin")
 _GRAMMAR_EXTENSION = r"""
 %extend spatial_predicate: _distance_func "(" expression "," expression "," full_number ["," DISTANCE_UNIT] ")" -> distance_predicate
 %extend temporal_predicate: _binary_temporal_predicate_func "(" expression "," expression ")" -> temporal_function
+%extend predicate: boolean_predicate
+boolean_predicate.2: BOOLEAN
 _distance_func: "S_DWITHIN"i | "DWITHIN"i
 DISTANCE_UNIT: /[a-zA-Z]+/
+interval: "INTERVAL"i "(" _instant_parameter "," _instant_parameter ")"
+_instant_parameter: "'" DATETIME "'" | "'" DATE "'" | OPEN_END | date | timestamp
+OPEN_END: "'..'"
 """
+# pygeofilter's grammar, corrected to CQL2: one-letter property names, case-insensitive
+# DATE/TIMESTAMP, and INTERVAL over dates, timestamps or '..' (defined above).
+_GRAMMAR_FIXES = (
+    ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z_][a-zA-Z_:0-9.]*/"),
+    ('?timestamp: "TIMESTAMP" "("', '?timestamp: "TIMESTAMP"i "("'),
+    ('?date: "DATE" "("', '?date: "DATE"i "("'),
+    ('''?interval: "INTERVAL" "("  "'" DATETIME "'" "," "'" DATETIME "'" ")"''', ""),
+)
 
 
 @v_args(meta=False, inline=True)
@@ -46,6 +59,16 @@ class _Transformer(CQLTransformer):
     def SINGLE_QUOTED(self, token):
         return token[1:-1].replace("''", "'")
 
+    def boolean_predicate(self, value):
+        """A bare TRUE or FALSE is a condition (CQL2 Basic): all features, or none."""
+        return ast.Include(not value)
+
+    def OPEN_END(self, token):
+        return None
+
+    def interval(self, start, end):
+        return values.Interval(start, end)
+
 
 @lru_cache(maxsize=1)
 def _text_parser() -> Lark:
@@ -53,6 +76,10 @@ def _text_parser() -> Lark:
     with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as fh:
         grammar = fh.read()
     grammar = grammar.replace('"NOT"i "(" predicate ")"', '"NOT"i "(" condition ")"')
+    for old, new in _GRAMMAR_FIXES:
+        if old not in grammar:
+            raise RuntimeError(f"pygeofilter's CQL2 grammar changed: {old!r} not found")
+        grammar = grammar.replace(old, new)
     grammar = grammar.replace('SINGLE_QUOTED: "\'" /.*?/ "\'"',
                               'SINGLE_QUOTED: "\'" /(?:[^\']|\'\')*/ "\'"')
     return Lark(grammar + _GRAMMAR_EXTENSION, parser="lalr", maybe_placeholders=False,
@@ -75,6 +102,8 @@ def parse_filter(text: str, lang: str) -> ast.Node:
         except (lark.exceptions.LarkError, ValueError, TypeError) as exc:
             raise BadRequest(f"filter is not valid cql2-text: {_first_line(exc)}") from None
     check_depth(node)
+    if isinstance(node, bool):  # a bare true/false is a condition (CQL2 Basic)
+        node = ast.Include(not node)
     if not isinstance(node, ast.Node):
         raise BadRequest("filter must be a condition, not a bare value")
     return node
@@ -87,21 +116,37 @@ def _parse_json(text: str) -> ast.Node:
         raise BadRequest("filter is not valid JSON (cql2-json expects a JSON object)") from None
     _check_json_depth(tree)
     try:
-        return walk_cql_json(_distance_nodes(tree))
+        return walk_cql_json(_cql2_json_nodes(tree))
     except BadRequest:
         raise
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, Exception) as exc:
         raise BadRequest(f"filter is not valid cql2-json: {_first_line(exc)}") from None
 
 
-def _distance_nodes(tree):
-    """Turn {"op": "s_dwithin", ...} into DistanceWithin nodes (pygeofilter lacks them)."""
+def _cql2_json_nodes(tree):
+    """Bring CQL2-JSON 1.0 forms pygeofilter 0.4 lacks to ones it reads.
+
+    s_dwithin becomes a DistanceWithin node; `between` takes [property, low, high] (the
+    draft nested [low, high]); accenti, a function, takes pygeofilter's function form; a
+    bbox literal keeps its axis order.
+    """
     if isinstance(tree, list):
-        return [_distance_nodes(t) for t in tree]
+        return [_cql2_json_nodes(t) for t in tree]
     if not isinstance(tree, dict):
         return tree
-    out = {k: _distance_nodes(v) for k, v in tree.items()}
-    if isinstance(out.get("op"), str) and out["op"].lower() in DISTANCE_OPS:
+    box = tree.get("bbox")
+    if isinstance(box, list) and len(box) in (4, 6) and "op" not in tree:
+        # CQL2 orders minx, miny, maxx, maxy; pygeofilter's Envelope wants x1, x2, y1, y2
+        half = len(box) // 2
+        return values.Envelope(box[0], box[half], box[1], box[half + 1])
+    out = {k: _cql2_json_nodes(v) for k, v in tree.items()}
+    op = out.get("op").lower() if isinstance(out.get("op"), str) else None
+    args = out.get("args")
+    if op == "between" and isinstance(args, list) and len(args) == 3:
+        return {"op": "between", "args": [args[0], [args[1], args[2]]]}
+    if op == "accenti" and isinstance(args, list) and len(args) == 1:
+        return {"function": {"name": "accenti", "arguments": args}}
+    if op in DISTANCE_OPS:
         args = out.get("args")
         if not isinstance(args, list) or len(args) not in (3, 4):
             raise BadRequest("s_dwithin takes args [geometry, geometry, distance(, units)]")
