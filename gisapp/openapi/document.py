@@ -44,6 +44,10 @@ def build_document(app: Flask, levels: frozenset[Access], max_limit: int) -> dic
                 **operation,
             }
             paths.setdefault(path, {})[method.lower()] = operation
+    for path, item in features_spec.collection_paths(levels, max_limit).items():
+        for op in item.values():
+            op["responses"] = {**generic_responses(), **op["responses"]}
+        paths[path] = item
     return {
         "openapi": "3.0.3",
         "info": {"title": "gisapp API",
