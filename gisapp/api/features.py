@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from gisapp.api.public_responses import finish_public_response
 from gisapp.audit import audit
 from gisapp.auth import current_levels
-from gisapp.context import engine, settings
+from gisapp.context import autocommit, engine, settings
 from gisapp.errors import NotFound
 from gisapp.features import documents, formats
 from gisapp.features.crs import parse_crs
@@ -127,14 +127,14 @@ def items(layer_id: str):
         claim_heavy_slot(f"a page of {query.limit} features")
     args = {k: v for k, v in request.args.items(multi=False)}
     if query.format == "json":
-        with engine().connect() as conn:
-            features, matched, returned = fetch_items_geojson(conn, layer, query, levels,
-                                                              base_url())
-        if any(f.access is Access.PERSONAL for f in query.fields) and returned:
-            audit_personal(layer, query.fields,
-                           [f["id"] for f in json.loads(features)])
-        links = formats.paging_links(request.base_url, args, query, matched, returned)
-        body = formats.feature_collection_text(features, matched, returned, links)
+        with autocommit() as conn:
+            page = fetch_items_geojson(conn, layer, query, levels, base_url())
+        if any(f.access is Access.PERSONAL for f in query.fields) and page.returned:
+            audit_personal(layer, query.fields, [f["id"] for f in json.loads(page.features)])
+        links = formats.paging_links(request.base_url, args, query, page.matched,
+                                     page.returned, page.last_id, page.more)
+        body = formats.feature_collection_text(page.features, page.matched, page.returned,
+                                               links)
         return Response(body, mimetype="application/geo+json",
                         headers={"Content-Crs": f"<{query.crs}>"})
     with engine().connect() as conn:
@@ -145,7 +145,8 @@ def items(layer_id: str):
                         headers={"Content-Disposition": f"inline; filename={layer.id}.csv",
                                  "Content-Crs": f"<{query.crs}>"})
     links = formats.paging_links(request.base_url, args, query, page.number_matched,
-                                 len(page.features))
+                                 len(page.features),
+                                 page.features[-1].id if page.features else None)
     geojson = formats.feature_collection(page, layer, base_url(), links)
     return render_template("features/items.html", layer=layer, query=query, page=page,
                            links=links, geojson=geojson)

@@ -16,9 +16,16 @@ MEDIA_TYPES = {"json": "application/geo+json", "csv": "text/csv; charset=utf-8",
                "html": "text/html; charset=utf-8"}
 
 
-def paging_links(url: str, args: dict[str, str], query: ItemsQuery, matched: int,
-                 returned: int) -> list[dict]:
-    """self, alternate formats, and next/prev over offset; other parameters are kept."""
+def paging_links(url: str, args: dict[str, str], query: ItemsQuery, matched: int | None,
+                 returned: int, last_id: int | None = None,
+                 more: bool | None = None) -> list[dict]:
+    """self, alternate formats, and next/prev; other parameters are kept.
+
+    In the default order (by id) `next` continues after the page's last id (keyset: a
+    client reading a whole layer page by page costs the same per page at any depth);
+    with sortby it moves the offset. `more` says whether rows follow when `matched` is
+    unknown (keyset pages do not count).
+    """
     def href(**changes: Any) -> str:
         merged = {**args, **{k: str(v) for k, v in changes.items()}}
         return f"{url}?{urlencode(merged)}"
@@ -30,7 +37,13 @@ def paging_links(url: str, args: dict[str, str], query: ItemsQuery, matched: int
              {"href": href(f="html"), "rel": "self" if query.format == "html" else "alternate",
               "type": "text/html", "title": "This page as HTML"}]
     fmt = {"f": query.format} if "f" in args else {}
-    if query.offset + returned < matched:
+    if more is None:
+        more = matched is not None and query.offset + returned < matched
+    if more and not query.sortby and last_id is not None:
+        args = {k: v for k, v in args.items() if k != "offset"}
+        links.append({"href": href(after=last_id, limit=query.limit, **fmt),
+                      "rel": "next", "type": MEDIA_TYPES[query.format], "title": "Next page"})
+    elif more:
         links.append({"href": href(offset=query.offset + query.limit, limit=query.limit, **fmt),
                       "rel": "next", "type": MEDIA_TYPES[query.format], "title": "Next page"})
     if query.offset > 0:
@@ -61,12 +74,13 @@ def feature_collection(page: Page, layer: Layer, base: str,
     }
 
 
-def feature_collection_text(features: str, matched: int, returned: int,
+def feature_collection_text(features: str, matched: int | None, returned: int,
                             links: list[dict]) -> str:
     """A FeatureCollection around a GeoJSON features array PostgreSQL already wrote."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return ('{"type":"FeatureCollection","features":' + features
-            + f',"numberMatched":{matched:d},"numberReturned":{returned:d},'
+    counted = "" if matched is None else f',"numberMatched":{matched:d}'
+    return ('{"type":"FeatureCollection","features":' + features + counted
+            + f',"numberReturned":{returned:d},'
             + f'"timeStamp":"{stamp}","links":' + json.dumps(links, ensure_ascii=False) + "}")
 
 

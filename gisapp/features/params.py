@@ -14,12 +14,13 @@ from layers import LAYERS, Access, Field, FieldType, Layer
 
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 2**31 - 1
+MAX_ID = 2**63 - 1
 FORMATS = ("json", "csv", "html")
 FILTER_LANGS = ("cql2-text", "cql2-json")
 ID_FIELD = "id"
 # Every resource takes these: the format, and the language the web pages' switch appends.
 COMMON_PARAMETERS = ("f", "lang")
-ITEMS_PARAMETERS = ("bbox", "bbox-crs", "limit", "offset", "properties", "sortby", "filter",
+ITEMS_PARAMETERS = ("bbox", "bbox-crs", "limit", "offset", "after", "properties", "sortby", "filter",
                     "filter-lang", "filter-crs", "as_of", "datetime", "crs", "skipGeometry")
 ITEM_PARAMETERS = ("crs", "as_of", "skipGeometry")
 
@@ -37,6 +38,7 @@ class ItemsQuery:
     fields: tuple[Field, ...]  # the properties to return, all visible to the caller
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    after: int | None = None  # keyset paging in the default order: ids above this one
     bbox: tuple[float, float, float, float] | None = None  # CRS84 lon/lat
     sortby: tuple[SortKey, ...] = ()
     filter: str | None = None
@@ -59,12 +61,17 @@ def parse_items_query(args: Mapping[str, str], layer: Layer, levels: frozenset[A
     when = parse_datetime(args.get("datetime"), layer)
     if as_of is not None and when is not None:
         raise BadRequest("as_of and datetime ask the same thing; give only one")
+    after = bounded_int(args.get("after"), "after", -1, 0, MAX_ID)
+    sortby = parse_sortby(args.get("sortby"), layer, visible)
+    if after >= 0 and (sortby or args.get("offset") not in (None, "0")):
+        raise BadRequest("after pages the default order (by id); it takes no sortby or offset")
     return ItemsQuery(
         fields=parse_properties(args.get("properties"), layer, visible),
         limit=min(bounded_int(args.get("limit"), "limit", DEFAULT_LIMIT, 1, None), max_limit),
         offset=bounded_int(args.get("offset"), "offset", 0, 0, MAX_OFFSET),
         bbox=parse_bbox(args.get("bbox"), parse_crs(args.get("bbox-crs"), "bbox-crs")),
-        sortby=parse_sortby(args.get("sortby"), layer, visible),
+        sortby=sortby,
+        after=after if after >= 0 else None,
         filter=args.get("filter") or None,
         filter_lang=_choice(args.get("filter-lang"), "filter-lang", FILTER_LANGS, "cql2-text"),
         filter_crs=parse_crs(args.get("filter-crs"), "filter-crs"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (JSON, ColumnElement, cast, Connection, DateTime, Float, Select, Text, func,
+from sqlalchemy import (JSON, BigInteger, ColumnElement, cast, Connection, DateTime, Float, Select, Text, func,
                         literal, null, or_, select)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
@@ -35,31 +35,47 @@ class Page:
 
 def fetch_items(conn: Connection, layer: Layer, query: ItemsQuery,
                 levels: frozenset[Access], wkt: bool = False) -> Page:
-    """One page of features, in a stable order (sortby, then id), with the total matched."""
+    """One page of features, in a stable order (sortby, then id), with the total matched.
+
+    After a keyset position (`after`) the total counts the features from there on.
+    """
     source = layer_source(layer, query.as_of, query.datetime)
     conditions = _conditions(layer, source, query, levels)
+    if query.after is not None:
+        conditions.append(source.c.id > literal(query.after, BigInteger))
     total = conn.execute(select(func.count()).select_from(source).where(*conditions)).scalar_one()
-    stmt = (_columns(source, query.fields, wkt, query.crs).where(*conditions)
-            .order_by(*_order(source, query)).limit(query.limit).offset(query.offset))
+    page = _page(source, query, conditions)
+    stmt = _columns(page, query.fields, wkt, query.crs).order_by(page.c._n)
     return Page([_feature(row, query.fields, wkt, query.skip_geometry)
                  for row in conn.execute(stmt)], total)
 
 
+@dataclass(frozen=True)
+class GeoJsonPage:
+    """A page as GeoJSON text from PostgreSQL; `matched` is None on keyset pages (uncounted)."""
+
+    features: str
+    matched: int | None
+    returned: int
+    last_id: int | None
+    more: bool
+
+
 def fetch_items_geojson(conn: Connection, layer: Layer, query: ItemsQuery,
-                        levels: frozenset[Access], base: str) -> tuple[str, int, int]:
-    """The page's features as a GeoJSON array built by PostgreSQL, numberMatched, numberReturned.
+                        levels: frozenset[Access], base: str) -> GeoJsonPage:
+    """The page's features as a GeoJSON array built by PostgreSQL, with the count and paging.
 
     One statement: the count and the page's features (json_agg in page order), so a page of
-    1,000 features costs no per-feature work in Python.
+    1,000 features costs no per-feature work in Python. A keyset page (`after`) is not
+    counted: a client reading a layer page by page then pays the same at any depth.
     """
     source = layer_source(layer, query.as_of, query.datetime)
     conditions = _conditions(layer, source, query, levels)
-    total = select(func.count()).select_from(source).where(*conditions).scalar_subquery()
-    order = _order(source, query)
-    page = (_columns(source, query.fields, False, query.crs)
-            .add_columns(func.row_number().over(order_by=order).label("_n"))
-            .where(*conditions).order_by(*order).limit(query.limit).offset(query.offset)
-            .subquery("page"))
+    counted = query.after is None
+    total = (select(func.count()).select_from(source).where(*conditions).scalar_subquery()
+             if counted else null())
+    rows = _page(source, query, conditions)
+    page = _columns(rows, query.fields, False, query.crs).add_columns(rows.c._n).subquery("page")
     items = f"{base}/collections/{layer.id}"
     geometry = (null() if query.skip_geometry
                 else cast(page.c._geometry, JSON))
@@ -81,10 +97,27 @@ def fetch_items_geojson(conn: Connection, layer: Layer, query: ItemsQuery,
         literal("links", Text), links)
     features = select(cast(func.coalesce(func.json_agg(aggregate_order_by(feature, page.c._n)),
                                          cast(literal("[]", Text), JSON)), Text),
-                      func.count()).select_from(page)
+                      func.count(), func.max(page.c.id)).select_from(page)
     features = features.subquery("f")
-    row = conn.execute(select(total, features.c[0], features.c[1])).one()
-    return row[1], row[0], row[2]
+    # Whether rows follow the page, asked in the same statement: keyset pages are uncounted.
+    follows = (select(source.c.id).where(*conditions, source.c.id > features.c[2]).exists()
+               if not counted else null())
+    row = conn.execute(select(total, features.c[0], features.c[1], features.c[2],
+                              follows)).one()
+    matched, text, returned, last_id, follows_page = row
+    more = (query.offset + returned < matched) if counted else bool(follows_page)
+    return GeoJsonPage(text, matched, returned, last_id, more)
+
+
+def _page(source, query: ItemsQuery, conditions: list):
+    """The page's rows with their position `_n`; geometries are encoded after the LIMIT so
+    the rows an OFFSET skips cost no ST_AsGeoJSON."""
+    order = _order(source, query)
+    if query.after is not None:
+        conditions = [*conditions, source.c.id > literal(query.after, BigInteger)]
+    return (select(source, func.row_number().over(order_by=order).label("_n"))
+            .where(*conditions).order_by(*order).limit(query.limit).offset(query.offset)
+            .subquery("rows"))
 
 
 def _order(source, query: ItemsQuery) -> list:

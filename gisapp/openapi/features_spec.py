@@ -59,7 +59,7 @@ def schemas(levels: frozenset[Access]) -> dict[str, Any]:
     }
     collection = {
         "type": "object",
-        "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+        "required": ["type", "features", "numberReturned", "links"],
         "properties": {
             "type": {"type": "string", "enum": ["FeatureCollection"]},
             "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
@@ -106,6 +106,9 @@ def _items_parameters(levels: frozenset[Access], max_limit: int,
                f"page size; larger values are clamped to {max_limit}"),
         _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
                "features to skip; follow the next/prev links to page"),
+        _param("after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+               "keyset paging in the default order: features with an id above this one "
+               "(next links use it; not with sortby or offset; such pages are not counted)"),
         _param("properties", {"type": "array", "items": {"type": "string", "enum": names}},
                "only these properties (each must belong to the collection)",
                style="form", explode=False),

@@ -20,12 +20,16 @@ def scalar(url: str, query: str, *params):
 
 
 def walk(client, url: str) -> tuple[list[int], int]:
-    """Follow next links from `url`; every id seen and the numberMatched of the first page."""
+    """Follow next links from `url`; every id seen and the numberMatched of the first page.
+
+    Later pages continue after the last id and are not counted (no numberMatched), or say
+    the same count.
+    """
     ids, matched = [], None
     while url:
         body = client.get(url).get_json()
         matched = body["numberMatched"] if matched is None else matched
-        assert body["numberMatched"] == matched
+        assert body.get("numberMatched", matched) == matched
         ids += [f["id"] for f in body["features"]]
         url = next((l["href"] for l in body["links"] if l["rel"] == "next"), None)
     return ids, matched

@@ -60,10 +60,28 @@ def test_paging_by_next_links_walks_every_feature_once(lights):
 
 def test_prev_link_returns_the_previous_page(lights):
     first = get_json(lights, ITEMS + "?limit=4")
-    second = get_json(lights, link(first, "next"))
+    second = get_json(lights, ITEMS + "?limit=4&offset=4")
     back = get_json(lights, link(second, "prev"))
     assert [f["id"] for f in back["features"]] == [f["id"] for f in first["features"]]
     assert [f["id"] for f in second["features"]] == [5, 6, 7, 8]
+
+
+def test_next_links_in_the_default_order_continue_after_the_last_id(lights):
+    seen, url = [], ITEMS + "?limit=10"
+    while url:
+        page = get_json(lights, url)
+        seen += [f["id"] for f in page["features"]]
+        url = next((x["href"] for x in page["links"] if x["rel"] == "next"), None)
+        assert url is None or "after=" in url and "offset=" not in url
+    assert seen == list(range(1, N_LIGHTS + 1))
+
+
+def test_keyset_pages_are_not_counted_and_take_no_sortby(lights):
+    page = get_json(lights, ITEMS + "?limit=5&after=30")
+    assert "numberMatched" not in page and page["numberReturned"] == 5
+    assert [f["id"] for f in page["features"]] == [31, 32, 33, 34, 35]
+    resp = lights.get(ITEMS + "?after=3&sortby=-wattage")
+    assert resp.status_code == 400 and "after" in resp.get_json()["error"]["message"]
 
 
 def test_limit_above_the_maximum_is_clamped_to_the_setting(lights_app):
