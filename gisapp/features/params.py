@@ -16,7 +16,9 @@ DEFAULT_LIMIT = 100
 MAX_OFFSET = 2**31 - 1
 MAX_ID = 2**63 - 1
 FORMATS = ("json", "csv", "html")
-FILTER_LANGS = ("cql2-text", "cql2-json")
+# "cql-text" is the draft's name for cql2-text, which GDAL before 3.7 sends and looks for
+# in the OpenAPI document before it filters on the server.
+FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text")
 ID_FIELD = "id"
 # Every resource takes these: the format, and the language the web pages' switch appends.
 COMMON_PARAMETERS = ("f", "lang")
@@ -73,7 +75,8 @@ def parse_items_query(args: Mapping[str, str], layer: Layer, levels: frozenset[A
         sortby=sortby,
         after=after if after >= 0 else None,
         filter=args.get("filter") or None,
-        filter_lang=_choice(args.get("filter-lang"), "filter-lang", FILTER_LANGS, "cql2-text"),
+        filter_lang=_choice(args.get("filter-lang"), "filter-lang", FILTER_LANGS,
+                            "cql2-text").replace("cql-text", "cql2-text"),
         filter_crs=parse_crs(args.get("filter-crs"), "filter-crs"),
         as_of=as_of,
         format=parse_format(args.get("f"), preferred),
