@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,6 +18,7 @@ from sqlalchemy import text
 from gisapp.db.engine import make_engine
 from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
 
+ROOT = Path(__file__).resolve().parents[3]
 # Dragon Bridge (DOMAIN.md): WGS 84 lon/lat and the same point in EPSG:5899 (E, N).
 BRIDGE_LONLAT = (108.22705602, 16.06114045)
 TO_TM3 = Transformer.from_crs("OGC:CRS84", "EPSG:5899", always_xy=True)
@@ -96,3 +104,50 @@ def history_app(scratch_app):
              "valid_from": "2024-08-01T00:00:00+07", "valid_to": None, "change": "import"},
         ])
     return scratch_app
+
+
+class LiveServer:
+    """gunicorn (the repository's config) serving the demo city, with its access log."""
+
+    def __init__(self, url: str, log: Path):
+        self.url, self.log = url, log
+
+    def mark(self) -> int:
+        """A position in the access log; `requests_since` lists what came after it."""
+        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+
+    def requests_since(self, mark: int) -> list[str]:
+        """The request lines ("GET /path?query HTTP/1.1") logged after `mark`."""
+        time.sleep(0.3)  # gunicorn writes the line after it has sent the response
+        lines = self.log.read_text().splitlines()[mark:]
+        return [line.split('"')[1] for line in lines if line.count('"') >= 2]
+
+
+@pytest.fixture(scope="session")
+def live_server(test_url, tmp_path_factory) -> LiveServer:
+    """A real gunicorn on a free port over the demo-city test database, for GDAL and co."""
+    root = tmp_path_factory.mktemp("gunicorn")
+    log = root / "access.log"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": test_url, "GISAPP_DATA_DIR": str(root / "data"),
+           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "4", "SECRET_KEY": "test",
+           "GISAPP_ACCESS_LOG": str(log), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                             str(ROOT / "gisapp" / "gunicorn.conf.py"), "--bind",
+                             f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+            time.sleep(0.3)
+    yield LiveServer(url, log)
+    proc.terminate()
+    proc.wait(timeout=30)
