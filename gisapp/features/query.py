@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, ColumnElement, cast, Connection, DateTime, Float, Select, Text, func,
                         literal, null, or_, select)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 
 from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
@@ -164,7 +164,7 @@ def _versions_during(layer: Layer, when: tuple[datetime | None, datetime | None]
     stmt = (select(versions.c.feature_id.label("id"), *(versions.c[f.name] for f in layer.fields),
                    versions.c.geom)
             .where(*_during(versions, layer, when))
-            .distinct(versions.c.feature_id)
+            .ext(distinct_on(versions.c.feature_id))
             .order_by(versions.c.feature_id, versions.c.valid_from.desc()))
     return stmt.subquery("v")
 

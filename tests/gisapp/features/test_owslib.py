@@ -12,15 +12,24 @@ from tests.gisapp.features.conftest import BRIDGE_LONLAT, N_LIGHTS
 
 
 
-@pytest.fixture()
-def live_url(lights_app):
-    """The app served over HTTP on a free port of 127.0.0.1, in a thread, for one test."""
-    server = make_server("127.0.0.1", 0, lights_app, threaded=True)
+def serve(app):
+    """The app served over HTTP on a free port of 127.0.0.1, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture()
+def live_url(lights_app):
+    yield from serve(lights_app)
+
+
+@pytest.fixture()
+def history_url(history_app):
+    yield from serve(history_app)
 
 
 def test_owslib_lists_every_collection(live_url):
@@ -44,3 +53,45 @@ def test_owslib_fetches_items_with_bbox_and_filter(live_url):
     assert [f["properties"]["light_id"] for f in led["features"]] == ["L000", "L003"]
     one = api.collection_item("street_lights", "2")
     assert one["properties"]["light_id"] == "L001"
+
+
+def test_owslib_reads_queryables_and_filters_by_them(live_url):
+    api = Features(live_url)
+    queryables = api.collection_queryables("street_lights")["properties"]
+    assert queryables["wattage"]["type"] == "integer" and queryables["street"]["type"] == "string"
+    cabinet = api.collection_items("street_lights", cabinet_id="C1", limit=100)
+    assert cabinet["numberMatched"] == N_LIGHTS // 2
+    assert {f["properties"]["cabinet_id"] for f in cabinet["features"]} == {"C1"}
+
+
+def test_owslib_sorts_items(live_url):
+    api = Features(live_url)
+    page = api.collection_items("street_lights", sortby=("wattage", "desc"), limit=100)
+    watts = [f["properties"]["wattage"] for f in page["features"]]
+    assert watts == sorted(watts, reverse=True) and watts[0] == 200
+    page = api.collection_items("street_lights", sortby=("light_id", "asc"), limit=3)
+    assert [f["properties"]["light_id"] for f in page["features"]] == ["L000", "L001", "L002"]
+
+
+def test_owslib_filters_with_cql2_text_and_accenti(live_url):
+    api = Features(live_url)
+    found = api.collection_items("street_lights", filter="ACCENTI(street) = ACCENTI('Bach Dang') "
+                                 "AND wattage IN (50, 100) AND pole_height BETWEEN 6 AND 8")
+    assert found["numberMatched"] > 0
+    assert {f["properties"]["street"] for f in found["features"]} == {"Bạch Đằng"}
+
+
+def test_owslib_reads_parcels_as_they_were_at_a_datetime(history_url):
+    api = Features(history_url)
+    interval = api.collection("parcels")["extent"]["temporal"]["interval"][0]
+    assert interval == ["2023-12-31T17:00:00Z", None]  # 2024-01-01 +07, still valid
+    before = api.collection_items("parcels", datetime_="2024-05-01T00:00:00Z")
+    assert [(f["id"], f["properties"]["land_use"]) for f in before["features"]] == [(1, "ODT")]
+    after = api.collection_items("parcels", datetime_="2024-09-01T00:00:00+07:00")
+    assert sorted((f["id"], f["properties"]["land_use"]) for f in after["features"]) == [
+        (1, "TMD"), (2, "ODT")]
+    during = api.collection_items("parcels", datetime_="2024-02-01T00:00:00Z/..")
+    assert sorted((f["id"], f["properties"]["land_use"]) for f in during["features"]) == [
+        (1, "TMD"), (2, "ODT")]  # a feature's latest version within the interval
+    none = api.collection_items("parcels", datetime_="../2023-06-01")
+    assert none["features"] == []
