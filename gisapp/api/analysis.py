@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from gisapp.analysis.drainage import TraceRequest, trace
+from gisapp.analysis.drainage import DIRECTIONS, MAX_CATCHMENT_M, TraceRequest, trace
 from gisapp.analysis.lighting import (UnlitRequest, cabinet_lights, cabinet_loads,
                                       lights_out_of_service, unlit_streets)
 from gisapp.analysis.wards import ward_summary
@@ -13,6 +13,7 @@ from gisapp.analysis.network_checks import network_findings
 from gisapp.auth import current_levels, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
+from gisapp.openapi.annotate import documented, query_param
 from gisapp.reports.parcel import parcel_report, report_shapes
 from gisapp.reports.svg_map import render_svg
 from gisapp.response_privacy import carries, note_fields
@@ -47,6 +48,11 @@ def parcel_report_view(uid: str):
 
 @bp.get("/api/analysis/drainage/trace")
 @carries(DRAINAGE_PIPES, DRAINAGE_NODES)
+@documented([query_param("node", {"type": "string", "minLength": 1},
+                         "node_id of the node to trace from", required=True),
+             query_param("direction", {"type": "string", "enum": list(DIRECTIONS)}, ""),
+             query_param("catchment_m", {"type": "number", "minimum": 0,
+                                         "maximum": MAX_CATCHMENT_M}, "metres")])
 def drainage_trace():
     """Pipes and nodes up- or downstream of ?node=, outfalls, length, catchment parcels."""
     req = TraceRequest.parse(request.args)
@@ -65,6 +71,11 @@ def drainage_findings():
 
 
 @bp.get("/api/analysis/lighting/unlit")
+@documented([query_param("ward", {"type": "string", "minLength": 1}, "ward code",
+                         required=True),
+             query_param("distance_m", {"type": "number", "minimum": 1, "maximum": 200}, ""),
+             query_param("min_length_m", {"type": "number", "minimum": 0, "maximum": 1000}, ""),
+             query_param("offset_m", {"type": "number", "minimum": 0, "maximum": 50}, "")])
 def lighting_unlit():
     """Street stretches in ?ward= with no working light within ?distance_m= (GeoJSON lines)."""
     req = UnlitRequest.parse(request.args)

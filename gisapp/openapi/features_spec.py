@@ -50,7 +50,7 @@ def schemas(levels: frozenset[Access]) -> dict[str, Any]:
         "properties": {
             "type": {"type": "string", "enum": ["Feature"]},
             "id": {"type": "integer"},
-            "geometry": {"type": "object", "required": ["type"],
+            "geometry": {"type": "object", "required": ["type"], "nullable": True,
                          "properties": {"type": {"type": "string"}}},
             "properties": {"anyOf": [{"$ref": f"#/components/schemas/{name}"}
                                      for name in props]},

@@ -8,6 +8,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
+                                               missing_required_header,
+                                               response_headers_conformance,
                                                response_schema_conformance,
                                                status_code_conformance)
 
@@ -153,3 +155,50 @@ def test_parcel_and_admin_operations_declare_their_parameters_and_bodies(lights_
     for path in ("/api/parcels/{uid}/split", "/api/parcels/merge", "/api/admin/users",
                  "/api/admin/tokens"):
         assert "requestBody" in paths[path]["post"], path
+
+
+REQUIRED_MESSAGE = re.compile(r"^([\w-]+) is required")
+
+
+@schemathesis.check
+def required_parameters_are_declared(ctx, response, case):
+    """A 400 saying "X is required" means X must be declared required in the document."""
+    if response.status_code != 400:
+        return None
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    found = REQUIRED_MESSAGE.match(message)
+    declared = {p.name: p.is_required for p in case.operation.query}
+    if found and not declared.get(found[1], False):
+        raise AssertionError(f"{case.operation.label}: {message!r}, yet {found[1]!r} is "
+                             f"{'optional' if found[1] in declared else 'not declared'}")
+    return None
+
+
+def test_the_whole_document_holds_against_the_running_server(live_server):
+    """Every operation, through a real gunicorn (gzip and all): no server error, and every
+    response as the document says: status, content type, headers, body schema."""
+    schema = schemathesis.openapi.from_url(live_server.url + "/openapi.json")
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
+              response_headers_conformance, response_schema_conformance,
+              missing_required_header, required_parameters_are_declared]
+    failures, operations = [], set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations.add(f"{operation.method.upper()} {operation.path}")
+
+        @settings(FUZZ, max_examples=5)
+        @given(case=operation.as_strategy())
+        def run(case):
+            case.call_and_validate(checks=checks)
+
+        try:
+            run()
+        except BaseException as exc:  # a FailureGroup is not an Exception: collect them all
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:1500])
+    assert "GET /collections/parcels/items" in operations and len(operations) > 100
+    assert failures == []
