@@ -256,7 +256,7 @@ def test_queryables_op_and_response(client):
     doc = resp.get_json()
     assert doc["type"] == "object" and doc["$schema"].startswith("https://json-schema.org")
     assert doc["properties"]["legal_area"]["type"] == "number"
-    assert "owner" not in doc["properties"]  # staff fields are not the public's queryables
+    assert "use_term" not in doc["properties"]  # staff fields are not the public's queryables
     link = rels(get(client, PARCELS).get_json())[
         "http://www.opengis.net/def/rel/ogc/1.0/queryables"][0]
     assert link["type"] == "application/schema+json"
