@@ -133,8 +133,8 @@ def items(layer_id: str):
             audit_personal(layer, query.fields, [f["id"] for f in json.loads(page.features)])
         links = formats.paging_links(request.base_url, args, query, page.matched,
                                      page.returned, page.last_id, page.more)
-        body = formats.feature_collection_text(page.features, page.matched, page.returned,
-                                               links)
+        body = formats.feature_collection_bytes(page.features, page.matched, page.returned,
+                                                links)
         return Response(body, mimetype="application/geo+json",
                         headers={"Content-Crs": f"<{query.crs}>"})
     with engine().connect() as conn:

@@ -74,14 +74,15 @@ def feature_collection(page: Page, layer: Layer, base: str,
     }
 
 
-def feature_collection_text(features: str, matched: int | None, returned: int,
-                            links: list[dict]) -> str:
-    """A FeatureCollection around a GeoJSON features array PostgreSQL already wrote."""
+def feature_collection_bytes(features: str, matched: int | None, returned: int,
+                             links: list[dict]) -> bytes:
+    """A FeatureCollection (UTF-8) around a GeoJSON features array PostgreSQL wrote."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     counted = "" if matched is None else f',"numberMatched":{matched:d}'
-    return ('{"type":"FeatureCollection","features":' + features + counted
-            + f',"numberReturned":{returned:d},'
-            + f'"timeStamp":"{stamp}","links":' + json.dumps(links, ensure_ascii=False) + "}")
+    tail = (f'{counted},"numberReturned":{returned:d},"timeStamp":"{stamp}","links":'
+            + json.dumps(links, ensure_ascii=False) + "}")
+    return b"".join((b'{"type":"FeatureCollection","features":', features.encode(),
+                     tail.encode()))
 
 
 def features_csv(page: Page, fields: tuple[Field, ...]) -> str:

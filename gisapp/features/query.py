@@ -54,7 +54,7 @@ def fetch_items(conn: Connection, layer: Layer, query: ItemsQuery,
 class GeoJsonPage:
     """A page as GeoJSON text from PostgreSQL; `matched` is None on keyset pages (uncounted)."""
 
-    features: str
+    features: str  # a GeoJSON array of features
     matched: int | None
     returned: int
     last_id: int | None
@@ -66,7 +66,8 @@ def fetch_items_geojson(conn: Connection, layer: Layer, query: ItemsQuery,
     """The page's features as a GeoJSON array built by PostgreSQL, with the count and paging.
 
     One statement: the count and the page's features (json_agg in page order), so a page of
-    1,000 features costs no per-feature work in Python. A keyset page (`after`) is not
+    1,000 features costs no per-feature work in Python. Features in a page carry no links
+    (each item's own document has them): 150 bytes a feature that no client reads. A keyset page (`after`) is not
     counted: a client reading a layer page by page then pays the same at any depth.
     """
     source = layer_source(layer, query.as_of, query.datetime)
@@ -76,25 +77,15 @@ def fetch_items_geojson(conn: Connection, layer: Layer, query: ItemsQuery,
              if counted else null())
     rows = _page(source, query, conditions)
     page = _columns(rows, query.fields, False, query.crs).add_columns(rows.c._n).subquery("page")
-    items = f"{base}/collections/{layer.id}"
     geometry = (null() if query.skip_geometry
                 else cast(page.c._geometry, JSON))
     properties = func.json_build_object(*(part for f in query.fields
                                           for part in (literal(f.name, Text), page.c[f.name])))
     if not query.fields:
         properties = cast(literal("{}", Text), JSON)
-    links = func.json_build_array(
-        func.json_build_object(literal("href", Text), literal(items + "/items/", Text)
-                               + cast(page.c.id, Text),
-                               literal("rel", Text), literal("self", Text),
-                               literal("type", Text), literal("application/geo+json", Text)),
-        func.json_build_object(literal("href", Text), literal(items, Text),
-                               literal("rel", Text), literal("collection", Text),
-                               literal("type", Text), literal("application/json", Text)))
     feature = func.json_build_object(
         literal("type", Text), literal("Feature", Text), literal("id", Text), page.c.id,
-        literal("geometry", Text), geometry, literal("properties", Text), properties,
-        literal("links", Text), links)
+        literal("geometry", Text), geometry, literal("properties", Text), properties)
     features = select(cast(func.coalesce(func.json_agg(aggregate_order_by(feature, page.c._n)),
                                          cast(literal("[]", Text), JSON)), Text),
                       func.count(), func.max(page.c.id)).select_from(page)
