@@ -138,24 +138,32 @@ def _bbox_polygon(text: str) -> dict:
                                                 [west, north], [west, south]]]}
 
 
-@bp.route("/rasters/<name>/summary", methods=["GET", "POST"])
+@bp.get("/rasters/<name>/summary")
 @documented(parameters=[query_param(
-    "bbox", {"type": "string"}, "GET: west,south,east,north in EPSG:4326 (required for GET)")],
+    "bbox", {"type": "string"}, "west,south,east,north in EPSG:4326", required=True)],
     responses={"200": {"description": "Band 1 over the area",
                        "content": {"application/json": {"schema": SUMMARY}}}})
 def raster_summary(name: str):
-    """count/min/mean/max of band 1 over a polygon (POST GeoJSON) or a bbox (GET)."""
-    if request.method == "POST":
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or "geometry" not in body:
-            raise BadRequest('send JSON {"geometry": <GeoJSON Polygon or MultiPolygon>}')
-        polygon = parse_polygon(body["geometry"])
-    else:
-        text = request.args.get("bbox")
-        if text is None:
-            raise BadRequest("bbox is required for GET (west,south,east,north); "
-                             "or POST a GeoJSON geometry")
-        polygon = parse_polygon(_bbox_polygon(text))
+    """count/min/mean/max of band 1 over a bbox (or POST a GeoJSON polygon)."""
+    text = request.args.get("bbox")
+    if text is None:
+        raise BadRequest("bbox is required for GET (west,south,east,north); "
+                         "or POST a GeoJSON geometry")
+    return _summary(name, parse_polygon(_bbox_polygon(text)))
+
+
+@bp.post("/rasters/<name>/summary")
+@documented(responses={"200": {"description": "Band 1 over the polygon",
+                               "content": {"application/json": {"schema": SUMMARY}}}})
+def raster_summary_of_polygon(name: str):
+    """count/min/mean/max of band 1 over a polygon (JSON {"geometry": GeoJSON})."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "geometry" not in body:
+        raise BadRequest('send JSON {"geometry": <GeoJSON Polygon or MultiPolygon>}')
+    return _summary(name, parse_polygon(body["geometry"]))
+
+
+def _summary(name: str, polygon):
     info = registered_raster(name)
     with engine().connect() as conn:
         summary = polygon_summary(conn, info, polygon, settings().data_dir)
