@@ -59,6 +59,11 @@ def audit_personal(layer: Layer, fields: tuple[Field, ...], ids: list[int]) -> N
               {"fields": personal, "feature_ids": ids[:1000], "returned": len(ids)})
 
 
+def items_url(layer: Layer) -> str:
+    """The items URL as clients reach it (the public base URL, never the request's Host)."""
+    return f"{base_url()}/collections/{layer.id}/items"
+
+
 def extents(layers: list[Layer]) -> dict[str, Extent]:
     """The layers' extents, from the app's cache (recomputed when their data changed)."""
     cache = current_app.extensions.setdefault("feature_extents", ExtentCache())
@@ -131,7 +136,7 @@ def items(layer_id: str):
             page = fetch_items_geojson(conn, layer, query, levels, base_url())
         if any(f.access is Access.PERSONAL for f in query.fields) and page.returned:
             audit_personal(layer, query.fields, [f["id"] for f in json.loads(page.features)])
-        links = formats.paging_links(request.base_url, args, query, page.matched,
+        links = formats.paging_links(items_url(layer), args, query, page.matched,
                                      page.returned, page.last_id, page.more)
         body = formats.feature_collection_bytes(page.features, page.matched, page.returned,
                                                 links)
@@ -144,7 +149,7 @@ def items(layer_id: str):
         return Response(formats.features_csv(page, query.fields), mimetype="text/csv",
                         headers={"Content-Disposition": f"inline; filename={layer.id}.csv",
                                  "Content-Crs": f"<{query.crs}>"})
-    links = formats.paging_links(request.base_url, args, query, page.number_matched,
+    links = formats.paging_links(items_url(layer), args, query, page.number_matched,
                                  len(page.features),
                                  page.features[-1].id if page.features else None)
     geojson = formats.feature_collection(page, layer, base_url(), links)
