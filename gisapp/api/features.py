@@ -1,6 +1,8 @@
 """OGC API – Features: conformance, collections, items, one item, queryables (JSON/CSV/HTML)."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from gisapp.audit import audit
@@ -104,7 +106,7 @@ def items(layer_id: str):
                         headers={"Content-Disposition": f"inline; filename={layer.id}.csv",
                                  "Content-Crs": f"<{query.crs}>"})
     args = {k: v for k, v in request.args.items(multi=False)}
-    links = formats.paging_links(request.base_url, args, query, page)
+    links = formats.paging_links(base_url() + quote(request.path), args, query, page)
     if query.format == "html":
         return render_template("features/items.html", layer=layer, query=query, page=page,
                                links=links)

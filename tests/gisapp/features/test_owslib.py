@@ -7,20 +7,29 @@ import pytest
 from owslib.ogcapi.features import Features
 from werkzeug.serving import make_server
 
+from gisapp import create_app
 from layers import LAYERS
 from tests.gisapp.features.conftest import BRIDGE_LONLAT, N_LIGHTS
 
 
 
 @pytest.fixture()
-def live_url(lights_app):
-    """The app served over HTTP on a free port of 127.0.0.1, in a thread, for one test."""
-    server = make_server("127.0.0.1", 0, lights_app, threaded=True)
+def live_url(lights_app, scratch_url, tmp_path):
+    """The lights' database served over HTTP on a free port of 127.0.0.1, in a thread, for
+    one test, by an app whose public URL is that address."""
+    made: list = []
+    server = make_server("127.0.0.1", 0, lambda environ, start: made[0](environ, start),
+                         threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path / "live", "PUBLIC_URL": url})
+    made.append(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    yield url + "/"
     server.shutdown()
     thread.join(timeout=5)
+    app.extensions["engine"].dispose()
 
 
 def test_owslib_lists_every_collection(live_url):
