@@ -49,6 +49,9 @@ class Settings:
     heavy_requests: int = 1  # per process; gunicorn.conf.py sets threads - 1
     heavy_page_features: int = 1_000
     public_url: str = LOCAL_PUBLIC_URL
+    login_failures_per_name: int = 5  # per user name and address, in 5 minutes
+    login_failures_per_address: int = 20  # per address, over all user names
+    login_failures_per_user: int = 50  # per user name, over all addresses
     testing: bool = False
 
     ENV = {
@@ -83,6 +86,9 @@ class Settings:
         "heavy_requests": "GISAPP_HEAVY_REQUESTS",
         "heavy_page_features": "GISAPP_HEAVY_PAGE_FEATURES",
         "public_url": "GISAPP_PUBLIC_URL",
+        "login_failures_per_name": "GISAPP_LOGIN_FAILURES_PER_NAME",
+        "login_failures_per_address": "GISAPP_LOGIN_FAILURES_PER_ADDRESS",
+        "login_failures_per_user": "GISAPP_LOGIN_FAILURES_PER_USER",
     }
 
     @classmethod
@@ -146,6 +152,15 @@ class Settings:
             raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
                              "least 1")
         check_public_url(self.public_url)
+        if min(self.login_failures_per_name, self.login_failures_per_address,
+               self.login_failures_per_user) < 1:
+            raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
+                             "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+
+    @property
+    def is_https(self) -> bool:
+        """Whether clients reach the app over https (cookies are then sent only over https)."""
+        return self.public_url.lower().startswith("https://")
 
 
 def check_public_url(url: str) -> None:
