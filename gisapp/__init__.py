@@ -9,7 +9,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
     from gisapp import (api, auth, heavy_requests, public_url, request_text, response_privacy,
-                        secret_masking, web)
+                        secret_masking, security_headers, web)
     from gisapp.db.engine import make_engine
     from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     heavy_requests.init_app(app)
     public_url.init_app(app)
+    security_headers.init_app(app)
     request_text.init_app(app)
     auth.init_app(app)
     response_privacy.init_app(app)
