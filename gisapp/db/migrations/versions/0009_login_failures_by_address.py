@@ -3,15 +3,15 @@
 The login limit also counts attempts per address over all user names (password spraying),
 and forgets attempts older than its window on every attempt.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 13:40:00
 """
 from alembic import op
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
