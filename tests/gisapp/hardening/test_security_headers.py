@@ -117,10 +117,10 @@ document.addEventListener('securitypolicyviolation',
   (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
-def test_pages_work_in_chromium_under_the_policy(browser, test_url, tmp_path):
+def test_pages_work_in_chromium_under_the_policy(browser, test_url, tmp_path, map_assets):
     """The map draws (workers from blob:, sprites, canvases) and the other pages load, with
     no policy violation and no console error about one."""
-    with serve(test_url, tmp_path) as server, browse(browser, server) as session:
+    with serve(test_url, tmp_path, map_assets) as server, browse(browser, server) as session:
         page = session.page
         page.add_init_script(CSP_WATCH)
         violations: list[str] = []
