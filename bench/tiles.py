@@ -249,7 +249,7 @@ def start_server(url: str, cache: str, data_dir: Path, workers: int | None,
                  threads: int | None, target: str = APP) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "GISAPP_TILE_CACHE": cache,
-           "GISAPP_DATA_DIR": str(data_dir)}
+           "GISAPP_DATA_DIR": str(data_dir), "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     env.pop("GISAPP_ACCESS_LOG", None)
     if workers:
         env["GISAPP_WORKERS"] = str(workers)

@@ -8,8 +8,8 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import (api, auth, heavy_requests, request_text, response_privacy,
-                        secret_masking, web)
+    from gisapp import (api, auth, heavy_requests, public_url, request_text, response_privacy,
+                        secret_masking, security_headers, web)
     from gisapp.db.engine import make_engine
     from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
@@ -29,10 +29,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     if settings.proxy_hops:
         # Behind nginx the peer is the proxy; audit rows ("from where") and the login limit
-        # need the client, which only the proxies we run may put in X-Forwarded-For.
+        # need the client, which only the proxies we run may put in X-Forwarded-For. The
+        # host and port clients asked for (X-Forwarded-Host/-Port) are believed from them
+        # too, and still checked against GISAPP_PUBLIC_URL (gisapp.public_url).
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops)
     app.wsgi_app = RequestLimits(app.wsgi_app, settings.max_url_bytes,
                                  settings.max_header_bytes)
     app.extensions["settings"] = settings
@@ -41,6 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                            options=web_options(settings))
     register_error_handlers(app)
     heavy_requests.init_app(app)
+    public_url.init_app(app)
+    security_headers.init_app(app)
     request_text.init_app(app)
     auth.init_app(app)
     response_privacy.init_app(app)

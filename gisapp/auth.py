@@ -114,8 +114,9 @@ class CookieSessions(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Authenticate every request; give templates `csrf_token()` and the caller."""
     app.session_interface = CookieSessions()
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask's defaults hold these keys already (SameSite None), so set them, not setdefault.
+    app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SECURE=app.extensions["settings"].is_https)
     app.before_request(authenticate)
 
     @app.after_request

@@ -5,11 +5,13 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 LOCAL_PGPORT = int(os.environ.get("GISAPP_PGPORT", "5433"))
 LOCAL_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp"
 LOCAL_TEST_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp_test"
 DEFAULT_DATA_DIR = "/var/lib/gisapp/data"
+LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"  # where `make run` and `gisapp serve` answer
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Settings:
     max_raster_mb: int = 512
     max_raster_pixels: int = 250_000_000  # width x height, e.g. 15,800 x 15,800
     max_raster_bands: int = 16
-    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto
+    proxy_hops: int = 0  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host/-Port
     max_url_bytes: int = 8000  # gunicorn refuses request lines over 8190 bytes itself
     max_header_bytes: int = 8190
     web_statement_timeout_ms: int = 30_000
@@ -46,6 +48,10 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 60_000
     heavy_requests: int = 1  # per process; gunicorn.conf.py sets threads - 1
     heavy_page_features: int = 1_000
+    public_url: str = LOCAL_PUBLIC_URL
+    login_failures_per_name: int = 5  # per user name and address, in 5 minutes
+    login_failures_per_address: int = 20  # per address, over all user names
+    login_failures_per_user: int = 50  # per user name, over all addresses
     testing: bool = False
 
     ENV = {
@@ -79,6 +85,10 @@ class Settings:
         "idle_in_transaction_timeout_ms": "GISAPP_IDLE_IN_TRANSACTION_TIMEOUT_MS",
         "heavy_requests": "GISAPP_HEAVY_REQUESTS",
         "heavy_page_features": "GISAPP_HEAVY_PAGE_FEATURES",
+        "public_url": "GISAPP_PUBLIC_URL",
+        "login_failures_per_name": "GISAPP_LOGIN_FAILURES_PER_NAME",
+        "login_failures_per_address": "GISAPP_LOGIN_FAILURES_PER_ADDRESS",
+        "login_failures_per_user": "GISAPP_LOGIN_FAILURES_PER_USER",
     }
 
     @classmethod
@@ -141,6 +151,39 @@ class Settings:
         if self.heavy_requests < 1 or self.heavy_page_features < 1:
             raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
                              "least 1")
+        check_public_url(self.public_url)
+        if min(self.login_failures_per_name, self.login_failures_per_address,
+               self.login_failures_per_user) < 1:
+            raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
+                             "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+
+    @property
+    def is_https(self) -> bool:
+        """Whether clients reach the app over https (cookies are then sent only over https)."""
+        return self.public_url.lower().startswith("https://")
+
+
+def check_public_url(url: str) -> None:
+    """Raise ValueError unless `url` is an http(s) origin: scheme, host, optional port."""
+    problem = None
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError on a port that is not a number in 0-65535
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if any(c.isspace() or not c.isprintable() for c in url):
+            problem = "it holds whitespace or control characters"
+        elif parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            problem = "it must start with http:// or https:// and name a host"
+        elif parts.username is not None or parts.password is not None:
+            problem = "it must not hold a user name or password"
+        elif parts.path not in ("", "/") or parts.query or parts.fragment or "?" in url \
+                or "#" in url:
+            problem = "it must have no path, query or fragment"
+    if problem:
+        raise ValueError(f"GISAPP_PUBLIC_URL {url!r} is not an origin such as "
+                         f"https://gis.example.vn or http://127.0.0.1:8000: {problem}")
 
 
 def _coerce(name: str, value: Any, type_: Any) -> Any:

@@ -20,6 +20,9 @@ from gisapp.settings import LOCAL_TEST_DATABASE_URL
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
+# The test client reaches the app at http://localhost (Flask's default); the app's
+# absolute URLs and its host check follow the configured public URL.
+PUBLIC_URL = "http://localhost"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -73,7 +76,7 @@ def scratch_url(_scratch_ready: str) -> str:
 @pytest.fixture()
 def app(test_url: str, tmp_path: Path):
     app = create_app({"DATABASE_URL": test_url, "TESTING": True, "DATA_DIR": tmp_path / "data",
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "PUBLIC_URL": PUBLIC_URL})
     yield app
     app.extensions["engine"].dispose()
 
@@ -82,7 +85,8 @@ def app(test_url: str, tmp_path: Path):
 def scratch_app(scratch_url: str, tmp_path: Path):
     app = create_app({"DATABASE_URL": scratch_url, "TESTING": True,
                       "DATA_DIR": tmp_path / "data", "SECRET_KEY": "test",
-                      "IMPORT_DIR": tmp_path / "imports"})  # schedules name paths under it
+                      "IMPORT_DIR": tmp_path / "imports",  # schedules name paths under it
+                      "PUBLIC_URL": PUBLIC_URL})
     yield app
     app.extensions["engine"].dispose()
 

@@ -58,7 +58,8 @@ def gunicorn(database_url: str, data_dir: Path, workers: int = 1, threads: int =
     port = free_port()
     environ = {**os.environ, "DATABASE_URL": database_url, "GISAPP_DATA_DIR": str(data_dir),
                "GISAPP_WORKERS": str(workers), "GISAPP_THREADS": str(threads),
-               "SECRET_KEY": "test", **(env or {})}
+               "SECRET_KEY": "test", "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}",
+               **(env or {})}
     for name in ("GISAPP_DB_POOL_SIZE", "GISAPP_DB_POOL_OVERFLOW", "GISAPP_HEAVY_REQUESTS"):
         if name not in (env or {}):
             environ.pop(name, None)  # let gunicorn.conf.py size them to the threads

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from gisapp.settings import LOCAL_PUBLIC_URL
+
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
@@ -29,5 +31,7 @@ def serve(bind: str, workers: int | None, daemon: bool, pid_file: str | None,
         args += ["--pid", pid_file]
     if log_file:
         args += ["--error-logfile", log_file]
-    click.echo(f"gisapp serving on http://{bind}/", err=True)
+    public = os.environ.get("GISAPP_PUBLIC_URL") or LOCAL_PUBLIC_URL
+    click.echo(f"gisapp serving on http://{bind}/ for {public}/ (GISAPP_PUBLIC_URL; requests "
+               "addressed to another host get a 400)", err=True)
     os.execv(sys.executable, [*args, "gisapp:create_app()"])

@@ -267,6 +267,8 @@ login_failures = Table(
 )
 Index("ix_login_failures_user_addr_at", login_failures.c.username,
       login_failures.c.remote_addr, login_failures.c.at)
+Index("ix_login_failures_addr_at", login_failures.c.remote_addr, login_failures.c.at)
+Index("ix_login_failures_at", login_failures.c.at)
 
 etl_schedules = Table(
     "etl_schedules", metadata,

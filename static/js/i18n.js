@@ -52,7 +52,8 @@ export async function setLanguage(lang) {
   current = lang;
   document.documentElement.lang = lang;
   localStorage.setItem('lang', lang);
-  document.cookie = `lang=${lang}; path=/; max-age=31536000; samesite=lax`;
+  const secure = location.protocol === 'https:' ? '; secure' : '';
+  document.cookie = `lang=${lang}; path=/; max-age=31536000; samesite=lax${secure}`;
   document.querySelectorAll('[data-lang-switch]').forEach((a) => {
     if (a.dataset.langSwitch === lang) a.setAttribute('aria-current', 'true');
     else a.removeAttribute('aria-current');

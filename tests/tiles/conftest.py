@@ -97,7 +97,8 @@ def make_app(city_url: str, tmp_path: Path):
 
     def make(**config):
         app = create_app({"DATABASE_URL": city_url, "TESTING": True, "SECRET_KEY": "test",
-                          "DATA_DIR": tmp_path / "data", **config})
+                          "DATA_DIR": tmp_path / "data", "PUBLIC_URL": "http://localhost",
+                          **config})
         apps.append(app)
         return app
 

@@ -42,7 +42,8 @@ def get(port: int, path: str) -> http.client.HTTPResponse:
 def test_gunicorn_with_the_repo_config_serves_composite_tiles(city_url, tmp_path):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": city_url, "GISAPP_DATA_DIR": str(tmp_path),
-           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "2", "SECRET_KEY": "test"}
+           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "2", "SECRET_KEY": "test",
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
                              f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -51,7 +51,7 @@ def raster_client(scratch_url, tmp_path):
             (str(path), *bounds, NODATA,
              psycopg.types.json.Jsonb({"bands": [{"band": 1, "min": 0.0, "max": 99.0}]})))
     app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": tmp_path / "data"})
+                      "DATA_DIR": tmp_path / "data", "PUBLIC_URL": "http://localhost"})
     yield app.test_client()
     app.extensions["engine"].dispose()
 

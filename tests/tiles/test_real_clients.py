@@ -38,7 +38,8 @@ def base(test_url: str, tmp_path_factory) -> str:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": test_url, "SECRET_KEY": "test",
            "GISAPP_DATA_DIR": str(tmp_path_factory.mktemp("served")),
-           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "4"}
+           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "4",
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
                              f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -7,29 +7,38 @@ import pytest
 from owslib.ogcapi.features import Features
 from werkzeug.serving import make_server
 
+from gisapp import create_app
 from layers import LAYERS
 from tests.gisapp.features.conftest import BRIDGE_LONLAT, N_LIGHTS
 
 
 
-def serve(app):
-    """The app served over HTTP on a free port of 127.0.0.1, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serve(database_url: str, data_dir):
+    """The database served over HTTP on a free port of 127.0.0.1, in a thread, by an app
+    whose public URL is that address."""
+    made: list = []
+    server = make_server("127.0.0.1", 0, lambda environ, start: made[0](environ, start),
+                         threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": data_dir, "PUBLIC_URL": url})
+    made.append(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
+    yield url + "/"
     server.shutdown()
     thread.join(timeout=5)
+    app.extensions["engine"].dispose()
 
 
 @pytest.fixture()
-def live_url(lights_app):
-    yield from serve(lights_app)
+def live_url(lights_app, scratch_url, tmp_path):
+    yield from serve(scratch_url, tmp_path / "live")
 
 
 @pytest.fixture()
-def history_url(history_app):
-    yield from serve(history_app)
+def history_url(history_app, scratch_url, tmp_path):
+    yield from serve(scratch_url, tmp_path / "history")
 
 
 def test_owslib_lists_every_collection(live_url):

@@ -51,7 +51,8 @@ def server(test_url, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": test_url, "SECRET_KEY": "test",
            "GISAPP_DATA_DIR": str(tmp_path_factory.mktemp("data")), "GISAPP_WORKERS": "1",
            "GISAPP_THREADS": "2", "GISAPP_MAX_URL_BYTES": str(MAX_URL),
-           "GISAPP_MAX_HEADER_BYTES": str(MAX_HEADER)}
+           "GISAPP_MAX_HEADER_BYTES": str(MAX_HEADER),
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
                              f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

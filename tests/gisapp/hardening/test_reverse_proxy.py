@@ -38,9 +38,10 @@ def nginx_prefix() -> Path:
 
 
 @contextmanager
-def nginx(prefix: Path, upstream: str, env: dict[str, str] | None = None) -> Iterator[int]:
+def nginx(prefix: Path, upstream: str, env: dict[str, str] | None = None,
+          port: int | None = None) -> Iterator[int]:
     """`gisapp nginx start` on a free port in its own prefix; stopped afterwards."""
-    port = free_port()
+    port = port or free_port()
     started = nginx_cli("start", "--prefix", str(prefix), "--listen", f"127.0.0.1:{port}",
                         "--upstream", upstream, env=env)
     assert started.returncode == 0, started.stderr
@@ -56,9 +57,12 @@ def nginx(prefix: Path, upstream: str, env: dict[str, str] | None = None) -> Ite
 def stack(test_url, tmp_path_factory) -> Iterator[dict]:
     """One gunicorn worker with 2 threads (easy to starve) behind nginx."""
     tmp = tmp_path_factory.mktemp("stack")
-    env = {"GISAPP_PROXY_HOPS": "1", "GISAPP_MAX_UPLOAD_MB": "1"}
+    public = free_port()  # nginx's: the address clients use is the app's public URL
+    env = {"GISAPP_PROXY_HOPS": "1", "GISAPP_MAX_UPLOAD_MB": "1",
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{public}"}
     with gunicorn(test_url, tmp / "data", workers=1, threads=2, env=env) as app_port, \
-            nginx(prefix := nginx_prefix(), f"127.0.0.1:{app_port}", env=env) as port:
+            nginx(prefix := nginx_prefix(), f"127.0.0.1:{app_port}", env=env,
+                  port=public) as port:
         wait_for_http(port)
         yield {"port": port, "app_port": app_port, "prefix": prefix}
 
@@ -75,7 +79,8 @@ def _connect(port: int, rcvbuf: int | None = None) -> socket.socket:
 def _slow_headers(port: int, stop: threading.Event) -> None:
     """Sends a request line and headers one byte at a time, never finishing them."""
     with _connect(port) as sock:
-        for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 10_000:
+        for byte in f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Slow: ".encode() \
+                + b"a" * 10_000:
             if stop.wait(0.1):
                 return
             sock.send(bytes([byte]))
@@ -84,8 +89,8 @@ def _slow_headers(port: int, stop: threading.Event) -> None:
 def _slow_body(port: int, stop: threading.Event) -> None:
     """Announces a 100 KB body and sends it one byte at a time."""
     with _connect(port) as sock:
-        sock.sendall(b"POST /api/permits/checks HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+        sock.sendall(f"POST /api/permits/checks HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+                     + b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
         while not stop.wait(0.1):
             sock.send(b" ")
 
@@ -98,7 +103,7 @@ def _slow_reader(port: int, stop: threading.Event) -> None:
     """
     with _connect(port, rcvbuf=4096) as sock:
         sock.sendall(f"GET {BIG_FILE}?reader={threading.get_ident()} HTTP/1.1\r\n"
-                     "Host: 127.0.0.1\r\n\r\n".encode())
+                     f"Host: 127.0.0.1:{port}\r\n\r\n".encode())
         while not stop.wait(0.1):
             if not sock.recv(16):
                 return
@@ -149,8 +154,8 @@ def test_an_over_long_header_through_nginx_is_json(stack):
 
 def test_a_body_over_the_upload_limit_is_a_json_413_from_nginx(stack):
     with _connect(stack["port"]) as sock:
-        sock.sendall(b"POST /api/etl/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     b"Content-Length: 2000000\r\nConnection: close\r\n\r\n")
+        sock.sendall(f"POST /api/etl/uploads HTTP/1.1\r\nHost: 127.0.0.1:{stack['port']}\r\n"
+                     .encode() + b"Content-Length: 2000000\r\nConnection: close\r\n\r\n")
         data = b""
         try:
             while chunk := sock.recv(65536):

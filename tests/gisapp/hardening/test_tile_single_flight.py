@@ -59,7 +59,8 @@ def gunicorn(tile_db: str, tmp_path: Path):
     port = free_port()
     log = tmp_path / "access.log"
     env = {**os.environ, "DATABASE_URL": tile_db, "GISAPP_DATA_DIR": str(tmp_path / "data"),
-           "GISAPP_WORKERS": str(WORKERS), "GISAPP_THREADS": "2", "SECRET_KEY": "test"}
+           "GISAPP_WORKERS": str(WORKERS), "GISAPP_THREADS": "2", "SECRET_KEY": "test",
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
                              f"127.0.0.1:{port}", "--access-logfile", str(log),
                              "--access-logformat", "%(p)s %(s)s %(U)s",

@@ -215,15 +215,20 @@ class LiveServer:
 
 @contextmanager
 def serve(database_url: str, data_dir: Path, map_assets: Path) -> Iterator[LiveServer]:
-    """gisapp on a free 127.0.0.1 port in a thread, until the block ends."""
+    """gisapp on a free 127.0.0.1 port in a thread, until the block ends; its public URL is
+    that address (the port is known once the server is bound, so the app is made after)."""
+    made: list = []
+    server = make_server("127.0.0.1", 0, lambda environ, start: made[0](environ, start),
+                         threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets,
+                      "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets, "PUBLIC_URL": url,
                       "IMPORT_URL_ALLOW": "https://example.org"})  # schedules in the console
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    made.append(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, database_url, data_dir)
+        yield LiveServer(url, app, database_url, data_dir)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -276,7 +281,9 @@ class BrowserSession:
 
     def axe_violations(self) -> list[dict]:
         """axe-core's serious and critical violations on the page as it is now."""
-        self.page.add_script_tag(path=str(AXE))
+        # Evaluated, not added as a <script>: the pages' Content-Security-Policy refuses
+        # inline scripts, as it should.
+        self.page.evaluate(AXE.read_text(encoding="utf-8"))
         result = self.page.evaluate("async () => (await axe.run(document)).violations")
         return [v for v in result if v["impact"] in ("serious", "critical")]
 
