@@ -133,7 +133,8 @@ def live_server(test_url, tmp_path_factory) -> LiveServer:
         port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": test_url, "GISAPP_DATA_DIR": str(root / "data"),
            "GISAPP_WORKERS": "1", "GISAPP_THREADS": "4", "SECRET_KEY": "test",
-           "GISAPP_ACCESS_LOG": str(log), "PYTHONPATH": str(ROOT)}
+           "GISAPP_ACCESS_LOG": str(log), "PYTHONPATH": str(ROOT),
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
                              str(ROOT / "gisapp" / "gunicorn.conf.py"), "--bind",
                              f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
