@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -24,10 +22,10 @@ from owslib.ogcapi import API, Collections
 from owslib.util import http_get
 from rasterio.warp import transform as warp_transform
 
+from tests.served import gunicorn
 from tiles.grid import tile_of
 from tiles.tilesets import REL_TILESETS_VECTOR, TILES_CONFORMANCE
 
-from .test_gunicorn import CONF, ROOT, free_port, get
 
 MVT = "application/vnd.mapbox-vector-tile"
 
@@ -35,27 +33,8 @@ MVT = "application/vnd.mapbox-vector-tile"
 @pytest.fixture(scope="module")
 def base(test_url: str, tmp_path_factory) -> str:
     """gisapp under gunicorn (the repo's config) on the demo test database."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": test_url, "SECRET_KEY": "test",
-           "GISAPP_DATA_DIR": str(tmp_path_factory.mktemp("served")),
-           "GISAPP_WORKERS": "1", "GISAPP_THREADS": "4",
-           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
-                             f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(port, "/healthz").status == 200:
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-                time.sleep(0.3)
+    with gunicorn(test_url, tmp_path_factory.mktemp("served"), workers=1, threads=4) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def gdal(*args: str) -> str:

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-CONF = ROOT / "gisapp" / "gunicorn.conf.py"
+from tests.served import gunicorn
+
 MAX_URL, MAX_HEADER = 2000, 3000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -47,28 +36,10 @@ def _raw(port: int, data: bytes) -> tuple[int, dict, bytes]:
 @pytest.fixture(scope="module")
 def server(test_url, tmp_path_factory):
     """gunicorn with gisapp/gunicorn.conf.py on the demo city, small app limits."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": test_url, "SECRET_KEY": "test",
-           "GISAPP_DATA_DIR": str(tmp_path_factory.mktemp("data")), "GISAPP_WORKERS": "1",
-           "GISAPP_THREADS": "2", "GISAPP_MAX_URL_BYTES": str(MAX_URL),
-           "GISAPP_MAX_HEADER_BYTES": str(MAX_HEADER),
-           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
-                             f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if _request(port, "/healthz")[0] == 200:
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-                time.sleep(0.3)
+    with gunicorn(test_url, tmp_path_factory.mktemp("data"), workers=1, threads=2,
+                  env={"GISAPP_MAX_URL_BYTES": str(MAX_URL),
+                       "GISAPP_MAX_HEADER_BYTES": str(MAX_HEADER)}) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _error(status: int, headers: dict, body: bytes, expected: int, code: str) -> str:
