@@ -134,6 +134,7 @@ def items(layer_id: str):
     if query.format == "json":
         with autocommit() as conn:
             page = fetch_items_geojson(conn, layer, query, levels, base_url())
+        note_fields(query.fields)  # restricted fields: never stored by a cache
         if any(f.access is Access.PERSONAL for f in query.fields) and page.returned:
             audit_personal(layer, query.fields, [f["id"] for f in json.loads(page.features)])
         links = formats.paging_links(items_url(layer), args, query, page.matched,

@@ -12,7 +12,8 @@ from tiles.glyph_pbf import decode_range
 @pytest.fixture()
 def glyph_client(test_url, tmp_path, map_assets):
     app = create_app({"DATABASE_URL": test_url, "TESTING": True, "SECRET_KEY": "test",
-                      "DATA_DIR": tmp_path, "MAP_ASSETS_DIR": map_assets})
+                      "DATA_DIR": tmp_path, "MAP_ASSETS_DIR": map_assets,
+                      "PUBLIC_URL": "http://localhost"})
     yield app.test_client()
     app.extensions["engine"].dispose()
 

@@ -90,7 +90,7 @@ def test_a_theme_opens_as_a_group_and_the_link_keeps_it(demo_session):
 def test_switching_the_map_theme_keeps_the_open_layers(demo_session):
     open_view(demo_session, 16, *CENTRE, extra="&themes=base,land,drainage")
     demo_session.page.select_option("#palette", "dark")
-    demo_session.page.wait_for_function("location.hash.includes('palette=dark')")
+    demo_session.page.wait_for_function("() => location.hash.includes('palette=dark')")
     demo_session.page.evaluate(MAP_IDLE)
     background = demo_session.page.evaluate(
         "map.getPaintProperty('background', 'background-color')")
@@ -147,7 +147,7 @@ def test_the_print_layout_keeps_the_map_theme_of_the_link(demo_session):
     lon, lat = CENTRE
     demo_session.page.goto(f"/map/print#map=16/{lat}/{lon}&themes=base,land&palette=cadastral")
     demo_session.page.wait_for_function(
-        "document.getElementById('print-app').dataset.ready === 'true'", timeout=30_000)
+        "() => document.getElementById('print-app').dataset.ready === 'true'", timeout=30_000)
     background = demo_session.page.evaluate(
         "map.getPaintProperty('background', 'background-color')")
     assert background == PALETTES["cadastral"].background
