@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -75,3 +76,14 @@ def gunicorn(database_url: str, data_dir: Path, workers: int = 1, threads: int =
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def stop_group(proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Stop a process started with start_new_session=True, and its children: TERM, then KILL."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

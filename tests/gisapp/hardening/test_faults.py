@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -20,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from gisapp import create_app
+from tests.served import stop_group
 from tests.auth_helpers import auth_headers, csrf_from, login
 from tests.gisapp.etl_ops.conftest import GISAPP, geojson_points, point_layer
 from tests.pg_cluster import (PgCluster, cluster_db, pg_cluster, running_cluster,  # noqa: F401
@@ -185,14 +185,7 @@ def worker(fault_app, cluster_db: str, tmp_path: Path):
                              "--stalled-after", "4"], env=environ, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    Path("/tmp/faults-worker.log").write_bytes((tmp_path / "worker.log").read_bytes())
+    stop_group(proc)
 
 
 def _queue_import(client: FlaskClient, headers: dict, n: int) -> int:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from gisapp import create_app
 from gisapp.cli import cli
 from layers import LAYERS, FieldType
+from tests.served import stop_group
 from tests.auth_helpers import auth_headers
 
 ALLOWED = "https://data.danang.example/open"
@@ -344,7 +345,6 @@ def test_a_raster_over_the_size_limit_is_413_naming_it(raster_app, operator, scr
 def worker(scratch_url: str, dirs, tmp_path):
     """A real `gisapp worker` on the scratch database, stopped at teardown."""
     import os
-    import signal
     import subprocess
     import sys
 
@@ -360,12 +360,7 @@ def worker(scratch_url: str, dirs, tmp_path):
 
     yield start
     for proc in procs:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
 
 
 def test_a_raster_upload_is_queued_and_converted_by_the_worker(client, operator, scratch_url,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from datetime import datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from layers import LAYERS
+from tests.served import stop_group
 
 READY = "() => document.getElementById('etl-app')?.dataset.ready === 'true'"
 GISAPP = Path(sys.executable).with_name("gisapp")
@@ -52,12 +52,7 @@ def worker(live_server, tmp_path):
     proc = subprocess.Popen([str(GISAPP), "worker", "--tick", "1", "--heartbeat", "1"], env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_group(proc)
     log.close()
 
 
