@@ -30,6 +30,15 @@ COG_OPTIONS = {"COMPRESS": "DEFLATE", "PREDICTOR": "YES", "OVERVIEWS": "AUTO",
                "BLOCKSIZE": "512"}
 
 
+
+def open_raster(path: Path, label: str):
+    """The raster opened with rasterio, or ImportRefused naming `label`, never the path."""
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise ImportRefused(f"cannot read {label} as a raster: "
+                            f"{str(exc).replace(str(path), label)}") from None
+
 def raster_run_layer(name: str) -> str:
     """The etl_runs.layer value (and lock name) of a raster import."""
     return f"raster:{name}"
@@ -98,12 +107,7 @@ def check_header(path: Path, limits: RasterLimits, label: str) -> list[str]:
     rasterio reads the header and directory, never a pixel, so a file declaring a huge
     raster is refused before anything is decoded. Raises ImportRefused naming the limit.
     """
-    try:
-        src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise ImportRefused(f"cannot read {label} as a raster: "
-                            f"{str(exc).replace(str(path), label)}") from None
-    with src:
+    with open_raster(path, label) as src:
         pixels = src.width * src.height
         if pixels > limits.pixels:
             raise ImportRefused(f"{label} is {src.width:,} x {src.height:,} = {pixels:,} pixels;"
@@ -171,12 +175,7 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
     tmp = out_dir / f".{name}-{run_id}.tif.partial"
     started = time.perf_counter()
     try:
-        try:
-            src = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as exc:
-            raise ImportRefused(f"cannot read {label} as a raster: "
-                                f"{str(exc).replace(str(path), label)}") from None
-        with src:
+        with open_raster(path, label) as src:
             bounds, warnings = _validate(src)
             timings["validate"] = round(time.perf_counter() - started, 3)
             conn.execute("UPDATE etl_runs SET phase = 'stats', source_crs = %s, warnings = %s,"
