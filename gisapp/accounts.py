@@ -14,7 +14,7 @@ from sqlalchemy import Connection, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gisapp.db.schema import api_tokens, users
+from gisapp.db.tables import api_tokens, users
 from gisapp.errors import BadRequest, Conflict, NotFound
 from layers import ROLES
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from gisapp.db.schema import audit_log
+from gisapp.db.tables import audit_log
 from gisapp.errors import BadRequest
 from gisapp.query_args import bounded_int
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select, text
 
-from gisapp.db.schema import login_failures
+from gisapp.db.tables import login_failures
 
 WINDOW_SECONDS = 300
 LOCK_CLASS = 0x6C6F67  # advisory lock space of login counts ("log"), apart from others' keys

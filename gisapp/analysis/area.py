@@ -5,7 +5,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, func, select
 
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.errors import NotFound
 from gisapp.permits.site import METRIC_SRID
 from layers.base import WARDS

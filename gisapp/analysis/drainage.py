@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, func, literal, select
 
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.query_args import finite_number
 from gisapp.permits.site import METRIC_SRID

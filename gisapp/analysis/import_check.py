@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from etl.events import on_layer_loaded, remove_layer_loaded
 from gisapp.analysis.network_checks import network_findings
 from gisapp.db.engine import make_engine
-from gisapp.db.schema import etl_runs
+from store.tables import etl_runs
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
 
 NETWORK_LAYERS = (DRAINAGE_PIPES.id, DRAINAGE_NODES.id)

@@ -17,7 +17,7 @@ from shapely.ops import substring
 from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
 from gisapp.analysis.area import ward_area
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.query_args import finite_number
 from gisapp.permits.site import METRIC_SRID, nearby

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
 
 UPHILL_TOLERANCE_M = 0.005  # invert levels are surveyed to the centimetre

@@ -12,7 +12,7 @@ from rasterio.warp import transform_geom
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, select
 
-from gisapp.db.schema import rasters
+from store.tables import rasters
 
 METRIC_CRS = "EPSG:5899"
 MAX_OPEN = 16

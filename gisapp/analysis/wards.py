@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Float, bindparam, func, select
 
 from gisapp.analysis.area import ward_area
 from gisapp.analysis.wifi import ward_coverage
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.permits.site import METRIC_SRID
 from layers.drainage import DRAINAGE_PIPES
 from layers.land import PARCELS

@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, func, select
 
 from gisapp.analysis.area import ward_area, ward_codes
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.permits.overlaps import to_feature_collection
 from gisapp.permits.site import METRIC_SRID, nearby
 from layers.land import PARCELS

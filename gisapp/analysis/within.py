@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, literal, select
 
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.json_input import text_member
 from gisapp.permits.site import METRIC_SRID

@@ -1,6 +1,6 @@
 """procrastinate's own tables (the job queue), created beside the Alembic-managed schema.
 
-They are not in gisapp.db.schema's metadata (env.py leaves `procrastinate_*` alone), so
+They are not in the store's metadata (env.py leaves `procrastinate_*` alone), so
 the queue library owns them; `gisapp db upgrade` creates them once, idempotently.
 procrastinate is pinned to one minor version: upgrading it means applying its
 migration files from `procrastinate/sql/migrations` here.

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, case, func, select
 
-from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES, layer_state
+from store.tables import LAYER_TABLES, VERSION_TABLES, layer_state
 from layers import Layer
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import (JSON, BigInteger, ColumnElement, cast, Connection, DateT
                         literal, null, or_, select)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 
-from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
+from store.tables import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
 from gisapp.features.cql2 import SQL_TYPES, build_filter
 from gisapp.features.crs import CRS84, output_crs

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert as pg_insert
 
 from etl.events import LAYER_CHANGED_CHANNEL
 from etl.overviews import refresh_overview
-from gisapp.db.schema import PLAIN_TABLES, layer_state
+from store.tables import PLAIN_TABLES, layer_state
 from gisapp.errors import BadRequest, Conflict, NotFound
 from gisapp.land.edit_requests import (MergeRequest, SplitRequest, check_adjacent,
                                        check_split_cover, metric)

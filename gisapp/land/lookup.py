@@ -16,7 +16,7 @@ from sqlalchemy import (Connection, DateTime, Numeric, and_, bindparam, func, li
                         literal_column, select)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from gisapp.db.schema import LAYER_TABLES, PLAIN_TABLES
+from store.tables import LAYER_TABLES, PLAIN_TABLES
 from gisapp.errors import Conflict, NotFound
 from gisapp.land.source import VN2000_TM3, parcel_source
 from layers import Access

@@ -14,7 +14,7 @@ from sqlalchemy import (Connection, Float, String, case, cast, func, literal, or
 
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from gisapp.db.schema import LAYER_TABLES, PLAIN_TABLES, search_document
+from store.tables import LAYER_TABLES, PLAIN_TABLES, search_document
 from gisapp.errors import BadRequest
 from layers.land import PARCEL_SEARCH_FIELDS, PARCELS, PARTIES, RIGHTS
 

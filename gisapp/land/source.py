@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Subquery, or_, select
 
-from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
+from store.tables import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
 from layers.land import PARCELS
 

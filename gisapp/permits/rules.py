@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from gisapp.db.schema import permit_rules
+from gisapp.db.tables import permit_rules
 from gisapp.errors import BadRequest, NotFound
 
 # rule id -> (Vietnamese title, English title, parameter keys a version must carry)

@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, func, literal, select
 
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from layers import Layer
 from layers.land import PARCELS

@@ -8,7 +8,7 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, bindparam, func, select
 
-from gisapp.db.schema import permit_checks
+from gisapp.db.tables import permit_checks
 from gisapp.errors import BadRequest, NotFound
 from gisapp.json_input import text_member
 from gisapp.permits.checks import OUTCOMES, verdict

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from gisapp.analysis.nearest import nearest
 from gisapp.analysis.raster_stats import raster_stats
-from gisapp.db.schema import PLAIN_TABLES
+from store.tables import PLAIN_TABLES
 from gisapp.permits.coverage import corridor_reach, max_net_coverage, pipe_corridor
 from gisapp.permits.rules import active_rules
 from gisapp.permits.site import Feature, find_parcel, nearby

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, select
 
 from gisapp.auth import current_levels
 from gisapp.context import engine
-from gisapp.db.schema import LAYER_TABLES
+from store.tables import LAYER_TABLES
 from layers import Access
 from layers.base import WARDS
 from layers.drainage import DRAINAGE_NODES

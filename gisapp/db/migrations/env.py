@@ -1,9 +1,10 @@
-"""Alembic environment: target metadata is derived from the layer registry."""
+"""Alembic environment: target metadata is the store's (derived from the registry) and the app's."""
 from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from gisapp.db.schema import EXPRESSION_INDEXES, metadata
+from gisapp.db.tables import metadata
+from store.tables import EXPRESSION_INDEXES
 
 config = context.config
 

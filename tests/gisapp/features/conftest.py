@@ -16,7 +16,7 @@ from pyproj import Transformer
 from sqlalchemy import text
 
 from gisapp.db.engine import make_engine
-from gisapp.db.schema import LAYER_TABLES, VERSION_TABLES
+from store.tables import LAYER_TABLES, VERSION_TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 # Dragon Bridge (DOMAIN.md): WGS 84 lon/lat and the same point in EPSG:5899 (E, N).

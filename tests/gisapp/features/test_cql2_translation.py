@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql
 from gisapp.errors import BadRequest
 from gisapp.features.cql2 import build_filter
 from gisapp.features.crs import CRS84
-from gisapp.db.schema import LAYER_TABLES, PLAIN_TABLES
+from store.tables import LAYER_TABLES, PLAIN_TABLES
 from layers import LAYERS, TABLES
 
 # No layer has a date field yet; the rights table's issued_on exercises the temporal operators.
