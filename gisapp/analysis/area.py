@@ -5,10 +5,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, func, select
 
-from store.tables import LAYER_TABLES
 from gisapp.errors import NotFound
-from gisapp.permits.site import METRIC_SRID
+from gisapp.spatial import METRIC_SRID
 from layers.base import WARDS
+from store.tables import LAYER_TABLES
 
 
 def ward_area(conn: Connection, code: str) -> tuple[dict, BaseGeometry]:

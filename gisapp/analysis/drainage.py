@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, func, literal, select
 
-from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.query_args import finite_number
-from gisapp.permits.site import METRIC_SRID
+from gisapp.spatial import METRIC_SRID
 from layers import Access
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
 from layers.land import PARCELS
+from store.tables import LAYER_TABLES
 
 DIRECTIONS = ("downstream", "upstream")
 MAX_CATCHMENT_M = 500.0

@@ -17,14 +17,13 @@ from shapely.ops import substring
 from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
 from gisapp.analysis.area import ward_area
-from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.query_args import finite_number
-from gisapp.permits.site import METRIC_SRID, nearby
-from gisapp.permits.overlaps import to_feature_collection
+from gisapp.spatial import METRIC_SRID, nearby, to_feature_collection
 from layers import Access
 from layers.base import ROADS
 from layers.lighting import LIGHTING_CABINETS, STREET_LIGHTS
+from store.tables import LAYER_TABLES
 
 WORKING = "working"
 OUT_OF_SERVICE = "out_of_service"

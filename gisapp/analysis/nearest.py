@@ -5,10 +5,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, func, select
 
-from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest
-from gisapp.permits.site import METRIC_SRID, Feature
+from gisapp.spatial import METRIC_SRID, Feature
 from layers import Layer
+from store.tables import LAYER_TABLES
 
 CANDIDATES = 8  # KNN in degrees preselects; exact metres decide among these
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from store.tables import LAYER_TABLES
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
+from store.tables import LAYER_TABLES
 
 UPHILL_TOLERANCE_M = 0.005  # invert levels are surveyed to the centimetre
 FLOW_ENDS = ("outfall", "pump_station")  # node kinds where flow may leave the network

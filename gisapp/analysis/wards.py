@@ -6,11 +6,11 @@ from sqlalchemy import Connection, Float, bindparam, func, select
 
 from gisapp.analysis.area import ward_area
 from gisapp.analysis.wifi import ward_coverage
-from store.tables import LAYER_TABLES
-from gisapp.permits.site import METRIC_SRID
+from gisapp.spatial import METRIC_SRID
 from layers.drainage import DRAINAGE_PIPES
 from layers.land import PARCELS
 from layers.lighting import STREET_LIGHTS
+from store.tables import LAYER_TABLES
 
 
 def ward_summary(conn: Connection, code: str) -> dict:

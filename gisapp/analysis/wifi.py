@@ -13,11 +13,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, bindparam, func, select
 
 from gisapp.analysis.area import ward_area, ward_codes
-from store.tables import LAYER_TABLES
-from gisapp.permits.overlaps import to_feature_collection
-from gisapp.permits.site import METRIC_SRID, nearby
+from gisapp.spatial import METRIC_SRID, nearby, to_feature_collection
 from layers.land import PARCELS
 from layers.wifi import WIFI_APS
+from store.tables import LAYER_TABLES
 
 ONLINE = "online"
 QUAD_SEGS = 64  # range discs as 256-gons: area within 0.01 % of the circle

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, literal, select
 
-from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
 from gisapp.json_input import text_member
-from gisapp.permits.site import METRIC_SRID
+from gisapp.spatial import METRIC_SRID
 from layers import Access, FieldType, Layer, get_layer
+from store.tables import LAYER_TABLES
 
 MAX_FEATURES = 5000
 MAX_DISTANCE_M = 5000.0

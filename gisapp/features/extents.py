@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Connection, case, func, select
 
-from store.tables import LAYER_TABLES, VERSION_TABLES, layer_state
 from layers import Layer
+from store.tables import LAYER_TABLES, VERSION_TABLES, layer_state
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from sqlalchemy import (JSON, BigInteger, ColumnElement, cast, Connection, DateT
                         literal, null, or_, select)
 from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on
 
-from store.tables import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
 from gisapp.features.cql2 import SQL_TYPES, build_filter
 from gisapp.features.crs import CRS84, output_crs
@@ -18,6 +17,7 @@ from gisapp.features.params import ID_FIELD, ItemsQuery
 from gisapp.land.source import as_of_parcels_query
 from layers import Access, Field, Layer
 from layers.land import PARCELS
+from store.tables import LAYER_TABLES, VERSION_TABLES
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from sqlalchemy import (Connection, DateTime, Numeric, and_, bindparam, func, li
                         literal_column, select)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from store.tables import LAYER_TABLES, PLAIN_TABLES
 from gisapp.errors import Conflict, NotFound
 from gisapp.land.source import VN2000_TM3, parcel_source
 from layers import Access
 from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
 from layers.land_use_codes import describe_land_use
+from store.tables import LAYER_TABLES, PLAIN_TABLES
 
 WARDS = LAYER_TABLES["wards"]
 RIGHTS_T, PARTIES_T, USES_T = (PLAIN_TABLES[t.id] for t in (RIGHTS, PARTIES, LAND_USES))

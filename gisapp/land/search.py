@@ -14,9 +14,9 @@ from sqlalchemy import (Connection, Float, String, case, cast, func, literal, or
 
 from sqlalchemy.dialects.postgresql import distinct_on
 
-from store.tables import LAYER_TABLES, PLAIN_TABLES, search_document
 from gisapp.errors import BadRequest
 from layers.land import PARCEL_SEARCH_FIELDS, PARCELS, PARTIES, RIGHTS
+from store.tables import LAYER_TABLES, PLAIN_TABLES, search_document
 
 P = LAYER_TABLES[PARCELS.id]
 WARDS = LAYER_TABLES["wards"]

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Subquery, or_, select
 
-from store.tables import LAYER_TABLES, VERSION_TABLES
 from gisapp.errors import BadRequest
 from layers.land import PARCELS
+from store.tables import LAYER_TABLES, VERSION_TABLES
 
 CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PARCEL_TABLE = LAYER_TABLES[PARCELS.id]

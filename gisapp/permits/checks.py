@@ -7,9 +7,10 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from gisapp.permits.evaluators import EVALUATORS
-from gisapp.permits.overlaps import overlap_shapes, to_feature_collection
+from gisapp.permits.overlaps import overlap_shapes
 from gisapp.permits.rules import RULES, active_rules
 from gisapp.permits.sitemodel import Proposal, Site, gather_site
+from gisapp.spatial import to_feature_collection
 
 OUTCOMES = ("pass", "fail", "needs_review", "not_applicable")
 

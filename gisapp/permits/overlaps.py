@@ -1,17 +1,11 @@
-"""The geometry behind a check: footprint, parcel and every constraint overlap, as GeoJSON."""
+"""The geometry behind a check: footprint, parcel and every constraint overlap (5899 shapes)."""
 from __future__ import annotations
 
-import json
-
-import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
 from gisapp.permits.coverage import pipe_corridor
 from gisapp.permits.rules import Rule
 from gisapp.permits.sitemodel import Site
-from gisapp.permits.site import METRIC_SRID
 
 
 def overlap_shapes(site: Site, rules: dict[str, Rule]) -> list[tuple[dict, BaseGeometry]]:
@@ -43,16 +37,3 @@ def overlap_shapes(site: Site, rules: dict[str, Rule]) -> list[tuple[dict, BaseG
                         "name": h.attrs["name"]}, lot.intersection(h.geom)))
     return [(props | {"area_m2": round(g.area, 2)}, g) for props, g in shapes
             if not g.is_empty and g.area > 0]
-
-
-def to_feature_collection(conn: Connection, shapes: list[tuple[dict, BaseGeometry]]) -> dict:
-    """The shapes as a WGS 84 FeatureCollection, transformed by PostGIS in one statement."""
-    if not shapes:
-        return {"type": "FeatureCollection", "features": []}
-    wkbs = [shapely.to_wkb(g) for _, g in shapes]
-    arr = bindparam("wkbs", wkbs, type_=ARRAY(BYTEA))
-    geom = func.ST_Transform(func.ST_GeomFromWKB(func.unnest(arr), METRIC_SRID), 4326)
-    texts = conn.execute(select(func.ST_AsGeoJSON(geom, 8))).scalars().all()
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "properties": props, "geometry": json.loads(t)}
-                         for (props, _), t in zip(shapes, texts)]}

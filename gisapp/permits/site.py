@@ -1,77 +1,32 @@
-"""What lies on and around a parcel, measured in VN-2000 / TM-3 (EPSG:5899) metres.
-
-PostGIS finds the features (index-backed, in 4326) and transforms them to 5899; shapely
-measures overlaps and distances on those planar coordinates.
-"""
+"""A permit check's inputs in VN-2000 / TM-3 (EPSG:5899) metres: the parcel and the footprint."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, bindparam, func, literal, select
+from sqlalchemy import Connection, func, select
 
-from store.tables import LAYER_TABLES
 from gisapp.errors import BadRequest, NotFound
-from layers import Layer
+from gisapp.spatial import METRIC_SRID, Feature
 from layers.land import PARCELS
+from store.tables import LAYER_TABLES
 
-METRIC_SRID = 5899
 ACCEPTED_SRIDS = (4326, METRIC_SRID)
-
-
-@dataclass(frozen=True)
-class Feature:
-    """A feature's attributes and its geometry in EPSG:5899."""
-
-    attrs: dict[str, Any]
-    geom: BaseGeometry
-
-
-def _metric(column):
-    return func.ST_AsBinary(func.ST_Transform(column, METRIC_SRID))
 
 
 def find_parcel(conn: Connection, parcel_uid: str) -> Feature:
     """The parcel with this uid, or NotFound."""
     t = LAYER_TABLES[PARCELS.id]
     cols = [t.c[f.name] for f in PARCELS.fields]
-    row = conn.execute(select(*cols, _metric(t.c.geom).label("wkb"))
+    wkb = func.ST_AsBinary(func.ST_Transform(t.c.geom, METRIC_SRID))
+    row = conn.execute(select(*cols, wkb.label("wkb"))
                        .where(t.c.parcel_uid == parcel_uid)).first()
     if row is None:
         raise NotFound(f"no parcel {parcel_uid!r}; a parcel id is "
                        "ward-former ward-sheet-parcel, e.g. 20242-20245-14-125")
     attrs = {f.name: row._mapping[f.name] for f in PARCELS.fields}
     return Feature(attrs, shapely.from_wkb(row.wkb))
-
-
-def nearby(conn: Connection, layer: Layer, around: BaseGeometry, within_m: float) -> list[Feature]:
-    """Features of `layer` within `within_m` metres of `around` (a 5899 geometry).
-
-    Geometries come back clipped to `around` grown by within_m + 1 m (clipped in 4326,
-    before the transform), so a city-wide flood zone costs what its local part costs;
-    every overlap and every distance up to within_m is unchanged by the clip.
-    """
-    t = LAYER_TABLES[layer.id]
-    area = func.ST_GeomFromWKB(bindparam("around", shapely.to_wkb(around), unique=True),
-                               METRIC_SRID)
-    search = func.ST_Transform(func.ST_Buffer(area, literal(within_m + 1.0)), 4326)
-    cols = [t.c[f.name] for f in layer.fields]
-    clipped = func.ST_Transform(func.ST_Intersection(t.c.geom, search), METRIC_SRID)
-    rows = conn.execute(
-        select(t.c.id, *cols, func.ST_AsBinary(clipped).label("wkb"))
-        .where(func.ST_Intersects(t.c.geom, search))
-        .order_by(t.c.id))
-    out = []
-    for r in rows:
-        geom = shapely.from_wkb(r.wkb)
-        if geom.is_empty or geom.distance(around) > within_m:
-            continue
-        attrs = {"id": r.id, **{f.name: r._mapping[f.name] for f in layer.fields}}
-        out.append(Feature(attrs, geom))
-    return out
 
 
 def footprint_srid(geometry: dict, crs: str | None) -> int:
@@ -112,8 +67,3 @@ def footprint_to_metric(conn: Connection, geometry: dict, crs: str | None) -> Ba
     return shape
 
 
-def to_wgs84(conn: Connection, geom: BaseGeometry) -> dict:
-    """A 5899 geometry as a GeoJSON geometry in WGS 84."""
-    g = func.ST_GeomFromWKB(bindparam("g", shapely.to_wkb(geom), unique=True), METRIC_SRID)
-    text = conn.execute(select(func.ST_AsGeoJSON(func.ST_Transform(g, 4326), 8))).scalar()
-    return json.loads(text)

@@ -13,7 +13,8 @@ from gisapp.analysis.raster_stats import raster_stats
 from gisapp.errors import BadRequest
 from gisapp.permits.coverage import corridor_reach
 from gisapp.permits.rules import Rule
-from gisapp.permits.site import Feature, find_parcel, footprint_to_metric, nearby
+from gisapp.permits.site import find_parcel, footprint_to_metric
+from gisapp.spatial import Feature, nearby
 from layers.drainage import DRAINAGE_PIPES
 from layers.planning import FLOOD_ZONES, HERITAGE_AREAS, ROAD_RESERVES, ZONING
 

@@ -13,8 +13,8 @@ from gisapp.errors import BadRequest, NotFound
 from gisapp.json_input import text_member
 from gisapp.permits.checks import OUTCOMES, verdict
 from gisapp.permits.rules import RULES
-from gisapp.permits.site import METRIC_SRID
 from gisapp.query_args import bounded_int
+from gisapp.spatial import METRIC_SRID
 
 MAX_PAGE = 200
 MIN_REASON = 10

@@ -15,17 +15,18 @@ from sqlalchemy import Connection, select
 
 from gisapp.analysis.nearest import nearest
 from gisapp.analysis.raster_stats import raster_stats
-from store.tables import PLAIN_TABLES
 from gisapp.permits.coverage import corridor_reach, max_net_coverage, pipe_corridor
 from gisapp.permits.rules import active_rules
-from gisapp.permits.site import Feature, find_parcel, nearby
+from gisapp.permits.site import find_parcel
 from gisapp.permits.sitemodel import net_lot_area
+from gisapp.spatial import Feature, nearby
 from layers import Access
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
 from layers.land import LAND_USES, PARCELS
 from layers.lighting import STREET_LIGHTS
 from layers.planning import FLOOD_ZONES, HERITAGE_AREAS, ROAD_RESERVES, ZONING
 from layers.wifi import WIFI_APS
+from store.tables import PLAIN_TABLES
 
 # Range discs as 256-gons: their area is within 0.01 % of the true circle's.
 COVERAGE_QUAD_SEGS = 64

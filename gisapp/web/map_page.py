@@ -6,10 +6,10 @@ from sqlalchemy import Connection, select
 
 from gisapp.auth import current_levels
 from gisapp.context import engine
-from store.tables import LAYER_TABLES
 from layers import Access
 from layers.base import WARDS
 from layers.drainage import DRAINAGE_NODES
+from store.tables import LAYER_TABLES
 
 bp = Blueprint("map_page", __name__)
 

@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql
 from gisapp.errors import BadRequest
 from gisapp.features.cql2 import build_filter
 from gisapp.features.crs import CRS84
-from store.tables import LAYER_TABLES, PLAIN_TABLES
 from layers import LAYERS, TABLES
+from store.tables import LAYER_TABLES, PLAIN_TABLES
 
 # No layer has a date field yet; the rights table's issued_on exercises the temporal operators.
 RIGHTS = TABLES["rights"]
