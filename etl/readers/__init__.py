@@ -1,34 +1,15 @@
 """Source readers: each returns a Source (attribute frame, geometries, CRS) for the pipeline."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from pyproj import CRS
-
 from etl.errors import ImportRefused
+from etl.readers.source import Source
 from etl.text_decoding import decode_text, plan_text
 from layers import Table
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
            ".shp": "ESRI Shapefile", ".csv": "CSV", ".osm": "OSM", ".pbf": "OSM"}
-
-
-@dataclass
-class Source:
-    """What a reader produced: rows in source order (row_number = index + 1)."""
-
-    frame: pd.DataFrame            # attribute columns under their source names
-    geoms: np.ndarray | None       # shapely geometries (None entries allowed), or None
-    crs: CRS | None                # from the file; None when it declares none
-    format: str
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return len(self.frame)
 
 
 def source_format(path: Path) -> str:

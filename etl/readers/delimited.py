@@ -10,7 +10,7 @@ from pyproj import CRS
 
 from etl.errors import ImportRefused
 from etl.fields import parse_numbers
-from etl.readers import Source
+from etl.readers.source import Source
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape")
 LON_COLUMNS = ("lon", "lng", "long", "longitude", "kinh_do")

@@ -17,7 +17,7 @@ import shapely
 from pyproj import CRS
 
 from etl.errors import ImportRefused
-from etl.readers import Source
+from etl.readers.source import Source
 from layers import Layer, Table
 
 _HSTORE_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')

@@ -11,7 +11,7 @@ from pyproj import CRS
 
 from etl.archives import unreadable_reason
 from etl.errors import ImportRefused
-from etl.readers import Source
+from etl.readers.source import Source
 
 
 def _shapefile_in_zip(path: Path, source_layer: str | None) -> str:
