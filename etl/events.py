@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from etl.pipeline import ImportResult
 
-# Every committed change to a layer's data NOTIFYs this channel (tiles/versions.py listens).
-LAYER_CHANGED_CHANNEL = "gisapp_layer_changed"
 LayerLoadedCallback = Callable[["ImportResult"], None]
 _CALLBACKS: list[LayerLoadedCallback] = []
 log = logging.getLogger(__name__)

@@ -6,7 +6,6 @@ leaves the layer as it was. The etl.events hooks run after commit.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +14,8 @@ from typing import Callable
 import numpy as np
 import psycopg
 import shapely
-from psycopg.types.json import Jsonb
 
 from etl import events
-from etl.events import LAYER_CHANGED_CHANNEL
 from etl.crs import reproject, resolve_crs
 from etl.errors import ImportRefused
 from etl.fields import map_columns
@@ -29,6 +26,8 @@ from etl.readers import read_source, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
 from etl.validate import coerce_fields, mark_duplicate_keys, rejected_rows
 from layers import Layer, Table, UnknownLayer, get_table
+from store.layer_changes import publish_layer_change
+from store.run_lifecycle import record_success
 
 MODES = ("replace", "upsert", "append")
 
@@ -268,26 +267,14 @@ def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,
     """Bump layer_state and NOTIFY listeners (delivered at commit)."""
     if isinstance(decl, Layer) and outcome.extent is not None:
         refresh_overview(conn, decl, outcome.extent)
-    version = conn.execute(
-        "INSERT INTO layer_state (layer, data_version, last_run_id, updated_at)"
-        " VALUES (%s, 1, %s, now()) ON CONFLICT (layer) DO UPDATE"
-        " SET data_version = layer_state.data_version + 1, last_run_id = EXCLUDED.last_run_id,"
-        " updated_at = now() RETURNING data_version", (decl.id, result.run_id)).fetchone()[0]
-    payload = {"layer": decl.id, "data_version": version, "run_id": result.run_id,
-               "bbox": list(outcome.extent) if outcome.extent else None}
-    conn.execute("SELECT pg_notify(%s, %s)", (LAYER_CHANGED_CHANNEL, json.dumps(payload)))
+    publish_layer_change(conn, decl.id, result.run_id, outcome.extent)
 
 
 def _finish(conn: psycopg.Connection, result: ImportResult, crs_label: str | None,
             outcome: LoadOutcome | None) -> None:
     """Record the run as succeeded (inside the load transaction when there is one)."""
-    box = outcome.extent if outcome and outcome.extent else (None, None, None, None)
-    conn.execute(
-        "UPDATE etl_runs SET status = 'succeeded', phase = 'done', finished_at = now(),"
-        " heartbeat_at = now(), source_crs = coalesce(%s, source_crs), rows_read = %s,"
-        " rows_valid = %s, rows_loaded = %s, rows_rejected = %s, rows_repaired = %s,"
-        " summary = %s, warnings = %s, timings = %s, error = NULL,"
-        " extent = ST_MakeEnvelope(%s, %s, %s, %s, 4326) WHERE id = %s",
-        (crs_label, result.rows_read, result.rows_valid, result.rows_loaded,
-         result.rows_rejected, result.rows_repaired, Jsonb(result.summary),
-         Jsonb(result.warnings), Jsonb(result.timings), *box, result.run_id))
+    record_success(conn, result.run_id, rows_read=result.rows_read, rows_valid=result.rows_valid,
+                   rows_loaded=result.rows_loaded, rows_rejected=result.rows_rejected,
+                   rows_repaired=result.rows_repaired, summary=result.summary,
+                   warnings=result.warnings, timings=result.timings,
+                   extent=outcome.extent if outcome else None, source_crs=crs_label)

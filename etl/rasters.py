@@ -22,6 +22,7 @@ from rasterio.warp import transform_bounds
 from etl.errors import ImportRefused
 from etl.extent import CHECK_BOUNDS
 from etl.runs import try_lock_layer, unlock_layer
+from store import run_lifecycle
 
 RASTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 RASTER_DRIVERS = ("GTiff", "COG")
@@ -119,26 +120,6 @@ def check_header(path: Path, limits: RasterLimits, label: str) -> list[str]:
         return _validate(src)[1]
 
 
-def _claim_run(conn: psycopg.Connection, run_id: int) -> bool:
-    """Mark queued run `run_id` running; False when it is not queued (cancelled, done)."""
-    return conn.execute(
-        "UPDATE etl_runs SET status = 'running', phase = 'read', started_at = now(),"
-        " heartbeat_at = now() WHERE id = %s AND status = 'queued' RETURNING id",
-        (run_id,)).fetchone() is not None
-
-
-def _start_run(conn: psycopg.Connection, name: str, path: Path) -> int:
-    return conn.execute(
-        "INSERT INTO etl_runs (layer, source, source_format, mode, status, phase, started_at,"
-        " heartbeat_at) VALUES (%s, %s, 'GTiff', 'replace', 'running', 'read', now(), now())"
-        " RETURNING id", (raster_run_layer(name), str(path))).fetchone()[0]
-
-
-def _fail_run(conn: psycopg.Connection, run_id: int, error: str, timings: dict) -> None:
-    conn.execute("UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now(),"
-                 " timings = %s WHERE id = %s", (error, Jsonb(timings), run_id))
-
-
 def import_raster(conninfo: str, name: str, path: Path, data_dir: Path,
                   unit: str | None = None, run_id: int | None = None,
                   source_name: str | None = None) -> dict | None:
@@ -159,9 +140,11 @@ def import_raster(conninfo: str, name: str, path: Path, data_dir: Path,
                                 "try again when it has finished")
         try:
             if run_id is None:
-                run_id = _start_run(conn, name, path)
-            elif not _claim_run(conn, run_id):
-                return None
+                run_id = run_lifecycle.start_run(conn, layer=raster_run_layer(name),
+                                                 source=str(path), source_format="GTiff",
+                                                 mode="replace", phase="read")
+            elif not run_lifecycle.claim_run(conn, run_id, "read"):
+                return None  # no longer queued (cancelled, done)
             return _import_locked(conn, run_id, name, path, out_dir, unit,
                                   source_name or path.name)
         finally:
@@ -178,17 +161,15 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
         with open_raster(path, label) as src:
             bounds, warnings = _validate(src)
             timings["validate"] = round(time.perf_counter() - started, 3)
-            conn.execute("UPDATE etl_runs SET phase = 'stats', source_crs = %s, warnings = %s,"
-                         " heartbeat_at = now() WHERE id = %s",
-                         (src.crs.to_string(), Jsonb(warnings), run_id))
+            run_lifecycle.record_progress(conn, run_id, phase="stats",
+                                          source_crs=src.crs.to_string(), warnings=warnings)
             stats = _band_stats(src)
             timings["stats"] = round(time.perf_counter() - started - timings["validate"], 3)
             row = {"name": name, "path": str(final), "crs": src.crs.to_string(),
                    "bounds": list(bounds), "width": src.width, "height": src.height,
                    "nodata": None if src.nodata is None or np.isnan(src.nodata) else src.nodata,
                    "unit": unit, "stats": {"bands": stats, "dtype": src.dtypes[0]}}
-        conn.execute("UPDATE etl_runs SET phase = 'write', heartbeat_at = now() WHERE id = %s",
-                     (run_id,))
+        run_lifecycle.record_progress(conn, run_id, phase="write")
         out_dir.mkdir(parents=True, exist_ok=True)
         rasterio.shutil.copy(path, tmp, driver="COG", **COG_OPTIONS)
         os.replace(tmp, final)
@@ -198,8 +179,9 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
     except BaseException as exc:
         for leftover in (tmp, final):
             leftover.unlink(missing_ok=True)
-        _fail_run(conn, run_id, (str(exc) or type(exc).__name__).replace(str(path), label),
-                  timings)
+        run_lifecycle.record_failure(
+            conn, run_id, (str(exc) or type(exc).__name__).replace(str(path), label),
+            timings=timings)
         raise
     if previous and Path(previous) != final:
         Path(previous).unlink(missing_ok=True)
@@ -222,12 +204,9 @@ def _register(conn: psycopg.Connection, run_id: int, row: dict, warnings: list[s
             " source_run_id = EXCLUDED.source_run_id, updated_at = now()",
             (row["name"], row["path"], row["crs"], *row["bounds"], row["width"],
              row["height"], row["nodata"], row["unit"], Jsonb(row["stats"]), run_id))
-        conn.execute(
-            "UPDATE etl_runs SET status = 'succeeded', phase = 'done', finished_at = now(),"
-            " heartbeat_at = now(), rows_read = 1, rows_valid = 1, rows_loaded = 1,"
-            " warnings = %s, timings = %s, extent = ST_MakeEnvelope(%s, %s, %s, %s, 4326),"
-            " summary = %s WHERE id = %s",
-            (Jsonb(warnings), Jsonb(timings), *row["bounds"],
-             Jsonb({"added": 0 if found else 1, "updated": 1 if found else 0,
-                    "unchanged": 0, "removed": 0}), run_id))
+        run_lifecycle.record_success(
+            conn, run_id, rows_read=1, rows_valid=1, rows_loaded=1, rows_rejected=0,
+            rows_repaired=0, warnings=warnings, timings=timings, extent=tuple(row["bounds"]),
+            summary={"added": 0 if found else 1, "updated": 1 if found else 0,
+                     "unchanged": 0, "removed": 0})
     return found[0] if found else None

@@ -1,14 +1,17 @@
-"""The etl_runs row of an import: claim, progress (throttled), rejects, failure; the layer lock."""
+"""An import's run log (claim, throttled progress, rejects, failure) and the layer lock.
+
+The etl_runs writes themselves are store.run_lifecycle's.
+"""
 from __future__ import annotations
 
-import json
 import math
 import time
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
 import psycopg
-from psycopg.types.json import Jsonb
+
+from store import run_lifecycle
 
 ABANDONED = "abandoned: the process running it stopped"
 PROGRESS_INTERVAL_S = 0.5  # at most ~2 progress writes a second
@@ -71,32 +74,21 @@ class RunLog:
               run_id: int | None) -> int:
         """Insert the run as 'running', or claim the queued run `run_id`."""
         if run_id is not None:
-            row = self.conn.execute(
-                "UPDATE etl_runs SET status = 'running', started_at = now(), heartbeat_at = now(),"
-                " phase = 'start' WHERE id = %s AND status = 'queued' RETURNING id",
-                (run_id,)).fetchone()
-            if row is None:
+            if not run_lifecycle.claim_run(self.conn, run_id, "start"):
                 found = self.conn.execute("SELECT status FROM etl_runs WHERE id = %s",
                                           (run_id,)).fetchone()
                 state = f"is {found[0]}" if found else "does not exist"
                 raise LookupError(f"run {run_id} {state}; only a queued run can be executed")
             self.run_id = run_id
             return run_id
-        row = self.conn.execute(
-            "INSERT INTO etl_runs (layer, source, source_format, encoding, mode, status, phase,"
-            " dry_run, started_by, started_at, heartbeat_at)"
-            " VALUES (%s, %s, %s, %s, %s, 'running', 'start', %s, %s, now(), now()) RETURNING id",
-            (layer, source, source_format, encoding, mode, dry_run, started_by)).fetchone()
-        self.run_id = row[0]
+        self.run_id = run_lifecycle.start_run(
+            self.conn, layer=layer, source=source, source_format=source_format, mode=mode,
+            phase="start", encoding=encoding, dry_run=dry_run, started_by=started_by)
         return self.run_id
 
     def mark_abandoned(self, layer: str) -> list[int]:
         """Fail runs of `layer` still 'running' (we hold the layer lock, so their process died)."""
-        rows = self.conn.execute(
-            "UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now()"
-            " WHERE layer = %s AND status = 'running' AND id <> %s RETURNING id",
-            (ABANDONED, layer, self.run_id)).fetchall()
-        return [r[0] for r in rows]
+        return run_lifecycle.fail_abandoned(self.conn, layer, self.run_id, ABANDONED)
 
     def holder_of(self, layer: str) -> int | None:
         """The run that holds the layer's lock, as far as etl_runs tells."""
@@ -106,8 +98,7 @@ class RunLog:
         return row[0] if row else None
 
     def set_source_crs(self, crs_label: str) -> None:
-        self.conn.execute("UPDATE etl_runs SET source_crs = %s WHERE id = %s",
-                          (crs_label, self.run_id))
+        run_lifecycle.record_progress(self.conn, self.run_id, source_crs=crs_label)
 
     def progress(self, phase: str, done: int, total: int | None = None, **counts: int) -> None:
         """Report progress to the callback; write phase/counts to the run at most ~2 times/s."""
@@ -118,33 +109,17 @@ class RunLog:
         if phase == self._phase and now - self._last_write < PROGRESS_INTERVAL_S:
             return
         self._phase, self._last_write = phase, now
-        self.conn.execute(
-            "UPDATE etl_runs SET phase = %s, heartbeat_at = now(),"
-            " rows_read = coalesce(%s, rows_read), rows_valid = coalesce(%s, rows_valid),"
-            " rows_rejected = coalesce(%s, rows_rejected) WHERE id = %s",
-            (phase, self.counts.get("rows_read"), self.counts.get("rows_valid"),
-             self.counts.get("rows_rejected"), self.run_id))
+        run_lifecycle.record_progress(
+            self.conn, self.run_id, phase=phase, rows_read=self.counts.get("rows_read"),
+            rows_valid=self.counts.get("rows_valid"),
+            rows_rejected=self.counts.get("rows_rejected"))
 
     def write_rejects(self, rows: Iterable[tuple[int, str, dict, str | None]]) -> int:
         """COPY (row_number, reason, attributes, geometry_wkt) rows into etl_rejects."""
-        n = 0
-        with self.conn.cursor() as cur, cur.copy(
-                "COPY etl_rejects (run_id, row_number, reason, attributes, geometry_wkt)"
-                " FROM STDIN") as copy:
-            for row_number, reason, attributes, wkt in rows:
-                copy.write_row((self.run_id, row_number, reason,
-                                json.dumps(attributes, ensure_ascii=False), wkt))
-                n += 1
-        return n
+        return run_lifecycle.write_rejects(self.conn, self.run_id, rows)
 
     def fail(self, error: str, *, source_crs: str | None, warnings: list[str],
              timings: dict[str, float], counts: dict[str, int]) -> None:
         """Record the run as failed with its message; nothing of it was loaded."""
-        self.conn.execute(
-            "UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now(),"
-            " heartbeat_at = now(), source_crs = coalesce(%s, source_crs), warnings = %s,"
-            " timings = %s, rows_read = %s, rows_valid = %s, rows_loaded = 0,"
-            " rows_rejected = %s, rows_repaired = %s WHERE id = %s",
-            (error, source_crs, Jsonb(warnings), Jsonb(timings), counts.get("rows_read", 0),
-             counts.get("rows_valid", 0), counts.get("rows_rejected", 0),
-             counts.get("rows_repaired", 0), self.run_id))
+        run_lifecycle.record_failure(self.conn, self.run_id, error, timings=timings,
+                                     source_crs=source_crs, warnings=warnings, counts=counts)

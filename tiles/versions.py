@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 import psycopg
 
-from etl.events import LAYER_CHANGED_CHANNEL
+from store.layer_changes import LAYER_CHANGED_CHANNEL
 
 Bbox = tuple[float, float, float, float]
 ChangeCallback = Callable[[str, int, "Bbox | None"], None]

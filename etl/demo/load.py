@@ -15,6 +15,7 @@ import psycopg
 
 from etl.demo import GENERATOR_VERSION
 from etl.demo.generate import DEFAULT_PARCELS, MANIFEST, generate_city
+from store import run_lifecycle
 
 Progress = Callable[[str], None]
 
@@ -132,5 +133,5 @@ def _load_raster(conninfo: str, name: str, path: Path, data_dir: Path, unit: str
     except Exception as exc:  # the raster import records its own failed run
         return LoadLine(name, "failed", 1, 0, 0, error=str(exc) or type(exc).__name__)
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE etl_runs SET started_by = %s WHERE id = %s", (tag, row["run_id"]))
+        run_lifecycle.set_started_by(conn, row["run_id"], tag)
     return LoadLine(name, "succeeded", 1, 1, 0, run_id=row["run_id"])

@@ -10,14 +10,13 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import Connection, cast
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection
 
 from etl.events import on_layer_loaded, remove_layer_loaded
 from gisapp.analysis.network_checks import network_findings
 from gisapp.db.engine import make_engine
-from store.tables import etl_runs
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
+from store.run_lifecycle import add_warnings
 
 NETWORK_LAYERS = (DRAINAGE_PIPES.id, DRAINAGE_NODES.id)
 MAX_LISTED = 20  # findings written one per warning; the rest only counted
@@ -39,8 +38,7 @@ def record_findings(conn: Connection, run_id: int) -> list[str]:
     """Add the network's findings to run `run_id`'s warnings; returns the warnings added."""
     added = findings_warnings(network_findings(conn))
     if added:
-        conn.execute(etl_runs.update().where(etl_runs.c.id == run_id)
-                     .values(warnings=etl_runs.c.warnings.op("||")(cast(added, JSONB))))
+        add_warnings(conn.connection.driver_connection, run_id, added)
     return added
 
 

@@ -19,6 +19,7 @@ from gisapp.etl_ops import queue, raster_uploads, runs, schedules, sources, spoo
 from gisapp.etl_ops.runs import RunFilter
 from gisapp.response_privacy import note_restricted
 from layers import get_table
+from store.run_lifecycle import queue_run
 
 bp = Blueprint("etl", __name__, url_prefix="/api/etl")
 OPERATORS = ("etl_operator", "admin")
@@ -128,10 +129,10 @@ def create_import():
                    url=params.url)}
     try:
         with _db() as conn:
-            run_id = runs.create_run(conn, layer=params.layer, source=source,
-                                     source_format=prepared.path.suffix.lstrip(".").lower(),
-                                     mode=params.mode, encoding=params.encoding,
-                                     dry_run=params.dry_run, started_by=current_user())
+            run_id = queue_run(conn, layer=params.layer, source=source,
+                               source_format=prepared.path.suffix.lstrip(".").lower(),
+                               mode=params.mode, encoding=params.encoding,
+                               dry_run=params.dry_run, started_by=current_user())
             queue.defer_run_job(conn, run_id, params.layer, options)
     except BaseException:
         spool.remove_spool(prepared.spool)

@@ -10,8 +10,9 @@ import psycopg
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from gisapp.errors import GisappError
 from gisapp.etl_ops import sources, spool
-from gisapp.etl_ops.runs import fail_run
 from gisapp.settings import Settings
+from store.run_lifecycle import (RunStatus, fail_unfinished, record_cancelled,
+                                   requeue_run)
 
 MAX_ATTEMPTS = 3
 CANCEL_POLL_S = 0.5
@@ -40,7 +41,7 @@ class _CancelWatch:
         self.last = now
         row = self.conn.execute("SELECT status, error FROM etl_runs WHERE id = %s",
                                 (self.run_id,)).fetchone()
-        if row and row[0] == "cancelling":
+        if row and row[0] == RunStatus.CANCELLING:
             raise RunCancelled(row[1] or "cancelled")
 
 
@@ -56,11 +57,10 @@ def _claimable(conn: psycopg.Connection, run_id: int, attempt: int) -> tuple | N
                        " FROM etl_runs WHERE id = %s", (run_id,)).fetchone()
     if row is None:
         return None
-    if row[0] != "queued":
-        if attempt == 0 or row[0] not in ("running", "failed"):
+    if row[0] != RunStatus.QUEUED:
+        if attempt == 0 or row[0] not in (RunStatus.RUNNING, RunStatus.FAILED):
             return None  # cancelled, finished, or handled by the stalled-job sweep
-        conn.execute("UPDATE etl_runs SET status = 'queued', phase = NULL, error = NULL,"
-                     " finished_at = NULL WHERE id = %s", (run_id,))
+        requeue_run(conn, run_id)
     return row[1:]
 
 
@@ -86,7 +86,7 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
                                            source_layer=options.get("source_layer"))
                 path, source_layer, where = prepared.path, prepared.source_layer, prepared.spool
         except GisappError as exc:
-            fail_run(conn, run_id, f"source refused: {exc.message}")
+            fail_unfinished(conn, run_id, f"source refused: {exc.message}")
             return "failed"
         request = ImportRequest(layer=layer, path=path, mode=mode, crs=options.get("crs"),
                                 encoding=encoding, source_layer=source_layer,
@@ -99,8 +99,7 @@ def execute_run(conninfo: str, settings: Settings, run_id: int, options: dict,
             causes = list(_causes(exc))
             cancelled = next((c for c in causes if isinstance(c, RunCancelled)), None)
             if cancelled is not None:
-                conn.execute("UPDATE etl_runs SET status = 'cancelled', error = %s"
-                             " WHERE id = %s", (str(cancelled), run_id))
+                record_cancelled(conn, run_id, str(cancelled))
                 spool.remove_spool(where)
                 return "cancelled"
             if any(isinstance(c, psycopg.OperationalError) for c in causes) \

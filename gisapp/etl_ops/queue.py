@@ -17,6 +17,7 @@ from procrastinate.jobs import Status
 
 from gisapp.etl_ops import execute, raster_uploads, schedules
 from gisapp.settings import Settings
+from store.run_lifecycle import fail_unfinished
 
 QUEUE = "etl"
 NAMESPACE = "etl"
@@ -47,12 +48,8 @@ def recover_stalled_runs(conninfo: str, stalled_job_runs: list[int]) -> list[int
     failed = []
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for run_id in stalled_job_runs:
-            row = conn.execute(
-                "UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now()"
-                " WHERE id = %s AND status IN ('queued', 'running', 'cancelling')"
-                " RETURNING id", (STALLED, run_id)).fetchone()
-            if row:
-                failed.append(row[0])
+            if fail_unfinished(conn, run_id, STALLED):
+                failed.append(run_id)
     return failed
 
 

@@ -15,8 +15,8 @@ from etl.errors import ImportRefused
 from etl.rasters import RasterLimits, check_header, import_raster, raster_run_layer
 from gisapp.errors import BadRequest
 from gisapp.etl_ops import spool
-from gisapp.etl_ops.runs import create_run, fail_run
 from gisapp.settings import Settings
+from store.run_lifecycle import fail_unfinished, queue_run
 
 RASTER_TASK = "etl:import_raster"
 RASTER_SUFFIXES = (".tif", ".tiff")
@@ -66,10 +66,10 @@ def queue_raster(db: Callable[[], ContextManager[psycopg.Connection]], settings:
         check_header(path, limits(settings), filename)
     except ImportRefused as exc:
         with db() as conn:
-            fail_run(conn, create_run(conn, **record), str(exc))
+            fail_unfinished(conn, queue_run(conn, **record), str(exc))
         raise BadRequest(str(exc)) from None
     with db() as conn:
-        run_id = create_run(conn, **record)
+        run_id = queue_run(conn, **record)
         defer(conn, run_id, layer, {"name": name, "path": str(path),
                                     "spool": str(path.parent), "unit": unit,
                                     "source_name": filename}, RASTER_TASK)
@@ -84,7 +84,7 @@ def execute_raster_run(conninfo: str, settings: Settings, run_id: int, options: 
                             source_name=options.get("source_name"))
     except ImportRefused as exc:
         with psycopg.connect(conninfo, autocommit=True) as conn:  # refused before it started
-            fail_run(conn, run_id, str(exc))
+            fail_unfinished(conn, run_id, str(exc))
         return "failed"
     except Exception:  # recorded on the run by import_raster
         return "failed"

@@ -1,4 +1,4 @@
-"""Run history: queue a run, list and read runs, their rejects (JSON or CSV), cancel a run."""
+"""Run history: list and read runs, their rejects (JSON or CSV), cancel a run."""
 from __future__ import annotations
 
 import csv
@@ -16,9 +16,9 @@ from gisapp.errors import BadRequest, Conflict, NotFound
 from gisapp.etl_ops.reject_view import declaration, visible_attributes, visible_reason
 from gisapp.query_args import bounded_int
 from layers import Access
+from store.run_lifecycle import FINAL_STATUSES, RunStatus, request_cancel
 
-STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+STATUSES = tuple(s.value for s in RunStatus)
 MAX_PAGE = 500
 RUN_SELECT = sql.SQL(
     "SELECT id, layer, source, source_format, source_crs, encoding, mode, status, phase, dry_run,"
@@ -68,22 +68,6 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
 
 def _jsonable(row: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-
-
-def create_run(conn: psycopg.Connection, *, layer: str, source: str, source_format: str | None,
-               mode: str, encoding: str | None, dry_run: bool, started_by: str | None) -> int:
-    """Insert a run with status 'queued' (the worker claims it) and return its id."""
-    return conn.execute(
-        "INSERT INTO etl_runs (layer, source, source_format, mode, encoding, dry_run, status,"
-        " started_by) VALUES (%s, %s, %s, %s, %s, %s, 'queued', %s) RETURNING id",
-        (layer, source, source_format, mode, encoding, dry_run, started_by)).fetchone()[0]
-
-
-def fail_run(conn: psycopg.Connection, run_id: int, error: str) -> None:
-    """Mark a run that has not finished as failed with `error`."""
-    conn.execute("UPDATE etl_runs SET status = 'failed', error = %s, finished_at = now()"
-                 " WHERE id = %s AND status NOT IN ('succeeded', 'failed', 'cancelled')",
-                 (error, run_id))
 
 
 def list_runs(conn: psycopg.Connection, flt: RunFilter) -> dict:
@@ -158,9 +142,5 @@ def cancel_run(conn: psycopg.Connection, run_id: int, by: str | None) -> dict:
         raise Conflict(f"run {run_id} is already {run['status']}; only queued or running "
                        "runs can be cancelled")
     message = f"cancelled by {by or 'an operator'}"
-    conn.execute(
-        "UPDATE etl_runs SET status = CASE WHEN status = 'queued' THEN 'cancelled'"
-        " ELSE 'cancelling' END, error = %s,"
-        " finished_at = CASE WHEN status = 'queued' THEN now() END"
-        " WHERE id = %s AND status IN ('queued', 'running', 'cancelling')", (message, run_id))
+    request_cancel(conn, run_id, message)
     return get_run(conn, run_id)

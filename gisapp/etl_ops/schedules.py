@@ -19,10 +19,10 @@ from psycopg.types.json import Jsonb
 from etl.encodings import UnknownEncoding, canonical_encoding
 from etl.pipeline import MODES
 from gisapp.errors import BadRequest, NotFound
-from gisapp.etl_ops.runs import create_run
 from gisapp.etl_ops.sources import check_source, is_url
 from gisapp.settings import Settings
 from layers import get_table
+from store.run_lifecycle import queue_run
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 OPTION_KEYS = {"mode", "crs", "encoding", "source_layer", "confirm_crs", "dry_run"}
@@ -188,11 +188,11 @@ def enqueue_due(conninfo: str, now: datetime, defer: Defer) -> list[int]:
             " WHERE enabled AND next_run_at <= %s ORDER BY next_run_at"
             " FOR UPDATE SKIP LOCKED", (now,)).fetchall()
         for schedule_id, layer, source, cron, tz, options in due:
-            run_id = create_run(conn, layer=layer, source=f"schedule {schedule_id}: {source}",
-                                source_format=None, mode=options.get("mode", "replace"),
-                                encoding=options.get("encoding"),
-                                dry_run=bool(options.get("dry_run")),
-                                started_by=f"schedule:{schedule_id}")
+            run_id = queue_run(conn, layer=layer, source=f"schedule {schedule_id}: {source}",
+                               source_format=None, mode=options.get("mode", "replace"),
+                               encoding=options.get("encoding"),
+                               dry_run=bool(options.get("dry_run")),
+                               started_by=f"schedule:{schedule_id}")
             defer(conn, run_id, layer, run_options(source, options))
             conn.execute("UPDATE etl_schedules SET last_run_at = %s, next_run_at = %s"
                          " WHERE id = %s", (now, next_runs(cron, tz, now, 1)[0], schedule_id))

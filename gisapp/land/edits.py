@@ -14,20 +14,18 @@ Then layer_state.data_version is bumped and gisapp_layer_changed notified, as an
 """
 from __future__ import annotations
 
-import json
-
 import shapely
 from sqlalchemy import Connection, func, insert, literal, select, union_all
 from sqlalchemy.dialects.postgresql import JSONB, insert as pg_insert
 
-from etl.events import LAYER_CHANGED_CHANNEL
 from etl.overviews import refresh_overview
-from store.tables import PLAIN_TABLES, layer_state
 from gisapp.errors import BadRequest, Conflict, NotFound
 from gisapp.land.edit_requests import (MergeRequest, SplitRequest, check_adjacent,
                                        check_split_cover, metric)
 from gisapp.land.source import PARCEL_TABLE as P, VERSIONS as V
 from layers.land import LAND_USES, PARCELS, RIGHTS
+from store.layer_changes import publish_layer_change
+from store.tables import PLAIN_TABLES
 
 RIGHTS_T, USES_T = PLAIN_TABLES[RIGHTS.id], PLAIN_TABLES[LAND_USES.id]
 STORED = tuple(f.name for f in PARCELS.fields if f.generated is None)
@@ -107,14 +105,7 @@ def _copy_rights(conn: Connection, sources: list[str], target: str) -> None:
 
 def _publish(conn: Connection, bbox: tuple[float, ...]) -> None:
     refresh_overview(conn.connection.driver_connection, PARCELS, tuple(bbox))
-    version = conn.execute(
-        pg_insert(layer_state).values(layer=PARCELS.id, data_version=1)
-        .on_conflict_do_update(index_elements=["layer"],
-                               set_={"data_version": layer_state.c.data_version + 1,
-                                     "updated_at": func.now()})
-        .returning(layer_state.c.data_version)).scalar_one()
-    payload = {"layer": PARCELS.id, "data_version": version, "run_id": None, "bbox": list(bbox)}
-    conn.execute(select(func.pg_notify(LAYER_CHANGED_CHANNEL, json.dumps(payload))))
+    publish_layer_change(conn.connection.driver_connection, PARCELS.id, None, tuple(bbox))
 
 
 def split_parcel(conn: Connection, uid: str, req: SplitRequest) -> list[str]:

@@ -5,8 +5,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from gisapp.etl_ops.runs import create_run
 from layers import LAYERS
+from store.run_lifecycle import queue_run
 
 LAYER_IDS = list(LAYERS)[:2]
 
@@ -20,9 +20,9 @@ def history(scratch_url):
                 (LAYER_IDS[0], "succeeded", "2026-11-01"), (LAYER_IDS[0], "failed", "2026-11-02"),
                 (LAYER_IDS[1], "succeeded", "2026-11-02"), (LAYER_IDS[1], "queued", "2026-11-03"),
                 (LAYER_IDS[0], "succeeded", "2026-11-03")]):
-            run_id = create_run(conn, layer=layer, source=f"upload:f{i}.gpkg",
-                                source_format="gpkg", mode="replace", encoding=None,
-                                dry_run=False, started_by="op")
+            run_id = queue_run(conn, layer=layer, source=f"upload:f{i}.gpkg",
+                               source_format="gpkg", mode="replace", encoding=None,
+                               dry_run=False, started_by="op")
             conn.execute("UPDATE etl_runs SET status = %s, created_at = %s::date + interval"
                          " '8 hours' WHERE id = %s", (status, day, run_id))
             ids.append(run_id)

@@ -1,0 +1,31 @@
+"""The layer-changed channel: a committed change to a layer's data bumps its version and notifies.
+
+Every change NOTIFYs LAYER_CHANGED_CHANNEL with '{"layer", "data_version", "run_id", "bbox"}';
+tiles/versions.py listens, so every process knows each layer's data version.
+"""
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+LAYER_CHANGED_CHANNEL = "gisapp_layer_changed"
+
+
+def publish_layer_change(conn: psycopg.Connection, layer: str, run_id: int | None,
+                         bbox: tuple[float, ...] | None) -> int:
+    """Bump layer_state.data_version and NOTIFY the channel; returns the new version.
+
+    Call it inside the transaction that changed the data: the notification is delivered at
+    commit, never for a change that rolled back. `bbox` (WGS 84) is the changed area.
+    """
+    version = conn.execute(
+        "INSERT INTO layer_state (layer, data_version, last_run_id, updated_at)"
+        " VALUES (%s, 1, %s, now()) ON CONFLICT (layer) DO UPDATE"
+        " SET data_version = layer_state.data_version + 1,"
+        " last_run_id = coalesce(EXCLUDED.last_run_id, layer_state.last_run_id),"
+        " updated_at = now() RETURNING data_version", (layer, run_id)).fetchone()[0]
+    payload = {"layer": layer, "data_version": version, "run_id": run_id,
+               "bbox": list(bbox) if bbox else None}
+    conn.execute("SELECT pg_notify(%s, %s)", (LAYER_CHANGED_CHANNEL, json.dumps(payload)))
+    return version
