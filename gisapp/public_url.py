@@ -14,15 +14,11 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 
 from gisapp.context import settings
-from gisapp.errors import BadRequest
+from gisapp.errors import UnknownHost
 from gisapp.settings import Settings
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-class UnknownHost(BadRequest):
-    code = "unknown_host"
 
 
 def base_url() -> str:

@@ -31,6 +31,10 @@ class SpriteError(RuntimeError):
     """The sprite cannot be built (no rsvg-convert, a broken icon) or was never built."""
 
 
+class UnknownSpriteFile(LookupError):
+    """A file name that is not one of the sprite's FILES."""
+
+
 def icon_names(icon_dir: Path = ICON_DIR) -> list[str]:
     """The icons the sprite holds, by file name without `.svg`."""
     return sorted(path.stem for path in icon_dir.glob("*.svg"))
@@ -97,7 +101,7 @@ def build_sprite(directory: Path, icon_dir: Path = ICON_DIR, force: bool = False
 def read_sprite_file(directory: Path, name: str) -> bytes:
     """One of the sprite's four files by its name (`sprite@2x.png`…)."""
     if name not in FILES:
-        raise LookupError(f"no sprite file {name!r}; files: {', '.join(FILES)}")
+        raise UnknownSpriteFile(f"no sprite file {name!r}; files: {', '.join(FILES)}")
     path = directory / name
     if not path.is_file():
         raise SpriteError(f"no sprite is built in {directory}: run `gisapp sprite build`")

@@ -8,13 +8,11 @@ from typing import Any, Iterator
 
 import psycopg
 from flask import Blueprint, Response, jsonify, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from etl.errors import ImportRefused
 from etl.rasters import check_raster_name
 from gisapp.auth import current_levels, current_user, require_role
 from gisapp.context import engine, settings
-from gisapp.errors import BadRequest, error_response
+from gisapp.errors import BadRequest, note_body_limit
 from gisapp.etl_ops import queue, raster_uploads, runs, schedules, sources, spool
 from gisapp.etl_ops.runs import RunFilter
 from gisapp.response_privacy import note_restricted
@@ -34,15 +32,13 @@ def _cap_request_size(state) -> None:
         state.app.config["MAX_CONTENT_LENGTH"] = max(cfg.max_upload_mb, cfg.max_raster_mb) << 20
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(err: RequestEntityTooLarge):
-    """413 naming the setting that bounds this upload."""
+@bp.url_value_preprocessor  # runs before any before_request (CSRF) could read the body
+def _name_body_limit(endpoint: str | None, _values: dict | None) -> None:
+    """A body over the limit is a 413 naming the setting that bounds this upload."""
     cfg = settings()
-    limit, setting = ((cfg.max_raster_mb, "GISAPP_MAX_RASTER_MB")
-                      if request.endpoint == "etl.create_raster"
-                      else (cfg.max_upload_mb, "GISAPP_MAX_UPLOAD_MB"))
-    return error_response(413, "payload_too_large",
-                          f"the upload is larger than the {limit} MB allowed ({setting})")
+    note_body_limit(*((cfg.max_raster_mb, "GISAPP_MAX_RASTER_MB")
+                      if endpoint == "etl.create_raster"
+                      else (cfg.max_upload_mb, "GISAPP_MAX_UPLOAD_MB")))
 
 
 @contextmanager
@@ -154,10 +150,7 @@ def create_raster():
     name = request.form.get("name", "")
     if upload is None:
         raise BadRequest("upload the GeoTIFF in the multipart field 'file'")
-    try:
-        check_raster_name(name)
-    except ImportRefused as exc:
-        raise BadRequest(str(exc)) from None
+    check_raster_name(name)
     filename = upload.filename or "upload.tif"
     path = raster_uploads.save_raster(cfg, upload.stream, filename)
     try:

@@ -9,6 +9,7 @@ from gisapp.api.public_responses import finish_public_response
 from gisapp.audit import audit
 from gisapp.auth import current_levels
 from gisapp.context import autocommit, engine, settings
+from gisapp import layer_access
 from gisapp.errors import NotFound
 from gisapp.features import documents, formats
 from gisapp.features.crs import parse_crs
@@ -20,7 +21,7 @@ from gisapp.features.query import fetch_item, fetch_items, fetch_items_geojson
 from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
 from gisapp.response_privacy import note_fields
-from layers import Access, Field, Layer, get_layer
+from layers import Access, Field, Layer
 
 bp = Blueprint("features", __name__)
 bp.after_request(finish_public_response)
@@ -43,10 +44,7 @@ def wants(*choices: str) -> str:
 
 def visible_layer(layer_id: str) -> Layer:
     """The layer, or 404 when it does not exist or the caller may not see it."""
-    layer = get_layer(layer_id)
-    if layer.access not in current_levels():
-        raise NotFound(f"unknown collection {layer_id!r}")
-    return layer
+    return layer_access.visible_layer(layer_id, current_levels())
 
 
 def audit_personal(layer: Layer, fields: tuple[Field, ...], ids: list[int]) -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from gisapp.context import settings
-from gisapp.errors import NotFound, Unavailable
-from tiles.fonts import FontError, GlyphsNotBuilt, parse_range, parse_stacks, read_range
-from tiles.sprite import SpriteError, read_sprite_file
+from tiles.fonts import parse_range, parse_stacks, read_range
+from tiles.sprite import read_sprite_file
 
 bp = Blueprint("map_assets", __name__)
 
@@ -19,23 +18,13 @@ SPRITE_TYPES = {"json": "application/json", "png": "image/png"}
 
 @bp.get("/fonts/<fontstack>/<span>.pbf")
 def glyph_range(fontstack: str, span: str):
-    try:
-        body = read_range(settings().glyph_dir(), parse_stacks(fontstack), parse_range(span))
-    except FontError as exc:
-        raise NotFound(str(exc)) from None
-    except GlyphsNotBuilt as exc:
-        raise Unavailable(str(exc)) from None
+    body = read_range(settings().glyph_dir(), parse_stacks(fontstack), parse_range(span))
     return Response(body, mimetype="application/x-protobuf",
                     headers={"Cache-Control": CACHE_CONTROL})
 
 
 @bp.get("/sprites/<filename>")
 def sprite_file(filename: str):
-    try:
-        body = read_sprite_file(settings().sprite_dir(), filename)
-    except LookupError as exc:
-        raise NotFound(str(exc)) from None
-    except SpriteError as exc:
-        raise Unavailable(str(exc)) from None
+    body = read_sprite_file(settings().sprite_dir(), filename)
     return Response(body, mimetype=SPRITE_TYPES[filename.rpartition(".")[2]],
                     headers={"Cache-Control": CACHE_CONTROL})

@@ -18,7 +18,7 @@ from gisapp.api.tiles import add_cors, registered_raster
 from gisapp.byte_ranges import (MAX_RANGES, multipart_body, multipart_length, new_boundary,
                                 resolve_ranges)
 from gisapp.context import engine, settings
-from gisapp.errors import BadRequest, NotFound, error_response
+from gisapp.errors import BadRequest, NotFound, RangeNotSatisfiable
 from gisapp.openapi.annotate import documented, query_param
 from tiles.raster import RasterInfo
 
@@ -79,10 +79,8 @@ def raster_file(name: str):
             raise BadRequest(f"at most {MAX_RANGES} byte ranges per request")
         ranges = resolve_ranges(request.range.ranges, size)
         if not ranges:
-            response = error_response(416, "range_not_satisfiable",
-                                      f"no requested range lies inside the {size} bytes")
-            response.headers["Content-Range"] = f"bytes */{size}"
-            return response
+            raise RangeNotSatisfiable(f"no requested range lies inside the {size} bytes",
+                                      headers={"Content-Range": f"bytes */{size}"})
         boundary = new_boundary()
         response = Response(multipart_body(info.path, ranges, size, GEOTIFF, boundary),
                             status=206, headers={**headers, "ETag": f'"{etag}"'},

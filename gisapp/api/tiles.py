@@ -2,8 +2,8 @@
 
 Status codes: 200 tile, 204 empty tile, 304 If-None-Match hit, 400 malformed z/x/y or layer
 list (non-integer, outside the grid, repeated or too many layers), 404 unknown layer or
-style, 403 a layer whose access level the caller lacks (the registry is public, so its
-layer names are no secret; 403 says honestly that a login would help).
+style, and 404 too for a layer whose access level the caller lacks: it answers like an
+unknown layer, as in the features API (gisapp/layer_access.py).
 """
 from __future__ import annotations
 
@@ -24,18 +24,19 @@ from gisapp.context import settings
 from gisapp.db.engine import make_engine
 from gisapp.db.provision import libpq_url
 from gisapp.db.timeouts import tile_options
-from gisapp.errors import BadRequest, Forbidden, NotFound, error_response
+from gisapp.errors import BadRequest, NotFound
+from gisapp.layer_access import check_visible, layer_not_found
 from gisapp.public_url import base_url
 from gisapp.query_args import finite_number
-from layers import DEFAULT_THEMES, Access, Layer
-from tiles.grid import GridError, Tile, parse_layer_list, parse_tile
-from tiles.raster import (DEFAULT_RAMP, RAMPS, TRANSPARENT_PNG, RasterError, RasterInfo,
-                          find_raster, raster_tilejson, render_raster_tile)
+from layers import DEFAULT_THEMES, Access, Layer, UnknownLayer
+from tiles.grid import Tile, parse_layer_list, parse_tile
+from tiles.raster import (DEFAULT_RAMP, RAMPS, TRANSPARENT_PNG, RasterInfo, find_raster,
+                          raster_tilejson, render_raster_tile)
 from tiles.service import (GZIP_ON_THE_FLY, ConnectionLost, DatabaseUnreachable, TileService,
                            gunzip_tile, gzip_tile)
 from tiles.palettes import DEFAULT_PALETTE, PALETTES
 from tiles.sprite import SPRITE_PATH
-from tiles.style import UnknownStyle, build_style, style_layers
+from tiles.style import build_style, style_layers
 from tiles.tilejson import build_tilejson
 
 bp = Blueprint("tiles", __name__)
@@ -116,11 +117,6 @@ def tile_service() -> TileService:
     return current_app.extensions["tiles"]
 
 
-@bp.errorhandler(DatabaseUnreachable)
-def _unreachable(exc: DatabaseUnreachable):
-    return error_response(503, "database_unreachable", f"the database is unreachable: {exc}")
-
-
 @bp.after_request
 def add_cors(response: Response) -> Response:
     """Any origin may read tiles and their documents (public GETs)."""
@@ -134,12 +130,9 @@ def add_cors(response: Response) -> Response:
 def _layers(text: str, levels: frozenset[Access]) -> tuple[Layer, ...]:
     try:
         layers = parse_layer_list(text)
-    except GridError as exc:
-        raise BadRequest(str(exc)) from None
-    for layer in layers:
-        if layer.access not in levels:
-            raise Forbidden(f"layer {layer.id} needs {layer.access.value} access; "
-                            f"role {current_role()} does not have it")
+    except UnknownLayer as exc:
+        raise layer_not_found(exc.layer_id, levels) from None
+    check_visible(layers, levels)
     return layers
 
 
@@ -153,10 +146,7 @@ def cache_control(levels: frozenset[Access]) -> str:
 
 def tile_address(z: str, x: str, y: str) -> Tile:
     """The tile a path names, checked against the grid before any SQL (400 otherwise)."""
-    try:
-        return parse_tile(z, x, y)
-    except GridError as exc:
-        raise BadRequest(str(exc)) from None
+    return parse_tile(z, x, y)
 
 
 def _accepts_gzip() -> bool:
@@ -221,10 +211,7 @@ def tilejson(layers: str):
 @bp.get("/styles/<name>.json")
 def style(name: str):
     levels = current_levels()
-    try:
-        layers = style_layers(name, levels)
-    except UnknownStyle as exc:
-        raise NotFound(str(exc)) from None
+    layers = style_layers(name, levels)
     if not layers:
         raise NotFound(f"style {name} has no layer that role {current_role()} may see")
     palette = request.args.get("palette", DEFAULT_PALETTE)
@@ -278,10 +265,7 @@ def raster_tile(name: str, z: str, x: str, y: str):
     headers = {"ETag": etag, "Cache-Control": settings().tile_cache_control}
     if request.if_none_match.contains(etag.strip('"')):
         return _no_content(304, headers)
-    try:
-        png = render_raster_tile(info, address, ramp, value_range)
-    except RasterError as exc:
-        raise BadRequest(str(exc)) from None
+    png = render_raster_tile(info, address, ramp, value_range)
     # Where the raster has no pixel, a transparent tile: map clients draw nothing there
     # instead of logging a failed image.
     return Response(png or TRANSPARENT_PNG, status=200, mimetype="image/png", headers=headers)

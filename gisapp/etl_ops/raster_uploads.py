@@ -13,7 +13,7 @@ import psycopg
 
 from etl.errors import ImportRefused
 from etl.rasters import RasterLimits, check_header, import_raster, raster_run_layer
-from gisapp.errors import BadRequest
+from gisapp.errors import BadRequest, PayloadTooLarge
 from gisapp.etl_ops import spool
 from gisapp.settings import Settings
 from store.run_lifecycle import fail_unfinished, queue_run
@@ -39,9 +39,9 @@ def save_raster(settings: Settings, upload: BinaryIO, filename: str) -> Path:
         target = where / "upload.tif"
         try:
             spool.copy_limited(upload, target, settings.max_raster_mb << 20)
-        except spool.PayloadTooLarge:
-            raise spool.PayloadTooLarge(f"{filename} is larger than the {settings.max_raster_mb}"
-                                        " MB a raster may be (GISAPP_MAX_RASTER_MB)") from None
+        except PayloadTooLarge:
+            raise PayloadTooLarge(f"{filename} is larger than the {settings.max_raster_mb}"
+                                  " MB a raster may be (GISAPP_MAX_RASTER_MB)") from None
         with open(target, "rb") as fh:
             if fh.read(4) not in TIFF_MAGIC:
                 raise BadRequest(f"{filename} is not a GeoTIFF (no TIFF header)")

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from etl.archives import unreadable_reason
-from gisapp.errors import BadRequest, GisappError
+from gisapp.errors import BadRequest, PayloadTooLarge
 from gisapp.settings import Settings
 
 SOURCE_SUFFIXES = (".geojson", ".json", ".gpkg", ".csv", ".shp", ".osm", ".pbf")
@@ -29,11 +29,6 @@ ARCHIVE_SUFFIX = ".zip"
 MAX_NESTING = 2
 CHUNK = 1 << 20
 _SAFE_STEM = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-class PayloadTooLarge(GisappError):
-    status = 413
-    code = "payload_too_large"
 
 
 @dataclass(frozen=True)
