@@ -82,6 +82,7 @@ def test_a_range_past_the_end_is_416(raster_client):
     for header in (f"bytes={size + 10}-{size + 20}", f"bytes={size}-,{size + 5}-"):
         r = raster_client.get(TIF, headers={"Range": header})
         assert r.status_code == 416 and r.get_json()["error"]["message"]
+        assert r.headers["Content-Range"] == f"bytes */{size}"
 
 
 def test_unknown_raster_file_is_404(raster_client):
