@@ -1,18 +1,28 @@
 """Bench: OGC API Features items pages against the same page as raw SQL GeoJSON from PostGIS.
 
-One command: `DATABASE_URL=… .venv/bin/python bench/features.py [--n 40]`. Needs the demo
-city loaded. For pages of 10, 100 and 1,000 parcels it times GET /collections/parcels/items
-through the WSGI app (parameters, SQL, GeoJSON, links; gzip when accepted) and one raw SQL
-statement returning the same FeatureCollection (count, ST_AsGeoJSON, json_agg) over psycopg,
-and prints pages/s, p95 ms, bytes (plain and gzip) and the ratio app/SQL in pages/s (1.0
-would be free). Both walk the same pages (offsets spread over the layer).
+One command: `DATABASE_URL=… .venv/bin/python bench/features.py [--n 40] [--repeat 3]`.
+Needs the demo city loaded. For pages of 10, 100 and 1,000 parcels it times
+GET /collections/parcels/items through the WSGI app (parameters, SQL, GeoJSON, links; gzip
+when accepted) and one raw SQL statement returning the same FeatureCollection (count,
+ST_AsGeoJSON, json_agg) over psycopg, and prints pages/s, p95 ms, bytes (plain and gzip)
+and the ratio app/SQL in pages/s (1.0 would be free), with the load average: on a shared
+machine only ratios measured side by side mean something, so each page is fetched by the
+app and by SQL in turn, and each size is measured --repeat times. Both walk the same pages
+(offsets spread over the layer).
+Then, unless --no-gdal, it serves the app with gunicorn (the repository's configuration)
+and times `ogr2ogr -f GPKG out.gpkg OAPIF:<landing> parcels` with GDAL's default options
+(Debian 12's GDAL 3.6 asks for 10 features a page: one request per 10 parcels).
 """
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,14 +48,17 @@ RAW_SQL = (
     "LIMIT %s OFFSET %s) page")
 
 
-def timed(fn, offsets: list[int]) -> list[float]:
-    fn(offsets[0])  # warm
-    out = []
+def side_by_side(app, sql, offsets: list[int]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each page fetched by the app and by SQL in turn, after a warm-up."""
+    app(offsets[0])
+    sql(offsets[0])
+    app_ms, sql_ms = [], []
     for offset in offsets:
-        start = time.perf_counter()
-        fn(offset)
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+        for fn, out in ((app, app_ms), (sql, sql_ms)):
+            start = time.perf_counter()
+            fn(offset)
+            out.append((time.perf_counter() - start) * 1000)
+    return app_ms, sql_ms
 
 
 def p95(values: list[float]) -> float:
@@ -53,9 +66,64 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.95) - 1)]
 
 
+def rate(ms: list[float]) -> float:
+    return 1000 / statistics.mean(ms)
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ogr2ogr_seconds(url: str, expected: int) -> float:
+    """Seconds GDAL's ogr2ogr takes to copy parcels with default options from gunicorn."""
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DATABASE_URL": url, "GISAPP_DATA_DIR": tmp,
+               "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        env.pop("GISAPP_ACCESS_LOG", None)
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                                   str(root / "gisapp/gunicorn.conf.py"), "--bind",
+                                   f"127.0.0.1:{port}", "gisapp:create_app()"], env=env,
+                                  cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+            target = Path(tmp) / "parcels.gpkg"
+            start = time.perf_counter()
+            subprocess.run(["ogr2ogr", "-f", "GPKG", str(target),
+                            f"OAPIF:http://127.0.0.1:{port}/", "parcels"], check=True,
+                           env={"PATH": "/usr/bin:/bin"}, timeout=1800)
+            seconds = time.perf_counter() - start
+            info = subprocess.run(["ogrinfo", "-ro", "-so", str(target), "parcels"],
+                                  capture_output=True, text=True, check=True).stdout
+            assert f"Feature Count: {expected}" in info, info
+            return seconds
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="pages per case")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per page size")
+    parser.add_argument("--no-gdal", action="store_true", help="skip the ogr2ogr timing")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
     client = create_app({"DATABASE_URL": url}).test_client()
@@ -63,7 +131,8 @@ def main() -> None:
         total = conn.execute("SELECT count(*) FROM parcels").fetchone()[0]
         print(f"parcels: {total:,}; {args.n} pages per case, offsets spread over the layer")
         print(f"{'page':>5s} {'app/s':>7s} {'app p95':>8s} {'gzip/s':>7s} {'sql/s':>7s} "
-              f"{'sql p95':>8s} {'bytes':>9s} {'gzipped':>8s} {'ratio':>6s}")
+              f"{'sql p95':>8s} {'bytes':>9s} {'gzipped':>8s} {'ratio':>6s} {'gz ratio':>8s} "
+              f"{'load':>5s}")
         for size in PAGE_SIZES:
             offsets = [(i * 7919 * size) % max(1, total - size) for i in range(args.n)]
             sizes: dict[str, int] = {}
@@ -78,13 +147,19 @@ def main() -> None:
                 text = conn.execute(RAW_SQL, (size, offset)).fetchone()[0]
                 sizes["sql"] = len(text.encode())
 
-            app = timed(app_page, offsets)
-            packed = timed(lambda o: app_page(o, "gzip"), offsets)
-            sql = timed(sql_page, offsets)
-            rate = lambda ms: 1000 / statistics.mean(ms)  # noqa: E731
-            print(f"{size:5d} {rate(app):7.1f} {p95(app):8.1f} {rate(packed):7.1f} "
-                  f"{rate(sql):7.1f} {p95(sql):8.1f} {sizes['identity']:9,d} "
-                  f"{sizes['gzip']:8,d} {rate(app) / rate(sql):6.2f}")
+            for _ in range(args.repeat):
+                app, sql = side_by_side(app_page, sql_page, offsets)
+                packed, sql_again = side_by_side(lambda o: app_page(o, "gzip"), sql_page,
+                                                 offsets)
+                print(f"{size:5d} {rate(app):7.1f} {p95(app):8.1f} {rate(packed):7.1f} "
+                      f"{rate(sql):7.1f} {p95(sql):8.1f} {sizes['identity']:9,d} "
+                      f"{sizes['gzip']:8,d} {rate(app) / rate(sql):6.2f} "
+                      f"{rate(packed) / rate(sql_again):8.2f} {load():>5s}")
+    if not args.no_gdal:
+        before = load()
+        seconds = ogr2ogr_seconds(url, total)
+        print(f"ogr2ogr default options: {seconds:.1f} s ({total:,} parcels, "
+              f"{-(-total // 10):,} pages of 10; load {before} -> {load()})")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Web Mercator tile grid: parse and check z/x/y, tile bounds, tiles covering a bbox.
 
+WorldCRS84Quad tile addresses are checked here too (parse_crs84_tile).
+
 Everything here is checked before any SQL runs: PostGIS raises on envelopes outside the
 grid, and a bad path must be a 400, never a 500.
 """
@@ -15,6 +17,7 @@ from layers import LAYERS, Layer, get_layer
 
 MIN_ZOOM = 0
 MAX_ZOOM = 22
+MAX_CRS84_LEVEL = MAX_ZOOM - 1  # WorldCRS84Quad level L is as wide as Web Mercator zoom L+1
 MAX_LATITUDE = 85.0511287798066
 WORLD_HALF_M = 20037508.342789244
 TILE_NUMBER = re.compile(r"^[0-9]{1,8}$")
@@ -55,6 +58,27 @@ def check_tile(z: int, x: int, y: int) -> Tile:
     if not 0 <= y <= last:
         raise GridError(f"y {y} is outside 0–{last} at zoom {z}")
     return Tile(z, x, y)
+
+
+def parse_crs84_tile(matrix: str, row: str, col: str) -> Tile:
+    """A WorldCRS84Quad tile as the Tile of the same cell one zoom deeper in a 360° grid.
+
+    WorldCRS84Quad level L has 2^(L+1) × 2^L tiles of 180/2^L degrees from (-180, 90);
+    that is zoom L+1 of a square grid of 360° whose top-left corner is (-180, 90), which
+    is how the tile SQL addresses it (ST_TileEnvelope with those bounds). The zoom is then
+    the Web Mercator zoom whose tiles are as wide, so zoom ranges apply unchanged.
+    """
+    for name, value in (("tileMatrix", matrix), ("tileRow", row), ("tileCol", col)):
+        if not TILE_NUMBER.match(value):
+            raise GridError(f"{name} must be a non-negative integer, got {value!r}")
+    level, y, x = int(matrix), int(row), int(col)
+    if not MIN_ZOOM <= level <= MAX_CRS84_LEVEL:
+        raise GridError(f"tileMatrix {level} is outside {MIN_ZOOM}–{MAX_CRS84_LEVEL}")
+    if not 0 <= y < 1 << level:
+        raise GridError(f"tileRow {y} is outside 0–{(1 << level) - 1} at tileMatrix {level}")
+    if not 0 <= x < 2 << level:
+        raise GridError(f"tileCol {x} is outside 0–{(2 << level) - 1} at tileMatrix {level}")
+    return Tile(level + 1, x, y)
 
 
 def parse_layer_list(text: str) -> tuple[Layer, ...]:

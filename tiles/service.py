@@ -108,10 +108,15 @@ class TileService:
         return TileLookup(key, ids, self.versions.get(ids))
 
     @staticmethod
-    def etag(found: TileLookup, gzipped: bool) -> str:
-        """A strong ETag from everything the tile depends on, without rendering it."""
+    def etag(found: TileLookup, gzipped: bool, matrix_set: str = "") -> str:
+        """A strong ETag from everything the tile depends on, without rendering it.
+
+        `matrix_set` names a grid other than Web Mercator the tile address is in.
+        """
         key = found.key
         text = f"{','.join(key.layers)}|{key.access}|{key.tile}|{found.versions}|{gzipped}"
+        if matrix_set:
+            text += f"|{matrix_set}"
         return '"' + hashlib.blake2s(text.encode(), digest_size=12).hexdigest() + '"'
 
     def get_tile(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile,
@@ -220,6 +225,17 @@ class TileService:
                 return work(conn)
         except ConnectionLost as exc:
             raise DatabaseUnreachable(str(exc)) from exc
+
+    def render_crs84(self, layers: tuple[Layer, ...], levels: frozenset[Access],
+                     tile: Tile) -> TileBody:
+        """A WorldCRS84Quad tile (grid.parse_crs84_tile), rendered on every request.
+
+        The caches hold Web Mercator tiles only: their invalidation works in that grid.
+        Lon/lat tiles are for readers such as GDAL's OGCAPI driver, not for maps.
+        """
+        rendered = self.read(lambda conn: render_tile(conn, layers, tile, levels,
+                                                      self.max_features, crs84=True))
+        return TileBody(rendered.data, False)
 
     def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
         return self.read(lambda conn: render_tile(conn, layers, tile, levels, self.max_features))

@@ -35,6 +35,8 @@ SIMPLIFY_PIXELS = 1.0
 SIMPLIFY_MAX_ZOOM = 13
 DEFAULT_MAX_FEATURES = 20_000
 BIG_TILE_BYTES = 500 * 1024
+# WorldCRS84Quad tiles are ST_TileEnvelope's tiles of this 360° square (see grid.py).
+CRS84_BOUNDS = ", ST_MakeEnvelope(-180, -270, 180, 90, 4326)"
 # The bound values of a composite tile statement, in `$n` order.
 PARAMS = ("z", "x", "y", "tolerance", "margin", "max_features", "layer_ids")
 
@@ -59,9 +61,9 @@ def is_in_zoom(layer: Layer, z: int) -> bool:
     return layer.minzoom <= z <= layer.maxzoom
 
 
-def simplify_tolerance(z: int) -> float:
-    """Simplification tolerance in EPSG:3857 metres: SIMPLIFY_PIXELS tile units at zoom z."""
-    return SIMPLIFY_PIXELS * 2 * WORLD_HALF_M / (1 << z) / EXTENT
+def simplify_tolerance(z: int, crs84: bool = False) -> float:
+    """SIMPLIFY_PIXELS tile units at zoom z: in EPSG:3857 metres, or degrees for CRS84."""
+    return SIMPLIFY_PIXELS * (360.0 if crs84 else 2 * WORLD_HALF_M) / (1 << z) / EXTENT
 
 
 def _column(layer: Layer, f) -> sql.Composable:
@@ -76,32 +78,44 @@ def is_simplified(layer: Layer, z: int) -> bool:
     return not layer.is_point and z <= SIMPLIFY_MAX_ZOOM
 
 
-def _geometry(layer: Layer, simplify: bool) -> sql.Composable:
-    envelope = sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer)")
-    geom = sql.SQL("t.geom_3857")
+def _envelope(crs84: bool, margin: bool = False) -> sql.SQL:
+    """The tile's envelope: EPSG:3857, or EPSG:4326 for a WorldCRS84Quad tile (grid.py)."""
+    bounds = CRS84_BOUNDS if crs84 else ""
+    extra = ", margin => %(margin)s::float8" if margin else ""
+    return sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer"
+                   + bounds + extra + ")")
+
+
+def _geometry(layer: Layer, simplify: bool, crs84: bool = False,
+              column: str | None = None) -> sql.Composable:
+    geom = sql.SQL(column or ("t.geom" if crs84 else "t.geom_3857"))
     if simplify:
-        geom = sql.SQL("ST_Simplify(t.geom_3857, %(tolerance)s::float8, true)")
+        geom = sql.SQL("ST_Simplify({}, %(tolerance)s::float8, true)").format(geom)
     return sql.SQL("ST_AsMVTGeom({}, {}, {}, {}, true)").format(
-        geom, envelope, sql.Literal(EXTENT), sql.Literal(BUFFER))
+        geom, _envelope(crs84), sql.Literal(EXTENT), sql.Literal(BUFFER))
 
 
 @lru_cache(maxsize=None)
-def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool) -> sql.Composed:
-    """The bytea expression encoding one layer's features in the tile %(z)s/%(x)s/%(y)s."""
+def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool,
+                   crs84: bool = False) -> sql.Composed:
+    """The bytea expression encoding one layer's features in the tile %(z)s/%(x)s/%(y)s.
+
+    `crs84` encodes a WorldCRS84Quad tile from the lon/lat column `geom` instead.
+    """
     layer = get_layer(layer_id)
     limit = sql.SQL("%(max_features)s::integer")
     if layer.tile_max_features is not None:  # the layer's own cap, from the registry
         limit = sql.SQL("LEAST({}, {})").format(limit, sql.Literal(layer.tile_max_features))
-    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, simplify))]
+    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, simplify, crs84))]
     columns += [_column(layer, f) for f in tile_fields(layer, levels)]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-        "SELECT {columns} FROM {table} AS t "
-        "WHERE t.geom_3857 && ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer,"
-        " margin => %(margin)s::float8) "
+        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope} "
         "LIMIT {limit}) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
     ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT), limit=limit,
-             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table))
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
+             geom=sql.SQL("t.geom" if crs84 else "t.geom_3857"),
+             envelope=_envelope(crs84, margin=True))
 
 
 def is_overview(layer: Layer, z: int) -> bool:
@@ -110,36 +124,42 @@ def is_overview(layer: Layer, z: int) -> bool:
 
 
 @lru_cache(maxsize=None)
-def overview_tile_sql(layer_id: str, levels: frozenset[Access]) -> sql.Composed:
+def overview_tile_sql(layer_id: str, levels: frozenset[Access],
+                      crs84: bool = False) -> sql.Composed:
     """The bytea expression encoding a layer's overview (Layer.overview) in the tile.
 
     The MVT layer keeps the layer's id, so the style draws it as the layer, coloured by
     the `group_by` fields it carries; `feature_count` says how many features it merges.
+    Overviews are stored in EPSG:3857 only: a WorldCRS84Quad tile transforms them (a few
+    hundred rows, so without the index: an envelope near a pole has no Mercator form).
     """
     layer = get_layer(layer_id)
     carried = {f.name for f in tile_fields(layer, levels)}
-    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, False)),
+    geom = "ST_Transform(t.geom_3857, 4326)" if crs84 else "t.geom_3857"
+    columns = [sql.SQL("t.id"), sql.SQL("{} AS geom").format(_geometry(layer, False, crs84, geom)),
                sql.SQL("t.feature_count")]
     columns += [sql.SQL("t.{}").format(sql.Identifier(g)) for g in layer.overview.group_by
                 if g in carried]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-        "SELECT {columns} FROM {table} AS t "
-        "WHERE t.geom_3857 && ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer,"
-        " margin => %(margin)s::float8)) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}) AS q "
+        "WHERE q.geom IS NOT NULL), ''::bytea)"
     ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
-             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table))
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table),
+             geom=sql.SQL(geom), envelope=_envelope(crs84, margin=True))
 
 
-def _layer_part(layer_id: str, levels: frozenset[Access], z: int) -> sql.Composed:
+def _layer_part(layer_id: str, levels: frozenset[Access], z: int,
+                crs84: bool) -> sql.Composed:
     layer = get_layer(layer_id)
     if is_overview(layer, z):
-        return overview_tile_sql(layer_id, levels)
-    return layer_tile_sql(layer_id, levels, is_simplified(layer, z))
+        return overview_tile_sql(layer_id, levels, crs84)
+    return layer_tile_sql(layer_id, levels, is_simplified(layer, z), crs84)
 
 
 @lru_cache(maxsize=4096)
-def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z: int) -> str:
+def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z: int,
+                       crs84: bool = False) -> str:
     """ONE statement: the concatenated MVT of these layers at zoom z, plus their versions.
 
     The versions come from the same snapshot as the features, so a cached tile is
@@ -147,7 +167,7 @@ def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z:
     their overview) depends on z; z/x/y themselves are bound parameters, `$1`... in the
     order of PARAMS.
     """
-    parts = sql.SQL(" || ").join(_layer_part(lid, levels, z) for lid in layer_ids)
+    parts = sql.SQL(" || ").join(_layer_part(lid, levels, z, crs84) for lid in layer_ids)
     text = sql.SQL(
         "SELECT {parts} AS tile, ARRAY(SELECT COALESCE((SELECT s.data_version FROM layer_state"
         " AS s WHERE s.layer = u.l), 0) FROM unnest(%(layer_ids)s::text[]) WITH ORDINALITY"
@@ -160,9 +180,10 @@ def composite_tile_sql(layer_ids: tuple[str, ...], levels: frozenset[Access], z:
     return text
 
 
-def tile_params(layer_ids: tuple[str, ...], tile: Tile, max_features: int) -> tuple:
+def tile_params(layer_ids: tuple[str, ...], tile: Tile, max_features: int,
+                crs84: bool = False) -> tuple:
     """The bound values of composite_tile_sql for one tile, in the order of PARAMS."""
-    return (tile.z, tile.x, tile.y, simplify_tolerance(tile.z), BUFFER / EXTENT,
+    return (tile.z, tile.x, tile.y, simplify_tolerance(tile.z, crs84), BUFFER / EXTENT,
             max_features, list(layer_ids))
 
 
@@ -172,18 +193,20 @@ def active_layers(layers: tuple[Layer, ...], z: int) -> tuple[str, ...]:
 
 
 def render_tile(conn: Any, layers: tuple[Layer, ...], tile: Tile, levels: frozenset[Access],
-                max_features: int = DEFAULT_MAX_FEATURES) -> RenderedTile:
+                max_features: int = DEFAULT_MAX_FEATURES, crs84: bool = False) -> RenderedTile:
     """Encode the composite tile on a psycopg connection (or a pooled one wrapping it).
 
-    z/x/y are already checked. The statement is prepared on the connection the first
+    z/x/y are already checked; `crs84` reads `tile` as a WorldCRS84Quad address
+    (grid.parse_crs84_tile). The statement is prepared on the connection the first
     time it runs there (see the module docstring).
     """
     layer_ids = active_layers(layers, tile.z)
     if not layer_ids:
         return RenderedTile(b"", ())
     with psycopg.RawCursor(getattr(conn, "driver_connection", conn)) as cur:
-        cur.execute(composite_tile_sql(layer_ids, levels, tile.z),
-                    tile_params(layer_ids, tile, max_features), prepare=True, binary=True)
+        cur.execute(composite_tile_sql(layer_ids, levels, tile.z, crs84),
+                    tile_params(layer_ids, tile, max_features, crs84), prepare=True,
+                    binary=True)
         data, versions = cur.fetchone()
     if len(data) > BIG_TILE_BYTES:
         log.warning("tile %s of %s is %d KB (over %d KB): raise the minzoom of its densest "

@@ -38,6 +38,7 @@ from tiles.palettes import DEFAULT_PALETTE, PALETTES
 from tiles.sprite import SPRITE_PATH
 from tiles.style import build_style, style_layers
 from tiles.tilejson import build_tilejson
+from tiles.tilesets import WORLD_CRS84_QUAD
 
 bp = Blueprint("tiles", __name__)
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -172,15 +173,22 @@ def tile(layers: str, z: str, x: str, y: str):
     return serve_tile(_layers(layers, levels), levels, address)
 
 
-def serve_tile(chosen: tuple[Layer, ...], levels: frozenset[Access], address: Tile) -> Response:
-    """The tile response every vector tile URL sends: ETag, 304, cache, gzip, 204 if empty."""
+def serve_tile(chosen: tuple[Layer, ...], levels: frozenset[Access], address: Tile,
+               crs84: bool = False) -> Response:
+    """The tile response every vector tile URL sends: ETag, 304, cache, gzip, 204 if empty.
+
+    `crs84` serves a WorldCRS84Quad tile (tiles.grid.parse_crs84_tile), never cached.
+    """
     service, gzipped = tile_service(), _accepts_gzip()
     found = service.lookup(chosen, levels, address)
-    etag = service.etag(found, gzipped)
+    etag = service.etag(found, gzipped, WORLD_CRS84_QUAD.id if crs84 else "")
     headers = {"ETag": etag, "Cache-Control": cache_control(levels), "Vary": "Accept-Encoding"}
     if request.if_none_match.contains(etag.strip('"')):
         return _no_content(304, headers)
-    body = service.get_tile(chosen, levels, address, found)
+    if crs84:
+        body = service.render_crs84(chosen, levels, address)
+    else:
+        body = service.get_tile(chosen, levels, address, found)
     if body.is_empty:
         return _no_content(204, headers)
     data = body.data

@@ -74,15 +74,14 @@ def feature_collection(page: Page, layer: Layer, base: str,
     }
 
 
-def feature_collection_bytes(features: str, matched: int | None, returned: int,
+def feature_collection_bytes(features: bytes, matched: int | None, returned: int,
                              links: list[dict]) -> bytes:
-    """A FeatureCollection (UTF-8) around a GeoJSON features array PostgreSQL wrote."""
+    """A FeatureCollection (UTF-8) around a GeoJSON features array PostgreSQL wrote (UTF-8)."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     counted = "" if matched is None else f',"numberMatched":{matched:d}'
     tail = (f'{counted},"numberReturned":{returned:d},"timeStamp":"{stamp}","links":'
             + json.dumps(links, ensure_ascii=False) + "}")
-    return b"".join((b'{"type":"FeatureCollection","features":', features.encode(),
-                     tail.encode()))
+    return b"".join((b'{"type":"FeatureCollection","features":', features, tail.encode()))
 
 
 def features_csv(page: Page, fields: tuple[Field, ...]) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 from etl.rasters import RASTER_NAME
 from layers import LAYERS
 from tiles.grid import MAX_ZOOM
-from tiles.tilesets import MVT_TYPE, TMS_ID
+from tiles.tilesets import MATRIX_SETS, MVT_TYPE
 
 BLUEPRINTS = ("tiles.", "ogc_tiles.", "raster_data.")
 JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -49,7 +49,7 @@ def path_schema(endpoint: str, name: str) -> dict[str, Any] | None:
         return {"type": "string", "pattern": "^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$",
                 "description": "one layer id or a comma list, each at most once"}
     if name == "tms_id":
-        return {"type": "string", "enum": [TMS_ID]}
+        return {"type": "string", "enum": list(MATRIX_SETS)}
     if name in ("z", "tile_matrix"):
         return {"type": "string", "pattern": "^[0-9]{1,2}$",
                 "description": f"zoom 0-{MAX_ZOOM}"}

@@ -2,6 +2,7 @@
 import gzip
 
 import mapbox_vector_tile
+import psycopg
 import pytest
 
 from etl.pipeline import ImportRequest, run_import
@@ -10,7 +11,7 @@ from layers import LAYERS
 from layers.sources import OPENSTREETMAP
 from tiles.grid import MAX_ZOOM, WORLD_HALF_M, Tile, tile_of
 from tiles.tilesets import (REL_TILESETS_VECTOR, REL_TILING_SCHEME, TILES_CONFORMANCE,
-                            TMS_URI)
+                            TMS_URI, WORLD_CRS84_QUAD)
 
 from tests.etl.test_osm import EXTRACT
 
@@ -45,7 +46,7 @@ def as_planner(app):
 
 def test_the_tile_matrix_set_is_the_grid_tiles_are_cut_in(city_client):
     listed = city_client.get("/tileMatrixSets").get_json()["tileMatrixSets"]
-    assert [t["id"] for t in listed] == ["WebMercatorQuad"]
+    assert [t["id"] for t in listed] == ["WebMercatorQuad", "WorldCRS84Quad"]
     doc = city_client.get(link(listed[0], "self")["href"]).get_json()
     assert doc["uri"] == TMS_URI and doc["crs"].endswith("/EPSG/0/3857")
     matrices = doc["tileMatrices"]
@@ -57,11 +58,26 @@ def test_the_tile_matrix_set_is_the_grid_tiles_are_cut_in(city_client):
         assert m["pointOfOrigin"] == [-WORLD_HALF_M, WORLD_HALF_M]
 
 
+def test_the_crs84_tile_matrix_set_is_the_lon_lat_grid(city_client):
+    doc = city_client.get("/tileMatrixSets/WorldCRS84Quad").get_json()
+    assert doc["uri"] == WORLD_CRS84_QUAD.uri and doc["crs"].endswith("/OGC/1.3/CRS84")
+    assert doc["orderedAxes"] == ["Lon", "Lat"]
+    matrices = doc["tileMatrices"]
+    assert [m["id"] for m in matrices] == [str(n) for n in range(MAX_ZOOM)]
+    for level, m in enumerate(matrices):
+        assert (m["matrixWidth"], m["matrixHeight"]) == (2 << level, 1 << level)
+        assert m["cellSize"] * 256 * (1 << level) == pytest.approx(180)
+        assert m["pointOfOrigin"] == [-180, 90]
+    assert matrices[0]["scaleDenominator"] == pytest.approx(279541132.0143588)  # OGC 17-083r4
+
+
 def test_unknown_tile_matrix_set_is_404(city_client):
-    for path in ("/tileMatrixSets/WorldCRS84Quad", "/collections/parcels/tiles/WorldCRS84Quad",
-                 "/tiles/WorldCRS84Quad", "/tiles/WorldCRS84Quad/16/0/0"):
+    for path in ("/tileMatrixSets/WorldMercatorWGS84Quad",
+                 "/collections/parcels/tiles/WorldMercatorWGS84Quad",
+                 "/tiles/WorldMercatorWGS84Quad", "/tiles/WorldMercatorWGS84Quad/16/0/0"):
         r = city_client.get(path)
-        assert r.status_code == 404 and "WebMercatorQuad" in r.get_json()["error"]["message"]
+        message = r.get_json()["error"]["message"]
+        assert r.status_code == 404 and "WebMercatorQuad, WorldCRS84Quad" in message
 
 
 def test_landing_page_and_collections_link_their_tilesets(city_client):
@@ -82,7 +98,8 @@ def test_conformance_lists_the_tiles_classes(city_client):
 @pytest.mark.parametrize("layer_id", list(LAYERS))
 def test_every_collection_has_a_tileset_whose_tiles_are_the_xyz_tiles(city_client, layer_id):
     listed = city_client.get(f"/collections/{layer_id}/tiles").get_json()["tilesets"]
-    assert [(t["dataType"], t["tileMatrixSetURI"]) for t in listed] == [("vector", TMS_URI)]
+    assert [(t["dataType"], t["tileMatrixSetURI"]) for t in listed] == [
+        ("vector", TMS_URI), ("vector", WORLD_CRS84_QUAD.uri)]
     doc = city_client.get(link(listed[0], "self", "application/json")["href"]).get_json()
     assert link(doc, REL_TILING_SCHEME)["href"].endswith("/tileMatrixSets/WebMercatorQuad")
     template = link(doc, "item", MVT)["href"]
@@ -98,6 +115,48 @@ def test_every_collection_has_a_tileset_whose_tiles_are_the_xyz_tiles(city_clien
     assert ogc_r.status_code == xyz_r.status_code == 200
     assert ogc_r.data == xyz_r.data and ogc_r.headers["ETag"] == xyz_r.headers["ETag"]
     assert list(mapbox_vector_tile.decode(ogc_r.data)) == [layer_id]
+
+
+def test_crs84_tiles_carry_the_features_of_their_lon_lat_cell(city_client, city_url):
+    doc = city_client.get("/collections/parcels/tiles/WorldCRS84Quad").get_json()
+    parcels = LAYERS["parcels"]
+    assert (doc["layers"][0]["minTileMatrix"], doc["layers"][0]["maxTileMatrix"]) == (
+        str(parcels.minzoom - 1), str(parcels.maxzoom - 1))
+    level = 15  # as wide as Web Mercator z16: parcels themselves, not their overview
+    size = 180 / (1 << level)
+    col, row = int((CENTER[0] + 180) / size), int((90 - CENTER[1]) / size)
+    limits = {lim["tileMatrix"]: lim for lim in doc["tileMatrixSetLimits"]}[str(level)]
+    assert limits["minTileCol"] <= col <= limits["maxTileCol"]
+    assert limits["minTileRow"] <= row <= limits["maxTileRow"]
+    template = link(doc, "item", MVT)["href"].split("localhost", 1)[1]
+    r = city_client.get(template.format(tileMatrix=level, tileRow=row, tileCol=col))
+    assert r.status_code == 200 and r.headers["Content-Type"] == MVT
+    assert r.headers["ETag"] != city_client.get(xyz("parcels", Tile(level + 1, col, row))).headers[
+        "ETag"]
+    decoded = mapbox_vector_tile.decode(r.data)["parcels"]["features"]
+    west, north = -180 + col * size, 90 - row * size
+    margin = size * 64 / 4096
+    with psycopg.connect(city_url) as conn:
+        expected = {pid for (pid,) in conn.execute(
+            "SELECT id FROM parcels WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+            (west - margin, north - size - margin, west + size + margin, north + margin))}
+    assert expected and {f["id"] for f in decoded} == expected
+    for feature in decoded:  # tile units (y up, 4096 a side) back to degrees: in the cell
+        point = feature["geometry"]["coordinates"]
+        while isinstance(point[0], list):  # the first vertex of a (multi)polygon
+            point = point[0]
+        x, y = point
+        lon, lat = west + x / 4096 * size, north - size + y / 4096 * size
+        assert west - margin <= lon <= west + size + margin
+        assert north - size - margin <= lat <= north + margin
+
+
+@pytest.mark.parametrize("path", ["/tiles/WorldCRS84Quad/22/0/0",
+                                  "/collections/parcels/tiles/WorldCRS84Quad/1/2/0",
+                                  "/collections/parcels/tiles/WorldCRS84Quad/1/0/4"])
+def test_crs84_tiles_off_the_grid_are_400(city_client, path):
+    r = city_client.get(path)
+    assert r.status_code == 400 and "outside" in r.get_json()["error"]["message"]
 
 
 def test_tileset_limits_hold_the_data(city_client):

@@ -45,7 +45,7 @@ def test_ogc_tiles_paths_are_described(city_client):
                         "{tile_col}"]["get"]
     params = {p["name"]: p["schema"] for p in tile["parameters"]}
     assert params["layer_id"]["enum"] == list(LAYERS)
-    assert params["tms_id"]["enum"] == ["WebMercatorQuad"]
+    assert params["tms_id"]["enum"] == ["WebMercatorQuad", "WorldCRS84Quad"]
     assert set(tile["responses"]) >= {"200", "204", "400"}
     assert "application/vnd.mapbox-vector-tile" in tile["responses"]["200"]["content"]
     for path in ("/tileMatrixSets", "/tileMatrixSets/{tms_id}", "/tiles", "/tiles/{tms_id}",

@@ -6,8 +6,10 @@ GDAL needed, so "opens quickly" is asserted as "without reading the features".
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import time
 from urllib.parse import unquote_plus
 
 import psycopg
@@ -65,8 +67,16 @@ def test_ogrinfo_where_sends_the_filter_to_the_server(live_server, test_url):
 
 
 def test_ogr2ogr_copies_every_parcel_into_a_geopackage(live_server, test_url, tmp_path):
+    """With GDAL's default options: Debian 12's GDAL 3.6 pages 10 features at a time.
+
+    Its time is printed, not asserted (bench/features.py measures it: a timed test on a
+    shared machine could fail for the load alone).
+    """
     target = tmp_path / "parcels.gpkg"
+    start = time.perf_counter()
     gdal("ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{live_server.url}/", "parcels",
          timeout=900)
+    print(f"ogr2ogr default options: {time.perf_counter() - start:.1f} s "
+          f"(load average {os.getloadavg()[0]:.1f})")
     out = gdal("ogrinfo", "-ro", "-so", str(target), "parcels")
     assert f"Feature Count: {count(test_url)}" in out
