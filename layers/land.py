@@ -79,7 +79,8 @@ PARTIES = Table(
               sources=("HoTen",)),
         Field("id_number", T.TEXT, "Số CCCD", "ID number", access=Access.PERSONAL,
               sources=("CCCD",)),
-        Field("birth_year", T.INTEGER, "Năm sinh", "Year of birth", access=Access.PERSONAL),
+        Field("birth_year", T.INTEGER, "Năm sinh", "Year of birth", access=Access.PERSONAL,
+              year=True),
         Field("address", T.TEXT, "Địa chỉ thường trú", "Address", access=Access.PERSONAL),
     ),
 )

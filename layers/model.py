@@ -45,7 +45,8 @@ class Field:
     sources: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     generated: str | None = None
-    unit: str | None = None
+    unit: str | None = None  # a key of layers.vocabulary.UNITS
+    year: bool = False  # an integer holding a calendar year: written without grouping
 
 
 @dataclass(frozen=True)

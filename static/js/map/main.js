@@ -110,7 +110,8 @@ async function start() {
   });
   // Identify listens first, so it still sees a click that picks a trace node as taken.
   let analysis = null;
-  const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()));
+  const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()),
+    JSON.parse(root.dataset.recordLinks || '{}'));
   const analysisSection = document.getElementById('analysis');
   if (analysisSection) analysis = installAnalysis(map, catalogue, analysisSection, measure);
   const wardFieldset = document.getElementById('ward-tools');
