@@ -35,7 +35,6 @@ PARCELS = Layer(
                                  ("TSC", "#6a51a3"), ("DKV", "#74c476"), ("DDD", "#b15928"),
                                  ("TON", "#ffff99"))),
                 order=-2,  # land use under water, buildings and the planning overlays
-                icons=("land_use", (("DGD", "school"), ("DYT", "hospital"))),
                 labels=(Label("parcel_no", minzoom=17, size=10, detail="land_use"),)),
     fields=(
         Field("ward_code", T.TEXT, "Mã phường/xã", "Ward code", required=True,

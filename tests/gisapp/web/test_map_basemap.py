@@ -113,10 +113,18 @@ def test_drainage_structures_are_drawn_with_their_icons(demo_session, test_url, 
     assert kind in kinds and icon in images
 
 
-def test_schools_are_marked_on_their_parcels(demo_session, test_url):
-    lon, lat = one_point(test_url, "parcels", "land_use", "DGD")
-    open_view(demo_session, 17.5, lon, lat)
-    assert "DGD" in rendered(demo_session, "parcels-icon", "land_use")
+@pytest.mark.parametrize("kind, icon", [("school", "school"), ("hospital", "hospital")])
+def test_schools_and_hospitals_are_drawn_with_their_icons_and_names(demo_session, test_url,
+                                                                    kind, icon):
+    lon, lat = one_point(test_url, "facilities", "kind", kind)
+    open_view(demo_session, 17, lon, lat)
+    assert kind in rendered(demo_session, "facilities-icon", "kind")
+    assert icon in demo_session.page.evaluate("map.listImages()")
+    names = [n for n in rendered(demo_session, "facilities-label", "name") if n]
+    demo_session.screenshot(f"facility_{kind}_z17")
+    assert names, f"no {kind} name drawn"
+    # parcels carry no icons: a school is a facility, not a land-use code
+    assert demo_session.page.evaluate("map.getLayer('parcels-icon') === undefined")
 
 
 VIEWS = {13: CENTRE, 15: CENTRE, 18: (108.2235, 16.0680)}
