@@ -16,7 +16,7 @@ from typing import Any, Collection
 from layers import LAYERS, THEMES, Access, Layer
 from layers.model import Label
 from tiles.palettes import DEFAULT_PALETTE, Palette, get_palette
-from tiles.tilejson import attribution
+from tiles.tilejson import attribution, layer_credits
 
 SOURCE = "gisapp"
 FONTS = {"regular": "Noto Sans Regular", "bold": "Noto Sans Bold", "italic": "Noto Sans Italic"}
@@ -218,7 +218,9 @@ def build_style(name: str, levels: frozenset[Access], tiles_url: str, glyphs_url
     style: dict[str, Any] = {
         "version": 8,
         "name": f"gisapp {name} ({colours.id})",
-        "metadata": {"gisapp:palette": colours.id},
+        # each layer's credits, so a map can credit only the layers it shows
+        "metadata": {"gisapp:palette": colours.id,
+                     "gisapp:credits": {layer.id: layer_credits(layer, osm) for layer in layers}},
         "sources": {SOURCE: {
             "type": "vector", "tiles": [tiles_url], "attribution": attribution(layers, osm),
             "minzoom": min((layer.minzoom for layer in layers), default=0),

@@ -171,3 +171,13 @@ def test_style_endpoint_switches_map_themes(city_client):
     assert dark["metadata"]["gisapp:palette"] == "dark"
     wrong = city_client.get("/styles/default.json?palette=neon")
     assert wrong.status_code == 400 and "cadastral" in wrong.get_json()["error"]["message"]
+
+
+def test_each_layers_credits_are_in_the_style_metadata():
+    """A map credits the layers it shows: each layer's sources, OpenStreetMap where loaded."""
+    style = build_style("default", PUBLIC, TILES, osm=frozenset({"roads"}))
+    credits = style["metadata"]["gisapp:credits"]
+    assert list(credits) == [lid for lid, layer in LAYERS.items() if layer.access in PUBLIC]
+    assert all(credits[lid][0] == LAYERS[lid].source.attribution for lid in credits)
+    assert credits["roads"][-1] == "© OpenStreetMap contributors"
+    assert "© OpenStreetMap contributors" not in credits["parcels"]

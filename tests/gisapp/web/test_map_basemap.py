@@ -9,6 +9,7 @@ import pytest
 from psycopg import sql
 
 from layers import DEFAULT_THEMES, LAYERS, THEMES
+from layers.sources import OPENSTREETMAP, WARD_BOUNDARIES
 from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
 from tiles.palettes import PALETTES
 
@@ -149,6 +150,29 @@ def test_the_attribution_control_credits_each_layers_source(demo_session):
     credits = demo_session.page.inner_text(".maplibregl-ctrl-attrib-inner")
     for source in {layer.source for layer in LAYERS.values()}:
         assert source.attribution in credits
+
+
+def _credits(session) -> str:
+    return session.page.evaluate(
+        "document.querySelector('.maplibregl-ctrl-attrib-inner').textContent")
+
+
+def test_the_credits_follow_the_layers_shown(demo_session):
+    open_view(demo_session, 13, *CENTRE)
+    assert OPENSTREETMAP.attribution in _credits(demo_session)  # facilities, from z13
+    demo_session.page.uncheck("#theme-base")
+    demo_session.page.evaluate(MAP_IDLE)
+    credits = _credits(demo_session)
+    assert WARD_BOUNDARIES.attribution not in credits
+    assert OPENSTREETMAP.attribution not in credits
+    assert LAYERS["parcels"].source.attribution in credits
+    demo_session.page.check("#theme-base")
+    demo_session.page.evaluate("map.jumpTo({zoom: 12})")
+    demo_session.page.evaluate(MAP_IDLE)
+    credits = _credits(demo_session)
+    assert WARD_BOUNDARIES.attribution in credits  # wards draw from z8, facilities from z13
+    assert OPENSTREETMAP.attribution not in credits
+    assert demo_session.console_errors == []
 
 
 def test_the_print_layout_keeps_the_map_theme_of_the_link(demo_session):
