@@ -103,7 +103,8 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
     if s.kind == "fill":
         out = [{**_base(layer, "fill", "fill", shown),
                 "paint": {"fill-color": _color(layer, palette.fill),
-                          "fill-opacity": round(s.opacity * palette.fill_opacity, 2)}}]
+                          "fill-opacity": round(max(s.opacity * palette.fill_opacity,
+                                                    palette.min_fill_opacity), 2)}}]
         if s.outline:
             width = _by_zoom(0.5 * s.width * palette.outline_width,
                              1.5 * s.width * palette.outline_width)
@@ -121,7 +122,8 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
     if s.kind == "circle":
         paint = {"circle-color": _color(layer, palette.line), "circle-opacity": s.opacity,
                  "circle-radius": _by_zoom(s.radius * 0.5, s.radius * 1.5),
-                 "circle-stroke-color": palette.halo, "circle-stroke-width": 1}
+                 "circle-stroke-color": palette.point_stroke or palette.halo,
+                 "circle-stroke-width": 1.5 if palette.point_stroke else 1}
         if not icons or not (s.icon or s.icons):
             return [{**_base(layer, "circle", "circle", shown), "paint": paint}]
         out = [{**_base(layer, "circle", "circle", shown, maxzoom=s.icon_zoom), "paint": paint}]
@@ -182,7 +184,8 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
         base["metadata"]["gisapp:text-field-en"] = f"{{{label.field_en}}}"
     return _with_layout({**base,
                          "paint": {"text-color": colour, "text-halo-color": palette.halo,
-                                   "text-halo-width": 1.4, "text-halo-blur": 0.3}}, layout)
+                                   "text-halo-width": palette.halo_width,
+                                   "text-halo-blur": 0.3}}, layout)
 
 
 def _stacking(layer: Layer) -> tuple[int, int]:

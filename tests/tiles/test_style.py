@@ -181,3 +181,43 @@ def test_each_layers_credits_are_in_the_style_metadata():
     assert all(credits[lid][0] == LAYERS[lid].source.attribution for lid in credits)
     assert credits["roads"][-1] == "© OpenStreetMap contributors"
     assert "© OpenStreetMap contributors" not in credits["parcels"]
+
+
+def _colours(node) -> list[str]:
+    """Every #rrggbb literal in a paint value or expression."""
+    if isinstance(node, str):
+        return [node] if node.startswith("#") and len(node) == 7 else []
+    if isinstance(node, list):
+        return [c for item in node for c in _colours(item)]
+    return []
+
+
+def test_the_high_contrast_theme_meets_wcag_ratios():
+    """Shapes 3:1 against the ground (WCAG 1.4.11), lines 4.5:1, text 7:1 on its halo;
+    no faint fill; roads read by their black casings."""
+    from tiles.palettes import contrast_ratio
+
+    style = full(palette="contrast")
+    ground = style["layers"][0]["paint"]["background-color"]
+    checked = 0
+    for layer in style["layers"][1:]:
+        paint, lid = layer["paint"], layer["id"]
+        if layer["type"] == "fill":
+            assert all(contrast_ratio(c, ground) >= 3 for c in _colours(paint["fill-color"])), lid
+            assert paint["fill-opacity"] >= PALETTES["contrast"].min_fill_opacity, lid
+        elif layer["type"] == "line" and not LAYERS[layer["source-layer"]].style.casing:
+            assert all(contrast_ratio(c, ground) >= 4.5 for c in _colours(paint["line-color"])), lid
+        elif layer["type"] == "line" and lid.endswith("-casing"):
+            assert contrast_ratio(paint["line-color"], ground) >= 4.5, lid
+        elif layer["type"] == "line":  # a road: its casing beneath gives the contrast
+            casing = next(c for c in style["layers"] if c["id"] == lid.replace("-line", "-casing"))
+            assert all(contrast_ratio(c, casing["paint"]["line-color"]) >= 4.5
+                       for c in _colours(paint["line-color"])), lid
+        elif layer["type"] == "circle":
+            assert contrast_ratio(paint["circle-stroke-color"], ground) >= 4.5, lid
+        elif layer["type"] == "symbol" and "text-color" in paint:
+            assert contrast_ratio(paint["text-color"], paint["text-halo-color"]) >= 7, lid
+        else:
+            continue
+        checked += 1
+    assert checked > len(LAYERS)

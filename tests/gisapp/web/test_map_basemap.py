@@ -104,6 +104,23 @@ def test_switching_the_map_theme_keeps_the_open_layers(demo_session):
     assert demo_session.console_errors == []
 
 
+def test_the_high_contrast_theme_is_chosen_in_the_map_and_stays_accessible(demo_session):
+    open_view(demo_session, 15, *CENTRE, query="?lang=en")
+    options = demo_session.page.eval_on_selector_all(
+        "#palette option", "(options) => options.map((o) => o.textContent)")
+    assert PALETTES["contrast"].title_en in options
+    demo_session.page.select_option("#palette", "contrast")
+    demo_session.page.wait_for_function("() => location.hash.includes('palette=contrast')")
+    demo_session.page.evaluate(MAP_IDLE)
+    paint = demo_session.page.evaluate(
+        "[map.getPaintProperty('background', 'background-color'),"
+        " map.getPaintProperty('parcels-outline', 'line-color')]")
+    assert paint == [PALETTES["contrast"].background, "#000000"]
+    violations = demo_session.axe_violations()
+    assert [(v["id"], v["help"]) for v in violations] == []
+    assert demo_session.console_errors == []
+
+
 @pytest.mark.parametrize("kind, icon", [("pump_station", "pump"), ("outfall", "outfall")])
 def test_drainage_structures_are_drawn_with_their_icons(demo_session, test_url, kind, icon):
     lon, lat = one_point(test_url, "drainage_nodes", "kind", kind)
