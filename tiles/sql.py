@@ -34,6 +34,7 @@ SIMPLIFY_PIXELS = 1.0
 # ST_Simplify made the tile 15-20 % slower and no smaller, so it applies up to this zoom.
 SIMPLIFY_MAX_ZOOM = 13
 DEFAULT_MAX_FEATURES = 20_000
+LABEL_SUFFIX = "_labels"  # an area layer's label points travel as <layer id>_labels
 BIG_TILE_BYTES = 500 * 1024
 # The bound values of a composite tile statement, in `$n` order.
 PARAMS = ("z", "x", "y", "tolerance", "margin", "max_features", "layer_ids")
@@ -131,11 +132,57 @@ def overview_tile_sql(layer_id: str, levels: frozenset[Access]) -> sql.Composed:
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table))
 
 
+def label_layer_name(layer: Layer) -> str:
+    """The MVT layer holding an area layer's label points: wards -> wards_labels."""
+    return f"{layer.id}{LABEL_SUFFIX}"
+
+
+def has_label_points(layer: Layer, z: int) -> bool:
+    """Whether tiles at zoom z carry the layer's label points: an area layer with a label
+    drawn somewhere in [z, z + 1) (a style layer's maxzoom is exclusive)."""
+    if layer.is_point or layer.is_line:
+        return False
+    return any(max(layer.minzoom, label.minzoom or 0) < z + 1
+               and (layer.maxzoom + 1 if label.maxzoom is None else label.maxzoom) > z
+               for label in layer.style.drawn_labels)
+
+
+@lru_cache(maxsize=None)
+def label_tile_sql(layer_id: str, levels: frozenset[Access]) -> sql.Composed:
+    """The bytea expression encoding one point per area feature to write its labels at.
+
+    A polygon cut by tile edges would be named once per tile it touches (a ward's name
+    three times, a zone's code five); its one point on its surface lies in one tile only,
+    so each area is named once. The points carry only the fields its labels write.
+    """
+    layer = get_layer(layer_id)
+    carried = {f.name for f in tile_fields(layer, levels)}
+    names = dict.fromkeys(n for label in layer.style.drawn_labels
+                          for n in (label.field, label.detail, label.field_en) if n in carried)
+    envelope = sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer)")
+    columns = [sql.SQL("t.id"), sql.SQL("ST_AsMVTGeom(p.at, {}, {}, {}, true) AS geom").format(
+        envelope, sql.Literal(EXTENT), sql.Literal(BUFFER))]
+    columns += [_column(layer, layer.field(n)) for n in names]
+    return sql.SQL(
+        "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT {columns} FROM {table} AS t"
+        " CROSS JOIN LATERAL (SELECT ST_PointOnSurface(t.geom_3857) AS at) AS p"
+        " WHERE t.geom_3857 && {envelope} AND p.at && {envelope}"
+        " LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+    ).format(name=sql.Literal(label_layer_name(layer)), extent=sql.Literal(EXTENT),
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
+             envelope=envelope)
+
+
 def _layer_part(layer_id: str, levels: frozenset[Access], z: int) -> sql.Composed:
     layer = get_layer(layer_id)
     if is_overview(layer, z):
-        return overview_tile_sql(layer_id, levels)
-    return layer_tile_sql(layer_id, levels, is_simplified(layer, z))
+        part = overview_tile_sql(layer_id, levels)
+    else:
+        part = layer_tile_sql(layer_id, levels, is_simplified(layer, z))
+    if has_label_points(layer, z):
+        part = sql.SQL("{} || {}").format(part, label_tile_sql(layer_id, levels))
+    return part
 
 
 @lru_cache(maxsize=4096)

@@ -16,6 +16,7 @@ from typing import Any, Collection
 from layers import LAYERS, THEMES, Access, Layer
 from layers.model import Label
 from tiles.palettes import DEFAULT_PALETTE, Palette, get_palette
+from tiles.sql import label_layer_name
 from tiles.tilejson import attribution, layer_credits
 
 SOURCE = "gisapp"
@@ -180,6 +181,8 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
     minzoom = max(layer.minzoom, label.minzoom or 0)
     colour = palette.label(label.color) if label.color else palette.text
     base = _base(layer, suffix, "symbol", shown, minzoom=minzoom, maxzoom=label.maxzoom)
+    if not layer.is_line and not layer.is_point:  # an area is named once, at its label point
+        base["source-layer"] = label_layer_name(layer)
     if label.field_en:  # the page writes this instead when its language is English
         base["metadata"]["gisapp:text-field-en"] = f"{{{label.field_en}}}"
     return _with_layout({**base,

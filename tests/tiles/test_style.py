@@ -93,7 +93,7 @@ def test_labels_need_a_glyph_source_and_cover_every_declared_label():
     bare = build_style("default", PUBLIC, TILES)
     labelled = full()
     assert "glyphs" not in bare and not any(m["type"] == "symbol" for m in bare["layers"])
-    labels = {m["source-layer"] for m in labelled["layers"]
+    labels = {m["metadata"]["gisapp:layer"] for m in labelled["layers"]
               if m["type"] == "symbol" and "text-field" in m["layout"]}
     assert labels == {lid for lid, layer in LAYERS.items() if layer.style.drawn_labels}
     assert labelled["glyphs"] == GLYPHS and labelled["sprite"] == SPRITE
@@ -105,6 +105,12 @@ def test_names_run_along_lines_and_sit_inside_areas():
     assert along == {lid for lid, layer in LAYERS.items()
                      if layer.is_line and layer.style.drawn_labels}
     assert "roads" in along and "wards" not in along  # ward boundaries: name inside
+    # an area is named once, at the label point its tiles carry (not once per tile it spans)
+    inside = {m["metadata"]["gisapp:layer"]: m["source-layer"] for m in labels
+              if m["layout"].get("symbol-placement") != "line"}
+    assert all(source == f"{lid}_labels" for lid, source in inside.items()
+               if not LAYERS[lid].is_point)
+    assert inside["wards"] == "wards_labels" and inside["wifi_aps"] == "wifi_aps"
 
 
 def test_cased_lines_draw_their_casings_first_and_widths_by_class():
@@ -135,7 +141,8 @@ def test_the_default_view_opens_base_land_and_planning_only():
     style = full(open_themes=DEFAULT_THEMES)
     for m in style["layers"][1:]:
         hidden = m.get("layout", {}).get("visibility") == "none"
-        assert hidden == (LAYERS[m["source-layer"]].theme not in DEFAULT_THEMES), m["id"]
+        assert hidden == (LAYERS[m["metadata"]["gisapp:layer"]].theme not in DEFAULT_THEMES), \
+            m["id"]
 
 
 def test_themes_recolour_the_same_layers():
