@@ -111,15 +111,15 @@ PALETTES: dict[str, Palette] = {
                          casing=_constant("#404040"), label=_remap((0.0, 0.3), 0.5),
                          fill_opacity=0.7, outline_width=1.2, details=True),
     # WCAG-minded: black text on wide white halos (21:1), every fill at least 3:1 and every
-    # line 4.5:1 against the white ground, black outlines twice as wide, roads white between
-    # black casings, points ringed in black.
+    # line 4.5:1 against the white ground, no fill under 40 %, black outlines twice as wide,
+    # roads white between black casings, points ringed in black.
     "contrast": Palette("contrast", "Tương phản cao", "High contrast", background="#ffffff",
                         text="#000000", halo="#ffffff",
                         fill=_contrasting("#ffffff", 3.0, 1.15),
                         line=_contrasting("#ffffff", 4.5, 1.1),
                         outline=_constant("#000000"), road=_constant("#ffffff"),
                         casing=_constant("#000000"), label=_contrasting("#ffffff", 7.0),
-                        min_fill_opacity=0.55, outline_width=2.0, halo_width=2.2,
+                        min_fill_opacity=0.4, outline_width=2.0, halo_width=2.2,
                         point_stroke="#000000"),
 }
 DEFAULT_PALETTE = "light"
