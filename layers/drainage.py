@@ -49,6 +49,7 @@ DRAINAGE_PIPES = Layer(
         Field("material", T.TEXT, "Vật liệu", "Material", choices=("concrete", "hdpe", "brick")),
         Field("invert_up", T.FLOAT, "Cao độ đáy đầu", "Upstream invert", unit="m"),
         Field("invert_down", T.FLOAT, "Cao độ đáy cuối", "Downstream invert", unit="m"),
-        Field("install_year", T.INTEGER, "Năm lắp đặt", "Year installed", access=Access.STAFF),
+        Field("install_year", T.INTEGER, "Năm lắp đặt", "Year installed", access=Access.STAFF,
+              year=True),
     ),
 )

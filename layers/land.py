@@ -28,14 +28,14 @@ PARCELS = Layer(
     tile_max_features=5000,  # the densest z16 tile of the demo and 250k cities: ~1,650
     versioned=True,
     temporal=Temporal("valid_from", "valid_to", in_versions=True),  # each version's validity
-    style=Style("fill", "#fdd49e", outline="#d7301f", opacity=0.5, label="parcel_no",
+    # outlines a muted brown, thinner than a zone's: a block of red outlines drowned the map
+    style=Style("fill", "#fdd49e", outline="#9c6b53", width=0.8, opacity=0.5, label="parcel_no",
                 by=("land_use", (("ODT", "#fdae6b"), ("ONT", "#fdd0a2"), ("TMD", "#e377c2"),
                                  ("CLN", "#a1d99b"), ("DGD", "#9e9ac8"), ("DYT", "#fb6a4a"),
                                  ("DVH", "#c994c7"), ("DGT", "#d9d9d9"), ("SKC", "#8c6d31"),
                                  ("TSC", "#6a51a3"), ("DKV", "#74c476"), ("DDD", "#b15928"),
                                  ("TON", "#ffff99"))),
                 order=-2,  # land use under water, buildings and the planning overlays
-                icons=("land_use", (("DGD", "school"), ("DYT", "hospital"))),
                 labels=(Label("parcel_no", minzoom=17, size=10, detail="land_use"),)),
     fields=(
         Field("ward_code", T.TEXT, "Mã phường/xã", "Ward code", required=True,
@@ -79,7 +79,8 @@ PARTIES = Table(
               sources=("HoTen",)),
         Field("id_number", T.TEXT, "Số CCCD", "ID number", access=Access.PERSONAL,
               sources=("CCCD",)),
-        Field("birth_year", T.INTEGER, "Năm sinh", "Year of birth", access=Access.PERSONAL),
+        Field("birth_year", T.INTEGER, "Năm sinh", "Year of birth", access=Access.PERSONAL,
+              year=True),
         Field("address", T.TEXT, "Địa chỉ thường trú", "Address", access=Access.PERSONAL),
     ),
 )

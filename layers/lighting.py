@@ -43,6 +43,7 @@ STREET_LIGHTS = Layer(
         Field("status", T.TEXT, "Tình trạng", "Status", choices=LIGHT_STATUSES,
               sources=("tinh_trang",)),
         Field("street", T.TEXT, "Đường", "Street"),
-        Field("install_year", T.INTEGER, "Năm lắp đặt", "Year installed", access=Access.STAFF),
+        Field("install_year", T.INTEGER, "Năm lắp đặt", "Year installed", access=Access.STAFF,
+              year=True),
     ),
 )

@@ -45,7 +45,8 @@ class Field:
     sources: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     generated: str | None = None
-    unit: str | None = None
+    unit: str | None = None  # a key of layers.vocabulary.UNITS
+    year: bool = False  # an integer holding a calendar year: written without grouping
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class OsmMapping:
     `elements` are the driver's layers to read ("points", "lines", "multipolygons"). A
     feature is taken when one of its tags matches `select` (tag, accepted values; no values:
     any value). `fields` maps a declared field to the tag it is read from (several tags:
-    their values joined by a space, as "addr:housenumber addr:street"); `values`
+    their values joined by a space, as "addr:housenumber addr:street"); a field listed
+    twice takes the first entry that gives it a value (amenity, else healthcare); `values`
     translates a field's tag values (a value missing from a field's table is dropped). The
     layer's key holds the OSM element ("way/35950850"), so a newer extract upserts.
     """
@@ -133,7 +135,8 @@ class OsmMapping:
                 value = tags.get(tag)
             if value is not None and name in tables:
                 value = dict(tables[name]).get(value)
-            out[name] = value
+            if out.get(name) is None:
+                out[name] = value
         return out
 
 

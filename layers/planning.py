@@ -44,7 +44,8 @@ ROAD_RESERVES = Layer(
     key=("reserve_id",),
     geometry_type="MultiPolygon",
     minzoom=13,
-    style=Style("fill", "#e31a1c", outline="#e31a1c", opacity=0.2),
+    # the red line (chỉ giới đường đỏ) is the reserve; a faint tint, or every street is pink
+    style=Style("fill", "#e31a1c", outline="#e31a1c", opacity=0.08),
     fields=(
         Field("reserve_id", T.TEXT, "Mã", "Id", required=True),
         Field("road_name", T.TEXT, "Tên đường", "Street name"),

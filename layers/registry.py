@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from layers.base import BUILDINGS, ROADS, WARDS, WATER
 from layers.drainage import DRAINAGE_NODES, DRAINAGE_PIPES
+from layers.facilities import FACILITIES
 from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
 from layers.lighting import LIGHTING_CABINETS, STREET_LIGHTS
 from layers.model import Layer, Table
@@ -24,6 +25,7 @@ LAYERS: dict[str, Layer] = {
     "road_reserves": ROAD_RESERVES,
     "flood_zones": FLOOD_ZONES,
     "heritage_areas": HERITAGE_AREAS,
+    "facilities": FACILITIES,
 }
 
 TABLES: dict[str, Table] = {

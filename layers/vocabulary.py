@@ -25,6 +25,15 @@ NAMES: dict[tuple[str, str], tuple[str, str]] = {
     ("kind", "outfall"): ("Cửa xả", "Outfall"),
     ("kind", "pump_station"): ("Trạm bơm", "Pump station"),
     ("kind", "rain_gauge"): ("Trạm đo mưa", "Rain gauge"),
+    ("kind", "school"): ("Trường học", "School"),
+    ("kind", "kindergarten"): ("Trường mầm non", "Kindergarten"),
+    ("kind", "college"): ("Trường cao đẳng", "College"),
+    ("kind", "university"): ("Trường đại học", "University"),
+    ("kind", "hospital"): ("Bệnh viện", "Hospital"),
+    ("kind", "clinic"): ("Phòng khám, trung tâm y tế", "Clinic or health centre"),
+    ("kind", "doctors"): ("Phòng khám bác sĩ", "Doctor's practice"),
+    ("kind", "dentist"): ("Nha khoa", "Dentist"),
+    ("kind", "pharmacy"): ("Nhà thuốc", "Pharmacy"),
     ("kind", "person"): ("Cá nhân", "Person"),
     ("kind", "organisation"): ("Tổ chức", "Organisation"),
     ("status", "ok"): ("Bình thường", "OK"),
@@ -65,6 +74,41 @@ NAMES: dict[tuple[str, str], tuple[str, str]] = {
     ("site_kind", "beach"): ("Bãi biển", "Beach"),
     ("site_kind", "street"): ("Đường phố", "Street"),
 }
+
+
+# How each declared unit is written in either language (a field's `unit` is a key here).
+UNITS: dict[str, tuple[str, str]] = {
+    "m": ("m", "m"),
+    "mm": ("mm", "mm"),
+    "m²": ("m²", "m²"),
+    "km²": ("km²", "km²"),
+    "%": ("%", "%"),
+    "W": ("W", "W"),
+    "kW": ("kW", "kW"),
+    "years": ("năm", "years"),
+}
+
+# The kinds of change a versioned layer's history records (etl.load, gisapp.land.edits).
+CHANGE_KINDS: dict[str, tuple[str, str]] = {
+    "create": ("Tạo mới", "Created"),
+    "insert": ("Nhập mới", "Imported"),
+    "update": ("Cập nhật", "Updated"),
+    "split": ("Tách thửa", "Split"),
+    "merge": ("Hợp thửa", "Merged"),
+}
+
+
+def unit_name(unit: str | None) -> dict[str, str] | None:
+    """{vi, en} of a declared unit; a unit missing from UNITS is written as declared."""
+    if unit is None:
+        return None
+    vi, en = UNITS.get(unit, (unit, unit))
+    return {"vi": vi, "en": en}
+
+
+def change_names() -> dict[str, dict[str, str]]:
+    """{kind: {vi, en}} of every change kind a layer's history may record."""
+    return {kind: {"vi": vi, "en": en} for kind, (vi, en) in CHANGE_KINDS.items()}
 
 
 def value_name(field_name: str, value: str) -> dict[str, str] | None:

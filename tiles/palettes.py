@@ -1,5 +1,5 @@
-"""Cartographic themes of the map style: light (the registry's own colours), dark, and
-cadastral (a black-and-white print look with pale land-use tints).
+"""Cartographic themes of the map style: light (the registry's own colours), dark,
+cadastral (a black-and-white print look with pale land-use tints) and high contrast.
 
 A palette never names a layer: it maps the colours a layer declares (fill, line, casing,
 label) to its own, so a new layer is drawn in every theme by its declaration alone.
@@ -42,6 +42,35 @@ def _constant(colour: str) -> ColourMap:
     return lambda _: colour
 
 
+def luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rrggbb colour."""
+    value = colour.lstrip("#")
+    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 to 21."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _contrasting(background: str, ratio: float, saturation: float = 1.0) -> ColourMap:
+    """Keep the hue, move the lightness away from the background until the colour reaches
+    `ratio` against it (WCAG: 3 for shapes and large text, 4.5 for lines, 7 for text)."""
+    darker = luminance(background) > 0.18
+
+    def remap(colour: str) -> str:
+        h, lightness, s = _hls(colour)
+        out = _hex(h, lightness, s * saturation)
+        while contrast_ratio(out, background) < ratio and 0.0 < lightness < 1.0:
+            lightness = max(lightness - 0.02, 0.0) if darker else min(lightness + 0.02, 1.0)
+            out = _hex(h, lightness, s * saturation)
+        return out
+    return remap
+
+
 @dataclass(frozen=True)
 class Palette:
     """One theme: page colours plus how each kind of declared colour is redrawn."""
@@ -59,8 +88,11 @@ class Palette:
     casing: ColourMap = _same
     label: ColourMap = _same
     fill_opacity: float = 1.0  # times the declared opacity
+    min_fill_opacity: float = 0.0  # no fill fainter than this (a faint fill has no contrast)
     outline_width: float = 1.0  # times the usual outline width
     details: bool = False  # print a label's detail field (land-use code under parcel number)
+    halo_width: float = 1.4  # px of halo around label letters
+    point_stroke: str | None = None  # the ring around point symbols; None: the halo colour
 
 
 PALETTES: dict[str, Palette] = {
@@ -78,6 +110,17 @@ PALETTES: dict[str, Palette] = {
                          outline=_constant("#1a1a1a"), road=_constant("#ffffff"),
                          casing=_constant("#404040"), label=_remap((0.0, 0.3), 0.5),
                          fill_opacity=0.7, outline_width=1.2, details=True),
+    # WCAG-minded: black text on wide white halos (21:1), every fill at least 3:1 and every
+    # line 4.5:1 against the white ground, no fill under 40 %, black outlines twice as wide,
+    # roads white between black casings, points ringed in black.
+    "contrast": Palette("contrast", "Tương phản cao", "High contrast", background="#ffffff",
+                        text="#000000", halo="#ffffff",
+                        fill=_contrasting("#ffffff", 3.0, 1.15),
+                        line=_contrasting("#ffffff", 4.5, 1.1),
+                        outline=_constant("#000000"), road=_constant("#ffffff"),
+                        casing=_constant("#000000"), label=_contrasting("#ffffff", 7.0),
+                        min_fill_opacity=0.4, outline_width=2.0, halo_width=2.2,
+                        point_stroke="#000000"),
 }
 DEFAULT_PALETTE = "light"
 

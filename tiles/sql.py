@@ -34,6 +34,7 @@ SIMPLIFY_PIXELS = 1.0
 # ST_Simplify made the tile 15-20 % slower and no smaller, so it applies up to this zoom.
 SIMPLIFY_MAX_ZOOM = 13
 DEFAULT_MAX_FEATURES = 20_000
+LABEL_SUFFIX = "_labels"  # an area layer's label points travel as <layer id>_labels
 BIG_TILE_BYTES = 500 * 1024
 # WorldCRS84Quad tiles are ST_TileEnvelope's tiles of this 360° square (see grid.py).
 CRS84_BOUNDS = ", ST_MakeEnvelope(-180, -270, 180, 90, 4326)"
@@ -149,12 +150,59 @@ def overview_tile_sql(layer_id: str, levels: frozenset[Access],
              geom=sql.SQL(geom), envelope=_envelope(crs84, margin=True))
 
 
+def label_layer_name(layer: Layer) -> str:
+    """The MVT layer holding an area layer's label points: wards -> wards_labels."""
+    return f"{layer.id}{LABEL_SUFFIX}"
+
+
+def has_label_points(layer: Layer, z: int) -> bool:
+    """Whether tiles at zoom z carry the layer's label points: an area layer with a label
+    drawn somewhere in [z, z + 1) (a style layer's maxzoom is exclusive)."""
+    if layer.is_point or layer.is_line:
+        return False
+    return any(max(layer.minzoom, label.minzoom or 0) < z + 1
+               and (layer.maxzoom + 1 if label.maxzoom is None else label.maxzoom) > z
+               for label in layer.style.drawn_labels)
+
+
+@lru_cache(maxsize=None)
+def label_tile_sql(layer_id: str, levels: frozenset[Access],
+                   crs84: bool = False) -> sql.Composed:
+    """The bytea expression encoding one point per area feature to write its labels at.
+
+    A polygon cut by tile edges would be named once per tile it touches (a ward's name
+    three times, a zone's code five); its one point on its surface lies in one tile only,
+    so each area is named once. The points carry only the fields its labels write.
+    """
+    layer = get_layer(layer_id)
+    carried = {f.name for f in tile_fields(layer, levels)}
+    names = dict.fromkeys(n for label in layer.style.drawn_labels
+                          for n in (label.field, label.detail, label.field_en) if n in carried)
+    envelope = _envelope(crs84)
+    columns = [sql.SQL("t.id"),
+               sql.SQL("{} AS geom").format(_geometry(layer, False, crs84, "p.at"))]
+    columns += [_column(layer, layer.field(n)) for n in names]
+    return sql.SQL(
+        "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
+        "SELECT {columns} FROM {table} AS t"
+        " CROSS JOIN LATERAL (SELECT ST_PointOnSurface({geom}) AS at) AS p"
+        " WHERE {geom} && {envelope} AND p.at && {envelope}"
+        " LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
+    ).format(name=sql.Literal(label_layer_name(layer)), extent=sql.Literal(EXTENT),
+             columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
+             geom=sql.SQL("t.geom" if crs84 else "t.geom_3857"), envelope=envelope)
+
+
 def _layer_part(layer_id: str, levels: frozenset[Access], z: int,
                 crs84: bool) -> sql.Composed:
     layer = get_layer(layer_id)
     if is_overview(layer, z):
-        return overview_tile_sql(layer_id, levels, crs84)
-    return layer_tile_sql(layer_id, levels, is_simplified(layer, z), crs84)
+        part = overview_tile_sql(layer_id, levels, crs84)
+    else:
+        part = layer_tile_sql(layer_id, levels, is_simplified(layer, z), crs84)
+    if has_label_points(layer, z):
+        part = sql.SQL("{} || {}").format(part, label_tile_sql(layer_id, levels, crs84))
+    return part
 
 
 @lru_cache(maxsize=4096)

@@ -16,7 +16,8 @@ from typing import Any, Collection
 from layers import LAYERS, THEMES, Access, Layer
 from layers.model import Label
 from tiles.palettes import DEFAULT_PALETTE, Palette, get_palette
-from tiles.tilejson import attribution
+from tiles.sql import label_layer_name
+from tiles.tilejson import attribution, layer_credits
 
 SOURCE = "gisapp"
 FONTS = {"regular": "Noto Sans Regular", "bold": "Noto Sans Bold", "italic": "Noto Sans Italic"}
@@ -103,7 +104,8 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
     if s.kind == "fill":
         out = [{**_base(layer, "fill", "fill", shown),
                 "paint": {"fill-color": _color(layer, palette.fill),
-                          "fill-opacity": round(s.opacity * palette.fill_opacity, 2)}}]
+                          "fill-opacity": round(max(s.opacity * palette.fill_opacity,
+                                                    palette.min_fill_opacity), 2)}}]
         if s.outline:
             width = _by_zoom(0.5 * s.width * palette.outline_width,
                              1.5 * s.width * palette.outline_width)
@@ -121,7 +123,8 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
     if s.kind == "circle":
         paint = {"circle-color": _color(layer, palette.line), "circle-opacity": s.opacity,
                  "circle-radius": _by_zoom(s.radius * 0.5, s.radius * 1.5),
-                 "circle-stroke-color": palette.halo, "circle-stroke-width": 1}
+                 "circle-stroke-color": palette.point_stroke or palette.halo,
+                 "circle-stroke-width": 1.5 if palette.point_stroke else 1}
         if not icons or not (s.icon or s.icons):
             return [{**_base(layer, "circle", "circle", shown), "paint": paint}]
         out = [{**_base(layer, "circle", "circle", shown, maxzoom=s.icon_zoom), "paint": paint}]
@@ -178,11 +181,14 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
     minzoom = max(layer.minzoom, label.minzoom or 0)
     colour = palette.label(label.color) if label.color else palette.text
     base = _base(layer, suffix, "symbol", shown, minzoom=minzoom, maxzoom=label.maxzoom)
+    if not layer.is_line and not layer.is_point:  # an area is named once, at its label point
+        base["source-layer"] = label_layer_name(layer)
     if label.field_en:  # the page writes this instead when its language is English
         base["metadata"]["gisapp:text-field-en"] = f"{{{label.field_en}}}"
     return _with_layout({**base,
                          "paint": {"text-color": colour, "text-halo-color": palette.halo,
-                                   "text-halo-width": 1.4, "text-halo-blur": 0.3}}, layout)
+                                   "text-halo-width": palette.halo_width,
+                                   "text-halo-blur": 0.3}}, layout)
 
 
 def _stacking(layer: Layer) -> tuple[int, int]:
@@ -218,7 +224,9 @@ def build_style(name: str, levels: frozenset[Access], tiles_url: str, glyphs_url
     style: dict[str, Any] = {
         "version": 8,
         "name": f"gisapp {name} ({colours.id})",
-        "metadata": {"gisapp:palette": colours.id},
+        # each layer's credits, so a map can credit only the layers it shows
+        "metadata": {"gisapp:palette": colours.id,
+                     "gisapp:credits": {layer.id: layer_credits(layer, osm) for layer in layers}},
         "sources": {SOURCE: {
             "type": "vector", "tiles": [tiles_url], "attribution": attribution(layers, osm),
             "minzoom": min((layer.minzoom for layer in layers), default=0),

@@ -62,18 +62,21 @@ def osm_layers(conn: Any, layers: tuple[Layer, ...]) -> frozenset[str]:
         cur.close()
 
 
-def attribution(layers: tuple[Layer, ...], osm: frozenset[str] = frozenset()) -> str:
-    """The layers' credit lines from the registry, each once, in layer order.
+def layer_credits(layer: Layer, osm: frozenset[str] = frozenset()) -> list[str]:
+    """One layer's credit lines: its source's, and OpenStreetMap's when it is in `osm`.
 
     A layer in `osm` (it shows features imported from an OpenStreetMap extract) also
     credits OpenStreetMap, as the ODbL requires wherever its data is shown.
     """
-    lines = []
-    for layer in layers:
-        lines.append(layer.source.attribution)
-        if layer.id in osm:
-            lines.append(OPENSTREETMAP.attribution)
-    return "; ".join(dict.fromkeys(lines))
+    lines = [layer.source.attribution]
+    if layer.id in osm:
+        lines.append(OPENSTREETMAP.attribution)
+    return list(dict.fromkeys(lines))
+
+
+def attribution(layers: tuple[Layer, ...], osm: frozenset[str] = frozenset()) -> str:
+    """The layers' credit lines from the registry, each once, in layer order."""
+    return "; ".join(dict.fromkeys(line for layer in layers for line in layer_credits(layer, osm)))
 
 
 def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_url: str,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -142,6 +143,7 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
          pd.DataFrame(heritage).drop(columns=["site"]), "geojson"),
     ]
     entries = _write_vectors(out_dir, vectors)
+    entries += _copy_osm_extracts(out_dir)
     bounds = shapely.union_all([g.to_world(g.land) for g in grids]).bounds
     for name, path in rasters.write_rasters(out_dir, bounds, elevation).items():
         entries.append({"kind": "raster", "name": name, "file": path.name, "unit": "m"})
@@ -159,6 +161,24 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
                                     encoding="utf-8")
     manifest["seconds"] = round(time.perf_counter() - started, 2)
     return manifest
+
+
+def _copy_osm_extracts(out_dir: Path) -> list[dict]:
+    """The real OpenStreetMap extracts shipped in etl/demo/data/osm (layer.osm), copied.
+
+    `<layer id>.osm` holds that layer's features (etl/demo/data/README.md has the provenance);
+    they load through the OSM reader like any extract a city imports.
+    """
+    from etl.readers.osm import read_osm
+
+    entries = []
+    for path in sorted((terrain.DATA_DIR / "osm").glob("*.osm")):
+        layer = LAYERS[path.stem]
+        shutil.copyfile(path, out_dir / path.name)
+        entries.append({"kind": "vector", "layer": layer.id, "file": path.name,
+                        "mode": "replace", "crs": None, "encoding": None, "source_layer": None,
+                        "rows": read_osm(out_dir / path.name, layer).rows})
+    return entries
 
 
 def _write_vectors(out_dir: Path, vectors) -> list[dict]:

@@ -69,8 +69,8 @@ def read_osm(path: Path, decl: Table) -> Source:
             if mapping.accepts(tags):
                 rows.append({key: ids[i], **mapping.row(tags)})
                 wkbs.append(columns[geom_col][i])
-    frame = pd.DataFrame(rows, columns=[key, *(name for name, _ in mapping.fields)],
-                         dtype="string")
+    names = dict.fromkeys(name for name, _ in mapping.fields)  # a field may be listed twice
+    frame = pd.DataFrame(rows, columns=[key, *names], dtype="string")
     geoms = np.asarray(shapely.from_wkb(wkbs, on_invalid="ignore"), dtype=object)
     if isinstance(decl, Layer) and decl.is_point and len(geoms):
         areas = shapely.get_dimensions(geoms) == 2

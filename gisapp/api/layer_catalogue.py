@@ -7,17 +7,21 @@ from flask import Blueprint, jsonify
 
 from gisapp.auth import current_levels
 from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
-from layers.vocabulary import value_name, value_names
+from layers.vocabulary import LAND_USE_FIELDS, change_names, unit_name, value_name, value_names
 from tiles.palettes import DEFAULT_PALETTE, PALETTES
 
 bp = Blueprint("layer_catalogue", __name__)
 
 
 def describe_field(field: Field) -> dict[str, Any]:
-    """A field's name, type, labels, unit and the names of its coded values."""
+    """A field's name, type, labels, unit (as declared and as written in each language),
+    whether it holds a year, the names of its coded values and whether the code is shown
+    beside its name."""
     return {"name": field.name, "type": field.type.value,
             "label": {"vi": field.label_vi, "en": field.label_en}, "unit": field.unit,
-            "values": value_names(field)}
+            "unit_label": unit_name(field.unit), "year": field.year,
+            "values": value_names(field),
+            "shows_code": field.name in LAND_USE_FIELDS}  # official codes: "name (ODT)"
 
 
 def describe_legend(layer: Layer) -> list[dict[str, Any]]:
@@ -57,7 +61,8 @@ def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:
 
 
 def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
-    """Themes in registry order, then the layers and tables these access levels may see."""
+    """Themes in registry order, the layers and tables these access levels may see, the
+    names of history change kinds."""
     visible = [layer for layer in LAYERS.values() if layer.access in levels]
     return {
         "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
@@ -65,6 +70,7 @@ def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
                      for p in sorted(PALETTES.values(), key=lambda p: p.id != DEFAULT_PALETTE)],
         "layers": [describe_layer(layer, levels) for layer in visible],
         "tables": [describe_table(t, levels) for t in TABLES.values() if t.access in levels],
+        "changes": change_names(),  # the kinds of change a layer's history records, by name
     }
 
 

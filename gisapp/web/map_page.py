@@ -6,6 +6,7 @@ from sqlalchemy import Connection, select
 
 from gisapp.auth import current_levels
 from gisapp.context import engine
+from gisapp.web.parcel_desk import record_links
 from layers import Access
 from layers.base import WARDS
 from layers.drainage import DRAINAGE_NODES
@@ -51,4 +52,5 @@ def map_view():
             wards = ward_choices(conn)
     return render_template("map.html", style_url=STYLE_URL,
                            search_url=endpoint_url(SEARCH_ENDPOINT), analysis=analysis,
-                           trace_layer=DRAINAGE_NODES, wards=wards, ward_slot=WARD_CODE_SLOT)
+                           trace_layer=DRAINAGE_NODES, wards=wards, ward_slot=WARD_CODE_SLOT,
+                           record_links=record_links())

@@ -10,12 +10,28 @@ from flask import Blueprint, current_app, render_template, url_for
 from gisapp.auth import current_levels, current_role
 from gisapp.errors import NotFound
 from gisapp.permits.sitemodel import PROPOSED_USES
+from gisapp.web.navigation import PAGES, is_allowed
 from layers import Access
+from layers.land import PARCELS
 
 bp = Blueprint("parcel_desk", __name__)
 PARCEL_API = "parcels.parcel_by_uid"
 PERMIT_API = "permits.create_check"
 PERMIT_ROLES = ("permit_officer", "admin")
+PARCEL_UID = "parcel_uid"  # the parcels field the desk opens a record by (#parcel=…)
+
+
+def record_links() -> dict[str, str]:
+    """{layer id: link template} of the records this caller may open on the desk.
+
+    The template's `{field}` is filled from a feature's tile properties by the map's
+    identify; it carries the parcel's public id only. Empty when the caller's role may
+    not use the desk (or it is not installed).
+    """
+    page = next(p for p in PAGES if p.endpoint == "parcel_desk.desk")
+    if not is_allowed(page, current_role()):
+        return {}
+    return {PARCELS.id: f"{url_for(page.endpoint)}#parcel={{{PARCEL_UID}}}"}
 
 
 def permit_check_url() -> str | None:

@@ -30,8 +30,11 @@ export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(LOCALES[current], options).format(value);
 }
 
+// A calendar day ('2024-05-01') is that day wherever the browser is: read and written in UTC.
 export function formatDate(value) {
-  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'medium' }).format(new Date(value));
+  const day = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'medium', ...(day ? { timeZone: 'UTC' } : {}) })
+    .format(new Date(value));
 }
 
 export function translatePage(root = document) {

@@ -126,6 +126,34 @@ def test_every_mapping_names_declared_fields_and_driver_layers():
             assert not choices or {ours for _, ours in table} <= set(choices), layer.id
 
 
+def test_schools_and_health_facilities_come_from_amenity_or_healthcare(scratch_url, db):
+    amenities = dict(get_layer("facilities").osm.select)["amenity"]
+    # GDAL's reader keeps amenity of points and healthcare in other_tags (hstore text)
+    tagged = " OR ".join([*(f"other_tags LIKE '%\"amenity\"=>\"{v}\"%'" for v in amenities),
+                          "other_tags LIKE '%\"healthcare\"=>%'"])
+    column = f"amenity IN ({', '.join(repr(v) for v in amenities)})"
+    expected = _ogr_count("points", tagged) + _ogr_count("multipolygons", f"{column} OR {tagged}")
+    result = _import(scratch_url, "facilities")
+    assert result.status == "succeeded" and result.rows_loaded == expected == 30
+    kinds = dict(db.execute("SELECT kind, count(*) FROM facilities GROUP BY 1"))
+    assert kinds["school"] >= 10 and kinds["hospital"] >= 5 and kinds["university"] == 2
+    # no amenity, or one outside the list: the kind comes from the healthcare tag
+    assert {"dentist", "pharmacy"} <= set(kinds) and None not in kinds
+    row = db.execute("SELECT kind, address FROM facilities WHERE name = %s",
+                     ("Trường Tiểu học Lê Quý Đôn",)).fetchone()
+    assert row == ("school", "42 Đường Lê Quý Đôn")
+    assert db.execute("SELECT count(*) FROM facilities WHERE facility_id !~ '^(node|way)/[0-9]+$'"
+                      ).fetchone()[0] == 0
+
+
+def test_a_field_listed_twice_takes_the_first_tag_that_gives_it_a_value():
+    mapping = get_layer("facilities").osm
+    assert mapping.row({"amenity": "clinic", "healthcare": "dentist"})["kind"] == "clinic"
+    assert mapping.row({"healthcare": "dentist"})["kind"] == "dentist"
+    assert mapping.row({"amenity": "pharmacy", "healthcare": "pharmacy"})["kind"] == "pharmacy"
+    assert mapping.row({"healthcare": "blood_donation"})["kind"] is None
+
+
 def test_a_file_that_is_not_osm_is_refused(scratch_url, tmp_path):
     fake = tmp_path / "roads.osm"
     fake.write_text("this is not XML")

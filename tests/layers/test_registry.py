@@ -89,3 +89,18 @@ def test_every_coloured_value_has_a_name_for_the_legend(layer: Layer):
 def test_a_declared_tile_cap_is_a_positive_count(layer: Layer):
     assert layer.tile_max_features is None or (
         isinstance(layer.tile_max_features, int) and layer.tile_max_features > 0)
+
+
+def test_every_declared_unit_is_written_in_both_languages():
+    from layers.vocabulary import UNITS
+
+    units = {f.unit for decl in [*LAYERS.values(), *TABLES.values()] for f in decl.fields
+             if f.unit}
+    assert units <= set(UNITS), f"units without names: {units - set(UNITS)}"
+
+
+def test_year_fields_are_integers():
+    from layers import FieldType
+
+    years = [f for decl in [*LAYERS.values(), *TABLES.values()] for f in decl.fields if f.year]
+    assert years and all(f.type is FieldType.INTEGER for f in years)

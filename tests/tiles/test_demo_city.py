@@ -58,3 +58,27 @@ def test_demo_parcel_tiles_carry_no_staff_or_personal_fields(client, test_url):
     hidden = {f.name for f in LAYERS["parcels"].fields if f.access is not Access.PUBLIC}
     for feature in decoded["parcels"]["features"]:
         assert not hidden & set(feature["properties"])
+
+
+@pytest.mark.parametrize("layer_id, z", [("wards", 13), ("zoning", 15)])
+def test_an_area_is_named_once_however_many_tiles_it_spans(test_url, layer_id, z):
+    """Each area's label point is in one tile only: a ward or a zone is named once."""
+    from tiles.grid import tiles_in_bbox
+    from tiles.sql import has_label_points, label_layer_name, render_tile
+
+    layer = LAYERS[layer_id]
+    assert has_label_points(layer, z)
+    with psycopg.connect(test_url) as conn:
+        bbox = conn.execute(sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+                                    " (SELECT ST_Extent(geom) AS e FROM {}) AS x").format(
+            sql.Identifier(layer.table))).fetchone()
+        total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(layer.table))).fetchone()[0]
+        named, spanning = [], 0
+        for tile in tiles_in_bbox(bbox, range(z, z + 1)):
+            decoded = mapbox_vector_tile.decode(
+                render_tile(conn, (layer,), tile, ROLES["public"]).data)
+            named += [f["id"] for f in decoded.get(label_layer_name(layer), {}).get("features", [])]
+            spanning += len(decoded.get(layer.id, {}).get("features", []))
+    assert sorted(named) == sorted(set(named)) and len(named) == total
+    assert spanning > total  # the areas themselves do span several tiles

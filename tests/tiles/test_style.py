@@ -93,7 +93,7 @@ def test_labels_need_a_glyph_source_and_cover_every_declared_label():
     bare = build_style("default", PUBLIC, TILES)
     labelled = full()
     assert "glyphs" not in bare and not any(m["type"] == "symbol" for m in bare["layers"])
-    labels = {m["source-layer"] for m in labelled["layers"]
+    labels = {m["metadata"]["gisapp:layer"] for m in labelled["layers"]
               if m["type"] == "symbol" and "text-field" in m["layout"]}
     assert labels == {lid for lid, layer in LAYERS.items() if layer.style.drawn_labels}
     assert labelled["glyphs"] == GLYPHS and labelled["sprite"] == SPRITE
@@ -105,6 +105,12 @@ def test_names_run_along_lines_and_sit_inside_areas():
     assert along == {lid for lid, layer in LAYERS.items()
                      if layer.is_line and layer.style.drawn_labels}
     assert "roads" in along and "wards" not in along  # ward boundaries: name inside
+    # an area is named once, at the label point its tiles carry (not once per tile it spans)
+    inside = {m["metadata"]["gisapp:layer"]: m["source-layer"] for m in labels
+              if m["layout"].get("symbol-placement") != "line"}
+    assert all(source == f"{lid}_labels" for lid, source in inside.items()
+               if not LAYERS[lid].is_point)
+    assert inside["wards"] == "wards_labels" and inside["wifi_aps"] == "wifi_aps"
 
 
 def test_cased_lines_draw_their_casings_first_and_widths_by_class():
@@ -135,7 +141,8 @@ def test_the_default_view_opens_base_land_and_planning_only():
     style = full(open_themes=DEFAULT_THEMES)
     for m in style["layers"][1:]:
         hidden = m.get("layout", {}).get("visibility") == "none"
-        assert hidden == (LAYERS[m["source-layer"]].theme not in DEFAULT_THEMES), m["id"]
+        assert hidden == (LAYERS[m["metadata"]["gisapp:layer"]].theme not in DEFAULT_THEMES), \
+            m["id"]
 
 
 def test_themes_recolour_the_same_layers():
@@ -171,3 +178,53 @@ def test_style_endpoint_switches_map_themes(city_client):
     assert dark["metadata"]["gisapp:palette"] == "dark"
     wrong = city_client.get("/styles/default.json?palette=neon")
     assert wrong.status_code == 400 and "cadastral" in wrong.get_json()["error"]["message"]
+
+
+def test_each_layers_credits_are_in_the_style_metadata():
+    """A map credits the layers it shows: each layer's sources, OpenStreetMap where loaded."""
+    style = build_style("default", PUBLIC, TILES, osm=frozenset({"roads"}))
+    credits = style["metadata"]["gisapp:credits"]
+    assert list(credits) == [lid for lid, layer in LAYERS.items() if layer.access in PUBLIC]
+    assert all(credits[lid][0] == LAYERS[lid].source.attribution for lid in credits)
+    assert credits["roads"][-1] == "© OpenStreetMap contributors"
+    assert "© OpenStreetMap contributors" not in credits["parcels"]
+
+
+def _colours(node) -> list[str]:
+    """Every #rrggbb literal in a paint value or expression."""
+    if isinstance(node, str):
+        return [node] if node.startswith("#") and len(node) == 7 else []
+    if isinstance(node, list):
+        return [c for item in node for c in _colours(item)]
+    return []
+
+
+def test_the_high_contrast_theme_meets_wcag_ratios():
+    """Shapes 3:1 against the ground (WCAG 1.4.11), lines 4.5:1, text 7:1 on its halo;
+    no faint fill; roads read by their black casings."""
+    from tiles.palettes import contrast_ratio
+
+    style = full(palette="contrast")
+    ground = style["layers"][0]["paint"]["background-color"]
+    checked = 0
+    for layer in style["layers"][1:]:
+        paint, lid = layer["paint"], layer["id"]
+        if layer["type"] == "fill":
+            assert all(contrast_ratio(c, ground) >= 3 for c in _colours(paint["fill-color"])), lid
+            assert paint["fill-opacity"] >= PALETTES["contrast"].min_fill_opacity, lid
+        elif layer["type"] == "line" and not LAYERS[layer["source-layer"]].style.casing:
+            assert all(contrast_ratio(c, ground) >= 4.5 for c in _colours(paint["line-color"])), lid
+        elif layer["type"] == "line" and lid.endswith("-casing"):
+            assert contrast_ratio(paint["line-color"], ground) >= 4.5, lid
+        elif layer["type"] == "line":  # a road: its casing beneath gives the contrast
+            casing = next(c for c in style["layers"] if c["id"] == lid.replace("-line", "-casing"))
+            assert all(contrast_ratio(c, casing["paint"]["line-color"]) >= 4.5
+                       for c in _colours(paint["line-color"])), lid
+        elif layer["type"] == "circle":
+            assert contrast_ratio(paint["circle-stroke-color"], ground) >= 4.5, lid
+        elif layer["type"] == "symbol" and "text-color" in paint:
+            assert contrast_ratio(paint["text-color"], paint["text-halo-color"]) >= 7, lid
+        else:
+            continue
+        checked += 1
+    assert checked > len(LAYERS)

@@ -1,4 +1,5 @@
-// The parcel desk: look-ups (key, text, owner, map point), the record, history by date.
+// The parcel desk: look-ups (key, text, owner, map point, a #parcel=<uid> link), the record,
+// history by date.
 import { startLanguage, onLanguageChange, t } from '../i18n.js';
 import { renderRecord, renderHistory } from './record.js';
 import { installPermitCheck } from './permit.js';
@@ -33,7 +34,7 @@ function render() {
   renderRecord(container, state.doc, state.catalogue, { day: state.asOf, open: (uid) => open(`${api}/${encodeURIComponent(uid)}`),
     report: `${api}/${encodeURIComponent(state.doc.parcel_uid)}/report?f=html` });
   const history = document.createElement('div');
-  renderHistory(history, state.history, { asOf: setAsOf, day: state.asOf });
+  renderHistory(history, state.history, { asOf: setAsOf, day: state.asOf, changes: state.catalogue.changes });
   container.append(history);
 }
 
@@ -129,6 +130,13 @@ async function start() {
   });
   installForms();
   onLanguageChange(() => { render(); permit?.relabel(); });
+  // A link from the map's identify (#parcel=<parcel uid>) opens that parcel's record.
+  const fromLink = () => {
+    const uid = new URLSearchParams(location.hash.slice(1)).get('parcel');
+    if (uid) open(`${api}/${encodeURIComponent(uid)}`);
+  };
+  window.addEventListener('hashchange', fromLink);
+  fromLink();
   root.dataset.ready = 'true';
 }
 

@@ -2,6 +2,7 @@
 // the registry), land uses, rights and holders (present only when the caller may read them),
 // neighbours and history.
 import { pick, t, formatNumber, formatDate } from '../i18n.js';
+import { formatField } from '../field-format.js';
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -13,13 +14,7 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function value(field, raw) {
-  if (raw === null || raw === undefined || raw === '') return '–';
-  let text = String(raw);
-  if (field?.type === 'integer' || field?.type === 'float') text = formatNumber(Number(raw), { maximumFractionDigits: 2 });
-  else if (field?.type === 'date') text = formatDate(raw);
-  return field?.unit ? `${text} ${field.unit}` : text;
-}
+const value = formatField;
 
 function table(name, caption, fields, rows, cell) {
   const head = el('tr', {}, ...fields.map((f) => el('th', { scope: 'col' }, pick(f.label))));
@@ -77,7 +72,8 @@ export function renderHistory(container, versions, actions) {
     button.addEventListener('click', () => actions.asOf(v.current ? '' : day));
     return el('tr', {}, el('td', {}, formatDate(v.valid_from)),
       el('td', {}, v.valid_to ? formatDate(v.valid_to) : t('desk.current')),
-      el('td', {}, v.change ?? ''), el('td', {}, button));
+      el('td', { dataset: { field: 'change' } }, v.change ? pick(actions.changes?.[v.change] ?? { vi: v.change, en: v.change }) : ''),
+      el('td', {}, button));
   });
   const head = el('tr', {}, ...['desk.valid_from', 'desk.valid_to', 'desk.change'].map((k) => el('th', { scope: 'col' }, t(k))),
     el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, t('desk.show_version'))));

@@ -1,20 +1,23 @@
 // Click to identify: a popup with the features under the pointer, their fields labelled
-// in the UI language (labels, units and visible fields come from /api/layers).
-import { pick, t, formatNumber, formatDate } from '../i18n.js';
+// and written in the UI language (labels, units, names of codes and visible fields come
+// from /api/layers); a feature with a record page (a parcel on the parcel desk) links to it.
+import { pick, t } from '../i18n.js';
+import { formatField } from '../field-format.js';
 
 const MAX_FEATURES = 5;
 
-function formatValue(field, value) {
-  if (value === null || value === undefined || value === '') return '–';
-  const named = field.values?.[value];
-  if (named) return pick(named);  // a coded value (status, kind, land-use code…) by its name
-  let text = String(value);
-  if (field.type === 'integer' || field.type === 'float') text = formatNumber(Number(value), { maximumFractionDigits: 2 });
-  else if (field.type === 'date') text = formatDate(value);
-  return field.unit ? `${text} ${field.unit}` : text;
+// `{field}` slots of a record link template filled from the feature's properties.
+function recordHref(template, properties) {
+  let complete = true;
+  const href = template.replace(/\{(\w+)\}/g, (_, name) => {
+    const value = properties[name];
+    if (value === null || value === undefined || value === '') complete = false;
+    return encodeURIComponent(String(value ?? ''));
+  });
+  return complete ? href : null;
 }
 
-function featureSection(layer, feature) {
+function featureSection(layer, feature, recordLinks) {
   const section = document.createElement('section');
   section.className = 'identify-feature';
   section.dataset.layer = layer.id;
@@ -27,10 +30,18 @@ function featureSection(layer, feature) {
     term.textContent = pick(field.label);
     const detail = document.createElement('dd');
     detail.dataset.field = field.name;
-    detail.textContent = formatValue(field, feature.properties[field.name]);
+    detail.textContent = formatField(field, feature.properties[field.name]);
     list.append(term, detail);
   }
   section.append(heading, list);
+  const href = recordLinks[layer.id] && recordHref(recordLinks[layer.id], feature.properties);
+  if (href) {
+    const link = document.createElement('a');
+    link.className = 'record-link';
+    link.href = href;
+    link.textContent = t('identify.open_record');
+    section.append(link);
+  }
   return section;
 }
 
@@ -77,7 +88,7 @@ export function featuresAt(map, point, byId) {
   return found.sort(specificFirst).slice(0, MAX_FEATURES);
 }
 
-export function installIdentify(map, catalogue, isBusy) {
+export function installIdentify(map, catalogue, isBusy, recordLinks = {}) {
   const byId = new Map(catalogue.layers.map((layer) => [layer.id, layer]));
   let popup = null;
   let shown = null;
@@ -86,7 +97,7 @@ export function installIdentify(map, catalogue, isBusy) {
     box.className = 'identify';
     box.setAttribute('role', 'dialog');
     box.setAttribute('aria-label', t('identify.title'));
-    box.append(...shown.found.map(({ layer, feature }) => featureSection(layer, feature)));
+    box.append(...shown.found.map(({ layer, feature }) => featureSection(layer, feature, recordLinks)));
     popup.setDOMContent(box);
   };
   map.on('click', (event) => {

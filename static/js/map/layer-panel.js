@@ -46,7 +46,7 @@ function swatch(kind, color) {
 
 // The colours the current style paints a layer with (they change with the map theme):
 // {value: colour} from a `match` expression, `null` for its default or a plain colour.
-function paintedColours(map, layer) {
+export function paintedColours(map, layer) {
   const drawn = styleLayersOf(map, layer.id).find((l) => l.id === `${layer.id}-${layer.style.kind}`);
   const paint = drawn && map.getPaintProperty(drawn.id, `${layer.style.kind}-color`);
   if (typeof paint === 'string') return { null: paint };

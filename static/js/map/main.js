@@ -11,6 +11,7 @@ import { readHash, writeHash } from './view-hash.js';
 import { installSearch } from './search.js';
 import { installAnalysis } from './analysis.js';
 import { installWardTools } from './ward-tools.js';
+import { CreditsControl } from './credits.js';
 
 const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
 
@@ -51,18 +52,15 @@ async function start() {
   const view = hash.view ?? { ...DA_NANG, zoom: Math.max(DA_NANG.zoom, Number.isFinite(minzoom) ? minzoom : 0) };
   const map = new maplibregl.Map({
     container: 'map', style, center: view.center, zoom: view.zoom, maxZoom: 22,
-    attributionControl: { compact: true },
+    attributionControl: false,
   });
   window.map = map;
+  // The credits of the layers shown, folded behind an (i) button clear of the coordinates bar.
+  const credits = new CreditsControl();
+  map.addControl(credits, 'bottom-right');
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-right');
   await whenLoaded(map);
-  // The layers' credits start folded behind the attribution control's (i) button, clear of
-  // the coordinates bar (MapLibre opens a compact control until the first drag).
-  const foldCredits = () => map.getContainer().querySelector('.maplibregl-ctrl-attrib.maplibregl-compact')
-    ?.classList.remove('maplibregl-compact-show');
-  foldCredits();
-  map.once('idle', foldCredits);
 
   // Which layers a link opens: its `layers`, else every layer of its `themes`, else the
   // style's own default view (base map, land use, planning).
@@ -110,7 +108,8 @@ async function start() {
   });
   // Identify listens first, so it still sees a click that picks a trace node as taken.
   let analysis = null;
-  const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()));
+  const relabelPopup = installIdentify(map, catalogue, () => measure.isMeasuring() || Boolean(analysis?.isPicking()),
+    JSON.parse(root.dataset.recordLinks || '{}'));
   const analysisSection = document.getElementById('analysis');
   if (analysisSection) analysis = installAnalysis(map, catalogue, analysisSection, measure);
   const wardFieldset = document.getElementById('ward-tools');
@@ -119,7 +118,7 @@ async function start() {
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
-  onLanguageChange(() => { panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  onLanguageChange(() => { credits.relabel(); panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }
 

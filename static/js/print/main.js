@@ -4,7 +4,8 @@
 import { startLanguage, onLanguageChange, t, pick, formatNumber, formatDate } from '../i18n.js';
 import { readHash } from '../map/view-hash.js';
 import { styleUrlFor } from '../map/palette.js';
-import { styleLayersOf, showLayer } from '../map/layer-panel.js';
+import { styleLayersOf, showLayer, paintedColours } from '../map/layer-panel.js';
+import { visibleCredits } from '../map/credits.js';
 import { toVn2000Tm3 } from '../vn2000.js';
 import { el } from '../dom.js';
 
@@ -40,9 +41,10 @@ function drawnLayers(map, catalogue) {
     && styleLayersOf(map, layer.id).some((l) => (l.layout?.visibility ?? 'visible') !== 'none'));
 }
 
-function legendEntry(layer, entry) {
+// A legend swatch in the colour the sheet's map theme paints (the cadastral theme's tints).
+function legendEntry(layer, entry, painted) {
   const swatch = el('span', { class: `swatch swatch-${layer.style.kind}`, 'aria-hidden': 'true' });
-  swatch.style.setProperty('--swatch', entry.color);
+  swatch.style.setProperty('--swatch', painted[entry.value ?? null] ?? entry.color);
   const label = entry.label ? pick(entry.label)
     : entry.value ?? (layer.legend.length > 1 ? t('panel.other') : pick(layer.title));
   return el('li', {}, swatch, label);
@@ -52,7 +54,7 @@ function renderLegend(map, catalogue) {
   const list = document.getElementById('sheet-legend');
   list.replaceChildren(...drawnLayers(map, catalogue).map((layer) => el('li', { class: 'legend-layer' },
     el('strong', {}, pick(layer.title)),
-    el('ul', {}, ...layer.legend.map((entry) => legendEntry(layer, entry))))));
+    el('ul', {}, ...layer.legend.map((entry) => legendEntry(layer, entry, paintedColours(map, layer)))))));
 }
 
 function renderScale(map) {
@@ -78,14 +80,12 @@ function renderCorners(map) {
     el('dt', {}, t('print.crs')), el('dd', {}, 'VN-2000 / TM-3 107°45′ (EPSG:5899)'));
 }
 
+// The credits of the layers the sheet's map shows, nothing else.
 function renderAttribution(map) {
-  const credits = new Set();
-  for (const source of Object.values(map.getStyle().sources)) {
-    for (const part of (source.attribution ?? '').split(/\s*[;|]\s*/)) if (part) credits.add(part);
-  }
+  const credits = visibleCredits(map);
   const box = document.getElementById('sheet-attribution');
-  box.textContent = credits.size ? [...credits].join(' · ') : '';
-  box.hidden = !credits.size;
+  box.textContent = credits.join(' · ');
+  box.hidden = !credits.length;
 }
 
 function renderSheet(map, catalogue) {
@@ -125,8 +125,11 @@ async function start() {
   });
   window.map = map;
   await new Promise((resolve) => map.once('load', resolve));
-  if (hash.layers) {
-    for (const layer of catalogue.layers) showLayer(map, layer.id, hash.layers.includes(layer.id));
+  // The link's layers, else every layer of its themes, else the style's default view.
+  const wanted = hash.layers ?? (hash.themes
+    ? catalogue.layers.filter((l) => hash.themes.includes(l.theme)).map((l) => l.id) : null);
+  if (wanted) {
+    for (const layer of catalogue.layers) showLayer(map, layer.id, wanted.includes(layer.id));
   }
   document.getElementById('print-back').href = `/map${location.hash}`;
   const refresh = () => renderSheet(map, catalogue);

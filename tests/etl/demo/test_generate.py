@@ -17,6 +17,7 @@ from pyproj import CRS
 from etl.demo import places
 from etl.demo.generate import generate_city
 from etl.demo.terrain import load_wards, ward_files
+from etl.readers.osm import read_osm
 from layers import LAYERS, TABLES
 
 SMALL = 600
@@ -183,6 +184,8 @@ def _columns(city: Path, entry: dict) -> list[str]:
     path = city / entry["file"]
     if path.suffix == ".csv":
         return path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    if path.suffix == ".osm":  # tags become fields through the layer's OSM mapping
+        return list(read_osm(path, LAYERS[entry["layer"]]).frame.columns)
     return list(pyogrio.read_info(path, layer=entry["source_layer"])["fields"])
 
 

@@ -59,3 +59,15 @@ def test_coded_values_and_legend_entries_carry_their_names(client):
     assert free_text["values"] == {}
     odt = next(e for e in layers["parcels"]["legend"] if e["value"] == "ODT")
     assert odt["label"]["vi"] == "Đất ở tại đô thị"
+
+
+def test_fields_say_how_their_values_are_written(client):
+    """Units in both languages, years without grouping, codes shown beside their names."""
+    body = client.get("/api/layers").get_json()
+    fields = {(layer["id"], f["name"]): f for layer in body["layers"] for f in layer["fields"]}
+    assert fields[("flood_zones", "return_period")]["unit_label"] == {"vi": "năm", "en": "years"}
+    assert fields[("parcels", "legal_area")]["unit_label"] == {"vi": "m²", "en": "m²"}
+    assert fields[("parcels", "land_use")]["shows_code"] is True
+    assert fields[("wifi_aps", "status")]["shows_code"] is False
+    assert all(f["year"] is False for f in fields.values())  # years installed: staff fields
+    assert body["changes"]["split"] == {"vi": "Tách thửa", "en": "Split"}

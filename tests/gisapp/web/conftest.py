@@ -64,6 +64,8 @@ def known_value(decl: Table, name: str):
         return KNOWN_ZONE[name]
     if field.choices:
         return field.choices[0]
+    if field.year:
+        return 2015
     style = getattr(decl, "style", None)
     if style is not None and style.by is not None and style.by[0] == name:
         return style.by[1][0][0]

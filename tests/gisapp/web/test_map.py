@@ -8,7 +8,7 @@ import pytest
 from pyproj import Geod, Transformer
 
 from layers import LAYERS
-from layers.vocabulary import value_name
+from layers.vocabulary import UNITS, value_name
 from tests.gisapp.web.conftest import ALL_THEMES, HALF, MAP_BUILT, MAP_IDLE, known_value
 
 ZOOM = max(layer.minzoom for layer in LAYERS.values()) + 1.5
@@ -104,6 +104,49 @@ def test_coded_values_show_by_their_names_in_the_popup_and_the_legend(session, c
     legend = session.page.locator(".layer-row[data-layer='parcels'] .legend li")
     assert legend.nth(0).inner_text().strip() == value_name(field, pairs[0][0])["vi"]
     assert session.console_errors == []
+
+def identify(session, city, layer_id: str):
+    """Click the known feature of a layer; its popup section."""
+    point = screen_point(session, *city.centre(layer_id))
+    session.page.mouse.click(point["x"], point["y"])
+    section = session.page.locator(f".identify-feature[data-layer='{layer_id}']")
+    section.wait_for()
+    return section
+
+
+@pytest.mark.parametrize("lang, legal_area", [("vi", "12,5 m²"), ("en", "12.5 m²")])
+def test_identify_writes_values_in_the_language(session, city, live_server, lang, legal_area):
+    session.sign_in(live_server.database_url, "planner")  # years installed are staff fields
+    open_map(session, city, query=f"?lang={lang}")
+    parcel = identify(session, city, "parcels")
+    code = known_value(LAYERS["parcels"], "land_use")
+    assert parcel.locator("dd[data-field='land_use']").inner_text() == \
+        f"{value_name('land_use', code)[lang]} ({code})"
+    assert parcel.locator("dd[data-field='legal_area']").inner_text() == legal_area
+    flood = identify(session, city, "flood_zones")
+    years = UNITS[LAYERS["flood_zones"].field("return_period").unit][lang == "en"]
+    assert flood.locator("dd[data-field='return_period']").inner_text() == f"7 {years}"
+    pipe = identify(session, city, "drainage_pipes")
+    assert pipe.locator("dd[data-field='install_year']").inner_text() == "2015"
+    assert pipe.locator("dd[data-field='material']").inner_text() == \
+        value_name("material", known_value(LAYERS["drainage_pipes"], "material"))[lang]
+    assert session.console_errors == []
+
+
+def test_a_parcels_identify_links_to_its_record_on_the_desk(session, city):
+    open_map(session, city)
+    link = identify(session, city, "parcels").locator("a.record-link")
+    href = link.get_attribute("href")
+    assert href.startswith("/parcel-desk#parcel=")
+    uid = href.split("#parcel=")[1]
+    assert uid == "ward_code-1-former_ward_code-1-7-7"
+    assert identify(session, city, "zoning").locator("a.record-link").count() == 0
+    link = identify(session, city, "parcels").locator("a.record-link")
+    link.click()
+    session.page.wait_for_function(
+        f"() => document.getElementById('desk-app')?.dataset.parcel === '{uid}'", timeout=30_000)
+    assert session.console_errors == []
+
 
 def test_searching_without_diacritics_flies_to_the_parcel(session, city):
     open_map(session, city, fragment="map=13/16.07/108.20")

@@ -9,6 +9,7 @@ import pytest
 from psycopg import sql
 
 from layers import DEFAULT_THEMES, LAYERS, THEMES
+from layers.sources import OPENSTREETMAP, WARD_BOUNDARIES
 from tests.gisapp.web.conftest import MAP_IDLE, MAP_READY
 from tiles.palettes import PALETTES
 
@@ -103,6 +104,23 @@ def test_switching_the_map_theme_keeps_the_open_layers(demo_session):
     assert demo_session.console_errors == []
 
 
+def test_the_high_contrast_theme_is_chosen_in_the_map_and_stays_accessible(demo_session):
+    open_view(demo_session, 15, *CENTRE, query="?lang=en")
+    options = demo_session.page.eval_on_selector_all(
+        "#palette option", "(options) => options.map((o) => o.textContent)")
+    assert PALETTES["contrast"].title_en in options
+    demo_session.page.select_option("#palette", "contrast")
+    demo_session.page.wait_for_function("() => location.hash.includes('palette=contrast')")
+    demo_session.page.evaluate(MAP_IDLE)
+    paint = demo_session.page.evaluate(
+        "[map.getPaintProperty('background', 'background-color'),"
+        " map.getPaintProperty('parcels-outline', 'line-color')]")
+    assert paint == [PALETTES["contrast"].background, "#000000"]
+    violations = demo_session.axe_violations()
+    assert [(v["id"], v["help"]) for v in violations] == []
+    assert demo_session.console_errors == []
+
+
 @pytest.mark.parametrize("kind, icon", [("pump_station", "pump"), ("outfall", "outfall")])
 def test_drainage_structures_are_drawn_with_their_icons(demo_session, test_url, kind, icon):
     lon, lat = one_point(test_url, "drainage_nodes", "kind", kind)
@@ -113,10 +131,18 @@ def test_drainage_structures_are_drawn_with_their_icons(demo_session, test_url, 
     assert kind in kinds and icon in images
 
 
-def test_schools_are_marked_on_their_parcels(demo_session, test_url):
-    lon, lat = one_point(test_url, "parcels", "land_use", "DGD")
-    open_view(demo_session, 17.5, lon, lat)
-    assert "DGD" in rendered(demo_session, "parcels-icon", "land_use")
+@pytest.mark.parametrize("kind, icon", [("school", "school"), ("hospital", "hospital")])
+def test_schools_and_hospitals_are_drawn_with_their_icons_and_names(demo_session, test_url,
+                                                                    kind, icon):
+    lon, lat = one_point(test_url, "facilities", "kind", kind)
+    open_view(demo_session, 17, lon, lat)
+    assert kind in rendered(demo_session, "facilities-icon", "kind")
+    assert icon in demo_session.page.evaluate("map.listImages()")
+    names = [n for n in rendered(demo_session, "facilities-label", "name") if n]
+    demo_session.screenshot(f"facility_{kind}_z17")
+    assert names, f"no {kind} name drawn"
+    # parcels carry no icons: a school is a facility, not a land-use code
+    assert demo_session.page.evaluate("map.getLayer('parcels-icon') === undefined")
 
 
 VIEWS = {13: CENTRE, 15: CENTRE, 18: (108.2235, 16.0680)}
@@ -141,6 +167,29 @@ def test_the_attribution_control_credits_each_layers_source(demo_session):
     credits = demo_session.page.inner_text(".maplibregl-ctrl-attrib-inner")
     for source in {layer.source for layer in LAYERS.values()}:
         assert source.attribution in credits
+
+
+def _credits(session) -> str:
+    return session.page.evaluate(
+        "document.querySelector('.maplibregl-ctrl-attrib-inner').textContent")
+
+
+def test_the_credits_follow_the_layers_shown(demo_session):
+    open_view(demo_session, 13, *CENTRE)
+    assert OPENSTREETMAP.attribution in _credits(demo_session)  # facilities, from z13
+    demo_session.page.uncheck("#theme-base")
+    demo_session.page.evaluate(MAP_IDLE)
+    credits = _credits(demo_session)
+    assert WARD_BOUNDARIES.attribution not in credits
+    assert OPENSTREETMAP.attribution not in credits
+    assert LAYERS["parcels"].source.attribution in credits
+    demo_session.page.check("#theme-base")
+    demo_session.page.evaluate("map.jumpTo({zoom: 12})")
+    demo_session.page.evaluate(MAP_IDLE)
+    credits = _credits(demo_session)
+    assert WARD_BOUNDARIES.attribution in credits  # wards draw from z8, facilities from z13
+    assert OPENSTREETMAP.attribution not in credits
+    assert demo_session.console_errors == []
 
 
 def test_the_print_layout_keeps_the_map_theme_of_the_link(demo_session):

@@ -8,6 +8,7 @@ import pytest
 from pyproj import Geod
 
 from layers import LAYERS, TABLES
+from layers.vocabulary import CHANGE_KINDS, value_name
 
 READY = "() => document.getElementById('desk-app')?.dataset.ready === 'true'"
 PARCELS = LAYERS["parcels"]
@@ -16,6 +17,11 @@ A4_POINTS = (595.28, 841.89)  # 210 mm × 297 mm
 
 def known_key(city) -> dict[str, str]:
     return {"ward": "ward_code-1", "former": "former_ward_code-1", "sheet": "7", "parcel": "7"}
+
+
+def land_use_text(code: str) -> str:
+    """How the record writes a land-use code in Vietnamese: its name, then the code."""
+    return f"{value_name('land_use', code)['vi']} ({code})"
 
 
 def open_desk(session) -> None:
@@ -64,6 +70,7 @@ def test_a_permit_officer_finds_a_parcel_by_its_holder_and_sees_the_rights(sessi
 
 def test_choosing_a_past_date_shows_the_parcel_as_it_was(session, city):
     land_use, since, until = city.past_land_use
+    land_use = land_use_text(land_use)
     open_desk(session)
     look_up_by_key(session, known_key(city))
     assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
@@ -81,6 +88,7 @@ def test_choosing_a_past_date_shows_the_parcel_as_it_was(session, city):
 
 def test_the_time_slider_steps_through_the_parcels_versions_by_keyboard(session, city):
     land_use, since, until = city.past_land_use
+    land_use = land_use_text(land_use)
     open_desk(session)
     look_up_by_key(session, known_key(city))
     slider = session.page.locator("#history-slider")
@@ -191,4 +199,27 @@ def test_a_permit_officer_runs_a_failing_and_a_passing_pre_check_and_prints_it(
     pages = pdf_pages(printed.pdf(prefer_css_page_size=True, print_background=True))
     assert pages == [(pytest.approx(A4_POINTS[0], abs=1), pytest.approx(A4_POINTS[1], abs=1))]
     printed.close()
+    assert session.console_errors == []
+
+
+def test_the_history_names_each_change_and_the_rights_name_their_type(session, city, live_server):
+    session.sign_in(live_server.database_url, "permit_officer")
+    open_desk(session)
+    look_up_by_key(session, known_key(city))
+    changes = session.page.eval_on_selector_all(
+        "table.history td[data-field='change']", "(cells) => cells.map((c) => c.textContent)")
+    assert sorted(changes) == sorted(CHANGE_KINDS[k][0] for k in ("create", "update"))
+    right_type = TABLES["rights"].field("right_type").choices[0]  # the known right's type
+    assert session.page.inner_text("#record table.rights td[data-field='right_type']") == \
+        value_name("right_type", right_type)["vi"]
+    assert session.console_errors == []
+
+
+def test_a_parcel_link_opens_its_record(session, city):
+    uid = "ward_code-1-former_ward_code-1-7-7"
+    session.page.goto(f"/parcel-desk#parcel={uid}")
+    session.page.wait_for_function(READY, timeout=30_000)
+    session.page.wait_for_function(
+        f"() => document.getElementById('desk-app').dataset.parcel === '{uid}'")
+    assert session.page.inner_text("#record dd[data-field='address']") == "12 Bạch Đằng, phường Hải Châu"
     assert session.console_errors == []

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from layers import LAYERS
+from layers.sources import OPENSTREETMAP, WARD_BOUNDARIES
+from tiles.palettes import PALETTES
 
 from .conftest import SCREENSHOTS
 
@@ -102,3 +104,38 @@ def test_the_map_links_to_the_print_layout_with_its_view(demo_session):
         "() => document.getElementById('print-link').getAttribute('href').includes('#map=')")
     href = demo_session.page.get_attribute("#print-link", "href")
     assert href.startswith("/map/print#map=15.00/") and "layers=" in href
+
+
+def _swatches(session, layer_id: str) -> list[str]:
+    """The colours of one layer's legend swatches on the sheet."""
+    return session.page.evaluate(
+        """(title) => [...document.querySelectorAll('#sheet-legend > li')]
+             .filter((li) => li.querySelector('strong').textContent === title)
+             .flatMap((li) => [...li.querySelectorAll('.swatch')])
+             .map((s) => s.style.getPropertyValue('--swatch'))""", LAYERS[layer_id].title_vi)
+
+
+@pytest.mark.parametrize("palette", ["cadastral", "dark"])
+def test_the_legend_is_in_the_colours_of_the_sheets_map_theme(demo_session, palette):
+    demo_session.page.goto(f"/map/print{VIEW}&palette={palette}")
+    demo_session.page.wait_for_function(READY, timeout=30_000)
+    field, pairs = LAYERS["parcels"].style.by
+    swatches = _swatches(demo_session, "parcels")
+    recolour = PALETTES[palette].fill
+    assert swatches[:len(pairs)] == [recolour(colour) for _, colour in pairs]
+    assert swatches[0] != pairs[0][1]  # not the light theme's
+    demo_session.screenshot(f"print_{palette}_sheet")
+    assert demo_session.console_errors == []
+
+
+def test_the_sheet_credits_only_the_sources_of_the_layers_it_shows(demo_session):
+    demo_session.page.goto("/map/print#map=15.00/16.0600/108.2150&layers=roads,parcels")
+    demo_session.page.wait_for_function(READY, timeout=30_000)
+    credits = demo_session.page.inner_text("#sheet-attribution")
+    assert LAYERS["parcels"].source.attribution in credits
+    assert WARD_BOUNDARIES.attribution not in credits and OPENSTREETMAP.attribution not in credits
+    demo_session.page.goto(f"/map/print{VIEW},facilities")
+    demo_session.page.reload()  # only the hash changed: load the sheet again
+    demo_session.page.wait_for_function(READY, timeout=30_000)
+    credits = demo_session.page.inner_text("#sheet-attribution")
+    assert WARD_BOUNDARIES.attribution in credits and OPENSTREETMAP.attribution in credits
