@@ -163,10 +163,8 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
                 shown: bool = True) -> dict[str, Any]:
     """A symbol layer writing one label of the layer."""
     size = label.size
-    text = f"{{{label.field}}}\n{{{label.detail}}}" if palette.details and label.detail \
-        else f"{{{label.field}}}"
     layout: dict[str, Any] = {
-        "text-field": text, "text-font": [FONTS[label.font]],
+        "text-field": f"{{{label.field}}}", "text-font": [FONTS[label.font]],
         "text-size": ["interpolate", ["linear"], ["zoom"], 12, round(size * 0.8, 1),
                       16, size, 20, round(size * 1.3, 1)],
         "text-max-width": 8, "text-padding": 2}
@@ -189,6 +187,21 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
                          "paint": {"text-color": colour, "text-halo-color": palette.halo,
                                    "text-halo-width": palette.halo_width,
                                    "text-halo-blur": 0.3}}, layout)
+
+
+def detail_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
+                 shown: bool = True) -> dict[str, Any]:
+    """The label's detail field written smaller under it (a parcel's land-use code under its
+    number, cadastral theme). A symbol of its own, so where both do not fit the number stays."""
+    out = label_layer(layer, label, palette, index, shown)
+    size = round(label.size * 0.85, 1)
+    out["id"] += "-detail"
+    out["metadata"].pop("gisapp:text-field-en", None)
+    out["layout"].update({
+        "text-field": f"{{{label.detail}}}", "text-offset": [0, 1.0],
+        "text-size": ["interpolate", ["linear"], ["zoom"], 12, round(size * 0.8, 1),
+                      16, size, 20, round(size * 1.3, 1)]})
+    return out
 
 
 def _stacking(layer: Layer) -> tuple[int, int]:
@@ -219,8 +232,13 @@ def build_style(name: str, levels: frozenset[Access], tiles_url: str, glyphs_url
         out += [icon_layer(layer, shown[layer.id]) for layer in drawn
                 if layer.style.icon or layer.style.icons]
     if glyphs_url:
+        labels = [(layer, label, i) for layer in drawn
+                  for i, label in enumerate(layer.style.drawn_labels)]
+        # details first: MapLibre places later layers' symbols first, so names win room
+        out += [detail_layer(layer, label, colours, i, shown[layer.id])
+                for layer, label, i in labels if colours.details and label.detail]
         out += [label_layer(layer, label, colours, i, shown[layer.id])
-                for layer in drawn for i, label in enumerate(layer.style.drawn_labels)]
+                for layer, label, i in labels]
     style: dict[str, Any] = {
         "version": 8,
         "name": f"gisapp {name} ({colours.id})",

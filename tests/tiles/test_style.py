@@ -153,8 +153,14 @@ def test_themes_recolour_the_same_layers():
     fill = {s["name"]: next(m for m in s["layers"] if m["id"] == "parcels-fill")
             for s in (light, dark)}
     assert len({json.dumps(m["paint"]["fill-color"]) for m in fill.values()}) == 2
-    parcel_label = next(m for m in cadastral["layers"] if m["id"] == "parcels-label")
-    assert parcel_label["layout"]["text-field"] == "{parcel_no}\n{land_use}"
+    ids = [m["id"] for m in cadastral["layers"]]
+    parcel_label = cadastral["layers"][ids.index("parcels-label")]
+    detail = cadastral["layers"][ids.index("parcels-label-detail")]
+    assert parcel_label["layout"]["text-field"] == "{parcel_no}"
+    # the land-use code under the number, placed after it (where it fits: numbers come first)
+    assert detail["layout"]["text-field"] == "{land_use}" and detail["layout"]["text-offset"]
+    assert ids.index("parcels-label-detail") < ids.index("parcels-label")
+    assert "parcels-label-detail" not in [m["id"] for m in light["layers"]]
 
 
 def test_colour_by_field_is_a_match_expression():
