@@ -165,6 +165,20 @@ def has_label_points(layer: Layer, z: int) -> bool:
                for label in layer.style.drawn_labels)
 
 
+def label_zooms(layer: Layer) -> tuple[int, int] | None:
+    """The tile zooms carrying an area layer's label points, (min, max); None: no labels."""
+    zooms = [z for z in range(layer.minzoom, layer.maxzoom + 1) if has_label_points(layer, z)]
+    return (zooms[0], zooms[-1]) if zooms else None
+
+
+def label_fields(layer: Layer, levels: frozenset[Access]) -> tuple[Field, ...]:
+    """The fields an area layer's label points carry: those its labels write."""
+    carried = {f.name for f in tile_fields(layer, levels)}
+    names = dict.fromkeys(n for label in layer.style.drawn_labels
+                          for n in (label.field, label.detail, label.field_en) if n in carried)
+    return tuple(layer.field(n) for n in names)
+
+
 @lru_cache(maxsize=None)
 def label_tile_sql(layer_id: str, levels: frozenset[Access],
                    crs84: bool = False) -> sql.Composed:
@@ -175,13 +189,10 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
     so each area is named once. The points carry only the fields its labels write.
     """
     layer = get_layer(layer_id)
-    carried = {f.name for f in tile_fields(layer, levels)}
-    names = dict.fromkeys(n for label in layer.style.drawn_labels
-                          for n in (label.field, label.detail, label.field_en) if n in carried)
     envelope = _envelope(crs84)
     columns = [sql.SQL("t.id"),
                sql.SQL("{} AS geom").format(_geometry(layer, False, crs84, "p.at"))]
-    columns += [_column(layer, layer.field(n)) for n in names]
+    columns += [_column(layer, f) for f in label_fields(layer, levels)]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
         "SELECT {columns} FROM {table} AS t"

@@ -8,7 +8,7 @@ from psycopg import sql
 from layers import Access, Layer
 from layers.sources import OPENSTREETMAP
 from tiles.grid import MAX_LATITUDE
-from tiles.sql import tile_fields
+from tiles.sql import label_fields, label_layer_name, label_zooms, tile_fields
 
 WORLD = (-180.0, -MAX_LATITUDE, 180.0, MAX_LATITUDE)
 OSM_FORMAT = "OSM"  # etl_runs.source_format of .osm / .osm.pbf imports (etl.readers.FORMATS)
@@ -106,5 +106,19 @@ def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_u
              "minzoom": layer.minzoom,
              "maxzoom": layer.maxzoom,
              "fields": {f.name: field_description(f) for f in tile_fields(layer, levels)}}
-            for layer in layers],
+            for layer in layers] + label_vector_layers(layers, levels),
     }
+
+
+def label_vector_layers(layers: tuple[Layer, ...], levels: frozenset[Access]) -> list[dict]:
+    """vector_layers entries of the areas' label points (`<layer>_labels`), after the layers."""
+    out = []
+    for layer in layers:
+        zooms = label_zooms(layer)
+        if zooms is not None:
+            out.append({"id": label_layer_name(layer),
+                        "description": f"Label points of {layer.title_en}: one per feature",
+                        "minzoom": zooms[0], "maxzoom": zooms[1],
+                        "fields": {f.name: field_description(f)
+                                   for f in label_fields(layer, levels)}})
+    return out

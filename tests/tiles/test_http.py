@@ -158,7 +158,10 @@ def test_tilejson_describes_the_layers_and_their_data(city_client):
     lon, lat, zoom = doc["center"]
     assert west <= lon <= east and south <= lat <= north
     assert (doc["minzoom"], doc["maxzoom"]) == (10, 22) and 10 <= zoom <= 22
-    assert [v["id"] for v in doc["vector_layers"]] == ["parcels", "roads"]
+    # the layers, then the label points tiles carry for parcel numbers (z17 on)
+    assert [v["id"] for v in doc["vector_layers"]] == ["parcels", "roads", "parcels_labels"]
+    assert (doc["vector_layers"][2]["minzoom"], set(doc["vector_layers"][2]["fields"])) == (
+        17, {"parcel_no", "land_use"})
     fields = doc["vector_layers"][0]["fields"]
     assert set(fields) == {f.name for f in tile_fields(LAYERS["parcels"], ROLES["public"])}
     assert fields["land_use"].startswith("Land use (")
