@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 
 from gisapp.auth import current_levels
 from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
+from layers.city import CITY, City
 from layers.vocabulary import LAND_USE_FIELDS, change_names, unit_name, value_name, value_names
 from tiles.palettes import DEFAULT_PALETTE, PALETTES
 
@@ -60,11 +61,20 @@ def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:
             "fields": [describe_field(f) for f in table.visible_fields(levels)]}
 
 
+def describe_city(city: City) -> dict[str, Any]:
+    """The city: its name, opening view, extent (lon/lat), metric CRS and time zone."""
+    return {"id": city.id, "name": city.name, "center": list(city.centre), "zoom": city.zoom,
+            "bounds": list(city.bounds), "timezone": city.timezone,
+            "metric_crs": {"code": city.metric_crs, "name": city.metric_crs_name,
+                           "central_meridian": city.central_meridian}}
+
+
 def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
-    """Themes in registry order, the layers and tables these access levels may see, the
-    names of history change kinds."""
+    """The city, themes in registry order, the layers and tables these access levels may see,
+    the names of history change kinds."""
     visible = [layer for layer in LAYERS.values() if layer.access in levels]
     return {
+        "city": describe_city(CITY),
         "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
         "palettes": [{"id": p.id, "title": {"vi": p.title_vi, "en": p.title_en}}
                      for p in sorted(PALETTES.values(), key=lambda p: p.id != DEFAULT_PALETTE)],

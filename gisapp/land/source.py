@@ -7,23 +7,23 @@ parcels collection's `as_of`.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Subquery, or_, select
 
 from gisapp.errors import BadRequest
+from layers.city import CITY
 from layers.land import PARCELS
 from store.tables import LAYER_TABLES, VERSION_TABLES
 
-CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CITY_TZ = CITY.tz
 PARCEL_TABLE = LAYER_TABLES[PARCELS.id]
 VERSIONS = VERSION_TABLES[PARCELS.id]
 FIELD_NAMES = tuple(f.name for f in PARCELS.fields)
-VN2000_TM3 = 5899  # EPSG: VN-2000 / TM-3 107-45, the city's metric CRS (DOMAIN.md §1)
+VN2000_TM3 = CITY.metric_srid  # the city's VN-2000 / TM-3 zone (DOMAIN.md §1)
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """`YYYY-MM-DD` → the end of that day in Da Nang (the next midnight, UTC+7); None if unset."""
+    """`YYYY-MM-DD` → the end of that day in the city (the next midnight, its time zone); None if unset."""
     if value is None or value == "":
         return None
     try:
