@@ -5,22 +5,14 @@ server-rendered pages (`t(key)` in templates) and the browser code.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 from flask import Flask, Response, current_app, request
 
-LANGUAGES = ("vi", "en")
+from gisapp.words import I18N_DIR, LANGUAGES, dictionary
+
+__all__ = ["I18N_DIR", "LANGUAGES", "dictionary", "current_language", "translate", "register"]
+
 DEFAULT_LANGUAGE = "vi"
 COOKIE = "lang"
-I18N_DIR = Path(__file__).resolve().parents[2] / "static" / "i18n"
-
-
-@lru_cache(maxsize=None)
-def dictionary(lang: str) -> dict[str, str]:
-    """The UI words for one language, from static/i18n/<lang>.json."""
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def current_language() -> str:
