@@ -1,5 +1,5 @@
 """Drainage network: nodes (manholes, inlets, outfalls, pump stations, rain gauges) and pipes."""
-from layers.model import Access, Field, FieldType as T, Layer, Style
+from layers.model import Access, Field, FieldIndex, FieldType as T, Layer, Style
 
 NODE_KINDS = ("manhole", "inlet", "outfall", "pump_station", "rain_gauge")
 
@@ -39,6 +39,8 @@ DRAINAGE_PIPES = Layer(
     key=("pipe_id",),
     geometry_type="LineString",
     minzoom=13,
+    # drainage traces (gisapp.analysis.drainage) walk pipes by their end nodes, both ways
+    indexes=(FieldIndex(("from_node",)), FieldIndex(("to_node",))),
     style=Style("line", "#4292c6", width=2.0, opacity=0.9),
     fields=(
         Field("pipe_id", T.TEXT, "Mã cống", "Pipe id", required=True, sources=("ma_cong",)),

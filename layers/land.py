@@ -11,9 +11,6 @@ PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
 )
 
-# Free-text parcel search looks in these fields (plus the ward's name and the parcel number).
-PARCEL_SEARCH_FIELDS = ("address", "street")
-
 PARCELS = Layer(
     id="parcels",
     title_vi="Thửa đất",
@@ -21,6 +18,7 @@ PARCELS = Layer(
     theme="land",
     key=("ward_code", "former_ward_code", "sheet_no", "parcel_no"),
     geometry_type="MultiPolygon",
+    search=("address", "street"),  # free text (plus the ward's name and the parcel number)
     # a z15 tile of central Da Nang holds ~3,000 parcels (500 KB, 45 ms), 2 px each: below
     # z16 tiles carry the overview, parcels merged by land use in 250 m cells
     minzoom=12,

@@ -170,8 +170,24 @@ class Temporal:
 
 
 @dataclass(frozen=True)
+class FieldIndex:
+    """A B-tree index on fields that queries filter or join by (pipes by their end nodes)."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def name_suffix(self) -> str:
+        return "_".join(self.fields)
+
+
+@dataclass(frozen=True)
 class Table:
-    """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
+    """A non-spatial table declared from fields (parties, rights, land-use purposes).
+
+    `indexes` are what queries need beyond the key, the geometry and computed ids;
+    `search` names the text fields free-text search looks in (accents and case folded, one
+    trigram index over them joined).
+    """
 
     id: str
     title_vi: str
@@ -179,6 +195,8 @@ class Table:
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     access: Access = Access.STAFF
+    indexes: tuple[FieldIndex, ...] = ()
+    search: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
