@@ -11,7 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-LANGUAGES = ("vi", "en")
+from layers.model import LANGUAGES
+
+__all__ = ["LANGUAGES", "I18N_DIR", "dictionary", "phrase"]
 I18N_DIR = Path(__file__).resolve().parents[1] / "static" / "i18n"
 
 

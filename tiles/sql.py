@@ -177,7 +177,7 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
     layer = get_layer(layer_id)
     carried = {f.name for f in tile_fields(layer, levels)}
     names = dict.fromkeys(n for label in layer.style.drawn_labels
-                          for n in (label.field, label.detail, label.field_en) if n in carried)
+                          for n in (label.field, label.detail, *label.fields.values()) if n in carried)
     envelope = _envelope(crs84)
     columns = [sql.SQL("t.id"),
                sql.SQL("{} AS geom").format(_geometry(layer, False, crs84, "p.at"))]

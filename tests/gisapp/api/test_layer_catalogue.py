@@ -12,7 +12,7 @@ def test_every_public_layer_is_listed_with_both_titles_theme_and_legend(client, 
     layer = LAYERS[layer_id]
     listed = {entry["id"]: entry for entry in client.get("/api/layers").json["layers"]}
     entry = listed[layer_id]
-    assert entry["title"] == {"vi": layer.title_vi, "en": layer.title_en}
+    assert entry["title"] == layer.title
     assert entry["theme"] in THEMES
     assert entry["legend"][-1]["color"] == layer.style.color
     assert len(entry["legend"]) == 1 + (len(layer.style.by[1]) if layer.style.by else 0)
