@@ -11,6 +11,7 @@ ZONING = Layer(
     key=("zone_code",),
     geometry_type="MultiPolygon",
     minzoom=11,
+    versioned=True,  # a plan is amended: what it allowed on a past day stays answerable
     style=Style("fill", "#fee391", outline="#cc4c02", opacity=0.35, label="zone_code",
                 by=("category", (("residential", "#fee391"), ("mixed", "#fdae61"),
                                  ("commercial", "#f768a1"), ("public", "#9ebcda"),

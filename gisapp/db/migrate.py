@@ -86,7 +86,8 @@ def new_revision(url: str, message: str, directory: Path | None = None,
     cfg = alembic_config(url)
     target = Path(directory or VERSIONS)
     cfg.set_main_option("path_separator", "os")
-    cfg.set_main_option("version_locations", f"{VERSIONS}{os.pathsep}{target}")
+    locations = [VERSIONS] if target.resolve() == VERSIONS.resolve() else [VERSIONS, target]
+    cfg.set_main_option("version_locations", os.pathsep.join(map(str, locations)))
     script = command.revision(cfg, message, autogenerate=True, rev_id=rev_id or next_revision_id(),
                               version_path=str(target))
     return Path(script.path)
