@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 
 from gisapp.words import I18N_DIR, LANGUAGES, dictionary
+from layers.city import CITY
 
 __all__ = ["I18N_DIR", "LANGUAGES", "dictionary", "current_language", "translate", "register"]
 
@@ -24,8 +25,12 @@ def current_language() -> str:
 
 
 def translate(key: str) -> str:
-    """The word for `key` in the current language; a missing key is a bug, so it raises."""
-    return dictionary(current_language())[key]
+    """The word for `key` in the current language; a missing key is a bug, so it raises.
+
+    `{city}` in a word is the city's name (layers.city), so no word names the city.
+    """
+    lang = current_language()
+    return dictionary(lang)[key].replace("{city}", CITY.name[lang])
 
 
 def _remember(response: Response) -> Response:
@@ -37,7 +42,7 @@ def _remember(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Templates get `lang` and `t`; a `?lang=` choice is remembered in a cookie."""
+    """Templates get `lang`, `t` and `city`; a `?lang=` choice is remembered in a cookie."""
     app.context_processor(lambda: {"lang": current_language(), "t": translate,
-                                   "languages": LANGUAGES})
+                                   "languages": LANGUAGES, "city": CITY})
     app.after_request(_remember)
