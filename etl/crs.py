@@ -16,9 +16,10 @@ from pyproj.transformer import AreaOfInterest, TransformerGroup
 
 from etl.errors import ImportRefused
 from etl.extent import CITY_BOUNDS
+from layers.city import CITY
 
 WGS84 = CRS.from_epsg(4326)
-DA_NANG_TM3 = CRS.from_epsg(5899)
+CITY_TM3 = CRS.from_epsg(CITY.metric_srid)
 CITY_AOI = AreaOfInterest(*CITY_BOUNDS)
 # Central meridians of the VN-2000 TM-3 provincial zones (102.0 .. 108.5 degrees) with slack.
 VN_TM3_MERIDIANS = (101.5, 109.0)
@@ -48,7 +49,7 @@ def parse_crs(text: str) -> CRS:
         return CRS.from_user_input(value)
     except CRSError as exc:
         raise ImportRefused(f"unknown CRS {text!r}: {exc}; give an EPSG code such as "
-                            "EPSG:5899 (VN-2000 / TM-3 Da Nang), EPSG:3405/3406 "
+                            f"{CITY.metric_crs} ({CITY.metric_crs_name}), EPSG:3405/3406 "
                             "(VN-2000 UTM 48N/49N) or EPSG:4326") from None
 
 
@@ -78,22 +79,22 @@ def _datum_name(crs: CRS) -> str:
 
 
 def _tm3_deviations(crs: CRS) -> list[str]:
-    """Where a TM-3 107°45' CRS differs from EPSG:5899 (ellipsoid, meridian, scale, offsets)."""
-    ours, ref = _tm_parameters(crs), _tm_parameters(DA_NANG_TM3)
+    """Where a CRS of the city's TM-3 zone differs from its EPSG code (ellipsoid, scale, offsets)."""
+    ours, ref = _tm_parameters(crs), _tm_parameters(CITY_TM3)
     lon0 = ours.get("longitude of natural origin")
-    if lon0 is None or abs(lon0 - 107.75) > 0.5 or crs.equals(DA_NANG_TM3, ignore_axis_order=True):
+    if lon0 is None or abs(lon0 - CITY.central_meridian) > 0.5 or crs.equals(CITY_TM3, ignore_axis_order=True):
         return []
-    out = [f"{name} {ours[name]:g} (EPSG:5899: {value:g})"
+    out = [f"{name} {ours[name]:g} ({CITY.metric_crs}: {value:g})"
            for name, value in ref.items() if name in ours and abs(ours[name] - value) > 1e-9]
-    ell, ref_ell = _unbound(crs).ellipsoid, DA_NANG_TM3.ellipsoid
+    ell, ref_ell = _unbound(crs).ellipsoid, CITY_TM3.ellipsoid
     if ell is not None and ref_ell is not None and abs(ell.semi_major_metre
                                                         - ref_ell.semi_major_metre) > 1e-6:
-        out.append(f"ellipsoid {ell.name} (EPSG:5899: {ref_ell.name})")
+        out.append(f"ellipsoid {ell.name} ({CITY.metric_crs}: {ref_ell.name})")
     elif ell is not None and ref_ell is not None and abs(ell.inverse_flattening
                                                           - ref_ell.inverse_flattening) > 1e-6:
-        out.append(f"ellipsoid {ell.name} (EPSG:5899: {ref_ell.name})")
+        out.append(f"ellipsoid {ell.name} ({CITY.metric_crs}: {ref_ell.name})")
     if "vietnam" not in _datum_name(crs).lower() and "vn" not in _datum_name(crs).lower():
-        out.append(f"datum {_datum_name(crs)} (EPSG:5899: Vietnam 2000)")
+        out.append(f"datum {_datum_name(crs)} ({CITY.metric_crs}: Vietnam 2000)")
     return out
 
 
@@ -109,8 +110,8 @@ def resolve_crs(file_crs: CRS | None, override: str | None, confirm: bool) -> So
     elif file_crs is not None:
         crs = file_crs
     else:
-        raise ImportRefused("the file has no CRS; give one with --crs (e.g. EPSG:5899 for "
-                            "VN-2000 / TM-3 Da Nang, EPSG:4326 for lon/lat)")
+        raise ImportRefused(f"the file has no CRS; give one with --crs (e.g. {CITY.metric_crs} "
+                            f"for {CITY.metric_crs_name}, EPSG:4326 for lon/lat)")
     if crs.is_geographic and crs.equals(WGS84, ignore_axis_order=True):
         return SourceCrs(crs, None, "none (already EPSG:4326)")
     group = TransformerGroup(crs, WGS84, always_xy=True, area_of_interest=CITY_AOI)
@@ -121,8 +122,9 @@ def resolve_crs(file_crs: CRS | None, override: str | None, confirm: bool) -> So
     warnings = []
     deviations = _tm3_deviations(crs)
     if deviations:
-        warnings.append(f"CRS {crs.name!r} is a TM-3 107°45' projection that deviates from "
-                        f"EPSG:5899 (VN-2000 / TM-3 107-45): {'; '.join(deviations)}")
+        warnings.append(f"CRS {crs.name!r} is a projection of the city's TM-3 zone that "
+                        f"deviates from {CITY.metric_crs} ({CITY.metric_crs_name}): "
+                        f"{'; '.join(deviations)}")
     datum = _datum_name(crs)
     ballpark = "ballpark" in operation.lower()
     shift = _hand_made_shift(crs)
@@ -130,12 +132,12 @@ def resolve_crs(file_crs: CRS | None, override: str | None, confirm: bool) -> So
     if shift and _is_vn_tm3(crs):
         warnings.append(f"CRS {crs.name!r} carries a hand-written +towgs84 shift; copies of it "
                         "often have the rotation signs of the other convention (0.64 m off). "
-                        "Prefer --crs EPSG:5899, which uses EPSG transformation 6960")
+                        f"Prefer --crs {CITY.metric_crs}, which uses EPSG transformation 6960")
     if ballpark or mislabelled:
         why = (f"PROJ can only use a 'Ballpark' operation ({operation})" if ballpark else
                f"it is a Vietnamese TM-3 projection on datum {datum!r}, not VN-2000")
         message = (f"CRS {crs.name!r} has no VN-2000 datum shift: {why}. VN-2000 coordinates "
-                   "read this way land about 225 m off (DOMAIN.md §1). Use --crs EPSG:5899 "
+                   f"read this way land about 225 m off (DOMAIN.md §1). Use --crs {CITY.metric_crs} "
                    "(or the file's EPSG VN-2000 code), or --confirm-crs if the CRS is right")
         if not confirm:
             raise ImportRefused(message)

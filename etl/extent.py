@@ -4,10 +4,9 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-# Bounding box of the merged city (incl. the Hoang Sa special zone), computed once from
-# /work/shared/data/danang-wards-2025/48_da_nang.geojson (total_bounds, 6 decimals):
-# the repo must not read that file at run time.
-CITY_BOUNDS = (107.208588, 14.953287, 112.736122, 17.120279)
+from layers.city import CITY
+
+CITY_BOUNDS = CITY.bounds
 # About 5 km, so features on the outline and offshore works are not refused.
 MARGIN_DEG = 0.05
 CHECK_BOUNDS = (CITY_BOUNDS[0] - MARGIN_DEG, CITY_BOUNDS[1] - MARGIN_DEG,

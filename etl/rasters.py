@@ -22,6 +22,7 @@ from rasterio.warp import transform_bounds
 from etl.errors import ImportRefused
 from etl.extent import CHECK_BOUNDS
 from etl.runs import try_lock_layer, unlock_layer
+from layers.city import CITY
 from store import run_lifecycle
 
 RASTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -77,8 +78,8 @@ def _validate(src: rasterio.DatasetReader) -> tuple[tuple[float, ...], list[str]
         raise ImportRefused(f"raster driver {src.driver} is not allowed; allowed: "
                             f"{', '.join(RASTER_DRIVERS)} (GeoTIFF)")
     if src.crs is None:
-        raise ImportRefused("the raster has no CRS; assign one (e.g. EPSG:5899, VN-2000 / "
-                            "TM-3 107-45) with gdal_edit.py -a_srs before importing")
+        raise ImportRefused(f"the raster has no CRS; assign one (e.g. {CITY.metric_crs}, "
+                            f"{CITY.metric_crs_name}) with gdal_edit.py -a_srs before importing")
     bounds = transform_bounds(src.crs, "EPSG:4326", *src.bounds, densify_pts=21)
     x0, y0, x1, y1 = CHECK_BOUNDS
     if not (bounds[0] >= x0 and bounds[1] >= y0 and bounds[2] <= x1 and bounds[3] <= y1):

@@ -1,7 +1,7 @@
 """Spatial basics shared by permits, analysis and reports, measured in metres.
 
-The metric CRS is VN-2000 / TM-3 (EPSG:5899): PostGIS finds features (index-backed, in
-4326) and transforms them to 5899; shapely measures overlaps and distances on those planar
+The metric CRS is the city's VN-2000 / TM-3 zone (layers.city): PostGIS finds features
+(index-backed, in 4326) and transforms them to it; shapely measures overlaps and distances on those planar
 coordinates. Results go back to clients as WGS 84 GeoJSON.
 """
 from __future__ import annotations
@@ -16,9 +16,10 @@ from sqlalchemy import Connection, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 
 from layers import Layer
+from layers.city import CITY
 from store.tables import LAYER_TABLES
 
-METRIC_SRID = 5899
+METRIC_SRID = CITY.metric_srid
 
 
 @dataclass(frozen=True)

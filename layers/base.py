@@ -5,8 +5,7 @@ from layers.sources import WARD_BOUNDARIES
 
 WARDS = Layer(
     id="wards",
-    title_vi="Phường, xã",
-    title_en="Wards and communes",
+    title={"vi": "Phường, xã", "en": "Wards and communes"},
     theme="base",
     key=("code",),
     geometry_type="MultiPolygon",
@@ -14,23 +13,25 @@ WARDS = Layer(
     style=Style("line", "#7b3294", width=2.0, opacity=0.9, label="name", dash=(3, 1.5),
                 order=9,  # ward boundaries over every other line
                 labels=(Label("name", font="bold", size=13, color="#5e2a7e", uppercase=True,
-                              field_en="name_en", maxzoom=17),)),
+                              fields={"en": "name_en"}, maxzoom=17),)),
     fields=(
-        Field("code", T.TEXT, "Mã đơn vị", "Unit code", required=True, sources=("ma_xa", "id")),
-        Field("name", T.TEXT, "Tên", "Name", required=True, sources=("ten",)),
-        Field("name_en", T.TEXT, "Tên tiếng Anh", "English name", sources=("nameEn",)),
-        Field("full_name", T.TEXT, "Tên đầy đủ", "Full name", sources=("fullName",)),
-        Field("area_km2", T.FLOAT, "Diện tích chính thức", "Official area", unit="km²",
+        Field("code", T.TEXT, {"vi": "Mã đơn vị", "en": "Unit code"},
+              required=True, sources=("ma_xa", "id")),
+        Field("name", T.TEXT, {"vi": "Tên", "en": "Name"}, required=True, sources=("ten",)),
+        Field("name_en", T.TEXT, {"vi": "Tên tiếng Anh", "en": "English name"},
+              sources=("nameEn",)),
+        Field("full_name", T.TEXT, {"vi": "Tên đầy đủ", "en": "Full name"}, sources=("fullName",)),
+        Field("area_km2", T.FLOAT, {"vi": "Diện tích chính thức", "en": "Official area"},
+              unit="km²",
               sources=("areaKm2",)),
     ),
-    description_en="Commune-level units of Da Nang since 1 July 2025.",
+    description={"en": "Commune-level units of Da Nang since 1 July 2025."},
     source=WARD_BOUNDARIES,
 )
 
 ROADS = Layer(
     id="roads",
-    title_vi="Đường phố",
-    title_en="Streets",
+    title={"vi": "Đường phố", "en": "Streets"},
     theme="base",
     key=("road_id",),
     geometry_type="MultiLineString",
@@ -42,13 +43,14 @@ ROADS = Layer(
                         ("residential", 9.0)),
                 labels=(Label("name", minzoom=14, size=12),)),
     fields=(
-        Field("road_id", T.TEXT, "Mã đường", "Road id", required=True, sources=("ma_duong",)),
-        Field("name", T.TEXT, "Tên đường", "Street name", sources=("ten_duong",)),
-        Field("road_class", T.TEXT, "Cấp đường", "Road class",
+        Field("road_id", T.TEXT, {"vi": "Mã đường", "en": "Road id"},
+              required=True, sources=("ma_duong",)),
+        Field("name", T.TEXT, {"vi": "Tên đường", "en": "Street name"}, sources=("ten_duong",)),
+        Field("road_class", T.TEXT, {"vi": "Cấp đường", "en": "Road class"},
               choices=("primary", "secondary", "tertiary", "residential")),
-        Field("row_width", T.FLOAT, "Lộ giới", "Right-of-way width", unit="m",
+        Field("row_width", T.FLOAT, {"vi": "Lộ giới", "en": "Right-of-way width"}, unit="m",
               sources=("lo_gioi",)),
-        Field("lanes", T.INTEGER, "Số làn xe", "Lanes"),
+        Field("lanes", T.INTEGER, {"vi": "Số làn xe", "en": "Lanes"}),
     ),
     osm=OsmMapping(
         elements=("lines",),
@@ -67,8 +69,7 @@ ROADS = Layer(
 
 WATER = Layer(
     id="water",
-    title_vi="Mặt nước",
-    title_en="Water",
+    title={"vi": "Mặt nước", "en": "Water"},
     theme="base",
     key=("water_id",),
     geometry_type="MultiPolygon",
@@ -76,9 +77,10 @@ WATER = Layer(
     style=Style("fill", "#a9d3f0", outline="#5b9bd1", opacity=1.0, label="name", width=1.2,
                 labels=(Label("name", font="italic", size=13, color="#1f5f99"),)),
     fields=(
-        Field("water_id", T.TEXT, "Mã", "Id", required=True),
-        Field("name", T.TEXT, "Tên", "Name"),
-        Field("kind", T.TEXT, "Loại", "Kind", choices=("river", "lake", "sea", "canal")),
+        Field("water_id", T.TEXT, {"vi": "Mã", "en": "Id"}, required=True),
+        Field("name", T.TEXT, {"vi": "Tên", "en": "Name"}),
+        Field("kind", T.TEXT, {"vi": "Loại", "en": "Kind"},
+              choices=("river", "lake", "sea", "canal")),
     ),
     osm=OsmMapping(
         elements=("multipolygons",),
@@ -92,8 +94,7 @@ WATER = Layer(
 
 BUILDINGS = Layer(
     id="buildings",
-    title_vi="Công trình hiện trạng",
-    title_en="Buildings",
+    title={"vi": "Công trình hiện trạng", "en": "Buildings"},
     theme="base",
     key=("building_id",),
     geometry_type="MultiPolygon",
@@ -104,10 +105,10 @@ BUILDINGS = Layer(
     tile_max_features=5000,  # the densest demo z16 tile: ~1,250
     style=Style("fill", "#d9d0c9", outline="#b8aca2", opacity=0.9, order=2),
     fields=(
-        Field("building_id", T.TEXT, "Mã công trình", "Building id", required=True),
-        Field("floors", T.INTEGER, "Số tầng", "Floors"),
-        Field("height_m", T.FLOAT, "Chiều cao", "Height", unit="m"),
-        Field("use", T.TEXT, "Công năng", "Use"),
+        Field("building_id", T.TEXT, {"vi": "Mã công trình", "en": "Building id"}, required=True),
+        Field("floors", T.INTEGER, {"vi": "Số tầng", "en": "Floors"}),
+        Field("height_m", T.FLOAT, {"vi": "Chiều cao", "en": "Height"}, unit="m"),
+        Field("use", T.TEXT, {"vi": "Công năng", "en": "Use"}),
     ),
     osm=OsmMapping(
         elements=("multipolygons",),

@@ -1,12 +1,11 @@
 """Drainage network: nodes (manholes, inlets, outfalls, pump stations, rain gauges) and pipes."""
-from layers.model import Access, Field, FieldType as T, Layer, Style
+from layers.model import Access, Field, FieldIndex, FieldType as T, Layer, Style
 
 NODE_KINDS = ("manhole", "inlet", "outfall", "pump_station", "rain_gauge")
 
 DRAINAGE_NODES = Layer(
     id="drainage_nodes",
-    title_vi="Nút thoát nước",
-    title_en="Drainage nodes",
+    title={"vi": "Nút thoát nước", "en": "Drainage nodes"},
     theme="drainage",
     key=("node_id",),
     geometry_type="Point",
@@ -18,38 +17,46 @@ DRAINAGE_NODES = Layer(
                 icons=("kind", (("manhole", "manhole"), ("outfall", "outfall"),
                                 ("pump_station", "pump")))),
     fields=(
-        Field("node_id", T.TEXT, "Mã nút", "Node id", required=True, sources=("ma_nut",)),
-        Field("kind", T.TEXT, "Loại", "Kind", required=True, choices=NODE_KINDS,
+        Field("node_id", T.TEXT, {"vi": "Mã nút", "en": "Node id"},
+              required=True, sources=("ma_nut",)),
+        Field("kind", T.TEXT, {"vi": "Loại", "en": "Kind"}, required=True, choices=NODE_KINDS,
               sources=("loai",)),
-        Field("ground_level", T.FLOAT, "Cao độ mặt đất", "Ground level", unit="m",
+        Field("ground_level", T.FLOAT, {"vi": "Cao độ mặt đất", "en": "Ground level"}, unit="m",
               sources=("cao_do_md",)),
-        Field("invert_level", T.FLOAT, "Cao độ đáy", "Invert level", unit="m",
+        Field("invert_level", T.FLOAT, {"vi": "Cao độ đáy", "en": "Invert level"}, unit="m",
               sources=("cao_do_day",)),
-        Field("street", T.TEXT, "Đường", "Street"),
-        Field("status", T.TEXT, "Tình trạng", "Status", access=Access.STAFF,
+        Field("street", T.TEXT, {"vi": "Đường", "en": "Street"}),
+        Field("status", T.TEXT, {"vi": "Tình trạng", "en": "Status"}, access=Access.STAFF,
               choices=("ok", "blocked", "damaged")),
     ),
 )
 
 DRAINAGE_PIPES = Layer(
     id="drainage_pipes",
-    title_vi="Cống thoát nước",
-    title_en="Drainage pipes",
+    title={"vi": "Cống thoát nước", "en": "Drainage pipes"},
     theme="drainage",
     key=("pipe_id",),
     geometry_type="LineString",
     minzoom=13,
+    # drainage traces (gisapp.analysis.drainage) walk pipes by their end nodes, both ways
+    indexes=(FieldIndex(("from_node",)), FieldIndex(("to_node",))),
     style=Style("line", "#4292c6", width=2.0, opacity=0.9),
     fields=(
-        Field("pipe_id", T.TEXT, "Mã cống", "Pipe id", required=True, sources=("ma_cong",)),
-        Field("from_node", T.TEXT, "Nút đầu", "From node", required=True, sources=("nut_dau",)),
-        Field("to_node", T.TEXT, "Nút cuối", "To node", required=True, sources=("nut_cuoi",)),
-        Field("diameter_mm", T.INTEGER, "Đường kính", "Diameter", unit="mm",
+        Field("pipe_id", T.TEXT, {"vi": "Mã cống", "en": "Pipe id"},
+              required=True, sources=("ma_cong",)),
+        Field("from_node", T.TEXT, {"vi": "Nút đầu", "en": "From node"},
+              required=True, sources=("nut_dau",)),
+        Field("to_node", T.TEXT, {"vi": "Nút cuối", "en": "To node"},
+              required=True, sources=("nut_cuoi",)),
+        Field("diameter_mm", T.INTEGER, {"vi": "Đường kính", "en": "Diameter"}, unit="mm",
               sources=("duong_kinh",)),
-        Field("material", T.TEXT, "Vật liệu", "Material", choices=("concrete", "hdpe", "brick")),
-        Field("invert_up", T.FLOAT, "Cao độ đáy đầu", "Upstream invert", unit="m"),
-        Field("invert_down", T.FLOAT, "Cao độ đáy cuối", "Downstream invert", unit="m"),
-        Field("install_year", T.INTEGER, "Năm lắp đặt", "Year installed", access=Access.STAFF,
+        Field("material", T.TEXT, {"vi": "Vật liệu", "en": "Material"},
+              choices=("concrete", "hdpe", "brick")),
+        Field("invert_up", T.FLOAT, {"vi": "Cao độ đáy đầu", "en": "Upstream invert"}, unit="m"),
+        Field("invert_down", T.FLOAT, {"vi": "Cao độ đáy cuối", "en": "Downstream invert"},
+              unit="m"),
+        Field("install_year", T.INTEGER, {"vi": "Năm lắp đặt", "en": "Year installed"},
+              access=Access.STAFF,
               year=True),
     ),
 )

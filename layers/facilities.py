@@ -9,8 +9,7 @@ HEALTH = ("hospital", "clinic", "doctors", "dentist", "pharmacy")
 
 FACILITIES = Layer(
     id="facilities",
-    title_vi="Trường học, cơ sở y tế",
-    title_en="Schools and health facilities",
+    title={"vi": "Trường học, cơ sở y tế", "en": "Schools and health facilities"},
     theme="base",
     key=("facility_id",),
     geometry_type="Point",
@@ -23,10 +22,10 @@ FACILITIES = Layer(
                 icon_zoom=14,
                 labels=(Label("name", minzoom=16, size=11),)),
     fields=(
-        Field("facility_id", T.TEXT, "Mã cơ sở", "Facility id", required=True),
-        Field("kind", T.TEXT, "Loại cơ sở", "Kind", choices=FACILITY_KINDS),
-        Field("name", T.TEXT, "Tên", "Name"),
-        Field("address", T.TEXT, "Địa chỉ", "Address"),
+        Field("facility_id", T.TEXT, {"vi": "Mã cơ sở", "en": "Facility id"}, required=True),
+        Field("kind", T.TEXT, {"vi": "Loại cơ sở", "en": "Kind"}, choices=FACILITY_KINDS),
+        Field("name", T.TEXT, {"vi": "Tên", "en": "Name"}),
+        Field("address", T.TEXT, {"vi": "Địa chỉ", "en": "Address"}),
     ),
     # schools, universities, hospitals, clinics; grounds mapped as areas are taken at a point
     # inside them. The kind is the amenity, else the healthcare tag (a field listed twice).
@@ -39,6 +38,6 @@ FACILITIES = Layer(
         values=(("kind", (*((k, k) for k in FACILITY_KINDS), ("doctor", "doctors"),
                           ("centre", "clinic"), ("vaccination_centre", "clinic"))),),
     ),
-    description_en="Schools, universities, hospitals and clinics, from OpenStreetMap.",
+    description={"en": "Schools, universities, hospitals and clinics, from OpenStreetMap."},
     source=OPENSTREETMAP,
 )

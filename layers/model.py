@@ -11,6 +11,11 @@ from enum import Enum
 from layers.sources import DEMO_CITY, Source
 
 
+# The languages every label, title and name in the registry is written in: a text is a
+# dict by language ({"vi": …, "en": …}), so a third language is data, not code.
+LANGUAGES: tuple[str, ...] = ("vi", "en")
+
+
 class Access(str, Enum):
     """Who may read a field or a layer: everyone, staff, or only roles allowed personal data."""
 
@@ -38,8 +43,7 @@ class Field:
 
     name: str
     type: FieldType
-    label_vi: str
-    label_en: str
+    label: dict[str, str] = dc_field(hash=False)  # by language
     access: Access = Access.PUBLIC
     required: bool = False
     sources: tuple[str, ...] = ()
@@ -63,7 +67,8 @@ class Label:
     color: str | None = None  # default: the theme's text colour
     uppercase: bool = False
     detail: str | None = None
-    field_en: str | None = None  # the English name's field, written when the UI is in English
+    # the field written instead, by UI language: {"en": "name_en"} for English ward names
+    fields: dict[str, str] = dc_field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -170,15 +175,32 @@ class Temporal:
 
 
 @dataclass(frozen=True)
+class FieldIndex:
+    """A B-tree index on fields that queries filter or join by (pipes by their end nodes)."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def name_suffix(self) -> str:
+        return "_".join(self.fields)
+
+
+@dataclass(frozen=True)
 class Table:
-    """A non-spatial table declared from fields (parties, rights, land-use purposes)."""
+    """A non-spatial table declared from fields (parties, rights, land-use purposes).
+
+    `indexes` are what queries need beyond the key, the geometry and computed ids;
+    `search` names the text fields free-text search looks in (accents and case folded, one
+    trigram index over them joined).
+    """
 
     id: str
-    title_vi: str
-    title_en: str
+    title: dict[str, str] = dc_field(hash=False)  # by language
     key: tuple[str, ...]
     fields: tuple[Field, ...]
     access: Access = Access.STAFF
+    indexes: tuple[FieldIndex, ...] = ()
+    search: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -216,7 +238,7 @@ class Layer(Table):
     access: Access = Access.PUBLIC
     versioned: bool = False
     temporal: Temporal | None = None  # what `datetime=` filters on; None: no time field
-    description_en: str = ""
+    description: dict[str, str] = dc_field(default_factory=dict, hash=False)  # by language
     tile_max_features: int | None = None  # per-tile cap below GISAPP_TILE_MAX_FEATURES
     osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer
     source: Source = DEMO_CITY  # attribution, link and licence shown wherever it is drawn

@@ -6,12 +6,12 @@ from layers.model import Field, FieldType as T, Label, Layer, Style
 
 ZONING = Layer(
     id="zoning",
-    title_vi="Phân khu chức năng quy hoạch",
-    title_en="Zoning",
+    title={"vi": "Phân khu chức năng quy hoạch", "en": "Zoning"},
     theme="planning",
     key=("zone_code",),
     geometry_type="MultiPolygon",
     minzoom=11,
+    versioned=True,  # a plan is amended: what it allowed on a past day stays answerable
     style=Style("fill", "#fee391", outline="#cc4c02", opacity=0.35, label="zone_code",
                 by=("category", (("residential", "#fee391"), ("mixed", "#fdae61"),
                                  ("commercial", "#f768a1"), ("public", "#9ebcda"),
@@ -21,25 +21,26 @@ ZONING = Layer(
                 labels=(Label("zone_code", minzoom=14, maxzoom=18, font="bold", size=11,
                               color="#8c3a02"),)),
     fields=(
-        Field("zone_code", T.TEXT, "Ký hiệu ô phố", "Zone code", required=True,
+        Field("zone_code", T.TEXT, {"vi": "Ký hiệu ô phố", "en": "Zone code"}, required=True,
               sources=("ky_hieu",)),
-        Field("name", T.TEXT, "Tên khu", "Name"),
-        Field("category", T.TEXT, "Chức năng", "Category", required=True,
+        Field("name", T.TEXT, {"vi": "Tên khu", "en": "Name"}),
+        Field("category", T.TEXT, {"vi": "Chức năng", "en": "Category"}, required=True,
               choices=("residential", "mixed", "commercial", "public", "green", "heritage")),
-        Field("allowed_uses", T.TEXT, "Công năng cho phép", "Allowed uses"),
-        Field("max_coverage", T.FLOAT, "Mật độ xây dựng tối đa", "Max net coverage", unit="%"),
-        Field("max_floors", T.INTEGER, "Tầng cao tối đa", "Max floors"),
-        Field("max_height_m", T.FLOAT, "Chiều cao tối đa", "Max height", unit="m"),
-        Field("min_setback_m", T.FLOAT, "Khoảng lùi tối thiểu", "Min setback", unit="m"),
-        Field("max_far", T.FLOAT, "Hệ số sử dụng đất", "Max floor-area ratio"),
-        Field("plan_ref", T.TEXT, "Quyết định phê duyệt", "Plan reference"),
+        Field("allowed_uses", T.TEXT, {"vi": "Công năng cho phép", "en": "Allowed uses"}),
+        Field("max_coverage", T.FLOAT, {"vi": "Mật độ xây dựng tối đa", "en": "Max net coverage"},
+              unit="%"),
+        Field("max_floors", T.INTEGER, {"vi": "Tầng cao tối đa", "en": "Max floors"}),
+        Field("max_height_m", T.FLOAT, {"vi": "Chiều cao tối đa", "en": "Max height"}, unit="m"),
+        Field("min_setback_m", T.FLOAT, {"vi": "Khoảng lùi tối thiểu", "en": "Min setback"},
+              unit="m"),
+        Field("max_far", T.FLOAT, {"vi": "Hệ số sử dụng đất", "en": "Max floor-area ratio"}),
+        Field("plan_ref", T.TEXT, {"vi": "Quyết định phê duyệt", "en": "Plan reference"}),
     ),
 )
 
 ROAD_RESERVES = Layer(
     id="road_reserves",
-    title_vi="Chỉ giới đường đỏ",
-    title_en="Road reserves",
+    title={"vi": "Chỉ giới đường đỏ", "en": "Road reserves"},
     theme="planning",
     key=("reserve_id",),
     geometry_type="MultiPolygon",
@@ -47,16 +48,15 @@ ROAD_RESERVES = Layer(
     # the red line (chỉ giới đường đỏ) is the reserve; a faint tint, or every street is pink
     style=Style("fill", "#e31a1c", outline="#e31a1c", opacity=0.08),
     fields=(
-        Field("reserve_id", T.TEXT, "Mã", "Id", required=True),
-        Field("road_name", T.TEXT, "Tên đường", "Street name"),
-        Field("reserve_width_m", T.FLOAT, "Lộ giới", "Reserve width", unit="m"),
+        Field("reserve_id", T.TEXT, {"vi": "Mã", "en": "Id"}, required=True),
+        Field("road_name", T.TEXT, {"vi": "Tên đường", "en": "Street name"}),
+        Field("reserve_width_m", T.FLOAT, {"vi": "Lộ giới", "en": "Reserve width"}, unit="m"),
     ),
 )
 
 FLOOD_ZONES = Layer(
     id="flood_zones",
-    title_vi="Vùng ngập",
-    title_en="Flood zones",
+    title={"vi": "Vùng ngập", "en": "Flood zones"},
     theme="hazards",
     key=("zone_id",),
     geometry_type="MultiPolygon",
@@ -64,18 +64,19 @@ FLOOD_ZONES = Layer(
     style=Style("fill", "#3182bd", opacity=0.3,
                 by=("risk", (("low", "#c6dbef"), ("medium", "#6baed6"), ("high", "#08519c")))),
     fields=(
-        Field("zone_id", T.TEXT, "Mã vùng", "Zone id", required=True),
-        Field("risk", T.TEXT, "Mức nguy cơ", "Risk", required=True,
+        Field("zone_id", T.TEXT, {"vi": "Mã vùng", "en": "Zone id"}, required=True),
+        Field("risk", T.TEXT, {"vi": "Mức nguy cơ", "en": "Risk"}, required=True,
               choices=("low", "medium", "high")),
-        Field("typical_depth_m", T.FLOAT, "Độ sâu ngập điển hình", "Typical depth", unit="m"),
-        Field("return_period", T.INTEGER, "Chu kỳ lặp", "Return period", unit="years"),
+        Field("typical_depth_m", T.FLOAT, {"vi": "Độ sâu ngập điển hình", "en": "Typical depth"},
+              unit="m"),
+        Field("return_period", T.INTEGER, {"vi": "Chu kỳ lặp", "en": "Return period"},
+              unit="years"),
     ),
 )
 
 HERITAGE_AREAS = Layer(
     id="heritage_areas",
-    title_vi="Khu vực di tích",
-    title_en="Heritage areas",
+    title={"vi": "Khu vực di tích", "en": "Heritage areas"},
     theme="planning",
     key=("heritage_id",),
     geometry_type="MultiPolygon",
@@ -83,10 +84,10 @@ HERITAGE_AREAS = Layer(
     style=Style("fill", "#8c510a", outline="#543005", opacity=0.3, label="name",
                 labels=(Label("name", minzoom=14, font="italic", size=11, color="#543005"),)),
     fields=(
-        Field("heritage_id", T.TEXT, "Mã di tích", "Heritage id", required=True),
-        Field("name", T.TEXT, "Tên di tích", "Name", required=True),
-        Field("protection_zone", T.TEXT, "Khu vực bảo vệ", "Protection zone",
+        Field("heritage_id", T.TEXT, {"vi": "Mã di tích", "en": "Heritage id"}, required=True),
+        Field("name", T.TEXT, {"vi": "Tên di tích", "en": "Name"}, required=True),
+        Field("protection_zone", T.TEXT, {"vi": "Khu vực bảo vệ", "en": "Protection zone"},
               choices=("I", "II")),
-        Field("decision", T.TEXT, "Quyết định xếp hạng", "Listing decision"),
+        Field("decision", T.TEXT, {"vi": "Quyết định xếp hạng", "en": "Listing decision"}),
     ),
 )

@@ -34,14 +34,14 @@ TABLES: dict[str, Table] = {
     "parcel_land_uses": LAND_USES,
 }
 
-THEMES: dict[str, tuple[str, str]] = {
-    "base": ("Nền", "Base map"),
-    "land": ("Đất đai", "Land"),
-    "drainage": ("Thoát nước", "Drainage"),
-    "lighting": ("Chiếu sáng", "Lighting"),
-    "wifi": ("Wi-Fi", "Wi-Fi"),
-    "planning": ("Quy hoạch", "Planning"),
-    "hazards": ("Rủi ro thiên tai", "Hazards"),
+THEMES: dict[str, dict[str, str]] = {
+    "base": {"vi": "Nền", "en": "Base map"},
+    "land": {"vi": "Đất đai", "en": "Land"},
+    "drainage": {"vi": "Thoát nước", "en": "Drainage"},
+    "lighting": {"vi": "Chiếu sáng", "en": "Lighting"},
+    "wifi": {"vi": "Wi-Fi", "en": "Wi-Fi"},
+    "planning": {"vi": "Quy hoạch", "en": "Planning"},
+    "hazards": {"vi": "Rủi ro thiên tai", "en": "Hazards"},
 }
 
 # The themes a map opens with: the base map, land use and the plan; the networks are one

@@ -13,8 +13,6 @@ from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, F
 from sqlalchemy.dialects.postgresql import JSONB
 
 from layers import LAYERS, TABLES, FieldType, Layer
-from layers.drainage import DRAINAGE_PIPES
-from layers.land import PARCEL_SEARCH_FIELDS, PARCELS
 from layers import Table as TableDecl
 
 metadata = MetaData(naming_convention={
@@ -60,6 +58,33 @@ def geometry_columns(layer: Layer) -> list[Column]:
     ]
 
 
+# gisapp_fold(text): lower(unaccent(NFC)), IMMUTABLE; created by migration 0002.
+FOLD_FUNCTION = "gisapp_fold"
+
+
+def search_document(table: Table, names: tuple[str, ...]):
+    """The folded text a trigram index covers: the named columns joined by spaces."""
+    parts = [func.coalesce(table.c[n], literal("", Text, literal_execute=True)) for n in names]
+    doc = parts[0]
+    for part in parts[1:]:
+        doc = doc + literal(" ", Text, literal_execute=True) + part
+    return getattr(func, FOLD_FUNCTION)(doc, type_=Text)
+
+
+def search_index_name(decl: TableDecl) -> str:
+    """The name of a table's free-text search index: parcels -> ix_parcels_search."""
+    return f"ix_{decl.table}_search"
+
+
+def _declared_indexes(decl: TableDecl, table: Table) -> None:
+    """The indexes a declaration asks for: its field indexes and its search index."""
+    for index in decl.indexes:
+        Index(f"ix_{decl.table}_{index.name_suffix}", *(table.c[f] for f in index.fields))
+    if decl.search:
+        Index(search_index_name(decl), search_document(table, decl.search).label("search_doc"),
+              postgresql_using="gin", postgresql_ops={"search_doc": "gin_trgm_ops"})
+
+
 def _layer_table(layer: Layer) -> Table:
     table = Table(
         layer.table, metadata,
@@ -74,6 +99,7 @@ def _layer_table(layer: Layer) -> Table:
     for f in layer.fields:
         if f.generated:  # computed ids (parcel_uid) are what clients look features up by
             Index(f"ix_{layer.table}_{f.name}", table.c[f.name], unique=True)
+    _declared_indexes(layer, table)
     return table
 
 
@@ -123,13 +149,15 @@ def _overview_table(layer: Layer) -> Table:
 
 
 def _plain_table(decl: TableDecl) -> Table:
-    return Table(
+    table = Table(
         decl.table, metadata,
         Column("id", BigInteger, Identity(), primary_key=True),
         *_field_columns(decl),
         *_bookkeeping(),
         UniqueConstraint(*decl.key),
     )
+    _declared_indexes(decl, table)
+    return table
 
 
 LAYER_TABLES: dict[str, Table] = {lid: _layer_table(layer) for lid, layer in LAYERS.items()}
@@ -141,23 +169,10 @@ OVERVIEW_TABLES: dict[str, Table] = {
     lid: _overview_table(layer) for lid, layer in LAYERS.items() if layer.overview
 }
 
-# gisapp_fold(text): lower(unaccent(NFC)), IMMUTABLE; created by migration 0002.
-FOLD_FUNCTION = "gisapp_fold"
-
-
-def search_document(table: Table, names: tuple[str, ...]):
-    """The folded text a trigram index covers: the named columns joined by spaces."""
-    parts = [func.coalesce(table.c[n], literal("", Text, literal_execute=True)) for n in names]
-    doc = parts[0]
-    for part in parts[1:]:
-        doc = doc + literal(" ", Text, literal_execute=True) + part
-    return getattr(func, FOLD_FUNCTION)(doc, type_=Text)
-
-
-EXPRESSION_INDEXES = frozenset({"ix_parcels_search"})  # autogenerate skips these
-Index("ix_parcels_search",
-      search_document(LAYER_TABLES[PARCELS.id], PARCEL_SEARCH_FIELDS).label("search_doc"),
-      postgresql_using="gin", postgresql_ops={"search_doc": "gin_trgm_ops"})
+# Search indexes are expressions: autogenerate creates a new one but cannot compare one
+# that exists (PostgreSQL rewrites the expression), so it leaves those alone.
+EXPRESSION_INDEXES = frozenset(search_index_name(d) for d in (*LAYERS.values(), *TABLES.values())
+                               if d.search)
 
 etl_runs = Table(
     "etl_runs", metadata,
@@ -224,6 +239,3 @@ rasters = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-# Drainage traces (gisapp.analysis.drainage) walk pipes by their end nodes, both ways.
-for _end in ("from_node", "to_node"):
-    Index(f"ix_{DRAINAGE_PIPES.table}_{_end}", LAYER_TABLES[DRAINAGE_PIPES.id].c[_end])

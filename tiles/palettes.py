@@ -76,8 +76,7 @@ class Palette:
     """One theme: page colours plus how each kind of declared colour is redrawn."""
 
     id: str
-    title_vi: str
-    title_en: str
+    title: dict[str, str]  # by language
     background: str
     text: str
     halo: str
@@ -96,15 +95,15 @@ class Palette:
 
 
 PALETTES: dict[str, Palette] = {
-    "light": Palette("light", "Sáng", "Light", background="#f4f1ea", text="#333333",
+    "light": Palette("light", {"vi": "Sáng", "en": "Light"}, background="#f4f1ea", text="#333333",
                      halo="#ffffff"),
-    "dark": Palette("dark", "Tối", "Dark", background="#181c23", text="#e4e6eb",
+    "dark": Palette("dark", {"vi": "Tối", "en": "Dark"}, background="#181c23", text="#e4e6eb",
                     halo="#181c23",
                     fill=_remap((0.14, 0.36), 0.55), line=_remap((0.35, 0.45), 0.7),
                     outline=_remap((0.3, 0.35), 0.5), road=_remap((0.22, 0.38), 0.45),
                     casing=_constant("#0b0d11"), label=_remap((0.72, 0.22), 0.6),
                     fill_opacity=0.9),
-    "cadastral": Palette("cadastral", "Địa chính (in)", "Cadastral (print)",
+    "cadastral": Palette("cadastral", {"vi": "Địa chính (in)", "en": "Cadastral (print)"},
                          background="#ffffff", text="#111111", halo="#ffffff",
                          fill=_remap((0.86, 0.12), 0.55), line=_remap((0.0, 0.35), 0.6),
                          outline=_constant("#1a1a1a"), road=_constant("#ffffff"),
@@ -113,7 +112,7 @@ PALETTES: dict[str, Palette] = {
     # WCAG-minded: black text on wide white halos (21:1), every fill at least 3:1 and every
     # line 4.5:1 against the white ground, no fill under 40 %, black outlines twice as wide,
     # roads white between black casings, points ringed in black.
-    "contrast": Palette("contrast", "Tương phản cao", "High contrast", background="#ffffff",
+    "contrast": Palette("contrast", {"vi": "Tương phản cao", "en": "High contrast"}, background="#ffffff",
                         text="#000000", halo="#ffffff",
                         fill=_contrasting("#ffffff", 3.0, 1.15),
                         line=_contrasting("#ffffff", 4.5, 1.1),

@@ -175,7 +175,8 @@ def label_fields(layer: Layer, levels: frozenset[Access]) -> tuple[Field, ...]:
     """The fields an area layer's label points carry: those its labels write."""
     carried = {f.name for f in tile_fields(layer, levels)}
     names = dict.fromkeys(n for label in layer.style.drawn_labels
-                          for n in (label.field, label.detail, label.field_en) if n in carried)
+                          for n in (label.field, label.detail, *label.fields.values())
+                          if n in carried)
     return tuple(layer.field(n) for n in names)
 
 

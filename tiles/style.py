@@ -181,8 +181,9 @@ def label_layer(layer: Layer, label: Label, palette: Palette, index: int = 0,
     base = _base(layer, suffix, "symbol", shown, minzoom=minzoom, maxzoom=label.maxzoom)
     if not layer.is_line and not layer.is_point:  # an area is named once, at its label point
         base["source-layer"] = label_layer_name(layer)
-    if label.field_en:  # the page writes this instead when its language is English
-        base["metadata"]["gisapp:text-field-en"] = f"{{{label.field_en}}}"
+    if label.fields:  # the page writes one of these instead in that UI language
+        base["metadata"]["gisapp:text-fields"] = {lang: f"{{{name}}}"
+                                                  for lang, name in label.fields.items()}
     return _with_layout({**base,
                          "paint": {"text-color": colour, "text-halo-color": palette.halo,
                                    "text-halo-width": palette.halo_width,

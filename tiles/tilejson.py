@@ -37,7 +37,7 @@ def data_bounds(conn: Any, layers: tuple[Layer, ...]) -> tuple[float, ...] | Non
 def field_description(field) -> str:
     """'Land use (Mục đích sử dụng)', with the unit when it has one."""
     unit = f", {field.unit}" if field.unit else ""
-    return f"{field.label_en} ({field.label_vi}{unit})"
+    return f"{field.label['en']} ({field.label['vi']}{unit})"
 
 
 def osm_sql(layers: tuple[Layer, ...]) -> sql.Composed:
@@ -90,7 +90,7 @@ def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_u
     return {
         "tilejson": "3.0.0",
         "name": ",".join(layer.id for layer in layers),
-        "description": "; ".join(f"{layer.title_en} ({layer.title_vi})" for layer in layers),
+        "description": "; ".join(f"{layer.title['en']} ({layer.title['vi']})" for layer in layers),
         "version": "1.0.0",
         "attribution": attribution(layers, osm),
         "scheme": "xyz",
@@ -102,7 +102,7 @@ def build_tilejson(layers: tuple[Layer, ...], levels: frozenset[Access], tiles_u
                    center_zoom],
         "vector_layers": [
             {"id": layer.id,
-             "description": layer.description_en or layer.title_en,
+             "description": layer.description.get("en") or layer.title["en"],
              "minzoom": layer.minzoom,
              "maxzoom": layer.maxzoom,
              "fields": {f.name: field_description(f) for f in tile_fields(layer, levels)}}
@@ -117,7 +117,7 @@ def label_vector_layers(layers: tuple[Layer, ...], levels: frozenset[Access]) ->
         zooms = label_zooms(layer)
         if zooms is not None:
             out.append({"id": label_layer_name(layer),
-                        "description": f"Label points of {layer.title_en}: one per feature",
+                        "description": f"Label points of {layer.title['en']}: one per feature",
                         "minzoom": zooms[0], "maxzoom": zooms[1],
                         "fields": {f.name: field_description(f)
                                    for f in label_fields(layer, levels)}})

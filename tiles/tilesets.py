@@ -184,8 +184,8 @@ def tileset_list(title: str, tilesets_url: str, base: str) -> dict[str, Any]:
 def _properties_schema(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
     properties = {"id": {"type": "integer", "title": "Feature id"}}
     for field in tile_fields(layer, levels):
-        properties[field.name] = {"type": PROPERTY_TYPES[field.type], "title": field.label_en,
-                                  "description": field.label_vi}
+        properties[field.name] = {"type": PROPERTY_TYPES[field.type], "title": field.label["en"],
+                                  "description": field.label["vi"]}
     return {"type": "object", "properties": properties}
 
 
@@ -222,13 +222,13 @@ def tileset(tms: MatrixSet, title: str, layers: tuple[Layer, ...], levels: froze
         links.append(link(collection_url, REL_GEODATA, "application/json", "The collection"))
     doc: dict[str, Any] = {
         "title": title,
-        "description": "; ".join(layer.description_en or layer.title_en for layer in layers),
+        "description": "; ".join(layer.description.get("en") or layer.title["en"] for layer in layers),
         "dataType": "vector",
         "crs": tms.crs,
         "tileMatrixSetURI": tms.uri,
         "attribution": attribution(layers, osm),
         "links": links,
-        "layers": [{"id": layer.id, "title": layer.title_en, "description": layer.title_vi,
+        "layers": [{"id": layer.id, "title": layer.title["en"], "description": layer.title["vi"],
                     "dataType": "vector", "geometryDimension": _geometry_dimension(layer),
                     "minTileMatrix": str(tms.level(layer.minzoom)),
                     "maxTileMatrix": str(tms.level(layer.maxzoom)),

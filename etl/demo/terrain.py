@@ -11,8 +11,9 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from etl.demo import places
+from layers.city import CITY
 
-METRIC_CRS = "EPSG:5899"
+METRIC_CRS = CITY.metric_crs
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 _TO_WGS84 = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)

@@ -12,9 +12,10 @@ from rasterio.warp import transform_geom
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, select
 
+from layers.city import CITY
 from store.tables import rasters
 
-METRIC_CRS = "EPSG:5899"
+METRIC_CRS = CITY.metric_crs
 MAX_OPEN = 16
 _OPEN = threading.local()  # per thread: rasterio datasets are not safe to share across threads
 

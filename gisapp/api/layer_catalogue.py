@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify
 
 from gisapp.auth import current_levels
 from layers import LAYERS, TABLES, THEMES, Access, Field, Layer, Table
+from layers.city import CITY, City
 from layers.vocabulary import LAND_USE_FIELDS, change_names, unit_name, value_name, value_names
 from tiles.palettes import DEFAULT_PALETTE, PALETTES
 
@@ -18,7 +19,7 @@ def describe_field(field: Field) -> dict[str, Any]:
     whether it holds a year, the names of its coded values and whether the code is shown
     beside its name."""
     return {"name": field.name, "type": field.type.value,
-            "label": {"vi": field.label_vi, "en": field.label_en}, "unit": field.unit,
+            "label": dict(field.label), "unit": field.unit,
             "unit_label": unit_name(field.unit), "year": field.year,
             "values": value_names(field),
             "shows_code": field.name in LAND_USE_FIELDS}  # official codes: "name (ODT)"
@@ -40,7 +41,7 @@ def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
     style = layer.style
     return {
         "id": layer.id,
-        "title": {"vi": layer.title_vi, "en": layer.title_en},
+        "title": dict(layer.title),
         "theme": layer.theme,
         "geometry_type": layer.geometry_type,
         "minzoom": layer.minzoom,
@@ -56,17 +57,26 @@ def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
 
 def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:
     """A non-spatial table (rights, holders, land uses): its titles and readable fields."""
-    return {"id": table.id, "title": {"vi": table.title_vi, "en": table.title_en},
+    return {"id": table.id, "title": dict(table.title),
             "fields": [describe_field(f) for f in table.visible_fields(levels)]}
 
 
+def describe_city(city: City) -> dict[str, Any]:
+    """The city: its name, opening view, extent (lon/lat), metric CRS and time zone."""
+    return {"id": city.id, "name": city.name, "center": list(city.centre), "zoom": city.zoom,
+            "bounds": list(city.bounds), "timezone": city.timezone,
+            "metric_crs": {"code": city.metric_crs, "name": city.metric_crs_name,
+                           "central_meridian": city.central_meridian}}
+
+
 def describe_layers(levels: frozenset[Access]) -> dict[str, Any]:
-    """Themes in registry order, the layers and tables these access levels may see, the
-    names of history change kinds."""
+    """The city, themes in registry order, the layers and tables these access levels may see,
+    the names of history change kinds."""
     visible = [layer for layer in LAYERS.values() if layer.access in levels]
     return {
-        "themes": [{"id": key, "title": {"vi": vi, "en": en}} for key, (vi, en) in THEMES.items()],
-        "palettes": [{"id": p.id, "title": {"vi": p.title_vi, "en": p.title_en}}
+        "city": describe_city(CITY),
+        "themes": [{"id": key, "title": dict(title)} for key, title in THEMES.items()],
+        "palettes": [{"id": p.id, "title": dict(p.title)}
                      for p in sorted(PALETTES.values(), key=lambda p: p.id != DEFAULT_PALETTE)],
         "layers": [describe_layer(layer, levels) for layer in visible],
         "tables": [describe_table(t, levels) for t in TABLES.values() if t.access in levels],

@@ -74,7 +74,7 @@ def collection_tilesets(layer_id: str):
     """The vector tilesets of one collection."""
     layer, base = visible_layer(layer_id), base_url()
     url = f"{base}/collections/{layer.id}/tiles"
-    return _json(tileset_list(layer.title_en, url, base), current_levels())
+    return _json(tileset_list(layer.title["en"], url, base), current_levels())
 
 
 @bp.get("/collections/<layer_id>/tiles/<tms_id>")
@@ -84,7 +84,7 @@ def collection_tileset(layer_id: str, tms_id: str):
     tms = _tms(tms_id)
     url = f"{base}/collections/{layer.id}/tiles/{tms.id}"
     service = tile_service()
-    return _json(tileset(tms, layer.title_en, (layer,), levels, url, base,
+    return _json(tileset(tms, layer.title["en"], (layer,), levels, url, base,
                          service.data_bounds((layer,)), service.osm_layers((layer,)),
                          f"{base}/collections/{layer.id}"), levels)
 

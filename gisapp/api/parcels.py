@@ -8,7 +8,7 @@ from gisapp.auth import current_levels, require_role
 from gisapp.context import autocommit, engine
 from gisapp.errors import BadRequest, Forbidden
 from gisapp.land import edit_requests, edits, history, lookup, search
-from gisapp.land.points import parse_point
+from gisapp.land.points import DEFAULT_XY_CRS, parse_point
 from gisapp.land.source import parse_as_of
 from gisapp.openapi.annotate import documented, query_param
 from gisapp.response_privacy import carries, note_tables
@@ -106,10 +106,10 @@ def _missing(name: str):
              query_param("lat", {"type": "number"}, "Latitude (WGS 84), with lon"),
              query_param("x", {"type": "number"}, "Easting in crs, with y"),
              query_param("y", {"type": "number"}, "Northing in crs, with x"),
-             query_param("crs", {"type": "string"}, "EPSG code of x/y (default EPSG:5899)"),
+             query_param("crs", {"type": "string"}, f"EPSG code of x/y (default {DEFAULT_XY_CRS})"),
              AS_OF])
 def parcel_at_point():
-    """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default EPSG:5899)."""
+    """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default: the city's metric CRS)."""
     lon, lat = parse_point(request.args)
     as_of = parse_as_of(request.args.get("as_of"))
     with autocommit() as conn:

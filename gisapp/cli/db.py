@@ -1,6 +1,8 @@
 """`gisapp db …`: provision, migrate, inspect the database."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -47,6 +49,22 @@ def provision_cmd() -> None:
 def upgrade_cmd(revision: str) -> None:
     """Apply Alembic migrations."""
     migrate.upgrade(current_url(), revision)
+
+
+@db.command("revision")
+@click.argument("message")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the migration here instead of gisapp/db/migrations/versions.")
+@click.option("--rev-id", help="Revision id; default: the head's number plus one.")
+def revision_cmd(message: str, directory: Path | None, rev_id: str | None) -> None:
+    """Autogenerate a migration from the registry against the database (migrated to head)."""
+    url = current_url()
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    changes = migrate.pending_changes(url)
+    path = migrate.new_revision(url, message, directory, rev_id)
+    click.echo(f"{path}: {len(changes)} change(s)" if changes else
+               f"{path}: no changes, the database matches the registry (an empty migration)")
 
 
 @db.command("stop")

@@ -15,8 +15,8 @@ def layers() -> None:
     for layer in LAYERS.values():
         table.add_row(layer.id, layer.theme, layer.geometry_type,
                       f"{layer.minzoom}-{layer.maxzoom}", ",".join(layer.key),
-                      str(len(layer.fields)), f"{layer.title_vi} / {layer.title_en}")
+                      str(len(layer.fields)), " / ".join(layer.title.values()))
     for t in TABLES.values():
         table.add_row(t.id, "-", "(none)", "-", ",".join(t.key), str(len(t.fields)),
-                      f"{t.title_vi} / {t.title_en}")
+                      " / ".join(t.title.values()))
     Console(width=160).print(table)

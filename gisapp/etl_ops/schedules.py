@@ -22,9 +22,10 @@ from gisapp.errors import BadRequest, NotFound
 from gisapp.etl_ops.sources import check_source, is_url
 from gisapp.settings import Settings
 from layers import get_table
+from layers.city import CITY
 from store.run_lifecycle import queue_run
 
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_TIMEZONE = CITY.timezone
 OPTION_KEYS = {"mode", "crs", "encoding", "source_layer", "confirm_crs", "dry_run"}
 FIELDS = {"layer", "source", "cron", "timezone", "options", "enabled"}
 LIST_SCHEDULES = ("SELECT id, layer, source, cron, timezone, options, enabled, last_run_at,"

@@ -1,7 +1,7 @@
 """CQL2 (parsed by pygeofilter) translated into SQLAlchemy expressions over a layer table.
 
 Every property name is checked against the fields the caller may see before anything is
-built, every value becomes a bound parameter, and distances are metres in EPSG:5899.
+built, every value becomes a bound parameter, and distances are metres in the city's metric CRS.
 """
 from __future__ import annotations
 

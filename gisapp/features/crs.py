@@ -11,6 +11,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from gisapp.errors import BadRequest
+from layers.city import CITY
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -20,13 +21,13 @@ SUPPORTED_CRS: dict[str, str] = {
     CRS84: "OGC:CRS84",
     EPSG_URI + "4326": "EPSG:4326",
     EPSG_URI + "3857": "EPSG:3857",
-    EPSG_URI + "5899": "EPSG:5899",  # VN-2000 / TM-3 107-45, Da Nang's cadastral CRS
+    EPSG_URI + str(CITY.metric_srid): CITY.metric_crs,  # the city's VN-2000 / TM-3 zone
     EPSG_URI + "4756": "EPSG:4756",
     EPSG_URI + "3405": "EPSG:3405",
     EPSG_URI + "3406": "EPSG:3406",
 }
 SHORT_NAMES = {"CRS84": CRS84, **{code: uri for uri, code in SUPPORTED_CRS.items()}}
-METRIC_SRID = 5899
+METRIC_SRID = CITY.metric_srid
 
 
 def parse_crs(value: str | None, param: str) -> str:

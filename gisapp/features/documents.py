@@ -74,13 +74,13 @@ def collection(layer: Layer, base: str, extent: Extent | None = None) -> dict[st
     """A collection's description, with its extent when the caller computed one."""
     doc: dict[str, Any] = {
         "id": layer.id,
-        "title": layer.title_en,
-        "description": layer.description_en or layer.title_en,
+        "title": layer.title["en"],
+        "description": layer.description.get("en") or layer.title["en"],
         "itemType": "feature",
         "crs": list(SUPPORTED_CRS),
         "storageCrs": CRS84,
         "links": collection_links(layer, base),
-        "title_vi": layer.title_vi,
+        "titles": dict(layer.title),
         "geometryType": layer.geometry_type,
     }
     if extent is not None and (extent.bbox is not None or extent.interval is not None):
@@ -92,8 +92,8 @@ def collection_links(layer: Layer, base: str) -> list[dict[str, str]]:
     """A collection's links; other OGC APIs (Tiles: rel=tiles) add theirs here."""
     url = f"{base}/collections/{layer.id}"
     return [
-        _link(url + "?f=json", "self", "application/json", layer.title_en),
-        _link(url + "?f=html", "alternate", "text/html", layer.title_en + " as HTML"),
+        _link(url + "?f=json", "self", "application/json", layer.title["en"]),
+        _link(url + "?f=html", "alternate", "text/html", layer.title["en"] + " as HTML"),
         _link(url + "/items", "items", "application/geo+json", "Features as GeoJSON"),
         _link(url + "/items?f=csv", "items", "text/csv", "Features as CSV"),
         _link(url + "/items?f=html", "items", "text/html", "Features as a table and map"),
@@ -138,7 +138,7 @@ def queryables(layer: Layer, fields: tuple[Field, ...], base: str) -> dict[str, 
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base}/collections/{layer.id}/queryables",
         "type": "object",
-        "title": layer.title_en,
+        "title": layer.title["en"],
         "properties": properties,
         "additionalProperties": False,
     }
@@ -146,7 +146,7 @@ def queryables(layer: Layer, fields: tuple[Field, ...], base: str) -> dict[str, 
 
 def field_schema(field: Field) -> dict[str, Any]:
     """One field as JSON Schema: type, labels, unit, allowed values."""
-    schema: dict[str, Any] = {"title": field.label_en, "description": field.label_vi,
+    schema: dict[str, Any] = {"title": field.label["en"], "description": field.label["vi"],
                               "type": JSON_SCHEMA_TYPES[field.type]}
     if field.type is FieldType.DATE:
         schema["format"] = "date"

@@ -17,9 +17,8 @@ from gisapp.errors import BadRequest
 from gisapp.features.cql2 import SQL_TYPES, build_filter
 from gisapp.features.crs import CRS84, output_crs
 from gisapp.features.params import ID_FIELD, ItemsQuery
-from gisapp.land.source import as_of_parcels_query
+from gisapp.versions import versions_at
 from layers import Access, Field, Layer
-from layers.land import PARCELS
 from store.tables import LAYER_TABLES, VERSION_TABLES
 
 
@@ -203,7 +202,7 @@ def layer_source(layer: Layer, as_of: datetime | None,
     """The layer table, or the versions of a versioned layer valid at `as_of` or during `when`.
 
     The versions table holds every version, the current one with valid_to NULL; the as_of
-    query is the parcels engineer's (gisapp.land.source), so lookups and the collection agree.
+    query is gisapp.versions', the same for every versioned layer (parcel lookups use it too).
     Over an interval a feature may have had several versions: its latest one in it counts.
     """
     table = LAYER_TABLES[layer.id]
@@ -213,9 +212,9 @@ def layer_source(layer: Layer, as_of: datetime | None,
         return table
     if as_of is None:
         return table
-    if layer.id != PARCELS.id:  # the only versioned layer; its versions query is parcels-only
-        raise BadRequest(f"as_of is not available for {layer.id}")
-    versions = as_of_parcels_query(as_of).subquery("as_of")
+    if not layer.versioned:
+        raise BadRequest(f"as_of: {layer.id} keeps no history; as_of works on versioned layers")
+    versions = versions_at(layer, as_of).subquery("as_of")
     return select(versions.c.feature_id.label("id"),
                   *(versions.c[f.name] for f in layer.fields), versions.c.geom).subquery("v")
 

@@ -13,8 +13,9 @@ from pyproj.exceptions import CRSError
 
 from gisapp.errors import BadRequest
 from gisapp.query_args import finite_number
+from layers.city import CITY
 
-DEFAULT_XY_CRS = "EPSG:5899"
+DEFAULT_XY_CRS = CITY.metric_crs
 EPSG = re.compile(r"^(?:EPSG:|https?://www\.opengis\.net/def/crs/EPSG/0/)(\d{4,6})$", re.I)
 VIETNAM = (100.0, 6.0, 119.0, 25.0)  # generous lon/lat box around Vietnam and its seas
 
@@ -33,7 +34,7 @@ def _to_wgs84(epsg: int) -> Transformer:
 
 
 def parse_point(args) -> tuple[float, float]:
-    """(lon, lat) in WGS 84 from `lon`/`lat`, or from `x`/`y` with `crs` (default EPSG:5899)."""
+    """(lon, lat) in WGS 84 from `lon`/`lat`, or from `x`/`y` with `crs` (default: the city's metric CRS)."""
     if "lon" in args or "lat" in args:
         lon, lat = _number("lon", args.get("lon")), _number("lat", args.get("lat"))
     elif "x" in args or "y" in args:
@@ -41,14 +42,14 @@ def parse_point(args) -> tuple[float, float]:
         crs = args.get("crs") or DEFAULT_XY_CRS
         match = EPSG.match(crs.strip())
         if not match:
-            raise BadRequest(f"crs={crs!r} is not allowed; give an EPSG code like EPSG:5899")
+            raise BadRequest(f"crs={crs!r} is not allowed; give an EPSG code like {DEFAULT_XY_CRS}")
         epsg = int(match.group(1))
         if epsg != 4326 and x > 900_000 and y < 900_000:
             raise BadRequest(f"x={x} looks like a northing and y={y} like an easting; "
                              "send x = easting, y = northing")
         lon, lat = _to_wgs84(epsg).transform(x, y) if epsg != 4326 else (x, y)
     else:
-        raise BadRequest("give lon and lat (WGS 84), or x and y with crs (e.g. EPSG:5899)")
+        raise BadRequest(f"give lon and lat (WGS 84), or x and y with crs (e.g. {DEFAULT_XY_CRS})")
     if not (VIETNAM[0] <= lon <= VIETNAM[2] and VIETNAM[1] <= lat <= VIETNAM[3]):
         raise BadRequest(f"lon {lon:.6f}, lat {lat:.6f} is outside Vietnam "
                          f"(lon {VIETNAM[0]}-{VIETNAM[2]}, lat {VIETNAM[1]}-{VIETNAM[3]})")

@@ -15,7 +15,7 @@ from sqlalchemy import (Connection, Float, String, case, cast, func, literal, or
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from gisapp.errors import BadRequest
-from layers.land import PARCEL_SEARCH_FIELDS, PARCELS, PARTIES, RIGHTS
+from layers.land import PARCELS, PARTIES, RIGHTS
 from store.tables import LAYER_TABLES, PLAIN_TABLES, search_document
 
 P = LAYER_TABLES[PARCELS.id]
@@ -46,7 +46,7 @@ def search_text(conn: Connection, q: str, limit: int = 20) -> list[dict]:
     """Parcels matching the text, best first (score 0-1; parcel-number matches score 1)."""
     text = normalise_query(q)
     folded = func.gisapp_fold(literal(text, String))
-    doc = search_document(P, PARCEL_SEARCH_FIELDS)
+    doc = search_document(P, PARCELS.search)
     branches = [
         select(*_summary_cols(func.word_similarity(folded, doc)))
         .where(folded.op("<%")(doc)),

@@ -7,23 +7,24 @@ parcels collection's `as_of`.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Subquery, or_, select
+from sqlalchemy import Select, Subquery, select
 
 from gisapp.errors import BadRequest
+from gisapp.versions import versions_at
+from layers.city import CITY
 from layers.land import PARCELS
 from store.tables import LAYER_TABLES, VERSION_TABLES
 
-CITY_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CITY_TZ = CITY.tz
 PARCEL_TABLE = LAYER_TABLES[PARCELS.id]
 VERSIONS = VERSION_TABLES[PARCELS.id]
 FIELD_NAMES = tuple(f.name for f in PARCELS.fields)
-VN2000_TM3 = 5899  # EPSG: VN-2000 / TM-3 107-45, the city's metric CRS (DOMAIN.md §1)
+VN2000_TM3 = CITY.metric_srid  # the city's VN-2000 / TM-3 zone (DOMAIN.md §1)
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """`YYYY-MM-DD` → the end of that day in Da Nang (the next midnight, UTC+7); None if unset."""
+    """`YYYY-MM-DD` → the end of that day in the city (the next midnight, its time zone); None if unset."""
     if value is None or value == "":
         return None
     try:
@@ -36,13 +37,8 @@ def parse_as_of(value: str | None) -> datetime | None:
 
 
 def as_of_parcels_query(as_of: datetime) -> Select:
-    """The parcels as they were at `as_of`: the fields, `feature_id` and `geom`, per version.
-
-    A version counts when valid_from <= as_of < valid_to (valid_to NULL: still current).
-    """
-    return (select(VERSIONS.c.feature_id, *(VERSIONS.c[n] for n in FIELD_NAMES), VERSIONS.c.geom)
-            .where(VERSIONS.c.valid_from < as_of,
-                   or_(VERSIONS.c.valid_to.is_(None), VERSIONS.c.valid_to >= as_of)))
+    """The parcels as they were at `as_of`: the fields, `feature_id` and `geom`, per version."""
+    return versions_at(PARCELS, as_of)
 
 
 def parcel_source(as_of: datetime | None = None) -> Subquery:

@@ -158,7 +158,7 @@ def collection_paths(levels: frozenset[Access], max_limit: int) -> dict[str, Any
             assert op is not None
             name = suffix.replace("/", "_").replace("{featureId}", "item").strip("_")
             op = {"operationId": f"get_{layer.id}{'_' + name if name else ''}",
-                  "summary": f"{layer.title_en}: {ENDPOINT_SUMMARIES[endpoint]}",
+                  "summary": f"{layer.title['en']}: {ENDPOINT_SUMMARIES[endpoint]}",
                   "tags": ["features"], **op}
             if suffix.endswith("{featureId}"):
                 op["parameters"] = [{"name": "featureId", "in": "path", "required": True,

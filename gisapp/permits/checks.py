@@ -11,6 +11,7 @@ from gisapp.permits.overlaps import overlap_shapes
 from gisapp.permits.rules import RULES, active_rules
 from gisapp.permits.sitemodel import Proposal, Site, gather_site
 from gisapp.spatial import to_feature_collection
+from gisapp.words import phrase
 
 OUTCOMES = ("pass", "fail", "needs_review", "not_applicable")
 
@@ -26,12 +27,11 @@ def verdict(results: list[dict]) -> str:
 
 
 def _missing_rule(rule_id: str) -> dict:
-    vi, en, _ = RULES[rule_id]
-    return {"rule_id": rule_id, "version": None, "title_vi": vi, "title_en": en,
+    title, text = phrase(f"rule.{rule_id}"), phrase("rule.no_version")
+    return {"rule_id": rule_id, "version": None, "title_vi": title["vi"], "title_en": title["en"],
             "status": "needs_review", "measured": None, "limit": None, "unit": None,
             "source": None, "evidence": {},
-            "explanation_vi": "Quy tắc chưa có phiên bản hiệu lực; kiểm tra thủ công.",
-            "explanation_en": "No version of this rule is in force; check by hand."}
+            "explanation_vi": text["vi"], "explanation_en": text["en"]}
 
 
 def evaluate(site: Site, proposal: Proposal, rules: dict) -> list[dict]:

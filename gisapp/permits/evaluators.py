@@ -1,8 +1,9 @@
 """One function per rule: measure the proposal on its site and judge it against the rule.
 
 Each returns a result: status (pass / fail / needs_review / not_applicable), the measured
-value and the limit with their unit, the rule's version and source, an explanation in
-Vietnamese and English, and `evidence` (the raw intersections behind the figure).
+value and the limit with their unit, the rule's version and source, an explanation in every
+language (its words are `rule.*` keys of the dictionaries in static/i18n/), and `evidence`
+(the raw intersections behind the figure).
 Areas in m² and distances in m, all measured in EPSG:5899.
 """
 from __future__ import annotations
@@ -10,32 +11,30 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-import shapely
 
 from gisapp.permits.coverage import max_net_coverage, min_street_setback, pipe_corridor
 from gisapp.permits.rules import Rule
 from gisapp.permits.sitemodel import Proposal, Site
+from gisapp.words import phrase
 
 EPS = 1e-6
 MIN_LOT_M2 = 0.01  # below this the parcel is wholly in the reserve (survey rounding)
 
 
-def _result(rule: Rule, status: str, vi: str, en: str, measured: Any = None,
+def _result(rule: Rule, status: str, text: dict[str, str], measured: Any = None,
             limit: Any = None, unit: str | None = None, evidence: dict | None = None) -> dict:
     return {"rule_id": rule.rule_id, "version": rule.version, "title_vi": rule.title_vi,
             "title_en": rule.title_en, "status": status, "measured": measured, "limit": limit,
-            "unit": unit, "source": rule.source, "explanation_vi": vi, "explanation_en": en,
-            "evidence": evidence or {}}
+            "unit": unit, "source": rule.source, "explanation_vi": text["vi"],
+            "explanation_en": text["en"], "evidence": evidence or {}}
 
 
 def _no_zone(rule: Rule) -> dict:
-    return _result(rule, "needs_review", "Thửa đất không thuộc ô phố quy hoạch nào đã nhập.",
-                   "The parcel lies in no zoning zone on record.")
+    return _result(rule, "needs_review", phrase("rule.no_zone"))
 
 
 def _no_footprint(rule: Rule) -> dict:
-    return _result(rule, "needs_review", "Chưa có mặt bằng công trình (chỉ có diện tích).",
-                   "No footprint polygon was given (only its area); check by hand.")
+    return _result(rule, "needs_review", phrase("rule.no_footprint"))
 
 
 def _use_allowed(use: str, tokens: list[str], use_codes: dict) -> bool:
@@ -62,29 +61,22 @@ def check_land_use(rule: Rule, site: Site, p: Proposal) -> dict:
         basis = "category"
     ev = {"zone_code": z["zone_code"], "category": z["category"], "basis": basis}
     if not ok:
-        return _result(rule, "fail",
-                       f"Công năng '{p.use}' không phù hợp ô phố {z['zone_code']} "
-                       f"(cho phép: {', '.join(allowed) or 'không'}).",
-                       f"Use '{p.use}' is not allowed in zone {z['zone_code']} "
-                       f"(allowed: {', '.join(allowed) or 'none'}).", p.use, allowed, None, ev)
+        listed = ", ".join(allowed) or phrase("rule.land_use.none_allowed")
+        return _result(rule, "fail", phrase("rule.land_use.fail", use=p.use, zone=z["zone_code"],
+                                            allowed=listed), p.use, allowed, None, ev)
     if z["category"] in rule.params["review_categories"]:
-        return _result(rule, "needs_review",
-                       f"Công năng phù hợp nhưng ô phố {z['zone_code']} thuộc loại "
-                       f"'{z['category']}' cần thẩm định.",
-                       f"The use is allowed but zone {z['zone_code']} is '{z['category']}', "
-                       "which needs review.", p.use, allowed, None, ev)
-    return _result(rule, "pass", f"Công năng '{p.use}' phù hợp ô phố {z['zone_code']}.",
-                   f"Use '{p.use}' is allowed in zone {z['zone_code']}.", p.use, allowed, None, ev)
+        return _result(rule, "needs_review", phrase("rule.land_use.review", zone=z["zone_code"],
+                                                    category=z["category"]),
+                       p.use, allowed, None, ev)
+    return _result(rule, "pass", phrase("rule.land_use.pass", use=p.use, zone=z["zone_code"]),
+                   p.use, allowed, None, ev)
 
 
 def check_net_coverage(rule: Rule, site: Site, p: Proposal) -> dict:
     """Footprint ÷ lot net of road reserve against the stricter of QCVN Table 2.8 and the zone."""
     lot = site.net_lot_area
     if lot < MIN_LOT_M2:
-        return _result(rule, "fail",
-                       "Toàn bộ thửa đất nằm trong lộ giới; không còn đất để xây dựng.",
-                       "The whole parcel lies in the road reserve; no lot is left to build on.",
-                       None, None, "%", {"lot_area_m2": round(lot, 2),
+        return _result(rule, "fail", phrase("rule.net_coverage.no_lot"), None, None, "%", {"lot_area_m2": round(lot, 2),
                                          "parcel_area_m2": round(site.lot_area, 2)})
     qcvn = round(max_net_coverage(lot, rule.params["breakpoints"]), 2)
     zone_cap = site.zone.attrs.get("max_coverage") if site.zone else None
@@ -97,38 +89,33 @@ def check_net_coverage(rule: Rule, site: Site, p: Proposal) -> dict:
           "zone_limit_pct": zone_cap,
           "governing": "qcvn" if zone_cap is None or qcvn <= zone_cap else "zone"}
     ok = site.footprint_area / lot * 100.0 <= limit + EPS
-    return _result(rule, "pass" if ok else "fail",
-                   f"Mật độ xây dựng {measured} % {'≤' if ok else '>'} tối đa {limit} % "
-                   f"(lô đất {lot:.1f} m²).",
-                   f"Net coverage {measured} % is {'within' if ok else 'above'} the maximum "
-                   f"{limit} % (lot {lot:.1f} m²).", measured, limit, "%", ev)
+    status = "pass" if ok else "fail"
+    return _result(rule, status, phrase(f"rule.net_coverage.{status}", measured=measured,
+                                        limit=limit, lot=lot), measured, limit, "%", ev)
 
 
-def _zone_limit(rule: Rule, site: Site, field: str, value: float, unit: str, vi: str,
-                en: str) -> dict:
+def _zone_limit(rule: Rule, site: Site, field: str, value: float, unit: str) -> dict:
+    """A proposed figure against the zone's maximum; words are `rule.<rule id>.*`."""
     if site.zone is None:
         return _no_zone(rule)
     cap = site.zone.attrs.get(field)
     ev = {"zone_code": site.zone.attrs["zone_code"], "plan_ref": site.zone.attrs.get("plan_ref")}
     if cap is None:
-        return _result(rule, "needs_review", f"Ô phố không quy định {vi} tối đa.",
-                       f"The zone sets no maximum {en}.", value, None, unit, ev)
-    ok = value <= cap + EPS
-    return _result(rule, "pass" if ok else "fail",
-                   f"{vi.capitalize()} {value} {'≤' if ok else '>'} tối đa {cap} "
-                   f"(ô phố {ev['zone_code']}).",
-                   f"{en.capitalize()} {value} is {'within' if ok else 'above'} the maximum "
-                   f"{cap} (zone {ev['zone_code']}).", value, cap, unit, ev)
+        return _result(rule, "needs_review", phrase(f"rule.{rule.rule_id}.none"),
+                       value, None, unit, ev)
+    status = "pass" if value <= cap + EPS else "fail"
+    return _result(rule, status, phrase(f"rule.{rule.rule_id}.{status}", value=value, cap=cap,
+                                        zone=ev["zone_code"]), value, cap, unit, ev)
 
 
 def check_floors(rule: Rule, site: Site, p: Proposal) -> dict:
     """Proposed floors against the zone's maximum."""
-    return _zone_limit(rule, site, "max_floors", p.floors, "floors", "tầng cao", "floors")
+    return _zone_limit(rule, site, "max_floors", p.floors, "floors")
 
 
 def check_height(rule: Rule, site: Site, p: Proposal) -> dict:
     """Proposed height against the zone's maximum."""
-    return _zone_limit(rule, site, "max_height_m", p.height_m, "m", "chiều cao", "height")
+    return _zone_limit(rule, site, "max_height_m", p.height_m, "m")
 
 
 def check_inside_parcel(rule: Rule, site: Site, p: Proposal) -> dict:
@@ -137,11 +124,8 @@ def check_inside_parcel(rule: Rule, site: Site, p: Proposal) -> dict:
         return _no_footprint(rule)
     outside = round(site.footprint.difference(site.parcel.geom).area, 2)
     ok = outside <= rule.params["tolerance_m2"]
-    return _result(rule, "pass" if ok else "fail",
-                   "Công trình nằm trong thửa đất." if ok else
-                   f"{outside} m² công trình nằm ngoài ranh giới thửa đất.",
-                   "The footprint lies inside the parcel." if ok else
-                   f"{outside} m² of the footprint lies outside the parcel.",
+    status = "pass" if ok else "fail"
+    return _result(rule, status, phrase(f"rule.inside_parcel.{status}", outside=outside),
                    outside, rule.params["tolerance_m2"], "m²", {"outside_m2": outside})
 
 
@@ -154,11 +138,8 @@ def check_red_line(rule: Rule, site: Site, p: Proposal) -> dict:
                 for r in site.reserves]
     total = round(sum(o["overlap_m2"] for o in overlaps), 2)
     ok = total <= rule.params["tolerance_m2"]
-    return _result(rule, "pass" if ok else "fail",
-                   "Công trình không vượt chỉ giới đường đỏ." if ok else
-                   f"{total} m² công trình nằm trong lộ giới (vượt chỉ giới đường đỏ).",
-                   "The footprint does not cross any red line." if ok else
-                   f"{total} m² of the footprint lies inside the road reserve.",
+    status = "pass" if ok else "fail"
+    return _result(rule, status, phrase(f"rule.red_line.{status}", total=total),
                    total, rule.params["tolerance_m2"], "m²", {"reserves": overlaps})
 
 
@@ -180,20 +161,17 @@ def check_street_setback(rule: Rule, site: Site, p: Proposal) -> dict:
                        "basis": "zone building line" if planned is not None else "QCVN table"})
     if not fronts:
         return _result(rule, "not_applicable",
-                       f"Thửa đất không giáp lộ giới nào trong phạm vi {search} m.",
-                       f"The parcel faces no road reserve within {search} m.",
+                       phrase("rule.street_setback.no_frontage", search=search),
                        evidence={"frontages": []})
     worst = min(fronts, key=lambda f: f["setback_m"] - f["limit_m"])
     ok = all(f["setback_m"] + EPS >= f["limit_m"] for f in fronts)
-    return _result(rule, "pass" if ok else "fail",
-                   f"Khoảng lùi {worst['setback_m']} m {'≥' if ok else '<'} tối thiểu "
-                   f"{worst['limit_m']} m ("
-                   + ("chỉ giới xây dựng của quy hoạch" if planned is not None else
-                      f"QCVN: lộ giới {worst['reserve_width_m']} m, cao {p.height_m} m") + ").",
-                   f"Setback {worst['setback_m']} m is {'at least' if ok else 'less than'} "
-                   f"the minimum {worst['limit_m']} m ("
-                   + ("the plan's building line" if planned is not None else
-                      f"QCVN: reserve {worst['reserve_width_m']} m, height {p.height_m} m") + ").",
+    basis = (phrase("rule.street_setback.plan") if planned is not None else
+             phrase("rule.street_setback.qcvn", width=worst["reserve_width_m"],
+                    height=p.height_m))
+    status = "pass" if ok else "fail"
+    return _result(rule, status, phrase(f"rule.street_setback.{status}",
+                                        setback=worst["setback_m"], limit=worst["limit_m"],
+                                        basis=basis),
                    worst["setback_m"], worst["limit_m"], "m",
                    {"frontages": fronts})
 
@@ -211,13 +189,9 @@ def check_drainage_corridor(rule: Rule, site: Site, p: Proposal) -> dict:
     hits = [x for x in pipes if x["overlap_m2"] > 0]
     total = round(sum((x["overlap_m2"] for x in pipes), 0.0), 2)
     ok = total <= rule.params["tolerance_m2"]
-    return _result(rule, "pass" if ok else "fail",
-                   "Công trình không lấn hành lang bảo vệ cống thoát nước." if ok else
-                   f"{total} m² công trình nằm trong hành lang bảo vệ cống "
-                   f"{', '.join(h['pipe_id'] for h in hits)}.",
-                   "The footprint is clear of every drainage protection corridor." if ok else
-                   f"{total} m² of the footprint lies in the protection corridor of pipe(s) "
-                   f"{', '.join(h['pipe_id'] for h in hits)}.",
+    status = "pass" if ok else "fail"
+    return _result(rule, status, phrase(f"rule.drainage_corridor.{status}", total=total,
+                                        pipes=", ".join(h["pipe_id"] for h in hits)),
                    total, rule.params["tolerance_m2"], "m²", {"pipes": pipes})
 
 
@@ -237,15 +211,12 @@ def check_flood_zone(rule: Rule, site: Site, p: Proposal) -> dict:
     zones = _overlaps(site, site.floods, "zone_id", ("risk", "typical_depth_m", "return_period"))
     ev = {"flood_zones": zones, "flood_depth": site.flood_depth}
     if not zones:
-        return _result(rule, "pass", "Thửa đất không nằm trong vùng ngập.",
-                       "The parcel is not in a flood zone.", 0.0, None, "m²", ev)
+        return _result(rule, "pass", phrase("rule.flood_zone.pass"), 0.0, None, "m²", ev)
     area = round(sum(z["overlap_m2"] for z in zones), 2)
     worst = max(zones, key=lambda z: ("low", "medium", "high").index(z["risk"]))
     return _result(rule, "needs_review",
-                   f"{area} m² thửa đất trong vùng ngập (nguy cơ {worst['risk']}, sâu điển hình "
-                   f"{worst['typical_depth_m']} m).",
-                   f"{area} m² of the parcel is in a flood zone (risk {worst['risk']}, typical "
-                   f"depth {worst['typical_depth_m']} m).", area, None, "m²", ev)
+                   phrase("rule.flood_zone.review", area=area, risk=worst["risk"],
+                          depth=worst["typical_depth_m"]), area, None, "m²", ev)
 
 
 def check_ground_elevation(rule: Rule, site: Site, p: Proposal) -> dict:
@@ -253,31 +224,29 @@ def check_ground_elevation(rule: Rule, site: Site, p: Proposal) -> dict:
     stats, level = site.elevation, rule.params["min_ground_level_m"]
     name = rule.params["elevation_raster"]
     if stats is None or stats["pixels"] == 0:
-        why = "not registered" if stats is None else "has no data over the parcel"
-        return _result(rule, "needs_review", f"Không có số liệu cao độ '{name}' cho thửa đất.",
-                       f"Elevation raster '{name}' {why}.", None, level, "m", {"elevation": stats})
-    ok = stats["min"] >= level
-    return _result(rule, "pass" if ok else "needs_review",
-                   f"Cao độ nền thấp nhất {stats['min']} m {'≥' if ok else '<'} {level} m.",
-                   f"Lowest ground {stats['min']} m is {'at or above' if ok else 'below'} "
-                   f"{level} m.", stats["min"], level, "m", {"elevation": stats})
+        why = "not_registered" if stats is None else "no_data"
+        return _result(rule, "needs_review", phrase(f"rule.ground_elevation.{why}", name=name),
+                       None, level, "m", {"elevation": stats})
+    status = "pass" if stats["min"] >= level else "needs_review"
+    words = "pass" if status == "pass" else "review"
+    return _result(rule, status, phrase(f"rule.ground_elevation.{words}", lowest=stats["min"],
+                                        level=level), stats["min"], level, "m",
+                   {"elevation": stats})
 
 
 def check_heritage(rule: Rule, site: Site, p: Proposal) -> dict:
     """Parcel area in heritage protection zones; zone I fails, zone II needs review."""
     areas = _overlaps(site, site.heritage, "heritage_id", ("name", "protection_zone", "decision"))
     if not areas:
-        return _result(rule, "pass", "Thửa đất không thuộc khu vực bảo vệ di tích.",
-                       "No heritage area touches the parcel.", 0.0, None, "m²", {"areas": []})
+        return _result(rule, "pass", phrase("rule.heritage.pass"), 0.0, None, "m²",
+                       {"areas": []})
     area = round(sum(a["overlap_m2"] for a in areas), 2)
     names = ", ".join(a["name"] for a in areas)
     if any(a["protection_zone"] in rule.params["fail_zones"] for a in areas):
-        return _result(rule, "fail", f"Thửa đất thuộc khu vực bảo vệ I của di tích {names}.",
-                       f"The parcel is in protection zone I of {names}.", area, None, "m²",
-                       {"areas": areas})
-    return _result(rule, "needs_review", f"Thửa đất thuộc khu vực bảo vệ di tích {names}.",
-                   f"The parcel is in the protection area of {names}.", area, None, "m²",
-                   {"areas": areas})
+        return _result(rule, "fail", phrase("rule.heritage.fail", names=names), area, None,
+                       "m²", {"areas": areas})
+    return _result(rule, "needs_review", phrase("rule.heritage.review", names=names), area,
+                   None, "m²", {"areas": areas})
 
 
 EVALUATORS: dict[str, Callable[[Rule, Site, Proposal], dict]] = {

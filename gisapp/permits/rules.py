@@ -16,28 +16,22 @@ from sqlalchemy.dialects.postgresql import distinct_on
 
 from gisapp.db.tables import permit_rules
 from gisapp.errors import BadRequest, NotFound
+from gisapp.words import phrase
 
-# rule id -> (Vietnamese title, English title, parameter keys a version must carry)
-RULES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "land_use": ("Phù hợp chức năng sử dụng đất quy hoạch", "Land-use compatibility",
-                 ("category_uses", "review_categories", "use_codes")),
-    "net_coverage": ("Mật độ xây dựng thuần tối đa", "Maximum net building coverage",
-                     ("breakpoints",)),
-    "floors": ("Tầng cao tối đa", "Maximum number of floors", ()),
-    "height": ("Chiều cao tối đa", "Maximum building height", ()),
-    "inside_parcel": ("Công trình nằm trong ranh giới thửa đất", "Footprint inside the parcel",
-                      ("tolerance_m2",)),
-    "red_line": ("Không vượt chỉ giới đường đỏ", "Nothing beyond the red line",
-                 ("tolerance_m2",)),
-    "street_setback": ("Khoảng lùi so với chỉ giới đường đỏ", "Setback from the red line",
-                       ("frontage_search_m", "height_columns_m", "rows")),
-    "drainage_corridor": ("Hành lang bảo vệ công trình thoát nước",
-                          "Drainage protection corridor",
-                          ("classes", "unknown_diameter_buffer_m", "tolerance_m2")),
-    "flood_zone": ("Vùng ngập", "Flood zone", ("flood_depth_raster",)),
-    "ground_elevation": ("Cao độ nền", "Ground elevation",
-                         ("elevation_raster", "min_ground_level_m")),
-    "heritage": ("Khu vực bảo vệ di tích", "Heritage protection area", ("fail_zones",)),
+# rule id -> the parameter keys a version must carry; its title is `rule.<id>` in the
+# dictionaries (static/i18n/)
+RULES: dict[str, tuple[str, ...]] = {
+    "land_use": ("category_uses", "review_categories", "use_codes"),
+    "net_coverage": ("breakpoints",),
+    "floors": (),
+    "height": (),
+    "inside_parcel": ("tolerance_m2",),
+    "red_line": ("tolerance_m2",),
+    "street_setback": ("frontage_search_m", "height_columns_m", "rows"),
+    "drainage_corridor": ("classes", "unknown_diameter_buffer_m", "tolerance_m2"),
+    "flood_zone": ("flood_depth_raster",),
+    "ground_elevation": ("elevation_raster", "min_ground_level_m"),
+    "heritage": ("fail_zones",),
 }
 
 
@@ -54,12 +48,17 @@ class Rule:
     note: str | None = None
 
     @property
+    def title(self) -> dict[str, str]:
+        """The rule's title in every language."""
+        return phrase(f"rule.{self.rule_id}")
+
+    @property
     def title_vi(self) -> str:
-        return RULES[self.rule_id][0]
+        return self.title["vi"]
 
     @property
     def title_en(self) -> str:
-        return RULES[self.rule_id][1]
+        return self.title["en"]
 
     def as_dict(self) -> dict:
         return {"rule_id": self.rule_id, "version": self.version, "params": self.params,
@@ -107,9 +106,9 @@ def add_rule_version(conn: Connection, rule_id: str, params: dict, source: str,
     check_rule_id(rule_id)
     if not isinstance(params, dict):
         raise BadRequest("params must be a JSON object")
-    missing = [k for k in RULES[rule_id][2] if k not in params]
+    missing = [k for k in RULES[rule_id] if k not in params]
     if missing:
-        raise BadRequest(f"rule {rule_id} needs params {', '.join(RULES[rule_id][2])}; "
+        raise BadRequest(f"rule {rule_id} needs params {', '.join(RULES[rule_id])}; "
                          f"missing {', '.join(missing)}")
     if not source or not source.strip():
         raise BadRequest("source must cite the regulation or decision the figures come from")

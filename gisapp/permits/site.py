@@ -1,4 +1,4 @@
-"""A permit check's inputs in VN-2000 / TM-3 (EPSG:5899) metres: the parcel and the footprint."""
+"""A permit check's inputs in the city's VN-2000 / TM-3 metres: the parcel and the footprint."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from gisapp.errors import BadRequest, NotFound
 from gisapp.spatial import METRIC_SRID, Feature
+from layers.city import CITY
 from layers.land import PARCELS
 from store.tables import LAYER_TABLES
 
@@ -40,7 +41,7 @@ def footprint_srid(geometry: dict, crs: str | None) -> int:
         if not (code.isascii() and code.isdigit() and len(code) <= 6) \
                 or int(code) not in ACCEPTED_SRIDS:
             raise BadRequest(f"footprint crs {crs!r} is not accepted; use EPSG:4326 (WGS 84) "
-                             "or EPSG:5899 (VN-2000 / TM-3 107°45′)")
+                             f"or {CITY.metric_crs} ({CITY.metric_crs_name})")
         return int(code)
     try:
         x = shapely.from_geojson(json.dumps(geometry)).bounds[0]

@@ -8,6 +8,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from layers.city import CITY
+
 # Fill and stroke per kind of shape; unknown kinds draw grey.
 KIND_STYLES = {
     "parcel": ("#fdd49e", "#d7301f"),
@@ -22,17 +24,17 @@ KIND_STYLES = {
     "street_light": ("#feb24c", "#7f2704"),
     "manhole": ("#2171b5", "#08306b"),
 }
-_TO_5899 = Transformer.from_crs(4326, 5899, always_xy=True)
+_TO_METRIC = Transformer.from_crs(4326, CITY.metric_srid, always_xy=True)
 
 
 def from_wgs84(geojson_geometry: dict) -> BaseGeometry:
-    """A WGS 84 GeoJSON geometry in EPSG:5899 metres, for drawing."""
+    """A WGS 84 GeoJSON geometry in the city's metric CRS, for drawing."""
     geom = shapely.geometry.shape(geojson_geometry)
-    return shapely.transform(geom, _to_5899)
+    return shapely.transform(geom, _to_metric)
 
 
-def _to_5899(xy: np.ndarray) -> np.ndarray:
-    x, y = _TO_5899.transform(xy[:, 0], xy[:, 1])
+def _to_metric(xy: np.ndarray) -> np.ndarray:
+    x, y = _TO_METRIC.transform(xy[:, 0], xy[:, 1])
     return np.column_stack([x, y])
 
 

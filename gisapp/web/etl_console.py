@@ -9,10 +9,11 @@ from gisapp.auth import current_role, current_user
 from gisapp.errors import Forbidden
 from gisapp.etl_ops.runs import STATUSES
 from layers import LAYERS, TABLES, levels_for
+from layers.city import CITY
 
 bp = Blueprint("etl_console", __name__)
 OPERATORS = ("etl_operator", "admin")
-SUGGESTED_CRS = ("EPSG:4326", "EPSG:5899", "EPSG:4756", "EPSG:3405", "EPSG:3406")
+SUGGESTED_CRS = ("EPSG:4326", CITY.metric_crs, "EPSG:4756", "EPSG:3405", "EPSG:3406")
 
 
 def importable(role: str) -> list:

@@ -5,22 +5,15 @@ server-rendered pages (`t(key)` in templates) and the browser code.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 from flask import Flask, Response, current_app, request
 
-LANGUAGES = ("vi", "en")
+from gisapp.words import I18N_DIR, LANGUAGES, dictionary
+from layers.city import CITY
+
+__all__ = ["I18N_DIR", "LANGUAGES", "dictionary", "current_language", "translate", "register"]
+
 DEFAULT_LANGUAGE = "vi"
 COOKIE = "lang"
-I18N_DIR = Path(__file__).resolve().parents[2] / "static" / "i18n"
-
-
-@lru_cache(maxsize=None)
-def dictionary(lang: str) -> dict[str, str]:
-    """The UI words for one language, from static/i18n/<lang>.json."""
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
 
 
 def current_language() -> str:
@@ -32,8 +25,12 @@ def current_language() -> str:
 
 
 def translate(key: str) -> str:
-    """The word for `key` in the current language; a missing key is a bug, so it raises."""
-    return dictionary(current_language())[key]
+    """The word for `key` in the current language; a missing key is a bug, so it raises.
+
+    `{city}` in a word is the city's name (layers.city), so no word names the city.
+    """
+    lang = current_language()
+    return dictionary(lang)[key].replace("{city}", CITY.name[lang])
 
 
 def _remember(response: Response) -> Response:
@@ -45,7 +42,7 @@ def _remember(response: Response) -> Response:
 
 
 def register(app: Flask) -> None:
-    """Templates get `lang` and `t`; a `?lang=` choice is remembered in a cookie."""
+    """Templates get `lang`, `t` and `city`; a `?lang=` choice is remembered in a cookie."""
     app.context_processor(lambda: {"lang": current_language(), "t": translate,
-                                   "languages": LANGUAGES})
+                                   "languages": LANGUAGES, "city": CITY})
     app.after_request(_remember)

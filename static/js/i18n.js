@@ -5,6 +5,8 @@ const LOCALES = { vi: 'vi-VN', en: 'en-GB' };
 const dictionaries = {};
 const listeners = [];
 let current = LANGUAGES.includes(document.documentElement.lang) ? document.documentElement.lang : 'vi';
+// The city's name by language (layers/city.py, in <meta name=gisapp-city>): `{city}` in a word.
+const CITY = JSON.parse(document.querySelector('meta[name="gisapp-city"]')?.content ?? '{}');
 
 export function language() { return current; }
 
@@ -20,7 +22,7 @@ async function loadDictionary(lang) {
 export function t(key) {
   const words = dictionaries[current];
   if (!words || !(key in words)) throw new Error(`no UI word "${key}" in ${current}.json`);
-  return words[key];
+  return words[key].replaceAll('{city}', CITY[current] ?? '');
 }
 
 // A {vi, en} pair from the registry, in the UI language.

@@ -1,7 +1,8 @@
-// WGS 84 -> VN-2000 / TM-3 107-45 (EPSG:5899), as PROJ does it by default:
+// WGS 84 -> VN-2000 / TM-3 (the city's zone: EPSG:5899 for Da Nang), as PROJ does it by default:
 // the inverse of EPSG:6960 (VN-2000 to WGS 84 (2), 7 parameters, coordinate-frame rotation,
 // Decision 05/2007/QĐ-BTNMT), then transverse Mercator on the WGS 84 ellipsoid (VN-2000
-// uses it) with central meridian 107°45', k0 0.9999, false easting 500 000 m.
+// uses it) with the zone's central meridian (107°45' until setTm3Meridian), k0 0.9999,
+// false easting 500 000 m.
 // Checked against pyproj in tests/gisapp/web/test_map.py.
 const A = 6378137.0;
 const F = 1 / 298.257223563;
@@ -13,6 +14,11 @@ const HELMERT = {
   s: 0.252906278e-6,
 };
 const TM3 = { lon0: (107 + 45 / 60) * Math.PI / 180, k0: 0.9999, x0: 500000, y0: 0 };
+
+// The city's TM-3 zone, from /api/layers (city.metric_crs.central_meridian, degrees).
+export function setTm3Meridian(degrees) {
+  TM3.lon0 = degrees * Math.PI / 180;
+}
 
 function toCartesian(lat, lon) {
   const n = A / Math.sqrt(1 - E2 * Math.sin(lat) ** 2);

@@ -4,7 +4,9 @@ import re
 import pytest
 
 from layers import LAYERS, TABLES, THEMES, Access, UnknownLayer, get_layer, levels_for
-from layers.model import Layer
+from layers.land_use_codes import LAND_USE_CODES
+from layers.model import LANGUAGES, Layer
+from layers.vocabulary import CHANGE_KINDS, NAMES, UNITS
 
 IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -19,7 +21,7 @@ def test_layer_declaration_is_complete(layer: Layer):
     assert all(IDENT.match(n) for n in names)
     assert set(layer.key) <= set(names), "key fields must be declared"
     for f in layer.fields:
-        assert f.label_vi and f.label_en
+        assert set(f.label) == set(LANGUAGES) and all(f.label.values()), f.name
     assert all(layer.field(k).required or layer.field(k).generated for k in layer.key)
     assert layer.geometry_type in {"Point", "LineString", "MultiLineString", "MultiPolygon",
                                    "MultiPoint", "Polygon"}
@@ -104,3 +106,17 @@ def test_year_fields_are_integers():
 
     years = [f for decl in [*LAYERS.values(), *TABLES.values()] for f in decl.fields if f.year]
     assert years and all(f.type is FieldType.INTEGER for f in years)
+
+
+def test_every_text_of_the_registry_is_keyed_by_every_language():
+    """Titles, labels, theme and value names are {language: text}: a language is data."""
+    texts = {**{f"theme {k}": v for k, v in THEMES.items()},
+             **{f"{k} values": v for k, v in NAMES.items()},
+             **{f"land use {k}": c.name for k, c in LAND_USE_CODES.items()},
+             **{f"unit {k}": v for k, v in UNITS.items()},
+             **{f"change {k}": v for k, v in CHANGE_KINDS.items()}}
+    for decl in (*LAYERS.values(), *TABLES.values()):
+        texts[decl.id] = decl.title
+        texts.update({f"{decl.id}.{f.name}": f.label for f in decl.fields})
+    for what, text in texts.items():
+        assert set(text) == set(LANGUAGES) and all(text.values()), what

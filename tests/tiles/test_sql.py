@@ -119,7 +119,8 @@ def test_staff_fields_reach_staff_only(city_url):
 @pytest.mark.parametrize("layer_id", list(LAYERS))
 def test_personal_fields_never_go_in_a_tile(layer_id, role):
     layer = get_layer(layer_id)
-    secret = Field("holder_name", FieldType.TEXT, "Họ tên", "Name", access=Access.PERSONAL)
+    secret = Field("holder_name", FieldType.TEXT, {"vi": "Họ tên", "en": "Name"},
+                   access=Access.PERSONAL)
     with_secret = dataclasses.replace(layer, fields=layer.fields + (secret,))
     fields = tile_fields(with_secret, ROLES[role])
     assert all(f.access is not Access.PERSONAL for f in fields)

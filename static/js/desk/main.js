@@ -115,7 +115,8 @@ async function start() {
   const [catalogue, style] = await Promise.all([
     fetchJson(root.dataset.catalogueUrl), fetchJson(root.dataset.styleUrl)]);
   state.catalogue = catalogue;
-  const map = new maplibregl.Map({ container: 'desk-map', style, center: [108.2208, 16.0678], zoom: 14 });
+  // one zoom closer than the map's opening view: the desk looks at parcels
+  const map = new maplibregl.Map({ container: 'desk-map', style, center: catalogue.city.center, zoom: catalogue.city.zoom + 1 });
   window.deskMap = map;
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');

@@ -32,14 +32,25 @@ async function baseStyle(url) {
   return FALLBACK_STYLE;
 }
 
+// The city's opening view (/api/layers); the world when it cannot be read.
+async function cityView(url) {
+  try {
+    const response = await fetch(url, { credentials: 'same-origin' });
+    if (response.ok) return (await response.json()).city;
+  } catch { /* the page still fits its features */ }
+  return { center: [0, 0], zoom: 2 };
+}
+
 async function start(root) {
   const data = root.dataset.geojson ? JSON.parse(root.dataset.geojson) : null;
   const extent = root.dataset.bbox ? JSON.parse(root.dataset.bbox) : null;
   const collection = data && data.type === 'Feature' ? { type: 'FeatureCollection', features: [data] } : data;
   const shown = collection ?? (extent ? boxFeature(extent) : null);
   const box = (collection && dataBounds(collection)) ?? extent;
-  const map = new maplibregl.Map({ container: root, style: await baseStyle(root.dataset.styleUrl),
-    center: [108.2208, 16.0678], zoom: 11, attributionControl: { compact: true } });
+  const [style, city] = await Promise.all([baseStyle(root.dataset.styleUrl), cityView(root.dataset.catalogueUrl)]);
+  // two zooms out from the map's opening view: the whole centre, until the data is fitted
+  const map = new maplibregl.Map({ container: root, style, center: city.center, zoom: city.zoom - 2,
+    attributionControl: { compact: true } });
   window.featureMap = map;
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.on('load', () => {

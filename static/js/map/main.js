@@ -12,8 +12,7 @@ import { installSearch } from './search.js';
 import { installAnalysis } from './analysis.js';
 import { installWardTools } from './ward-tools.js';
 import { CreditsControl } from './credits.js';
-
-const DA_NANG = { center: [108.2208, 16.0678], zoom: 13 };
+import { setTm3Meridian } from '../vn2000.js';
 
 async function fetchJson(url) {
   const response = await fetch(url, { credentials: 'same-origin' });
@@ -45,11 +44,13 @@ async function start() {
   installPanelToggle();
   const hash = readHash();
   const catalogue = await fetchJson(root.dataset.catalogueUrl);
+  const { city } = catalogue;
+  setTm3Meridian(city.metric_crs.central_meridian);
   let palette = catalogue.palettes.some((p) => p.id === hash.palette) ? hash.palette : catalogue.palettes[0].id;
   const style = await fetchJson(styleUrlFor(root.dataset.styleUrl, palette, catalogue));
   // A link naming layers but no view (the landing page's) opens where those layers draw.
   const minzoom = Math.min(...catalogue.layers.filter((l) => hash.layers?.includes(l.id)).map((l) => l.minzoom));
-  const view = hash.view ?? { ...DA_NANG, zoom: Math.max(DA_NANG.zoom, Number.isFinite(minzoom) ? minzoom : 0) };
+  const view = hash.view ?? { center: city.center, zoom: Math.max(city.zoom, Number.isFinite(minzoom) ? minzoom : 0) };
   const map = new maplibregl.Map({
     container: 'map', style, center: view.center, zoom: view.zoom, maxZoom: 22,
     attributionControl: false,

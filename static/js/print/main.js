@@ -6,10 +6,9 @@ import { readHash } from '../map/view-hash.js';
 import { styleUrlFor } from '../map/palette.js';
 import { styleLayersOf, showLayer, paintedColours } from '../map/layer-panel.js';
 import { visibleCredits } from '../map/credits.js';
-import { toVn2000Tm3 } from '../vn2000.js';
+import { setTm3Meridian, toVn2000Tm3 } from '../vn2000.js';
 import { el } from '../dom.js';
 
-const DEFAULT_VIEW = { center: [108.2208, 16.0678], zoom: 14 };
 const CSS_PX_M = 0.0254 / 96;  // one CSS pixel on paper, in metres
 const EARTH_M = 40075016.686;  // the equator; MapLibre's tiles are 512 px wide
 
@@ -72,12 +71,12 @@ function corner(label, lon, lat) {
   return [el('dt', {}, label), el('dd', {}, `E ${round(e)} · N ${round(n)}`)];
 }
 
-function renderCorners(map) {
+function renderCorners(map, city) {
   const b = map.getBounds();
   document.getElementById('sheet-corners').replaceChildren(
     ...corner(t('print.corner_nw'), b.getWest(), b.getNorth()),
     ...corner(t('print.corner_se'), b.getEast(), b.getSouth()),
-    el('dt', {}, t('print.crs')), el('dd', {}, 'VN-2000 / TM-3 107°45′ (EPSG:5899)'));
+    el('dt', {}, t('print.crs')), el('dd', {}, `${city.metric_crs.name} (${city.metric_crs.code})`));
 }
 
 // The credits of the layers the sheet's map shows, nothing else.
@@ -94,7 +93,7 @@ function renderSheet(map, catalogue) {
   document.getElementById('sheet-date').textContent = formatDate(new Date());
   renderLegend(map, catalogue);
   renderScale(map);
-  renderCorners(map);
+  renderCorners(map, catalogue.city);
   renderAttribution(map);
 }
 
@@ -117,7 +116,10 @@ async function start() {
   // The map theme of the shared view (the cadastral one is made for print).
   const palette = catalogue.palettes.find((p) => p.id === hash.palette) ?? catalogue.palettes[0];
   const style = await fetchJson(styleUrlFor(root.dataset.styleUrl, palette.id, catalogue));
-  const view = hash.view ?? DEFAULT_VIEW;
+  const { city } = catalogue;
+  setTm3Meridian(city.metric_crs.central_meridian);
+  // one zoom closer than the map's opening view: a sheet shows a neighbourhood
+  const view = hash.view ?? { center: city.center, zoom: city.zoom + 1 };
   const map = new maplibregl.Map({
     container: 'print-map', style, center: view.center, zoom: view.zoom, interactive: false,
     attributionControl: false, pixelRatio: Math.max(2, window.devicePixelRatio), fadeDuration: 0,

@@ -73,5 +73,5 @@ def test_landing_page_lists_every_layer_with_its_count(client):
     html = resp.get_data(as_text=True)
     for layer_id, layer in LAYERS.items():
         assert f'data-layer="{layer_id}"' in html
-        assert layer.title_en in html
+        assert layer.title["en"] in html
     assert "Tiếng Việt" in html

@@ -12,10 +12,20 @@ def test_every_public_layer_is_listed_with_both_titles_theme_and_legend(client, 
     layer = LAYERS[layer_id]
     listed = {entry["id"]: entry for entry in client.get("/api/layers").json["layers"]}
     entry = listed[layer_id]
-    assert entry["title"] == {"vi": layer.title_vi, "en": layer.title_en}
+    assert entry["title"] == layer.title
     assert entry["theme"] in THEMES
     assert entry["legend"][-1]["color"] == layer.style.color
     assert len(entry["legend"]) == 1 + (len(layer.style.by[1]) if layer.style.by else 0)
+
+
+def test_the_city_is_served_with_its_view_extent_crs_and_time_zone(client):
+    city = client.get("/api/layers").json["city"]
+    assert city == {"id": "da_nang", "name": {"vi": "Đà Nẵng", "en": "Da Nang"},
+                    "center": [108.2208, 16.0678], "zoom": 13,
+                    "bounds": [107.208588, 14.953287, 112.736122, 17.120279],
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "metric_crs": {"code": "EPSG:5899", "name": "VN-2000 / TM-3 107°45′",
+                                   "central_meridian": 107.75}}
 
 
 def test_themes_keep_registry_order_with_both_titles(client):

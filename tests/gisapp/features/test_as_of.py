@@ -1,7 +1,20 @@
-"""The parcels collection as it was at the end of a day (as_of), from parcel_versions."""
+"""A versioned collection as it was at the end of a day (as_of), from its versions table."""
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import psycopg
 import pytest
+
+from etl.pipeline import ImportRequest, run_import
+from gisapp.versions import version_history
+from layers import ROLES
+from layers.city import CITY
+from layers.planning import ZONING
+from store.tables import VERSION_TABLES
+from tests.gisapp.features.conftest import BRIDGE_LONLAT
 
 PARCELS = "/collections/parcels/items"
 
@@ -50,3 +63,42 @@ def test_one_item_as_of_a_day(history_app):
 def test_bad_as_of_is_400(history_app, url, words):
     resp = history_app.test_client().get(url)
     assert resp.status_code == 400 and words in resp.get_json()["error"]["message"]
+
+
+def _zoning_file(tmp_path: Path, floors: int) -> Path:
+    """One zone near the bridge allowing `floors` floors, as GeoJSON."""
+    lon, lat = BRIDGE_LONLAT
+    ring = [[lon, lat], [lon + .001, lat], [lon + .001, lat + .001], [lon, lat + .001], [lon, lat]]
+    doc = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+        "properties": {"zone_code": "Z-1", "category": "residential", "max_floors": floors}}]}
+    path = tmp_path / f"zoning-{floors}.geojson"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_every_versioned_layer_answers_as_of_from_its_own_versions(scratch_url, scratch_app,
+                                                                    tmp_path):
+    """Zoning, versioned like parcels: an amended plan still says what it allowed before."""
+    assert ZONING.versioned
+    run_import(scratch_url, ImportRequest(ZONING.id, _zoning_file(tmp_path, 5)))
+    with psycopg.connect(scratch_url) as conn:  # the first plan was loaded ten days ago
+        conn.execute("UPDATE zoning_versions SET valid_from = valid_from - interval '10 days'")
+    run_import(scratch_url, ImportRequest(ZONING.id, _zoning_file(tmp_path, 9), mode="upsert"))
+    today = datetime.now(CITY.tz).date()
+    client = scratch_app.test_client()
+
+    def floors(query: str) -> list[int]:
+        resp = client.get(f"/collections/zoning/items?{query}")
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        return [f["properties"]["max_floors"] for f in resp.get_json()["features"]]
+
+    assert floors("") == [9]
+    assert floors(f"as_of={today - timedelta(days=3)}") == [5]
+    assert floors(f"as_of={today - timedelta(days=20)}") == []
+    assert floors(f"as_of={today}") == [9]
+    with scratch_app.extensions["engine"].connect() as conn:
+        versions = version_history(conn, ZONING, VERSION_TABLES["zoning"].c.zone_code == "Z-1",
+                                   ROLES["public"])
+    assert [(v["change"], v["properties"]["max_floors"], v["current"]) for v in versions] == [
+        ("insert", 5, False), ("update", 9, True)]

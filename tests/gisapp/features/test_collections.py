@@ -38,7 +38,7 @@ def test_collections_list_every_public_layer(lights):
 @pytest.mark.parametrize("layer_id", LAYERS)
 def test_every_layer_has_a_collection_with_items_and_queryables_links(lights, layer_id):
     body = lights.get(f"/collections/{layer_id}").get_json()
-    assert body["id"] == layer_id and body["title"] == LAYERS[layer_id].title_en
+    assert body["id"] == layer_id and body["title"] == LAYERS[layer_id].title["en"]
     hrefs = {l["rel"] + " " + l["type"]: l["href"] for l in body["links"]}
     assert hrefs["items application/geo+json"].endswith(f"/collections/{layer_id}/items")
     assert "http://www.opengis.net/def/rel/ogc/1.0/queryables application/schema+json" in hrefs

@@ -45,7 +45,7 @@ def test_owslib_lists_every_collection(live_url):
     api = Features(live_url)
     assert api.conformance()["conformsTo"]
     assert sorted(api.feature_collections()) == sorted(LAYERS)
-    assert api.collection("street_lights")["title"] == LAYERS["street_lights"].title_en
+    assert api.collection("street_lights")["title"] == LAYERS["street_lights"].title["en"]
     assert "wattage" in api.collection_queryables("street_lights")["properties"]
 
 

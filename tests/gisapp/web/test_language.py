@@ -51,3 +51,13 @@ def test_every_proposed_use_of_a_permit_check_has_a_name_in_both_languages():
 
     for lang in LANGUAGES:
         assert [u for u in PROPOSED_USES if f"permit.use.{u}" not in dictionary(lang)] == []
+
+
+def test_no_ui_word_names_the_city_the_pages_say_it_from_the_city_module(client):
+    from layers.city import CITY
+
+    for lang in LANGUAGES:
+        words = dictionary(lang).values()
+        assert not [w for w in words if "Nẵng" in w or "Nang" in w], lang
+        page = client.get(f"/map?lang={lang}").get_data(as_text=True)
+        assert f"gisapp · {CITY.name[lang]}" in page

@@ -60,7 +60,7 @@ def test_layer_panel_groups_registry_layers_by_theme(session, city):
     open_map(session, city)
     for layer in LAYERS.values():
         group = session.page.locator(f"fieldset[data-theme='{layer.theme}']")
-        assert group.locator(f"label[for='toggle-{layer.id}']").inner_text() == layer.title_vi
+        assert group.locator(f"label[for='toggle-{layer.id}']").inner_text() == layer.title["vi"]
 
 
 def test_clicking_a_parcel_shows_its_fields_labelled_in_vietnamese(session, city):
@@ -71,8 +71,8 @@ def test_clicking_a_parcel_shows_its_fields_labelled_in_vietnamese(session, city
     popup = session.page.locator(".identify-feature[data-layer='parcels']")
     popup.wait_for()
     text = popup.inner_text()
-    assert parcels.title_vi in text
-    assert parcels.field("parcel_no").label_vi in text
+    assert parcels.title["vi"] in text
+    assert parcels.field("parcel_no").label["vi"] in text
     assert popup.locator("dd[data-field='parcel_no']").inner_text() == "7"
     assert popup.locator("dd[data-field='legal_area']").inner_text() == "12,5 m²"
     session.screenshot("map_identify")
@@ -241,13 +241,13 @@ def test_language_switch_relabels_the_page_and_is_remembered(session, city):
     # The English dictionary is fetched on the first switch: wait until the panel is redrawn.
     session.page.wait_for_function(
         "(title) => document.querySelector(\"label[for='toggle-parcels']\")?.innerText === title",
-        arg=parcels.title_en, timeout=10_000)
+        arg=parcels.title["en"], timeout=10_000)
     assert session.page.get_attribute("html", "lang") == "en"
     assert session.page.inner_text("#measure-distance") == "Measure distance"
     session.page.reload()
     session.page.wait_for_function(READY)
     assert session.page.get_attribute("html", "lang") == "en"
-    assert session.page.inner_text("label[for='toggle-parcels']") == parcels.title_en
+    assert session.page.inner_text("label[for='toggle-parcels']") == parcels.title["en"]
     session.page.evaluate(MAP_IDLE)
     session.screenshot("map_en")
     session.page.goto("/")

@@ -108,7 +108,7 @@ def test_the_high_contrast_theme_is_chosen_in_the_map_and_stays_accessible(demo_
     open_view(demo_session, 15, *CENTRE, query="?lang=en")
     options = demo_session.page.eval_on_selector_all(
         "#palette option", "(options) => options.map((o) => o.textContent)")
-    assert PALETTES["contrast"].title_en in options
+    assert PALETTES["contrast"].title["en"] in options
     demo_session.page.select_option("#palette", "contrast")
     demo_session.page.wait_for_function("() => location.hash.includes('palette=contrast')")
     demo_session.page.evaluate(MAP_IDLE)

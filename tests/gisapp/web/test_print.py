@@ -59,8 +59,8 @@ def test_the_sheet_shows_the_legend_of_drawn_layers_scale_and_corners(demo_sessi
     _open(demo_session)
     legend = demo_session.page.inner_text("#sheet-legend")
     for layer_id in ("roads", "parcels", "zoning"):
-        assert LAYERS[layer_id].title_vi in legend
-    assert LAYERS["drainage_pipes"].title_vi not in legend  # not open in the shared view
+        assert LAYERS[layer_id].title["vi"] in legend
+    assert LAYERS["drainage_pipes"].title["vi"] not in legend  # not open in the shared view
     assert re.fullmatch(r"1:[\d.]+", demo_session.page.inner_text("#sheet-scale"))
     assert re.search(r"\d+ (m|km)", demo_session.page.inner_text("#sheet-scalebar"))
     corners = demo_session.page.inner_text("#sheet-corners")
@@ -81,7 +81,7 @@ def test_the_print_pdf_is_one_page_with_map_legend_and_scale(demo_session, tmp_p
     pdf = _pdf(demo_session, tmp_path / "map.pdf", paper, orientation == "landscape")
     assert _pages(pdf) == 1
     text = _text(pdf)
-    assert "Chú giải" in text and LAYERS["parcels"].title_vi in text
+    assert "Chú giải" in text and LAYERS["parcels"].title["vi"] in text
     assert re.search(r"Tỉ lệ\s+1:[\d.]+", text) and re.search(r"\d+ (m|km)", text)
     assert "EPSG:5899" in text
     shot = tmp_path / "page"
@@ -112,7 +112,7 @@ def _swatches(session, layer_id: str) -> list[str]:
         """(title) => [...document.querySelectorAll('#sheet-legend > li')]
              .filter((li) => li.querySelector('strong').textContent === title)
              .flatMap((li) => [...li.querySelectorAll('.swatch')])
-             .map((s) => s.style.getPropertyValue('--swatch'))""", LAYERS[layer_id].title_vi)
+             .map((s) => s.style.getPropertyValue('--swatch'))""", LAYERS[layer_id].title["vi"])
 
 
 @pytest.mark.parametrize("palette", ["cadastral", "dark"])
