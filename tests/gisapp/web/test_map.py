@@ -124,7 +124,7 @@ def test_identify_writes_values_in_the_language(session, city, live_server, lang
         f"{value_name('land_use', code)[lang]} ({code})"
     assert parcel.locator("dd[data-field='legal_area']").inner_text() == legal_area
     flood = identify(session, city, "flood_zones")
-    years = UNITS[LAYERS["flood_zones"].field("return_period").unit][lang == "en"]
+    years = UNITS[LAYERS["flood_zones"].field("return_period").unit][lang]
     assert flood.locator("dd[data-field='return_period']").inner_text() == f"7 {years}"
     pipe = identify(session, city, "drainage_pipes")
     assert pipe.locator("dd[data-field='install_year']").inner_text() == "2015"

@@ -208,7 +208,7 @@ def test_the_history_names_each_change_and_the_rights_name_their_type(session, c
     look_up_by_key(session, known_key(city))
     changes = session.page.eval_on_selector_all(
         "table.history td[data-field='change']", "(cells) => cells.map((c) => c.textContent)")
-    assert sorted(changes) == sorted(CHANGE_KINDS[k][0] for k in ("create", "update"))
+    assert sorted(changes) == sorted(CHANGE_KINDS[k]["vi"] for k in ("create", "update"))
     right_type = TABLES["rights"].field("right_type").choices[0]  # the known right's type
     assert session.page.inner_text("#record table.rights td[data-field='right_type']") == \
         value_name("right_type", right_type)["vi"]
