@@ -267,14 +267,16 @@ def _report_entry(enc: str, confidence: float, convert_it: bool) -> dict:
             "changed": 0, "lost_u_horn": []}
 
 
-def decode_frame(frame: Any, encoding: str | None) -> tuple[Any, dict]:
+def decode_frame(frame: Any, encoding: str | None,
+                 decided: dict[str, tuple[str, float]] | None = None) -> tuple[Any, dict]:
     """Convert every text column of a (Geo)DataFrame read as latin-1 to NFC Unicode.
 
     `encoding` (operator override or `.cpg`) applies to every column; None detects per
     column and converts only when the confidence reaches DETECT_THRESHOLD; "unicode" and
     text detected as Unicode are only normalised to NFC (in Arrow). ASCII values are never
     touched. The report maps each text column to {encoding, confidence, converted, changed,
-    lost_u_horn (row positions)}.
+    lost_u_horn (row positions)}. `decided` carries each column's detected (encoding,
+    confidence) from one batch of a source to the next, so every batch converts alike.
     """
     forced = canonical_encoding(encoding) if encoding else None
     report: dict[str, dict] = {}
@@ -285,8 +287,14 @@ def decode_frame(frame: Any, encoding: str | None) -> tuple[Any, dict]:
         if found is None:
             continue
         positions, subset = found
-        enc, confidence = (forced, 1.0) if forced and len(subset) else \
-            detect(subset.slice(0, 2000).to_pylist())
+        if forced and len(subset):
+            enc, confidence = forced, 1.0
+        elif decided is not None and str(column) in decided:
+            enc, confidence = decided[str(column)]
+        else:
+            enc, confidence = detect(subset.slice(0, 2000).to_pylist())
+            if decided is not None and len(subset):
+                decided[str(column)] = (enc, confidence)
         convert_it = confidence >= DETECT_THRESHOLD and enc not in ("ascii", "unicode")
         entry = report[str(column)] = _report_entry(enc, confidence, convert_it)
         if not len(subset):

@@ -67,9 +67,8 @@ def _box_sql(column: sql.Composable) -> sql.Composable:
                    " ST_YMax(ST_Extent({c}))").format(c=column)
 
 
-def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
-               progress: Callable[[int, int], None]) -> None:
-    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom_in hex WKB]) in."""
+def create_staging(conn: psycopg.Connection, decl: Table) -> None:
+    """CREATE the temp staging table: row_number, the imported fields[, geom_in hex WKB]."""
     cols = [sql.SQL("row_number bigint NOT NULL")]
     cols += [sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(SQL_TYPES[f.type]))
              for f in decl.imported_fields]
@@ -81,18 +80,33 @@ def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
                     .format(sql.SQL("ST_Multi(geom_in)") if multi else sql.SQL("geom_in")))
     conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
         STAGING, sql.SQL(", ").join(cols)))
+
+
+def copy_staged(conn: psycopg.Connection, frame: pd.DataFrame) -> None:
+    """COPY one batch (row_number, fields[, geom_in hex WKB]) into the staging table."""
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         STAGING, _ids(frame.columns))
-    total = len(frame)
     table = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow's CSV writer is C++
     options = pacsv.WriteOptions(include_header=False)
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for start in range(0, total, COPY_CHUNK_ROWS):
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
             buf = io.BytesIO()
             pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buf, options)
             copy.write(buf.getvalue())
-            progress(min(start + COPY_CHUNK_ROWS, total), total)
+
+
+def analyze_staging(conn: psycopg.Connection) -> None:
+    """Statistics for the merge's plans, once every batch is staged."""
     conn.execute(sql.SQL("ANALYZE {}").format(STAGING))
+
+
+def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
+               progress: Callable[[int, int], None]) -> None:
+    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom_in hex WKB]) in."""
+    create_staging(conn, decl)
+    copy_staged(conn, frame)
+    progress(len(frame), len(frame))
+    analyze_staging(conn)
 
 
 def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,

@@ -16,15 +16,15 @@ import psycopg
 import shapely
 
 from etl import events
-from etl.crs import reproject, resolve_crs
+from etl.crs import SourceCrs, reproject, resolve_crs
 from etl.errors import ImportRefused
 from etl.fields import map_columns
 from etl.geometry import check_geometries
-from etl.load import LoadOutcome, merge_staged, stage_rows
+from etl.load import LoadOutcome, analyze_staging, copy_staged, create_staging, merge_staged
 from etl.overviews import refresh_overview
-from etl.readers import read_source, source_format
+from etl.readers import Source, SourceBatches, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
-from etl.validate import coerce_fields, mark_duplicate_keys, rejected_rows
+from etl.validate import SeenKeys, coerce_fields, mark_duplicate_keys, rejected_rows
 from layers import Layer, Table, UnknownLayer, get_table
 from store.layer_changes import publish_layer_change
 from store.run_lifecycle import record_success
@@ -178,88 +178,132 @@ def _describe(exc: BaseException) -> str:
 
 def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
          result: ImportResult, started: float) -> str | None:
-    """The phases; fills `result` and returns the source CRS label."""
+    """The phases, batch by batch; fills `result` and returns the source CRS label.
+
+    Each batch of the source is decoded, reprojected, validated, its rejects written and
+    its accepted rows COPied into staging before the next is read, so memory stays bounded
+    and the database ingests one batch while the next is prepared.
+    """
     if request.mode not in MODES:
         raise ImportRefused(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}")
     decl = _declaration(request.layer)
     spatial = isinstance(decl, Layer)
     timer = _Timer(result.timings)
-
     log.progress("read", 0, None)
-    source = read_source(Path(request.path), encoding=request.encoding,
-                         source_layer=request.source_layer, spatial=spatial, decl=decl)
-    result.rows_read = source.rows
-    result.warnings.extend(name_source(w, request) for w in source.warnings)
-    log.progress("read", source.rows, source.rows, rows_read=source.rows)
-    timer.lap("read")
+    batches = SourceBatches(Path(request.path), encoding=request.encoding,
+                            source_layer=request.source_layer, spatial=spatial, decl=decl)
+    state = _BatchState(decl)
+    with conn.transaction():
+        if not request.dry_run:
+            create_staging(conn, decl)
+        for source in batches:
+            timer.lap("read")
+            _take_batch(conn, log, request, result, source, state, timer)
+        if state.z_dropped:
+            result.warnings.append(f"dropped Z/M values from {state.z_dropped} geometries")
+        result.warnings.extend(name_source(w, request) for w in batches.warnings())
+        result.rows_rejected = result.rows_read - result.rows_valid
+        log.progress("validate", result.rows_read, result.rows_read,
+                     rows_valid=result.rows_valid, rows_rejected=result.rows_rejected)
+        if result.rows_valid == 0 and request.mode == "replace" and not request.dry_run:
+            raise ImportRefused(f"no valid rows in {Path(request.path).name} "
+                                f"({result.rows_rejected} rejected, see etl_rejects of run "
+                                f"{log.run_id}); a replace never empties layer {decl.id}")
+        if request.dry_run:
+            result.timings["total"] = round(time.perf_counter() - started, 4)
+            _finish(log.conn, result, state.crs_label, None)
+            result.status = "succeeded"
+            return state.crs_label
+        analyze_staging(conn)
+        log.progress("stage", result.rows_valid, result.rows_valid)
+        timer.lap("stage")
+        outcome = merge_staged(conn, decl, log.run_id, request.mode,
+                               lambda done, total: log.progress("load", done, total))
+        result.rows_rejected += outcome.duplicates
+        result.rows_loaded = result.rows_valid - outcome.duplicates
+        result.summary, result.extent = outcome.summary, outcome.extent
+        timer.lap("load")
+        result.status = "succeeded"
+        _publish(conn, decl, result, outcome)
+        timer.lap("publish")  # the overview rebuild, layer_state and NOTIFY
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        _finish(conn, result, state.crs_label, outcome)
+    return state.crs_label
 
-    mapping, unknown = map_columns(list(source.frame.columns), decl)
-    if unknown:
-        result.warnings.append(f"ignored columns not declared for {decl.id}: {', '.join(unknown)}")
-    typed, reasons = coerce_fields(source.frame, mapping, decl)
-    log.progress("decode", source.rows, source.rows)
+
+@dataclass
+class _BatchState:
+    """What the batches of one source share: field mapping, CRS, keys seen, counters."""
+
+    decl: Table
+    mapping: dict[str, str] | None = None
+    chosen: SourceCrs | None = None
+    crs_label: str | None = None
+    z_dropped: int = 0
+    seen: SeenKeys | None = None
+    warned: set[str] = field(default_factory=set)
+
+
+def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
+                result: ImportResult, source: Source, state: _BatchState, timer: _Timer) -> None:
+    """Decode, reproject and validate one batch; write its rejects and stage its rows."""
+    decl = state.decl
+    offset = result.rows_read
+    result.rows_read += source.rows
+    for warning in source.warnings:
+        if warning not in state.warned:
+            state.warned.add(warning)
+            result.warnings.append(name_source(warning, request))
+    log.progress("read", result.rows_read, None, rows_read=result.rows_read)
+    if state.mapping is None:
+        state.mapping, unknown = map_columns(list(source.frame.columns), decl)
+        state.seen = SeenKeys(decl)
+        if unknown:
+            result.warnings.append(f"ignored columns not declared for {decl.id}: "
+                                   f"{', '.join(unknown)}")
+    typed, reasons = coerce_fields(source.frame, state.mapping, decl)
+    log.progress("decode", result.rows_read, None)
     timer.lap("decode")
 
-    crs_label = None
     geoms = None
-    if spatial:
+    if isinstance(decl, Layer):
         if source.geoms is None:
             raise ImportRefused(f"{Path(request.path).name} has no geometry; "
                                 f"layer {decl.id} needs {decl.geometry_type}")
-        chosen = resolve_crs(source.crs, request.crs, request.confirm_crs)
-        crs_label = chosen.label
-        log.set_source_crs(crs_label)
-        result.warnings.extend(chosen.warnings)
+        if state.chosen is None:
+            state.chosen = resolve_crs(source.crs, request.crs, request.confirm_crs)
+            state.crs_label = state.chosen.label
+            log.set_source_crs(state.crs_label)
+            result.warnings.extend(state.chosen.warnings)
         flat = source.geoms
         has_z = shapely.has_z(flat) | shapely.has_m(flat)
         if has_z.any():
-            result.warnings.append(f"dropped Z/M values from {int(has_z.sum())} geometries")
+            state.z_dropped += int(has_z.sum())
             flat = shapely.force_2d(flat)
-        geoms = reproject(flat, chosen)
-        log.progress("reproject", source.rows, source.rows)
+        geoms = reproject(flat, state.chosen)
+        log.progress("reproject", result.rows_read, None)
         timer.lap("reproject")
         checked = check_geometries(geoms, decl)
         missing = reasons == None  # noqa: E711
         reasons[missing] = checked.reasons[missing]
         geoms = checked.geoms
-        result.rows_repaired = int((checked.repaired & (reasons == None)).sum())  # noqa: E711
-    mark_duplicate_keys(typed, decl, reasons)
+        result.rows_repaired += int((checked.repaired & (reasons == None)).sum())  # noqa: E711
+    mark_duplicate_keys(typed, decl, reasons, state.seen, offset)
     ok = reasons == None  # noqa: E711
-    result.rows_valid = int(ok.sum())
-    result.rows_rejected = source.rows - result.rows_valid
-    log.write_rejects(rejected_rows(source.frame, source.geoms, reasons))
-    log.progress("validate", source.rows, source.rows, rows_valid=result.rows_valid,
-                 rows_rejected=result.rows_rejected)
+    result.rows_valid += int(ok.sum())
+    log.write_rejects(rejected_rows(source.frame, source.geoms, reasons, offset))
+    log.progress("validate", result.rows_read, None, rows_valid=result.rows_valid,
+                 rows_rejected=result.rows_read - result.rows_valid)
     timer.lap("validate")
-
-    if result.rows_valid == 0 and request.mode == "replace" and not request.dry_run:
-        raise ImportRefused(f"no valid rows in {Path(request.path).name} "
-                            f"({result.rows_rejected} rejected, see etl_rejects of run "
-                            f"{log.run_id}); a replace never empties layer {decl.id}")
-    if request.dry_run:
-        result.timings["total"] = round(time.perf_counter() - started, 4)
-        _finish(log.conn, result, crs_label, None)
-        result.status = "succeeded"
-        return crs_label
-
+    if request.dry_run or not ok.any():
+        return
     staged = typed.iloc[np.flatnonzero(ok)].copy()
-    staged.insert(0, "row_number", np.flatnonzero(ok) + 1)
-    if spatial:
+    staged.insert(0, "row_number", offset + np.flatnonzero(ok) + 1)
+    if geoms is not None:
         staged["geom_in"] = shapely.to_wkb(geoms[ok], hex=True)
-    with conn.transaction():
-        stage_rows(conn, decl, staged, lambda done, total: log.progress("stage", done, total))
-        timer.lap("stage")
-        outcome = merge_staged(conn, decl, log.run_id, request.mode,
-                               lambda done, total: log.progress("load", done, total))
-        result.rows_rejected += outcome.duplicates
-        result.rows_loaded = len(staged) - outcome.duplicates
-        result.summary, result.extent = outcome.summary, outcome.extent
-        timer.lap("load")
-        result.timings["total"] = round(time.perf_counter() - started, 4)
-        result.status = "succeeded"
-        _publish(conn, decl, result, outcome)
-        _finish(conn, result, crs_label, outcome)
-    return crs_label
+    copy_staged(conn, staged)
+    log.progress("stage", result.rows_valid, None)
+    timer.lap("stage")
 
 
 def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,

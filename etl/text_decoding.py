@@ -97,21 +97,50 @@ def _nfc(frame: pd.DataFrame) -> pd.DataFrame:
 
 def decode_text(frame: pd.DataFrame, plan: TextPlan) -> tuple[pd.DataFrame, list[str]]:
     """Convert the frame's text per plan; the warnings say what was found, per column."""
-    if plan.convert is None and not plan.detect:
-        return _nfc(frame), []
-    frame, report = decode_frame(frame, plan.convert)  # NFC included
-    warnings = []
-    for column, entry in report.items():
-        if entry["converted"] and entry["changed"]:
-            warnings.append(f"text column {column}: {entry['encoding']} ({plan.origin}, "
-                            f"confidence {entry['confidence']}), {entry['changed']} values "
-                            "converted to Unicode")
-        elif not entry["converted"] and entry["encoding"] not in ("ascii", "unicode"):
-            warnings.append(f"text column {column}: encoding unclear (best guess "
-                            f"{entry['encoding']}, confidence {entry['confidence']}); left as "
-                            "read; give --encoding to convert it")
-        if entry["lost_u_horn"]:
-            rows = ", ".join(str(i + 1) for i in entry["lost_u_horn"][:10])
-            warnings.append(f"text column {column}: {len(entry['lost_u_horn'])} values probably "
-                            f"lost a TCVN3 'ư' (byte 0xAD deleted by some tool), rows {rows}")
-    return frame, warnings
+    decoder = TextDecoder(plan)
+    return decoder.decode(frame), decoder.warnings()
+
+
+class TextDecoder:
+    """decode_text over a source read in batches: one decision per column, warnings at the end."""
+
+    def __init__(self, plan: TextPlan):
+        self.plan = plan
+        self.decided: dict[str, tuple[str, float]] = {}
+        self.report: dict[str, dict] = {}
+        self.rows = 0
+
+    def decode(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The batch converted; row positions in the report count from the source's start."""
+        offset, self.rows = self.rows, self.rows + len(frame)
+        if self.plan.convert is None and not self.plan.detect:
+            return _nfc(frame)
+        frame, report = decode_frame(frame, self.plan.convert, self.decided)  # NFC included
+        for column, entry in report.items():
+            total = self.report.setdefault(column, dict(entry, changed=0, lost_u_horn=[]))
+            if entry["encoding"] not in ("ascii",) or total["encoding"] == "ascii":
+                total.update(encoding=entry["encoding"], confidence=entry["confidence"],
+                             converted=entry["converted"])
+            total["changed"] += entry["changed"]
+            total["lost_u_horn"] += [offset + i for i in entry["lost_u_horn"]]
+        return frame
+
+    def warnings(self) -> list[str]:
+        """What was found, per column, over every batch decoded so far."""
+        warnings = []
+        plan = self.plan
+        for column, entry in self.report.items():
+            if entry["converted"] and entry["changed"]:
+                warnings.append(f"text column {column}: {entry['encoding']} ({plan.origin}, "
+                                f"confidence {entry['confidence']}), {entry['changed']} values "
+                                "converted to Unicode")
+            elif not entry["converted"] and entry["encoding"] not in ("ascii", "unicode"):
+                warnings.append(f"text column {column}: encoding unclear (best guess "
+                                f"{entry['encoding']}, confidence {entry['confidence']}); left "
+                                "as read; give --encoding to convert it")
+            if entry["lost_u_horn"]:
+                rows = ", ".join(str(i + 1) for i in entry["lost_u_horn"][:10])
+                warnings.append(f"text column {column}: {len(entry['lost_u_horn'])} values "
+                                f"probably lost a TCVN3 'ư' (byte 0xAD deleted by some tool), "
+                                f"rows {rows}")
+        return warnings

@@ -41,24 +41,60 @@ def coerce_fields(frame: pd.DataFrame, mapping: dict[str, str], decl: Table
     return pd.DataFrame(columns), reasons
 
 
-def mark_duplicate_keys(typed: pd.DataFrame, decl: Table, reasons: np.ndarray) -> None:
-    """Reject the second and later rows (1-based numbers) that repeat a business key."""
+class SeenKeys:
+    """The business keys accepted in earlier batches of a source, with the row of each."""
+
+    def __init__(self, decl: Table):
+        self.names = list(decl.key)
+        self.frame: pd.DataFrame | None = None
+
+    def first_rows(self, keys: pd.DataFrame) -> pd.Series:
+        """Per row of `keys` (same order): the earlier batch's row holding that key, or NA."""
+        if self.frame is None or keys.empty:
+            return pd.Series(pd.NA, index=range(len(keys)), dtype="Int64")
+        found = keys.reset_index(drop=True).merge(self.frame, how="left", on=self.names)
+        return found["first_row"].astype("Int64")
+
+    def add(self, keys: pd.DataFrame, rows: np.ndarray) -> None:
+        new = keys.reset_index(drop=True).assign(first_row=rows)
+        self.frame = new if self.frame is None else pd.concat([self.frame, new],
+                                                              ignore_index=True)
+
+
+def mark_duplicate_keys(typed: pd.DataFrame, decl: Table, reasons: np.ndarray,
+                        seen: SeenKeys | None = None, offset: int = 0) -> None:
+    """Reject the second and later rows (1-based numbers) that repeat a business key.
+
+    A batch of a longer source passes the keys of the batches before it as `seen` and its
+    first row's position in the source as `offset`.
+    """
     ok = np.flatnonzero(reasons == None)  # noqa: E711
     keys = typed.iloc[ok][list(decl.key)]
+    rows = ok + 1 + offset
     dup = keys.duplicated(keep="first").to_numpy()
+    earlier = seen.first_rows(keys) if seen is not None else None
+    if earlier is not None:
+        dup = dup | earlier.notna().to_numpy()
+        seen.add(keys[~dup], rows[~dup])
     if not dup.any():
         return
-    first = (pd.Series(ok + 1, index=keys.index)
+    first = (pd.Series(rows, index=keys.index)
              .groupby([keys[k] for k in decl.key], sort=False, dropna=False).transform("first"))
+    if earlier is not None:
+        first = pd.Series(np.where(earlier.notna().to_numpy(), earlier.fillna(0).to_numpy(),
+                                   first.to_numpy()), index=keys.index)
     for pos in np.flatnonzero(dup):
         i = ok[pos]
         key = ", ".join(str(typed.at[typed.index[i], k]) for k in decl.key)
         reasons[i] = f"duplicate key ({key}): first seen at row {first.iloc[pos]}"
 
 
-def rejected_rows(frame: pd.DataFrame, geoms: np.ndarray | None, reasons: np.ndarray
-                  ) -> Iterator[tuple[int, str, dict, str | None]]:
-    """(row_number, reason, original attributes as JSON-safe dict, source geometry WKT)."""
+def rejected_rows(frame: pd.DataFrame, geoms: np.ndarray | None, reasons: np.ndarray,
+                  offset: int = 0) -> Iterator[tuple[int, str, dict, str | None]]:
+    """(row_number, reason, original attributes as JSON-safe dict, source geometry WKT).
+
+    `offset`: the position of the frame's first row in the source (a batch of it).
+    """
     bad = np.flatnonzero(reasons != None)  # noqa: E711
     if bad.size == 0:
         return
@@ -67,4 +103,4 @@ def rejected_rows(frame: pd.DataFrame, geoms: np.ndarray | None, reasons: np.nda
             else [None] * bad.size)
     for i, record, wkt in zip(bad, records, wkts):
         attrs = {str(k): json_safe(v) for k, v in record.items()}
-        yield int(i) + 1, str(reasons[i]), attrs, wkt
+        yield offset + int(i) + 1, str(reasons[i]), attrs, wkt

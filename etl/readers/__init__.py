@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 from etl.errors import ImportRefused
 from etl.readers.source import Source
-from etl.text_decoding import decode_text, plan_text
+from etl.text_decoding import TextDecoder, decode_text, plan_text
 from layers import Table
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
            ".shp": "ESRI Shapefile", ".csv": "CSV", ".osm": "OSM", ".pbf": "OSM"}
+# Rows per batch of a streamed source: bounds memory (~1 KB a parcel in flight) while
+# the database ingests the previous batch.
+BATCH_ROWS = 100_000
 
 
 def source_format(path: Path) -> str:
@@ -46,3 +50,43 @@ def read_source(path: Path, *, encoding: str | None = None, source_layer: str | 
     source.frame, found = decode_text(source.frame, text)
     source.warnings.extend(found)
     return source
+
+
+class SourceBatches:
+    """A source read in batches of rows, text decoded alike in every batch (see read_source).
+
+    GeoJSON, GeoPackage, Shapefile and CSV stream from the file; other formats (OSM) come
+    as one batch. Iterate once; `warnings()` then holds the text findings of every batch.
+    """
+
+    def __init__(self, path: Path, *, encoding: str | None = None,
+                 source_layer: str | None = None, spatial: bool = True,
+                 decl: Table | None = None, batch_rows: int = BATCH_ROWS):
+        if not path.exists():
+            raise ImportRefused(f"cannot import {path}: no such file")
+        self.path, self.encoding, self.source_layer = path, encoding, source_layer
+        self.spatial, self.decl, self.batch_rows = spatial, decl, batch_rows
+        self.format = source_format(path)
+        self.text = plan_text(path, self.format, encoding)
+        self._decoder = TextDecoder(self.text)
+
+    def __iter__(self) -> Iterator[Source]:
+        if self.format == "CSV":
+            from etl.readers.delimited import read_csv_batches
+            raw = read_csv_batches(self.path, self.batch_rows, encoding=self.text.read,
+                                   spatial=self.spatial)
+        elif self.format in ("GeoJSON", "GPKG", "ESRI Shapefile"):
+            from etl.readers.vector import read_vector_batches
+            raw = read_vector_batches(self.path, self.format, self.batch_rows,
+                                      encoding=self.text.read, source_layer=self.source_layer)
+        else:
+            yield read_source(self.path, encoding=self.encoding, source_layer=self.source_layer,
+                              spatial=self.spatial, decl=self.decl)
+            return
+        for source in raw:
+            source.frame = self._decoder.decode(source.frame)
+            yield source
+
+    def warnings(self) -> list[str]:
+        """The text decoding findings over every batch read so far."""
+        return self._decoder.warnings()

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -52,19 +54,43 @@ def _pick_layer(dataset: str, name: str, source_layer: str | None) -> str | None
     return names[0] if names else None
 
 
+def _dataset(path: Path, source_layer: str | None) -> tuple[str, str | None]:
+    if path.suffix.lower() == ".zip":
+        return _shapefile_in_zip(path, source_layer), None
+    return str(path), _pick_layer(str(path), path.name, source_layer)
+
+
 def read_vector(path: Path, fmt: str, *, encoding: str | None = None,
                 source_layer: str | None = None) -> Source:
     """Read every feature: attributes as a pandas frame, geometries as a shapely array."""
-    if path.suffix.lower() == ".zip":
-        dataset = _shapefile_in_zip(path, source_layer)
-        layer = None
-    else:
-        dataset = str(path)
-        layer = _pick_layer(dataset, path.name, source_layer)
+    dataset, layer = _dataset(path, source_layer)
     try:
         meta, table = pyogrio.read_arrow(dataset, layer=layer, encoding=encoding)
     except Exception as exc:
         raise ImportRefused(f"cannot read {path.name} as {fmt}: {exc}") from None
+    return _source(meta, table, fmt)
+
+
+def read_vector_batches(path: Path, fmt: str, batch_rows: int, *, encoding: str | None = None,
+                        source_layer: str | None = None) -> Iterator[Source]:
+    """read_vector in batches of `batch_rows` features, streamed from GDAL (memory stays bounded)."""
+    dataset, layer = _dataset(path, source_layer)
+    try:
+        with pyogrio.open_arrow(dataset, layer=layer, encoding=encoding, batch_size=batch_rows,
+                                use_pyarrow=True) as (meta, reader):
+            empty = True
+            for batch in reader:
+                empty = False
+                yield _source(meta, pa.Table.from_batches([batch]), fmt)
+            if empty:
+                yield _source(meta, reader.schema.empty_table(), fmt)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise ImportRefused(f"cannot read {path.name} as {fmt}: {exc}") from None
+
+
+def _source(meta: dict, table: pa.Table, fmt: str) -> Source:
     geom_col = meta.get("geometry_name") or "wkb_geometry"
     wkb = None
     if geom_col in table.column_names:
