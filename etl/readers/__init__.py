@@ -61,11 +61,12 @@ class SourceBatches:
 
     def __init__(self, path: Path, *, encoding: str | None = None,
                  source_layer: str | None = None, spatial: bool = True,
-                 decl: Table | None = None, batch_rows: int = BATCH_ROWS):
+                 decl: Table | None = None, batch_rows: int | None = None):
         if not path.exists():
             raise ImportRefused(f"cannot import {path}: no such file")
         self.path, self.encoding, self.source_layer = path, encoding, source_layer
-        self.spatial, self.decl, self.batch_rows = spatial, decl, batch_rows
+        self.spatial, self.decl = spatial, decl
+        self.batch_rows = batch_rows or BATCH_ROWS
         self.format = source_format(path)
         self.text = plan_text(path, self.format, encoding)
         self._decoder = TextDecoder(self.text)
