@@ -27,7 +27,7 @@ RUN_DIR   := var/run
 SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
 
 .PHONY: run test system system-test venv assets db test-db demo test-demo map-assets \
-	test-map-assets serve start stop serve-start bench clean-venv
+	test-map-assets serve start stop serve-start bench bench-city clean-venv
 
 run: system venv assets db demo map-assets serve
 
@@ -122,6 +122,11 @@ BENCHES ?= etl_load tiles features parcels permits drainage_trace load
 bench: venv db demo
 	@export DATABASE_URL=$(RUN_URL); for b in $(BENCHES); do \
 	  echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
+
+# The whole-city scale bench (1,000,000 against 250,000 parcels, in databases of its own;
+# make bench-city CITY_ARGS=--small for a quick run).
+bench-city: venv db
+	$(PY) bench/city_scale.py $(CITY_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

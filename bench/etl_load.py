@@ -1,17 +1,23 @@
 """Bench: our import pipeline against ogr2ogr (-f PostgreSQL, COPY) on the same parcel files.
 
-One command: `.venv/bin/python bench/etl_load.py [--rows 200000] [--database NAME]`.
-Generates a parcel file in each accepted format (GeoPackage, zipped Shapefile, GeoJSON, CSV
-with WKT; EPSG:5899) into bench/out/, loads each into the bench database (default
-`gisapp_bench`, created and migrated on the local cluster) with `run_import`, then with
-ogr2ogr into a separate table, and prints rows/s and the ratio. Also the demo parcels when
-the demo generator (etl/demo) is present.
+One command: `.venv/bin/python bench/etl_load.py [--rows 200000,1000000] [--database NAME]`.
+Generates a parcel file of each size in each accepted format (GeoPackage, zipped Shapefile,
+GeoJSON, CSV with WKT; EPSG:5899) into bench/out/, then per file: our full pipeline
+(`run_import`: decode, reproject, validate, rejects, history, overview, tile invalidation)
+replacing the parcels of an empty layer, ogr2ogr (PG_USE_COPY, same reprojection) into a
+new table, and our upsert of the same file over the loaded layer (the diff in SQL finds
+every row unchanged). Each of our imports runs in its own process, so its peak RSS is its
+own. Prints rows/s, the ratio to ogr2ogr and the load average with every result. Also the
+demo parcels when the demo generator (etl/demo) is present.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +26,7 @@ from psycopg import sql
 
 from etl.pipeline import ImportRequest, run_import
 from gisapp.db import migrate, provision
+from gisapp.secret_masking import mask_passwords
 from layers.land import PARCELS
 from parcel_file import parcel_frame, write_csv, write_geojson, write_gpkg, write_shapefile_zip
 
@@ -57,11 +64,25 @@ def empty_parcels(url: str) -> None:
 
 
 def time_ours(url: str, path: Path, **options) -> tuple[float, dict]:
+    """One import in a child process (its own peak RSS): its seconds (run_import, from the
+    call to its return: not Python's start-up) and what it reported."""
+    request = json.dumps({"path": str(path), **options})
+    done = subprocess.run([sys.executable, __file__, "--one", request, "--url", url],
+                          check=True, capture_output=True, text=True)
+    detail = json.loads(done.stdout.strip().splitlines()[-1])
+    return detail["seconds"], detail
+
+
+def import_one(url: str, request: str) -> None:
+    """The child of time_ours: run one import, print its outcome and peak RSS as JSON."""
+    options = json.loads(request)
+    path = Path(options.pop("path"))
     started = time.perf_counter()
     result = run_import(url, ImportRequest(PARCELS.id, path, started_by="bench", **options))
-    return time.perf_counter() - started, {"loaded": result.rows_loaded,
-                                           "rejected": result.rows_rejected,
-                                           "summary": result.summary, "timings": result.timings}
+    print(json.dumps({"seconds": time.perf_counter() - started, "loaded": result.rows_loaded,
+                      "rejected": result.rows_rejected, "summary": result.summary,
+                      "timings": result.timings,
+                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 def ogr_pg(url: str) -> str:
@@ -80,14 +101,19 @@ def time_ogr2ogr(url: str, path: Path, extra: list[str] | None = None) -> float:
     return time.perf_counter() - started
 
 
+def load_average() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def report(label: str, rows: int, ours: float, ogr: float | None, detail: dict) -> None:
-    line = f"{label:<34} {rows:>8,} rows  ours {ours:7.2f} s {rows / ours:>9,.0f} rows/s"
+    line = (f"{label:<40} {rows:>9,} rows  ours {ours:7.2f} s {rows / ours:>8,.0f} rows/s"
+            f"  peak RSS {detail['rss_mib']:6,.0f} MiB")
     if ogr is not None:
-        line += (f"  ogr2ogr {ogr:6.2f} s {rows / ogr:>9,.0f} rows/s"
+        line += (f"  ogr2ogr {ogr:6.2f} s {rows / ogr:>8,.0f} rows/s"
                  f"  ratio {(rows / ours) / (rows / ogr):.2f}x")
-    print(line)
-    print(f"{'':<34} {detail['summary']}  phases (s): "
-          + ", ".join(f"{k} {v:.2f}" for k, v in detail["timings"].items()))
+    print(f"{line}  {load_average()}", flush=True)
+    print(f"{'':<40} {detail['summary']}  phases (s): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in detail["timings"].items()), flush=True)
 
 
 def bench_generated(url: str, rows: int) -> None:
@@ -99,17 +125,17 @@ def bench_generated(url: str, rows: int) -> None:
         frame = parcel_frame(rows)
         for ext in missing:
             FORMATS[ext][0](frame, paths[ext])
+        del frame
         print(f"generated {rows:,} parcels in {time.perf_counter() - started:.1f} s: "
-              + ", ".join(paths[ext].name for ext in missing))
+              + ", ".join(paths[ext].name for ext in missing), flush=True)
     for ext, path in paths.items():
         _, options, ogr_options = FORMATS[ext]
         empty_parcels(url)
         ours, detail = time_ours(url, path, **options)
         ogr = time_ogr2ogr(url, path, ogr_options)
-        report(f"{path.name} into empty layer", rows, ours, ogr, detail)
-        if ext == "gpkg":
-            again, detail = time_ours(url, path, **options)
-            report(f"{path.name} again (no changes)", rows, again, None, detail)
+        report(f"{path.name} replace, empty layer", rows, ours, ogr, detail)
+        again, detail = time_ours(url, path, mode="upsert", **options)
+        report(f"{path.name} upsert, loaded layer", rows, again, ogr, detail)
 
 
 def bench_demo(url: str) -> None:
@@ -122,26 +148,33 @@ def bench_demo(url: str) -> None:
     entry = next(e for e in manifest["entries"] if e.get("layer") == PARCELS.id)
     path = OUT / "demo" / entry["file"]
     empty_parcels(url)
-    ours, detail = time_ours(url, path, crs=entry.get("crs"), encoding=entry.get("encoding"),
-                             source_layer=entry.get("source_layer"))
+    options = {k: entry[k] for k in ("crs", "encoding", "source_layer") if entry.get(k)}
+    ours, detail = time_ours(url, path, **options)
     ogr = time_ogr2ogr(url, path)
     report(f"demo {entry['file']}", detail["loaded"] + detail["rejected"], ours, ogr, detail)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", default="200000,1000000",
+                        help="comma-separated file sizes (parcels)")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--database", default=BENCH_DB,
                         help="bench database on the same cluster (emptied and reloaded)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one import, as JSON
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one:
+        import_one(args.url, args.one)
+        return
     url = bench_url(args.database)
     prepare_database(url)
-    load = os.getloadavg()[0]
-    print(f"bench database {url}; load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"bench database {mask_passwords(url)}; {load_average()} on {os.cpu_count()} cores",
+          flush=True)
     if not args.skip_demo:
         bench_demo(url)
-    bench_generated(url, args.rows)
+    for rows in (int(n) for n in args.rows.split(",")):
+        bench_generated(url, rows)
 
 
 if __name__ == "__main__":
