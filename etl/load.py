@@ -8,13 +8,16 @@ inserts. Versioned layers get their `<layer>_versions` rows in the same transact
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import shapely
 from psycopg import sql
 
 from etl.bulk_indexes import indexes_rebuilt_after
@@ -26,6 +29,9 @@ SQL_TYPES = {FieldType.TEXT: "text", FieldType.INTEGER: "bigint",
              FieldType.FLOAT: "double precision", FieldType.DATE: "date",
              FieldType.BOOLEAN: "boolean"}
 COPY_CHUNK_ROWS = 50_000
+WGS84_SRID = 4326
+EWKB_SRID_FLAG = 0x20000000
+MULTI_TYPE_IDS = {"MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}  # WKB type codes
 
 Box = tuple[float, float, float, float]
 
@@ -68,22 +74,40 @@ def _box_sql(column: sql.Composable) -> sql.Composable:
 
 
 def create_staging(conn: psycopg.Connection, decl: Table) -> None:
-    """CREATE the temp staging table: row_number, the imported fields[, geom_in hex WKB]."""
+    """CREATE the temp staging table: row_number, the imported fields[, geom as hex EWKB]."""
     cols = [sql.SQL("row_number bigint NOT NULL")]
     cols += [sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(SQL_TYPES[f.type]))
              for f in decl.imported_fields]
     if isinstance(decl, Layer):
-        # geom_in: hex WKB as read; geom: SRID 4326 and, for Multi layers, promoted by ST_Multi
-        multi = decl.geometry_type.startswith("Multi")
-        cols.append(sql.SQL("geom_in geometry"))
-        cols.append(sql.SQL("geom geometry GENERATED ALWAYS AS (ST_SetSRID({}, 4326)) STORED")
-                    .format(sql.SQL("ST_Multi(geom_in)") if multi else sql.SQL("geom_in")))
+        cols.append(sql.SQL("geom geometry"))
     conn.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
         STAGING, sql.SQL(", ").join(cols)))
 
 
+def ewkb_hex(geoms: np.ndarray, layer: Layer) -> np.ndarray:
+    """Hex EWKB with SRID 4326, single parts promoted to the layer's Multi type (2D input).
+
+    Written around shapely's plain WKB, so neither Python objects nor the database have to
+    build Multi geometries: a Multi of one part is its header, a count of 1 and the part.
+    """
+    plain = pd.Series(shapely.to_wkb(geoms, hex=True, byte_order=1), dtype=object)
+    if plain.empty:
+        return plain.to_numpy()
+    # little-endian header: byte order 01, type code (4 bytes), then the body; EWKB sets
+    # the SRID flag in the type's high byte and puts the SRID after it
+    srid = struct.pack("<I", WGS84_SRID).hex().upper()
+    out = "01" + plain.str[2:8] + "20" + srid + plain.str[10:]
+    multi = MULTI_TYPE_IDS.get(layer.geometry_type)
+    if multi is not None:
+        single = (plain.str[2:4] == f"{multi - 3:02X}").to_numpy()  # Point 1 -> MultiPoint 4...
+        head = "01" + struct.pack("<I", multi | EWKB_SRID_FLAG).hex().upper() + srid \
+            + struct.pack("<I", 1).hex().upper()
+        out[single] = head + plain[single]
+    return out.to_numpy()
+
+
 def copy_staged(conn: psycopg.Connection, frame: pd.DataFrame) -> None:
-    """COPY one batch (row_number, fields[, geom_in hex WKB]) into the staging table."""
+    """COPY one batch (row_number, fields[, geom hex EWKB]) into the staging table."""
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         STAGING, _ids(frame.columns))
     table = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow's CSV writer is C++
@@ -102,7 +126,7 @@ def analyze_staging(conn: psycopg.Connection) -> None:
 
 def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
                progress: Callable[[int, int], None]) -> None:
-    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom_in hex WKB]) in."""
+    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom hex EWKB]) in."""
     create_staging(conn, decl)
     copy_staged(conn, frame)
     progress(len(frame), len(frame))

@@ -20,7 +20,8 @@ from etl.crs import SourceCrs, reproject, resolve_crs
 from etl.errors import ImportRefused
 from etl.fields import map_columns
 from etl.geometry import check_geometries
-from etl.load import LoadOutcome, analyze_staging, copy_staged, create_staging, merge_staged
+from etl.load import (LoadOutcome, analyze_staging, copy_staged, create_staging, ewkb_hex,
+                      merge_staged)
 from etl.overviews import refresh_overview
 from etl.readers import Source, SourceBatches, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
@@ -300,7 +301,7 @@ def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     staged = typed.iloc[np.flatnonzero(ok)].copy()
     staged.insert(0, "row_number", offset + np.flatnonzero(ok) + 1)
     if geoms is not None:
-        staged["geom_in"] = shapely.to_wkb(geoms[ok], hex=True)
+        staged["geom"] = ewkb_hex(geoms[ok], decl)
     copy_staged(conn, staged)
     log.progress("stage", result.rows_valid, None)
     timer.lap("stage")
