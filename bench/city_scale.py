@@ -75,7 +75,7 @@ def parcel_file(parcels: int) -> Path:
     sys.path.insert(0, str(HERE))
     from parcel_file import parcel_frame, write_gpkg
     sys.path.remove(str(HERE))
-    path = OUT / f"parcels_{parcels}.gpkg"
+    path = OUT / f"city_parcels_{parcels}.gpkg"
     if not path.exists():
         OUT.mkdir(exist_ok=True)
         write_gpkg(parcel_frame(parcels), path)
@@ -190,25 +190,22 @@ def precheck_p95(url: str, data_dir: Path, n: int) -> float:
     return result
 
 
-def measure(parcels: int, samples: int, keep: bool) -> dict:
+def measure(parcels: int, samples: int) -> dict:
+    """Create and load this size's database, then measure it (dropped later by main)."""
     url = city_url(parcels)
     data_dir = OUT / f"city_scale_data_{parcels}"
     print(f"== {parcels:,}-parcel city in {mask_passwords(url)}; {load_average()}", flush=True)
     create_database(url)
-    try:
-        started = time.perf_counter()
-        times = load_city(url, parcels, data_dir)
-        print(f"   loaded in {time.perf_counter() - started:.1f} s; {load_average()}", flush=True)
-        sizes = database_size(url)
-        sample = sample_parcels(url, samples)
-        result = {"import_s": times, "size": sizes,
-                  "tile_p95": tile_p95(url, sample, samples), "lookup_p95": lookup_p95(url, sample),
-                  "precheck_p95": precheck_p95(url, data_dir, samples), "load": load_average()}
-        print(f"   measured; {load_average()}", flush=True)
-        return result
-    finally:
-        if not keep:
-            drop_database(url)
+    started = time.perf_counter()
+    times = load_city(url, parcels, data_dir)
+    print(f"   loaded in {time.perf_counter() - started:.1f} s; {load_average()}", flush=True)
+    sizes = database_size(url)
+    sample = sample_parcels(url, samples)
+    result = {"import_s": times, "size": sizes,
+              "tile_p95": tile_p95(url, sample, samples), "lookup_p95": lookup_p95(url, sample),
+              "precheck_p95": precheck_p95(url, data_dir, samples), "load": load_average()}
+    print(f"   measured; {load_average()}", flush=True)
+    return result
 
 
 def report(small: int, large: int, a: dict, b: dict) -> None:
@@ -247,9 +244,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
     small, large = SMALL_SIZES if args.small else SIZES
-    a = measure(small, args.samples, args.keep)
-    b = measure(large, args.samples, args.keep)
-    report(small, large, a, b)
+    try:
+        a = measure(small, args.samples)
+        b = measure(large, args.samples)
+        report(small, large, a, b)
+    finally:
+        if not args.keep:  # DROP DATABASE waits for a checkpoint: after the report
+            for parcels in (small, large):
+                drop_database(city_url(parcels))
 
 
 if __name__ == "__main__":
