@@ -6,7 +6,8 @@ dropped at the end unless --keep), loads the demo city through the ETL (every la
 import time), then imports a generated parcel file of that size (EPSG:5899 GeoPackage, the
 same generator as bench/etl_load.py: non-overlapping parcels with ward, sheet, parcel
 number, land use, area, address and street) in replace mode through the full pipeline, and
-reports the database size, composite tile p95 at z14/16/18 (all layers, public, the SQL the
+reports the database size and, measured in passes alternating between the two cities (so
+the machine's drift falls on both), composite tile p95 at z14/16/18 (all layers, public, the SQL the
 server sends), parcel lookup p95 (by key, by point: gisapp.land functions) and permit
 pre-check p95 (run_check + save_check, rolled back), with the large/small ratio of each.
 `--small` runs 20,000 against 80,000 parcels (a quick check of the script).
@@ -19,7 +20,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -136,8 +136,8 @@ def sample_parcels(url: str, n: int) -> list[tuple]:
             " ORDER BY md5(id::text) LIMIT %s", (n,)).fetchall()
 
 
-def tile_p95(url: str, points: list[tuple], per_zoom: int) -> dict[int, float]:
-    """p95 ms of the composite tile (every layer, public) holding sampled parcels, per zoom."""
+def tile_times(url: str, points: list[tuple], per_zoom: int) -> dict[int, list[float]]:
+    """ms of the composite tile (every layer, public) holding sampled parcels, per zoom."""
     from tiles.sql import render_tile
     layers = tuple(LAYERS.values())
     out = {}
@@ -145,12 +145,12 @@ def tile_p95(url: str, points: list[tuple], per_zoom: int) -> dict[int, float]:
         for z in ZOOMS:
             tiles = sorted({Tile(z, *tile_of(p[4], p[5], z)) for p in points})
             tiles = random.Random(z).sample(tiles, min(per_zoom, len(tiles)))
-            out[z] = p95(timed(lambda t: render_tile(conn, layers, t, PUBLIC), tiles))
+            out[z] = timed(lambda t: render_tile(conn, layers, t, PUBLIC), tiles)
     return out
 
 
-def lookup_p95(url: str, sample: list[tuple]) -> dict[str, float]:
-    """p95 ms of the parcel lookups (by key, by point) as the parcels API runs them."""
+def lookup_times(url: str, sample: list[tuple]) -> dict[str, list[float]]:
+    """ms of the parcel lookups (by key, by point) as the parcels API runs them."""
     from gisapp import create_app
     from gisapp.land import lookup
     from layers import levels_for
@@ -161,11 +161,11 @@ def lookup_p95(url: str, sample: list[tuple]) -> dict[str, float]:
             conn, lookup.ParcelKey(r[0], r[2], r[3], r[1]), public), sample)
         point = timed(lambda r: lookup.find_at_point(conn, r[4], r[5], public), sample)
     engine.dispose()
-    return {"by key": p95(key), "by point": p95(point)}
+    return {"by key": key, "by point": point}
 
 
-def precheck_p95(url: str, data_dir: Path, n: int) -> float:
-    """p95 ms of the permit pre-check (a 4-floor house on residential parcels), rolled back."""
+def precheck_times(url: str, data_dir: Path, n: int) -> list[float]:
+    """ms of the permit pre-check (a 4-floor house on residential parcels), rolled back."""
     from gisapp import create_app
     from gisapp.permits.checks import run_check
     from gisapp.permits.sitemodel import Proposal
@@ -185,27 +185,42 @@ def precheck_p95(url: str, data_dir: Path, n: int) -> float:
             save_check(conn, run_check(conn, Proposal.parse(body), data_dir), "bench")
             conn.rollback()
 
-    result = p95(timed(check, sample))
+    result = timed(check, sample)
     engine.dispose()
     return result
 
 
-def measure(parcels: int, samples: int) -> dict:
-    """Create and load this size's database, then measure it (dropped later by main)."""
+def build(parcels: int) -> dict:
+    """Create and load this size's database (dropped later by main): import times, sizes."""
     url = city_url(parcels)
-    data_dir = OUT / f"city_scale_data_{parcels}"
     print(f"== {parcels:,}-parcel city in {mask_passwords(url)}; {load_average()}", flush=True)
     create_database(url)
     started = time.perf_counter()
-    times = load_city(url, parcels, data_dir)
+    times = load_city(url, parcels, OUT / f"city_scale_data_{parcels}")
     print(f"   loaded in {time.perf_counter() - started:.1f} s; {load_average()}", flush=True)
-    sizes = database_size(url)
+    return {"import_s": times, "size": database_size(url), "tiles": {z: [] for z in ZOOMS},
+            "lookups": {"by key": [], "by point": []}, "precheck": [], "loads": []}
+
+
+def measure(parcels: int, city: dict, samples: int) -> None:
+    """One pass of every latency on this city, added to its samples."""
+    url = city_url(parcels)
     sample = sample_parcels(url, samples)
-    result = {"import_s": times, "size": sizes,
-              "tile_p95": tile_p95(url, sample, samples), "lookup_p95": lookup_p95(url, sample),
-              "precheck_p95": precheck_p95(url, data_dir, samples), "load": load_average()}
-    print(f"   measured; {load_average()}", flush=True)
-    return result
+    for z, ms in tile_times(url, sample, samples).items():
+        city["tiles"][z] += ms
+    for name, ms in lookup_times(url, sample).items():
+        city["lookups"][name] += ms
+    city["precheck"] += precheck_times(url, OUT / f"city_scale_data_{parcels}", samples)
+    city["loads"].append(os.getloadavg()[0])
+    print(f"   measured the {parcels:,}-parcel city; {load_average()}", flush=True)
+
+
+def summarise(city: dict) -> dict:
+    return {"import_s": city["import_s"], "size": city["size"],
+            "tile_p95": {z: p95(ms) for z, ms in city["tiles"].items()},
+            "lookup_p95": {name: p95(ms) for name, ms in city["lookups"].items()},
+            "precheck_p95": p95(city["precheck"]),
+            "load": "load " + "/".join(f"{x:.1f}" for x in city["loads"])}
 
 
 def report(small: int, large: int, a: dict, b: dict) -> None:
@@ -233,7 +248,7 @@ def report(small: int, large: int, a: dict, b: dict) -> None:
     for name in a["lookup_p95"]:
         row(f"parcel lookup {name} p95", a["lookup_p95"][name], b["lookup_p95"][name], "ms")
     row("permit pre-check p95", a["precheck_p95"], b["precheck_p95"], "ms")
-    print(f"load average while measuring: {a['load']} ({small:,}), {b['load']} ({large:,});"
+    print(f"load average after each pass: {a['load']} ({small:,}), {b['load']} ({large:,});"
           f" {os.cpu_count()} cores")
 
 
@@ -241,13 +256,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="20,000 against 80,000 parcels")
     parser.add_argument("--samples", type=int, default=200, help="requests per p95")
+    parser.add_argument("--passes", type=int, default=2,
+                        help="measurement passes, alternating between the cities")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
     small, large = SMALL_SIZES if args.small else SIZES
     try:
-        a = measure(small, args.samples)
-        b = measure(large, args.samples)
-        report(small, large, a, b)
+        cities = {parcels: build(parcels) for parcels in (small, large)}
+        for _ in range(args.passes):  # alternating, so the machine's drift falls on both
+            for parcels, city in cities.items():
+                measure(parcels, city, args.samples)
+        report(small, large, summarise(cities[small]), summarise(cities[large]))
     finally:
         if not args.keep:  # DROP DATABASE waits for a checkpoint: after the report
             for parcels in (small, large):
