@@ -82,7 +82,16 @@ def import_one(url: str, request: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "loaded": result.rows_loaded,
                       "rejected": result.rows_rejected, "summary": result.summary,
                       "timings": result.timings,
-                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS: VmHWM of its own memory map. getrusage's ru_maxrss is kept
+    across exec, so in a child it also counts the parent's peak (the generated frames)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def ogr_pg(url: str) -> str:
