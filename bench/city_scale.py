@@ -50,10 +50,13 @@ def load_average() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
+PREFIX = ["gisapp_bench_city"]  # --prefix: another run's databases may still be dropping
+
+
 def city_url(parcels: int) -> str:
     """This size's database beside DATABASE_URL (or the local cluster's default)."""
     base = os.environ.get("DATABASE_URL", "postgresql://gisapp:gisapp@127.0.0.1:5433/gisapp")
-    return provision.libpq_url(base).rpartition("/")[0] + f"/gisapp_bench_city_{parcels}"
+    return provision.libpq_url(base).rpartition("/")[0] + f"/{PREFIX[0]}_{parcels}"
 
 
 def create_database(url: str) -> None:
@@ -259,7 +262,9 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=2,
                         help="measurement passes, alternating between the cities")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--prefix", default=PREFIX[0], help="database names: PREFIX_<parcels>")
     args = parser.parse_args()
+    PREFIX[0] = args.prefix
     small, large = SMALL_SIZES if args.small else SIZES
     try:
         cities = {parcels: build(parcels) for parcels in (small, large)}
