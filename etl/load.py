@@ -124,15 +124,6 @@ def analyze_staging(conn: psycopg.Connection) -> None:
     conn.execute(sql.SQL("ANALYZE {}").format(STAGING))
 
 
-def stage_rows(conn: psycopg.Connection, decl: Table, frame: pd.DataFrame,
-               progress: Callable[[int, int], None]) -> None:
-    """CREATE the temp staging table and COPY `frame` (row_number, fields[, geom hex EWKB]) in."""
-    create_staging(conn, decl)
-    copy_staged(conn, frame)
-    progress(len(frame), len(frame))
-    analyze_staging(conn)
-
-
 def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
                  progress: Callable[[int, int], None]) -> LoadOutcome:
     """Apply the staged rows to the layer table by business key; see the module docstring."""
