@@ -1,5 +1,6 @@
 """Drainage network: nodes (manholes, inlets, outfalls, pump stations, rain gauges) and pipes."""
 from layers.model import Access, Field, FieldIndex, FieldType as T, Layer, Style
+from layers.sources import DEMO_CITY_ON_OSM
 
 NODE_KINDS = ("manhole", "inlet", "outfall", "pump_station", "rain_gauge")
 
@@ -29,6 +30,7 @@ DRAINAGE_NODES = Layer(
         Field("status", T.TEXT, {"vi": "Tình trạng", "en": "Status"}, access=Access.STAFF,
               choices=("ok", "blocked", "damaged")),
     ),
+    source=DEMO_CITY_ON_OSM,
 )
 
 DRAINAGE_PIPES = Layer(
@@ -59,4 +61,5 @@ DRAINAGE_PIPES = Layer(
               access=Access.STAFF,
               year=True),
     ),
+    source=DEMO_CITY_ON_OSM,
 )

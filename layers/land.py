@@ -6,6 +6,7 @@ mergers one ward holds several former communes, each with its own sheet series.
 """
 from layers.model import (Access, Field, FieldType as T, Label, Layer, Overview, Style, Table,
                           Temporal)
+from layers.sources import DEMO_CITY_ON_OSM
 
 PARCEL_UID_SQL = (
     "ward_code || '-' || former_ward_code || '-' || sheet_no::text || '-' || parcel_no::text"
@@ -68,6 +69,7 @@ PARCELS = Layer(
               sources=("SoVaoSo",)),
     ),
     description={"en": "Cadastral parcels: ward, map sheet and parcel number, land use, legal area."},
+    source=DEMO_CITY_ON_OSM,
 )
 
 PARTIES = Table(

@@ -1,5 +1,6 @@
 """Public lighting: control cabinets and the street lights they feed."""
 from layers.model import Access, Field, FieldType as T, Label, Layer, Style
+from layers.sources import DEMO_CITY_ON_OSM
 
 LIGHT_STATUSES = ("working", "out_of_service", "dimmed")
 
@@ -21,6 +22,7 @@ LIGHTING_CABINETS = Layer(
         Field("status", T.TEXT, {"vi": "Tình trạng", "en": "Status"},
               choices=("working", "fault")),
     ),
+    source=DEMO_CITY_ON_OSM,
 )
 
 STREET_LIGHTS = Layer(
@@ -50,4 +52,5 @@ STREET_LIGHTS = Layer(
               access=Access.STAFF,
               year=True),
     ),
+    source=DEMO_CITY_ON_OSM,
 )

@@ -3,6 +3,7 @@
 Zoning categories are the plan's own list, distinct from cadastral land-use codes.
 """
 from layers.model import Field, FieldType as T, Label, Layer, Style
+from layers.sources import DEMO_CITY_ON_OSM
 
 ZONING = Layer(
     id="zoning",
@@ -36,6 +37,7 @@ ZONING = Layer(
         Field("max_far", T.FLOAT, {"vi": "Hệ số sử dụng đất", "en": "Max floor-area ratio"}),
         Field("plan_ref", T.TEXT, {"vi": "Quyết định phê duyệt", "en": "Plan reference"}),
     ),
+    source=DEMO_CITY_ON_OSM,
 )
 
 ROAD_RESERVES = Layer(
@@ -52,6 +54,7 @@ ROAD_RESERVES = Layer(
         Field("road_name", T.TEXT, {"vi": "Tên đường", "en": "Street name"}),
         Field("reserve_width_m", T.FLOAT, {"vi": "Lộ giới", "en": "Reserve width"}, unit="m"),
     ),
+    source=DEMO_CITY_ON_OSM,
 )
 
 FLOOD_ZONES = Layer(
@@ -72,6 +75,7 @@ FLOOD_ZONES = Layer(
         Field("return_period", T.INTEGER, {"vi": "Chu kỳ lặp", "en": "Return period"},
               unit="years"),
     ),
+    source=DEMO_CITY_ON_OSM,
 )
 
 HERITAGE_AREAS = Layer(

@@ -1,8 +1,8 @@
 """Drainage network: manholes along streets, pipes flowing downhill to outfalls (EPSG:5899).
 
-Manholes sit at street intersections and at most ~55 m apart along streets. Every node
-drains along the shortest street path to an outfall on the river bank (or, in a street
-network that never reaches the river, to its lowest node). Inverts fall along the flow;
+Manholes sit at street intersections and at most ~55 m apart along streets, real or
+generated. Every node drains along the shortest street path to an outfall on the river or a
+lake (or, in a street network that never reaches water, to its lowest node). Inverts fall along the flow;
 diameters grow with the number of nodes upstream.
 """
 from __future__ import annotations
@@ -14,60 +14,63 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.demo.streets import WardGrid
+from etl.demo.streets import Road, WardGrid
 from etl.demo.terrain import Elevation
 
 MAX_SPACING_M = 55.0
 OUTFALL_SPACING_M = 250.0
+OUTFALL_REACH_M = 40.0  # a street this close to water drains into it
 COVER_M = 1.2
 DIAMETERS = ((5, 400), (15, 600), (40, 800), (90, 1000), (180, 1200), (10**9, 1500))
 
 
-def _street_nodes(grid: WardGrid):
-    """Node keys (local u, v) and edges (key, key, street name) along one ward's streets."""
-    covers = {}
-    for s in grid.streets:
-        covers.setdefault(s.axis, []).append(s)
+def _street_nodes(roads: list[Road]):
+    """Node keys (x, y) and edges (key, key, street name) along one network's streets.
+
+    The streets are noded where they cross; a node where three or more pieces meet is an
+    intersection.
+    """
+    geoms = np.array([r.geometry for r in roads], dtype=object)
+    pieces = shapely.get_parts(shapely.union_all(geoms))
+    owner = shapely.STRtree(geoms).nearest(
+        shapely.line_interpolate_point(pieces, 0.5, normalized=True))
     nodes: dict[tuple[float, float], bool] = {}  # key -> is an intersection
+    degree: dict[tuple[float, float], int] = {}
     edges = []
-    for street in grid.streets:
-        cross = covers["v" if street.axis == "u" else "u"]
-        for a, b in street.pieces:
-            stops = {a: False, b: False}
-            for other in cross:
-                meets = any(c - 0.5 <= street.pos <= d + 0.5 for c, d in other.pieces)
-                if a < other.pos < b and meets:
-                    stops[other.pos] = True
-            along = sorted(stops)
-            points = []
-            for p, q in zip(along[:-1], along[1:]):
-                extra = max(math.ceil((q - p) / MAX_SPACING_M) - 1, 0)
-                points.extend((p + (q - p) * k / (extra + 1), k == 0 and stops[p])
-                              for k in range(extra + 1))
-            points.append((along[-1], stops[along[-1]]))
-            keys = []
-            for t, crossing in points:
-                pos, t = round(street.pos, 2), round(t, 2)
-                key = (pos, t) if street.axis == "u" else (t, pos)
-                nodes[key] = nodes.get(key, False) or crossing
-                keys.append(key)
-            edges.extend((k1, k2, street.name) for k1, k2 in zip(keys[:-1], keys[1:]))
+    for piece, k in zip(pieces, owner):
+        length = piece.length
+        if length < 0.5:
+            continue
+        coords = np.asarray(piece.coords)
+        steps = max(math.ceil(length / MAX_SPACING_M), 1)
+        points = shapely.get_coordinates(shapely.line_interpolate_point(
+            piece, np.linspace(0, length, steps + 1)))
+        points[0], points[-1] = coords[0], coords[-1]
+        keys = [(round(float(x), 2), round(float(y), 2)) for x, y in points]
+        for end in (keys[0], keys[-1]):
+            degree[end] = degree.get(end, 0) + 1
+        for key in keys:
+            nodes.setdefault(key, False)
+        edges.extend((k1, k2, roads[k].name) for k1, k2 in zip(keys[:-1], keys[1:]) if k1 != k2)
+    for key, count in degree.items():
+        nodes[key] = count >= 3
     return nodes, edges
 
 
-def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Elevation,
-                  rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drainage nodes and pipes of all wards, as frames with EPSG:5899 geometries."""
+def build_network(networks: list[tuple[str, list[Road]]], water: shapely.Geometry,
+                  elevation: Elevation, rng: np.random.Generator
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drainage nodes and pipes of every street network (code, roads), EPSG:5899 geometries."""
     node_rows, pipe_rows = [], []
-    for grid in grids:
-        nodes, edges = _street_nodes(grid)
+    for code, roads in networks:
+        if not roads:
+            continue
+        nodes, edges = _street_nodes(roads)
         if not edges:
             continue
         keys = list(nodes)
         index = {k: n for n, k in enumerate(keys)}
-        local = shapely.points(np.array(keys))
-        world = grid.to_world(local)
-        xy = shapely.get_coordinates(world)
+        xy = np.array(keys, dtype=float)
         ground = elevation.at(xy[:, 0], xy[:, 1])
         adjacency: list[list[tuple[int, float, str]]] = [[] for _ in keys]
         for k1, k2, name in edges:
@@ -75,7 +78,7 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
             length = float(np.hypot(*(xy[a] - xy[b])))
             adjacency[a].append((b, length, name))
             adjacency[b].append((a, length, name))
-        outfalls = _outfalls(xy, ground, adjacency, river)
+        outfalls = _outfalls(xy, ground, adjacency, water)
         parent, order, street_of = _flow_tree(adjacency, outfalls)
         invert = _inverts(order, parent, xy, ground, outfalls)
         upstream = np.zeros(len(keys), dtype=int)
@@ -90,7 +93,7 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
             if feeders and upstream[o] > 20:
                 kinds[max(feeders, key=lambda n: upstream[n])] = "pump_station"
         prefix = {"manhole": "HG", "inlet": "GT", "outfall": "CX", "pump_station": "TB"}
-        ids = [f"{prefix[k]}-{grid.ward.code}-{n + 1:05d}" for n, k in enumerate(kinds)]
+        ids = [f"{prefix[k]}-{code}-{n + 1:05d}" for n, k in enumerate(kinds)]
         status = rng.choice(["ok", "blocked", "damaged"], len(keys), p=[0.93, 0.05, 0.02])
         for n in range(len(keys)):
             node_rows.append({"ma_nut": ids[n], "loai": kinds[n],
@@ -104,7 +107,7 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
             diameter = next(d for limit, d in DIAMETERS if upstream[n] + 1 <= limit)
             material = "concrete" if diameter >= 1000 else rng.choice(
                 ["concrete", "hdpe", "brick"], p=[0.7, 0.25, 0.05])
-            pipe_rows.append({"ma_cong": f"C-{grid.ward.code}-{len(pipe_rows) + 1:05d}",
+            pipe_rows.append({"ma_cong": f"C-{code}-{len(pipe_rows) + 1:05d}",
                               "nut_dau": ids[n], "nut_cuoi": ids[p], "duong_kinh": diameter,
                               "material": material, "invert_up": round(float(invert[n]), 3),
                               "invert_down": round(float(invert[p]), 3),
@@ -113,11 +116,10 @@ def build_network(grids: list[WardGrid], river: shapely.Geometry, elevation: Ele
     return pd.DataFrame(node_rows), pd.DataFrame(pipe_rows)
 
 
-def _outfalls(xy: np.ndarray, ground: np.ndarray, adjacency, river) -> set[int]:
-    """Street ends on the river bank, kept at least OUTFALL_SPACING_M apart; else the lowest node."""
+def _outfalls(xy: np.ndarray, ground: np.ndarray, adjacency, water) -> set[int]:
+    """Nodes by the river or a lake, at least OUTFALL_SPACING_M apart; else the lowest node."""
     pts = shapely.points(xy)
-    dead_ends = np.array([len(a) == 1 for a in adjacency])
-    on_bank = np.flatnonzero((shapely.distance(pts, river) < 2.0) & dead_ends)
+    on_bank = np.flatnonzero(shapely.distance(pts, water) < OUTFALL_REACH_M)
     chosen: list[int] = []
     for n in on_bank[np.argsort(ground[on_bank], kind="stable")]:
         if all(np.hypot(*(xy[n] - xy[c])) >= OUTFALL_SPACING_M for c in chosen):

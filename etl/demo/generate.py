@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl.demo import GENERATOR_VERSION, drainage, lighting, parcels, people, places, planning
-from etl.demo import rasters, streets, terrain
+from etl.demo import GENERATOR_VERSION, blocks, drainage, lighting, osm_streets, parcels, people
+from etl.demo import places, planning, rasters, streets, terrain
+from etl.demo.osm_streets import RealGround
 from etl.demo.files import (check_columns, write_csv, write_feature_collection, write_geojson,
                             write_geopackage, write_shapefile_zip)
 from layers.registry import LAYERS, TABLES
@@ -20,6 +21,10 @@ DEFAULT_SEED = 2025
 DEFAULT_PARCELS = 20_000
 MANIFEST = "manifest.json"
 CRS = terrain.METRIC_CRS
+OSM_LAYERS = ("roads", "water", "buildings", "wifi_aps")  # loaded from the extract too
+BLOCK_CODE = "HC"  # the real block's pipes, lamps and cabinets: HG-HC-00001, DCS-HC-00001
+KEEP_OUT_M = 40.0  # generated streets stay this far from the real block
+KEEP_OFF_GRID_M = 16.0  # and this far from another ward's grid (half the widest reserve)
 
 
 def _rng(seed: int, stage: int) -> np.random.Generator:
@@ -27,28 +32,74 @@ def _rng(seed: int, stage: int) -> np.random.Generator:
     return np.random.default_rng([seed, stage])
 
 
-def build_parcels(wards, water, heritage, seed: int, parcel_count: int):
-    """Street grids and all wards' parcels with numbering and certificate attributes (EPSG:5899).
+def build_parcels(wards, ground: RealGround, water, heritage, seed: int, parcel_count: int):
+    """Real-block and street-grid parcels of all wards with numbering and certificate
+    attributes (EPSG:5899); also the grids and the real blocks used.
 
-    A ward too small for its share passes the shortfall on to the next wards, so large
-    `parcel_count`s (benchmarks) still get about that many parcels.
+    A ward fills the real blocks inside it first (nearest its anchor first), then a
+    generated street grid outside them. A ward too small for its share passes the
+    shortfall on to the next wards, so large `parcel_count`s (benchmarks) still get about
+    that many parcels.
     """
-    frames, grids, carry = [], [], 0
+    frames, grids, used_blocks, carry = [], [], {}, 0
     zones = [(h["site"], h["geometry"]) for h in heritage if h["protection_zone"] == "I"]
-    street_rng, parcel_rng = _rng(seed, 2), _rng(seed, 3)
-    names = streets.street_names(street_rng)
+    street_rng, parcel_rng, block_rng = _rng(seed, 2), _rng(seed, 3), _rng(seed, 12)
+    names = streets.street_names(street_rng, ground.street_names())
+    keep_out = shapely.union_all([water, ground.area.buffer(KEEP_OUT_M)])
+    cutters = ground.cutters()
     for ward in wards:
         target = round(parcel_count * places.WARDS[ward.code][0]) + carry
-        grid = streets.build_grid(ward, water, target, street_rng, names)
+        real, shapes = block_parcels(ward, ground, target, zones, block_rng)
+        used_blocks.update(shapes)
+        grid = streets.build_grid(ward, keep_out, target - len(real), street_rng, names)
         frame = parcels.cut_parcels(grid, zones, parcel_rng)
+        frame = parcels.clear_of(frame, cutters)
+        # the next wards' streets keep off this grid, their parcels off its streets' reserves
+        land = grid.to_world(grid.land)
+        if not land.is_empty:
+            keep_out = shapely.union_all([keep_out, land.buffer(KEEP_OFF_GRID_M)])
+            cutters = [*cutters, *streets.grid_roads(grid)]
+        if len(real):
+            local = shapely.get_coordinates(grid.to_local(
+                shapely.point_on_surface(real["geometry"].to_numpy())))
+            real["u"], real["v"] = local[:, 0], local[:, 1]
+        frame = pd.concat([f for f in (real, frame) if len(f)], ignore_index=True)
+        frame["large"] = frame["large"].astype(bool)
         frame = parcels.assign_land_use(frame, parcel_rng)
         frames.append(parcels.number_parcels(frame, grid))
         grids.append(grid)
         carry = max(target - len(frame), 0)
     frame = pd.concat(frames, ignore_index=True)
+    if "along" in frame.columns:
+        frame = blocks.number_houses(frame)
     frame["uid"] = [f"{w}-{f}-{s}-{n}" for w, f, s, n in
                     zip(frame["ward"], frame["former"], frame["sheet"], frame["number"])]
-    return grids, people.describe_parcels(frame, _rng(seed, 4))
+    return grids, used_blocks, people.describe_parcels(frame, _rng(seed, 4))
+
+
+def block_parcels(ward, ground: RealGround, target: int, heritage, rng: np.random.Generator):
+    """Lots in the real blocks of one ward, nearest blocks to its anchor first, up to `target`;
+    the frame and {block key: block polygon} of the blocks used."""
+    land = ward.shape.intersection(ground.area).difference(ground.reserve)
+    land = land.difference(ground.water.buffer(2.0))
+    anchor = streets.ward_anchor(ward)
+    found = blocks.blocks(land)
+    found.sort(key=lambda b: b.distance(anchor))
+    rows, shapes = [], {}
+    for k, block in enumerate(found):
+        if len(rows) >= target:
+            break
+        key = f"{ward.code}-K{k + 1:03d}"
+        lots = blocks.cut_block(block, rng)[:target - len(rows)]
+        rows.extend({"ward": ward.code, "ward_name": ward.name, "block": key, "front": front,
+                     "geometry": shape} for shape, front in lots)
+        shapes[key] = block
+    if not rows:
+        return pd.DataFrame(), shapes
+    known = osm_streets.known_uses()
+    frame = blocks.merge_sites(pd.DataFrame(rows), known)
+    frame = blocks.address_lots(frame, list(ground.roads))
+    return blocks.lot_uses(frame, heritage, known, rng), shapes
 
 
 def parcel_source_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,8 +113,13 @@ def parcel_source_rows(frame: pd.DataFrame) -> pd.DataFrame:
         "SoVaoSo": frame["register_no"], "geometry": frame["geometry"]})
 
 
-def add_bad_parcels(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Append deliberately bad parcel rows; return them with a description of each."""
+def add_bad_parcels(rows: pd.DataFrame, bow_tie: shapely.Polygon
+                    ) -> tuple[pd.DataFrame, list[str]]:
+    """Append deliberately bad parcel rows; return them with a description of each.
+
+    The bow-tie is the one bad row the import repairs and loads: it stands where a parcel
+    was taken out for it (make_bow_tie_site), so the repaired parcel overlaps nothing.
+    """
     first, second = dict(rows.iloc[0]), dict(rows.iloc[1])
     x, y = first["geometry"].centroid.x, first["geometry"].centroid.y
     sheet_max = int(rows["SoTo"].max())
@@ -74,8 +130,7 @@ def add_bad_parcels(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         bad.append(row)
         why.append(reason)
 
-    add("self-intersecting bow-tie (make_valid repairs it)", geometry=shapely.Polygon(
-        [(x, y), (x + 20, y + 15), (x + 20, y), (x, y + 15), (x, y)]))
+    add("self-intersecting bow-tie (make_valid repairs it)", geometry=bow_tie)
     add("missing parcel number (SoThua)", SoThua=pd.NA)
     add("duplicate key of the first parcel", MaXa=first["MaXa"], MaXaCu=first["MaXaCu"],
         SoTo=first["SoTo"], SoThua=first["SoThua"],
@@ -89,6 +144,21 @@ def add_bad_parcels(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return rows.astype({"SoTo": "Int64", "SoThua": "Int64"}), why
 
 
+def make_bow_tie_site(frame: pd.DataFrame) -> tuple[pd.DataFrame, shapely.Polygon]:
+    """The parcels without the last one that holds a bow-tie (20 x 15 m, else smaller), and
+    that bow-tie. Only the last number of a map sheet qualifies, so numbers stay 1..n."""
+    last = frame["number"] == frame.groupby(["ward", "former", "sheet"])["number"].transform("max")
+    for width, height in ((20.0, 15.0), (10.0, 7.5), (6.0, 4.5)):
+        for index in reversed(frame.index[last.to_numpy()]):
+            shape = frame.at[index, "geometry"]
+            x, y = shape.centroid.x - width / 2, shape.centroid.y - height / 2
+            tie = shapely.Polygon([(x, y), (x + width, y + height), (x + width, y),
+                                   (x, y + height), (x, y)])
+            if shape.contains(shapely.box(*tie.bounds)):
+                return frame.drop(index=index).reset_index(drop=True), tie
+    raise ValueError("no parcel is big enough to hold the bow-tie row")
+
+
 def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
                   parcel_count: int = DEFAULT_PARCELS) -> dict:
     """Write every demo layer and manifest.json into out_dir; return the manifest.
@@ -99,28 +169,36 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MANIFEST).unlink(missing_ok=True)
     wards = terrain.load_wards()
-    river = terrain.river_polygon()
-    lakes = terrain.lake_polygons(_rng(seed, 1))
-    water = shapely.union_all([river] + [g for _, g in lakes])
+    ground = RealGround.load()
+    river = ground.river
+    lakes = [(name, g) for name, g in terrain.lake_polygons(_rng(seed, 1))
+             if not any(g.intersects(real) for _, real in ground.lakes)]
+    water = shapely.union_all([ground.water] + [g for _, g in lakes])
     heritage = planning.heritage_zones()
-    grids, parcel_frame = build_parcels(wards, water, heritage, seed, parcel_count)
+    grids, used_blocks, parcel_frame = build_parcels(wards, ground, water, heritage, seed,
+                                                     parcel_count)
+    parcel_frame, bow_tie = make_bow_tie_site(parcel_frame)
     parties, rights = people.holders(parcel_frame, _rng(seed, 5))
     land_uses = people.land_uses(parcel_frame, _rng(seed, 6))
-    building_frame = parcels.buildings(parcel_frame, _rng(seed, 7))
+    building_frame = parcels.buildings(parcel_frame, _rng(seed, 7), ground.buildings)
     elevation = terrain.Elevation(_rng(seed, 8))
-    nodes, pipes = drainage.build_network(grids, river, elevation, _rng(seed, 9))
+    major = ground.major_near([g.to_world(g.land) for g in grids])
+    networks = street_networks(grids, ground, major)
+    nodes, pipes = drainage.build_network(networks, water, elevation, _rng(seed, 9))
     nodes = pd.concat([nodes, drainage.rain_gauges(grids, elevation)], ignore_index=True)
-    cabinets, lights = lighting.place_lights(grids, _rng(seed, 10))
+    cabinets, lights = lighting.place_lights(networks, _rng(seed, 10))
     lights = lighting.add_bad_lights(lights)
-    roads, reserves = planning.road_reserves(grids)
+    generated_roads = [r for g in grids for r in streets.grid_roads(g)] + major
+    roads, reserves = planning.road_reserves(generated_roads, list(ground.roads))
     developed = planning.developed_area(parcel_frame)
     zones = [z for g in grids for z in planning.zoning(g, parcel_frame, heritage)]
+    zones += planning.block_zoning(parcel_frame, used_blocks, heritage)
     floods = planning.flood_zones(river, developed)
     wifi = pd.DataFrame(planning.wifi_rows(parcel_frame, _rng(seed, 11)))
     water_rows = [{"water_id": "SONG-HAN", "name": "Sông Hàn", "kind": "river", "geometry": river}]
     water_rows += [{"water_id": f"HO-{k + 1:02d}", "name": name, "kind": "lake", "geometry": g}
                    for k, (name, g) in enumerate(lakes)]
-    parcel_rows, bad_parcels = add_bad_parcels(parcel_source_rows(parcel_frame))
+    parcel_rows, bad_parcels = add_bad_parcels(parcel_source_rows(parcel_frame), bow_tie)
 
     vectors = [
         ("wards", "wards.geojson", None, "original"),
@@ -144,7 +222,8 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
     ]
     entries = _write_vectors(out_dir, vectors)
     entries += _copy_osm_extracts(out_dir)
-    bounds = shapely.union_all([g.to_world(g.land) for g in grids]).bounds
+    entries += _copy_osm(out_dir)
+    bounds = shapely.union_all([g.to_world(g.land) for g in grids] + [ground.area]).bounds
     for name, path in rasters.write_rasters(out_dir, bounds, elevation).items():
         entries.append({"kind": "raster", "name": name, "file": path.name, "unit": "m"})
     manifest = {
@@ -153,7 +232,7 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
         "deliberate_bad_rows": {"parcels": bad_parcels,
                                 "street_lights": ["missing light id (ma_den)",
                                                   "duplicate light id"]},
-        "counts": {e["layer"]: e["rows"] for e in entries if e["kind"] == "vector"},
+        "counts": {e["layer"]: e["rows"] for e in entries if "rows" in e},
     }
     for entry in entries:
         entry.pop("rows", None)
@@ -179,6 +258,34 @@ def _copy_osm_extracts(out_dir: Path) -> list[dict]:
                         "mode": "replace", "crs": None, "encoding": None, "source_layer": None,
                         "rows": read_osm(out_dir / path.name, layer).rows})
     return entries
+
+
+def street_networks(grids, ground: RealGround, major: list[streets.Road]):
+    """(code, roads) per street network that pipes and lamps follow: each ward's grid with
+    the real major roads through it, and the real block's streets (code "HC")."""
+    networks = []
+    for grid in grids:
+        land = grid.to_world(grid.land).buffer(20.0)
+        through = [streets.Road(r.road_id, r.name, r.road_class, r.row_width,
+                                r.geometry.intersection(land))
+                   for r in major if r.geometry.intersects(land)]
+        networks.append((grid.ward.code, streets.grid_roads(grid)
+                         + [r for r in through if r.geometry.length > 1.0]))
+    inside = [streets.Road(r.road_id, r.name, r.road_class, r.row_width,
+                           r.geometry.intersection(ground.area))
+              for r in ground.roads if r.geometry.intersects(ground.area)]
+    networks.append((BLOCK_CODE, [r for r in inside if r.geometry.length > 1.0]))
+    return networks
+
+
+def _copy_osm(out_dir: Path) -> list[dict]:
+    """The OpenStreetMap extract, copied as it came, loaded after the generated files into
+    each layer that maps it (upsert: the OSM features join the generated ones)."""
+    target = out_dir / osm_streets.EXTRACT.name
+    target.write_bytes(osm_streets.EXTRACT.read_bytes())
+    return [{"kind": "vector", "layer": layer, "file": target.name, "mode": "upsert",
+             "crs": None, "encoding": None, "source_layer": None}
+            for layer in OSM_LAYERS]
 
 
 def _write_vectors(out_dir: Path, vectors) -> list[dict]:

@@ -107,6 +107,8 @@ def assign_land_use(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     use = np.where(r < np.where(main, 0.30, 0.05), "TMD",
                    np.where(r > 0.985, "CLN", np.where(r > 0.975, "SKC", "ODT")))
     use = np.where(frame["large"].to_numpy(), frame["institution"].fillna("ODT"), use)
+    if "known_use" in frame.columns:  # from the real map (etl.demo.blocks.lot_uses)
+        use = np.where(frame["known_use"].notna().to_numpy(), frame["known_use"], use)
     frame["land_use"] = use
     return frame
 
@@ -138,14 +140,45 @@ BUILDING_USE = {"ODT": "residential", "TMD": "commercial", "CLN": "residential",
                 "SKC": "workshop", "DDD": "heritage"}
 
 
-def buildings(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Existing buildings: most parcels inset by a setback, 1-7 floors (EPSG:5899)."""
+def clear_of(frame: pd.DataFrame, roads) -> pd.DataFrame:
+    """The parcels with the reserves of these (real) roads cut out; parcels left smaller
+    than MIN_PARCEL_M2 are dropped, of several pieces the largest is kept."""
+    if frame.empty:
+        return frame
+    geoms = frame["geometry"].to_numpy()
+    lines = np.array([r.geometry for r in roads], dtype=object)
+    reserves = shapely.buffer(lines, np.array([r.row_width / 2 for r in roads]), quad_segs=4)
+    hit, by = shapely.STRtree(reserves).query(geoms, predicate="intersects")
+    if not len(hit):
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    geoms = geoms.copy()
+    for k in np.unique(hit):
+        shape = shapely.difference(geoms[k], shapely.union_all(reserves[by[hit == k]]))
+        shape = shape if shape.geom_type == "Polygon" else _largest_polygon(shape)
+        if shape is None or shape.area < MIN_PARCEL_M2:
+            keep[k] = False
+        else:
+            geoms[k] = shape
+    frame = frame.assign(geometry=geoms)
+    return frame[keep].reset_index(drop=True)
+
+
+def buildings(frame: pd.DataFrame, rng: np.random.Generator,
+              mapped: shapely.Geometry | None = None) -> pd.DataFrame:
+    """Existing buildings: most parcels inset by a setback, 1-7 floors (EPSG:5899).
+
+    Parcels touching a `mapped` (real) footprint get none: the real one stands there.
+    """
     n = len(frame)
     large = frame["large"].to_numpy()
     setback = np.where(large, rng.uniform(6, 10, n), rng.uniform(0.8, 2.5, n))
     shapes = shapely.buffer(frame["geometry"].to_numpy(), -setback, join_style="mitre")
     built = (rng.random(n) < np.where(large, 0.95, 0.88)) & ~shapely.is_empty(shapes) \
         & (shapely.area(shapes) >= 20.0)
+    if mapped is not None:
+        shapely.prepare(mapped)
+        built &= ~shapely.intersects(mapped, frame["geometry"].to_numpy())
     commercial = (frame["land_use"] == "TMD").to_numpy()
     floors = np.where(commercial, rng.integers(3, 8, n),
                       np.clip(np.round(rng.normal(3.2, 1.2, n)), 1, 7)).astype(int)

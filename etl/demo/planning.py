@@ -6,7 +6,7 @@ import pandas as pd
 import shapely
 
 from etl.demo import places
-from etl.demo.streets import U_SUBDIVISIONS, V_SUBDIVISIONS, WardGrid, street_lines
+from etl.demo.streets import U_SUBDIVISIONS, V_SUBDIVISIONS, Road, WardGrid
 from etl.demo.terrain import metric_point
 
 # category -> (max_coverage %, max_floors, max_height_m, min_setback_m, max_far, allowed uses)
@@ -47,26 +47,50 @@ def zoning(grid: WardGrid, parcels: pd.DataFrame, heritage: list[dict]) -> list[
     for k, ((gi, gj), group) in enumerate(groups):
         cells = {(i, j) for i, j in zip(group["i"], group["j"])}
         shape = grid.to_world(shapely.union_all([blocks[c].shape for c in sorted(cells)]))
-        area = group["area"].sum()
-        share = group.groupby("land_use")["area"].sum() / area
-        if shape.intersects(cores):
-            category = "heritage"
-        elif share.get("DKV", 0) > 0.3:
-            category = "green"
-        elif sum(share.get(u, 0) for u in PUBLIC_USES) > 0.4:
-            category = "public"
-        elif share.get("TMD", 0) > 0.25:
-            category = "commercial"
-        elif share.get("TMD", 0) > 0.1:
-            category = "mixed"
-        else:
-            category = "residential"
+        share = group.groupby("land_use")["area"].sum() / group["area"].sum()
+        category = _category(share, shape.intersects(cores))
         coverage, floors, height, setback, far, uses = ZONE_RULES[category]
         rows.append({"ky_hieu": f"{grid.ward.code}-Z{k + 1:02d}",
                      "name": f"Ô phố {k + 1} phường {grid.ward.name}", "category": category,
                      "allowed_uses": uses, "max_coverage": coverage, "max_floors": floors,
                      "max_height_m": height, "min_setback_m": setback, "max_far": far,
                      "plan_ref": "Quyết định 359/QĐ-TTg (minh họa)", "geometry": shape})
+    return rows
+
+
+def _category(share: pd.Series, is_heritage: bool) -> str:
+    """The zone category of a group of parcels, from their land uses' shares of area."""
+    if is_heritage:
+        return "heritage"
+    if share.get("DKV", 0) > 0.3:
+        return "green"
+    if sum(share.get(u, 0) for u in PUBLIC_USES) > 0.4:
+        return "public"
+    if share.get("TMD", 0) > 0.25:
+        return "commercial"
+    if share.get("TMD", 0) > 0.1:
+        return "mixed"
+    return "residential"
+
+
+def block_zoning(parcels: pd.DataFrame, blocks: dict[str, shapely.Geometry],
+                 heritage: list[dict]) -> list[dict]:
+    """One zone per real block (between real streets) that holds parcels, with its rules."""
+    cores = shapely.union_all([h["geometry"] for h in heritage if h["protection_zone"] == "I"])
+    lots = parcels.dropna(subset=["block"])
+    areas = lots.groupby(["block", "land_use"])["area"].sum().unstack(fill_value=0.0)
+    shares = areas.div(areas.sum(axis=1), axis=0)
+    ward_names = lots.groupby("block")["ward_name"].first()
+    rows = []
+    for key, share in shares.iterrows():
+        shape = blocks[key]
+        category = _category(share, shape.intersects(cores))
+        coverage, floors, height, setback, far, uses = ZONE_RULES[category]
+        rows.append({"ky_hieu": key, "name": f"Khu phố {key} phường {ward_names[key]}",
+                     "category": category, "allowed_uses": uses, "max_coverage": coverage,
+                     "max_floors": floors, "max_height_m": height, "min_setback_m": setback,
+                     "max_far": far, "plan_ref": "Quyết định 359/QĐ-TTg (minh họa)",
+                     "geometry": shape})
     return rows
 
 
@@ -82,18 +106,20 @@ def flood_zones(river: shapely.Geometry, developed: shapely.Geometry) -> list[di
     return rows
 
 
-def road_reserves(grids: list[WardGrid]) -> tuple[list[dict], list[dict]]:
-    """Road centrelines and their reserves (right-of-way polygons), EPSG:5899."""
+def road_reserves(generated: list[Road], real: list[Road]) -> tuple[list[dict], list[dict]]:
+    """Centrelines of the generated roads, and the reserves (right-of-way polygons) of both
+    those and the real roads (which the OSM extract loads itself), EPSG:5899."""
     roads, reserves = [], []
-    for grid in grids:
-        for street, line in street_lines(grid):
-            roads.append({"ma_duong": street.road_id, "ten_duong": street.name,
-                          "road_class": street.road_class, "lo_gioi": street.row_width,
-                          "lanes": int({"primary": 6, "secondary": 4}.get(street.road_class, 2)),
-                          "geometry": line})
-            reserves.append({"reserve_id": f"RR-{street.road_id}", "road_name": street.name,
-                             "reserve_width_m": street.row_width,
-                             "geometry": line.buffer(street.row_width / 2, cap_style="flat")})
+    for street in generated:
+        roads.append({"ma_duong": street.road_id, "ten_duong": street.name,
+                      "road_class": street.road_class, "lo_gioi": street.row_width,
+                      "lanes": int({"primary": 6, "secondary": 4}.get(street.road_class, 2)),
+                      "geometry": street.geometry})
+    for street in [*generated, *real]:
+        reserves.append({"reserve_id": f"RR-{street.road_id}", "road_name": street.name,
+                         "reserve_width_m": street.row_width,
+                         "geometry": street.geometry.buffer(street.row_width / 2,
+                                                            cap_style="flat")})
     return roads, reserves
 
 

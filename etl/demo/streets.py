@@ -26,6 +26,17 @@ LANES = {"primary": 6, "secondary": 4, "tertiary": 2, "residential": 2}
 LAND_PER_PARCEL_M2 = 230.0
 
 
+@dataclass(frozen=True)
+class Road:
+    """A street as pipes, lamps and reserves follow it: world geometry (EPSG:5899)."""
+
+    road_id: str
+    name: str | None
+    road_class: str
+    row_width: float
+    geometry: BaseGeometry
+
+
 @dataclass
 class Street:
     road_id: str
@@ -132,9 +143,14 @@ def _positions(lo: float, hi: float, subdivisions: int, rng: np.random.Generator
     return out
 
 
-def street_names(rng: np.random.Generator):
-    """Iterators of main and residential street names, shared by all wards of one city."""
-    minor = [n for n in dict.fromkeys(places.MINOR_STREETS) if n not in places.MAIN_STREETS]
+def street_names(rng: np.random.Generator, real: frozenset[str] = frozenset()):
+    """Iterators of main and residential street names, shared by all wards of one city.
+
+    Names in `real` (streets the city has on the real map) are never given to a generated
+    street.
+    """
+    minor = [n for n in dict.fromkeys(places.MINOR_STREETS)
+             if n not in places.MAIN_STREETS and n not in real]
     rng.shuffle(minor)
 
     def residential():
@@ -143,7 +159,7 @@ def street_names(rng: np.random.Generator):
             for prefix in places.STREET_SERIES:
                 yield f"{prefix} {k}"
 
-    return iter(places.MAIN_STREETS), residential()
+    return iter([n for n in places.MAIN_STREETS if n not in real]), residential()
 
 
 def build_grid(ward: Ward, water: BaseGeometry, target: int, rng: np.random.Generator,
@@ -152,6 +168,8 @@ def build_grid(ward: Ward, water: BaseGeometry, target: int, rng: np.random.Gene
     anchor = ward_anchor(ward)
     angle = np.radians(rng.uniform(-14, 14))
     grid = WardGrid(ward, (anchor.x, anchor.y), angle, shapely.Point(), [], [], [], target)
+    if target <= 0:  # the real blocks gave this ward all its parcels
+        return grid
     grid.land = grid.to_local(core_land(ward, water, anchor, target, rng.uniform(0, 2 * np.pi, 2)))
     shapely.prepare(grid.land)
     u0, v0, u1, v1 = grid.land.bounds
@@ -217,3 +235,9 @@ def street_lines(grid: WardGrid) -> list[tuple[Street, BaseGeometry]]:
             lines = [shapely.LineString(seg) for seg in street.segments()]
             out.append((street, grid.to_world(shapely.MultiLineString(lines))))
     return out
+
+
+def grid_roads(grid: WardGrid) -> list[Road]:
+    """The grid's streets as Roads (world geometry)."""
+    return [Road(street.road_id, street.name, street.road_class, street.row_width, line)
+            for street, line in street_lines(grid)]

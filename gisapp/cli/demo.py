@@ -29,7 +29,9 @@ def generate_cmd(directory: Path, seed: int, parcel_count: int) -> None:
     table = Table("layer", "file", "rows")
     for entry in manifest["entries"]:
         if entry["kind"] == "vector":
-            table.add_row(entry["layer"], entry["file"], f"{manifest['counts'][entry['layer']]:,}")
+            extract = entry["file"].endswith(".osm")  # loaded as it came: its rows are its own
+            table.add_row(entry["layer"], entry["file"], "OpenStreetMap" if extract
+                          else f"{manifest['counts'][entry['layer']]:,}")
         else:
             table.add_row(entry["name"], entry["file"], "raster")
     console.print(table)

@@ -15,7 +15,8 @@ import shapely
 from pyproj import CRS
 
 from etl.demo import places
-from etl.demo.generate import generate_city
+from etl.demo.generate import OSM_LAYERS, generate_city
+from etl.demo.osm_streets import EXTRACT
 from etl.demo.terrain import load_wards, ward_files
 from etl.readers.osm import read_osm
 from layers import LAYERS, TABLES
@@ -56,8 +57,14 @@ def test_different_seed_gives_different_city(tmp_path: Path, small_city: Path, m
 
 
 def test_manifest_covers_every_registered_layer_and_table(manifest: dict):
-    layers = [e["layer"] for e in manifest["entries"] if e["kind"] == "vector"]
-    assert sorted(layers) == sorted([*LAYERS, *TABLES])
+    vectors = [e for e in manifest["entries"] if e["kind"] == "vector"]
+    core = [e for e in vectors if e["file"] == EXTRACT.name]
+    assert sorted(e["layer"] for e in vectors if e not in core) == sorted([*LAYERS, *TABLES])
+    # then the OpenStreetMap extract of the real block, as it came, upserted into the
+    # layers that take its features beside the generated ones
+    assert sorted(e["layer"] for e in core) == sorted(OSM_LAYERS)
+    assert all(LAYERS[e["layer"]].osm for e in core)
+    assert all(e["mode"] == "upsert" for e in core) and vectors[-len(core):] == core
     assert {e["name"] for e in manifest["entries"] if e["kind"] == "raster"} == {
         "elevation", "flood_depth"}
     assert manifest["seed"] == 7 and manifest["version"]

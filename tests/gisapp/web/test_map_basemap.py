@@ -145,7 +145,7 @@ def test_schools_and_hospitals_are_drawn_with_their_icons_and_names(demo_session
     assert demo_session.page.evaluate("map.getLayer('parcels-icon') === undefined")
 
 
-VIEWS = {13: CENTRE, 15: CENTRE, 18: (108.2235, 16.0680)}
+VIEWS = {13: CENTRE, 15: CENTRE, 18: (108.2172, 16.0562)}  # z18: Hoàng Diệu, in the OSM block
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
