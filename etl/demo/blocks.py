@@ -75,18 +75,18 @@ def _edge_cuts(block: BaseGeometry, depth: float, rng: np.random.Generator) -> n
     return np.concatenate(cuts) if cuts else np.array([], dtype=object)
 
 
-def _frame_of(block: BaseGeometry) -> tuple[np.ndarray, np.ndarray, float]:
-    """Unit vectors along and across the block's minimum rotated rectangle, and its length."""
+def _frame_of(block: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along and across the block's minimum rotated rectangle."""
     corners = shapely.get_coordinates(shapely.minimum_rotated_rectangle(block))[:4]
     a, b = corners[1] - corners[0], corners[2] - corners[1]
     along, across = (a, b) if np.hypot(*a) >= np.hypot(*b) else (b, a)
-    return along / np.hypot(*along), across / np.hypot(*across), float(np.hypot(*along))
+    return along / np.hypot(*along), across / np.hypot(*across)
 
 
 def _grid_cuts(block: BaseGeometry, spacing: tuple[float, float], rng: np.random.Generator,
                across_too: tuple[float, float] | None = None) -> np.ndarray:
     """Lines across the block every `spacing` m along its long axis (and along it, if asked)."""
-    along, across, _ = _frame_of(block)
+    along, across = _frame_of(block)
     centre = np.asarray(block.centroid.coords[0])
     radius = np.hypot(*(np.asarray(block.bounds[2:]) - block.bounds[:2])) / 2 + 1.0
     lines = []
