@@ -199,6 +199,10 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
         "SELECT {columns} FROM {table} AS t"
         " CROSS JOIN LATERAL (SELECT ST_PointOnSurface({geom}) AS at) AS p"
         " WHERE {geom} && {envelope} AND p.at && {envelope}"
+        # `&&` compares float4 boxes and includes the edges: a point on (or within float4
+        # of) a tile edge would be in two tiles. The exact half-open test keeps it in one.
+        " AND ST_X(p.at) >= ST_XMin({envelope}) AND ST_X(p.at) < ST_XMax({envelope})"
+        " AND ST_Y(p.at) >= ST_YMin({envelope}) AND ST_Y(p.at) < ST_YMax({envelope})"
         " LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
     ).format(name=sql.Literal(label_layer_name(layer)), extent=sql.Literal(EXTENT),
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
