@@ -6,10 +6,10 @@ share a database. A worker's test database is a clone of the demo-city test data
 (`CREATE DATABASE … TEMPLATE`, about a second), made again only when the demo city changed.
 
 Resetting the scratch database between tests empties only the tables a test wrote and
-restarts only the sequences it drew from: measured on PostgreSQL 15 (2 cores, shared),
-truncating all 35 tables took 430 ms, cloning a migrated template took 150–220 ms but
-dropping the clone again forces a checkpoint (3–7 s), and the selective reset takes a few
-milliseconds when a test wrote nothing and ~30–80 ms when it did.
+restarts only the sequences it drew from. Measured on PostgreSQL 15 (2 cores shared with
+other work): truncating all 35 tables took 130–430 ms; cloning a migrated template took
+150–220 ms but dropping the clone again forces a checkpoint (3–7 s, minutes when the
+cluster is busy); the selective reset takes 75–90 ms, 20 of them the connection.
 """
 from __future__ import annotations
 
