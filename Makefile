@@ -26,13 +26,23 @@ APP_BIND  ?= 127.0.0.1:8001
 RUN_DIR   := var/run
 SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
 
-.PHONY: run test system system-test venv assets db test-db demo test-demo map-assets \
+.PHONY: run test test-fast system system-test venv assets db test-db demo test-demo map-assets \
 	test-map-assets serve start stop serve-start bench bench-city clean-venv
 
 run: system venv assets db demo map-assets serve
 
+# The suite runs in TEST_WORKERS pytest-xdist processes (0: in this one), a file per worker
+# at a time; each worker clones the test database (tests/databases.py).
+TEST_WORKERS ?= 2
+PYTEST := TEST_DATABASE_URL=$(TEST_URL) GISAPP_TEST_DATA_DIR=$(TEST_DATA) $(VENV)/bin/pytest \
+	$(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
 test: system system-test venv assets test-db test-demo test-map-assets
-	TEST_DATABASE_URL=$(TEST_URL) GISAPP_TEST_DATA_DIR=$(TEST_DATA) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# Everything but the browser tests and those that start a PostgreSQL cluster of their own.
+test-fast: system venv assets test-db test-demo test-map-assets
+	$(PYTEST) -m "not browser and not cluster" $(PYTEST_ARGS)
 
 # --- system packages (Debian) -------------------------------------------------------------
 system:

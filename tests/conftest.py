@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import psycopg
 import pytest
 from click.testing import CliRunner
-from psycopg import sql
 
 from gisapp import create_app
-from gisapp.db import migrate, provision
+from gisapp.db import provision
 from gisapp.settings import LOCAL_TEST_DATABASE_URL
+from tests import databases
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,48 +27,60 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-def _with_dbname(url: str, dbname: str) -> str:
-    base, _, _ = provision.libpq_url(url).rpartition("/")
-    return f"{base}/{dbname}"
+# Markers by the fixtures a test uses (directly or through other fixtures), so that
+# `pytest -m "not browser and not cluster"` (make test-fast) needs no list of files.
+MARKS_BY_FIXTURE = {"test_url": "db", "own_database": "db", "pg_cluster": "cluster",
+                    "browser": "browser", "worker": "worker", "start_worker": "worker"}
 
 
-def _prepare(url: str) -> None:
-    if provision.is_local_url(url):
-        provision.ensure_database(url, log=lambda m: None)
-    else:
-        dbname = url.rpartition("/")[2]
-        with psycopg.connect(provision.libpq_url(TEST_URL), autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", (dbname,)).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-        provision.ensure_database(url, log=lambda m: None)
-    migrate.upgrade(url)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for mark in sorted({m for f, m in MARKS_BY_FIXTURE.items() if f in used}):
+            item.add_marker(mark)
+        if "cluster" in item.keywords:
+            item.add_marker("db")
 
 
 @pytest.fixture(scope="session")
 def test_url() -> str:
-    _prepare(TEST_URL)
-    return provision.libpq_url(TEST_URL)
+    """The demo-city test database; under pytest-xdist, this worker's clone of it."""
+    with databases.locked(databases.dbname(TEST_URL)):  # workers migrate it one at a time
+        databases.prepare(TEST_URL, TEST_URL)
+    if not databases.WORKER:
+        return provision.libpq_url(TEST_URL)
+    return databases.clone(TEST_URL, databases.dbname(databases.per_worker(TEST_URL)))
 
 
 @pytest.fixture(scope="session")
-def _scratch_ready() -> str:
-    url = _with_dbname(TEST_URL, provision.libpq_url(TEST_URL).rpartition("/")[2] + "_scratch")
-    _prepare(url)
-    return url
+def own_database():
+    """Makes an empty, migrated database of our own beside the test database, named with a
+    suffix (`gisapp_test_scratch`, `gisapp_test_gw1_lights`); returns its URL."""
+
+    def make(suffix: str) -> str:
+        url = databases.per_worker(TEST_URL)
+        url = databases.with_dbname(url, f"{databases.dbname(url)}_{suffix}")
+        databases.prepare(url, TEST_URL)
+        databases.reset(url, databases.public_tables(url))  # whatever an earlier session left
+        return url
+
+    return make
 
 
-KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
+@pytest.fixture(scope="session")
+def _scratch_ready(own_database) -> str:
+    return own_database("scratch")
+
+
+@pytest.fixture(scope="session")
+def _scratch_tables(_scratch_ready: str) -> list[str]:
+    return databases.public_tables(_scratch_ready)
 
 
 @pytest.fixture()
-def scratch_url(_scratch_ready: str) -> str:
+def scratch_url(_scratch_ready: str, _scratch_tables: list[str]) -> str:
     """An empty, migrated database of our own; emptied before each test."""
-    with psycopg.connect(_scratch_ready, autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            if r[0] not in KEEP_TABLES]
-        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-            sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+    databases.reset(_scratch_ready, _scratch_tables)
     return _scratch_ready
 
 
@@ -119,8 +130,9 @@ def map_assets() -> Path:
 
     data = Path(os.environ.get("GISAPP_TEST_DATA_DIR", "/var/lib/gisapp/test-data"))
     directory = data / "map-assets"
-    build_fonts(directory / "fonts")
-    build_sprite(directory / "sprite")
+    with databases.locked("map-assets"):  # one xdist worker builds, the others find them built
+        build_fonts(directory / "fonts")
+        build_sprite(directory / "sprite")
     return directory
 
 

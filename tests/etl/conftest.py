@@ -9,25 +9,12 @@ import psycopg
 import pytest
 import shapely
 
-from layers import LAYERS, FieldType, Layer
+from layers import LAYERS, Layer
+from tests.world import field_value
 
 # DOMAIN.md §1: the Dragon Bridge in WGS 84 and in EPSG:5899 (VN-2000 / TM-3 107-45).
 DRAGON_LONLAT = (108.22705602, 16.06114045)
 DRAGON_5899 = (550846.113, 1776402.965)
-SAMPLE_VALUES = {FieldType.INTEGER: 7, FieldType.FLOAT: 1.5, FieldType.DATE: "2024-01-31",
-                 FieldType.BOOLEAN: True}
-
-
-def _value(field, i: int):
-    if field.choices:
-        return field.choices[0]
-    if field.type == FieldType.TEXT:
-        return f"{field.name[:3]}{i}"
-    if field.type == FieldType.INTEGER:
-        return i + 1
-    return SAMPLE_VALUES[field.type]
-
-
 @pytest.fixture()
 def point_layer() -> Layer:
     return next(layer for layer in LAYERS.values() if layer.geometry_type == "Point")
@@ -44,7 +31,7 @@ def make_rows():
 
     def make(decl, n: int):
         import pandas as pd
-        return pd.DataFrame({f.name: [_value(f, i) for i in range(n)]
+        return pd.DataFrame({f.name: [field_value(f, i) for i in range(n)]
                              for f in decl.imported_fields})
 
     return make
@@ -60,7 +47,7 @@ def make_frame():
             name = f.name
             if short_names:  # Shapefile: 10-character names, taken from the declared sources
                 name = min((f.name, *f.sources), key=len)
-            data[name] = [_value(f, i) for i in range(len(geoms))]
+            data[name] = [field_value(f, i) for i in range(len(geoms))]
         return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
 
     return make

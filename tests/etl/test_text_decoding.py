@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from etl.encodings import encode
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import LAYERS, FieldType
+from tests.world import field_value
 
 NAMES = ["Đường Trần Phú", "Phường Hải Châu", "Nguyễn Văn Linh", "Bạch Đằng", "Lê Duẩn",
          "Hoà Cường Bắc", "Ngũ Hành Sơn", "Điện Biên Phủ"]
@@ -23,16 +24,8 @@ TEXT = next(f for f in LAYER.imported_fields if f.type == FieldType.TEXT and not
 
 
 def _frame(texts: list[str]) -> gpd.GeoDataFrame:
-    data = {}
-    for f in LAYER.imported_fields:
-        if f.name == TEXT.name:
-            data[f.name] = texts
-        elif f.choices:
-            data[f.name] = [f.choices[0]] * len(texts)
-        elif f.type == FieldType.TEXT:
-            data[f.name] = [f"n{i}" for i in range(len(texts))]
-        elif f.type in (FieldType.INTEGER, FieldType.FLOAT):
-            data[f.name] = [float(i) for i in range(len(texts))]
+    data = {f.name: [field_value(f, i) for i in range(len(texts))] for f in LAYER.imported_fields}
+    data[TEXT.name] = texts
     geoms = [Point(108.22 + i * 1e-4, 16.06) for i in range(len(texts))]
     return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 

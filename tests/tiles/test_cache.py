@@ -16,6 +16,7 @@ from layers import LAYERS, ROLES, get_layer
 from tiles.cache import MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile, tile_of
 
+from tests.world import field_value
 from .conftest import CENTER, insert_features
 
 PUBLIC = ROLES["public"]
@@ -128,7 +129,8 @@ def test_a_load_in_sql_drops_only_tiles_touching_its_extent(scratch_url, scratch
     assert all(p.exists() for p in near_files + far_files)
     before = names(client, tiles_at(CENTER)[-1])
     with psycopg.connect(scratch_url) as conn:  # what an ETL load does, by hand
-        conn.execute("UPDATE wifi_aps SET name = 'Công viên Biển Đông' WHERE ap_id = 'ap_id-0'")
+        conn.execute("UPDATE wifi_aps SET name = 'Công viên Biển Đông' WHERE ap_id = %s",
+                     (field_value(WIFI.field("ap_id"), 0),))
         version = conn.execute(
             "INSERT INTO layer_state (layer, data_version) VALUES ('wifi_aps', 1) ON CONFLICT"
             " (layer) DO UPDATE SET data_version = layer_state.data_version + 1"
@@ -143,7 +145,7 @@ def test_a_load_in_sql_drops_only_tiles_touching_its_extent(scratch_url, scratch
     assert all(p.exists() for p in far_files)
     after = names(client, tiles_at(CENTER)[-1])
     assert "Công viên Biển Đông" in after and after != before
-    assert names(client, tiles_at(FAR)[-1]) == {"name-10", "name-11"}
+    assert names(client, tiles_at(FAR)[-1]) == {field_value(WIFI.field("name"), i) for i in (10, 11)}
 
 
 def _wifi_file(path, rows):
@@ -151,7 +153,7 @@ def _wifi_file(path, rows):
     geoms = []
     for i, (name, lon, lat) in enumerate(rows):
         for f in WIFI.imported_fields:
-            data[f.name].append(f.choices[0] if f.choices else f"{f.name}-{i}")
+            data[f.name].append(field_value(f, i))
         data["name"][-1] = name
         data["range_m"][-1] = 50.0
         geoms.append(shapely.Point(lon, lat))

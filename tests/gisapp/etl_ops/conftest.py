@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from gisapp import create_app
-from layers import LAYERS, FieldType, Layer
+from layers import LAYERS, Layer
 from tests.auth_helpers import auth_headers
+from tests.world import row_values
 
 DRAGON = (108.22705602, 16.06114045)
 GISAPP = Path(sys.executable).with_name("gisapp")
@@ -23,14 +24,6 @@ GISAPP = Path(sys.executable).with_name("gisapp")
 def point_layer() -> Layer:
     """The first point layer of the registry (tests never name a layer)."""
     return next(layer for layer in LAYERS.values() if layer.geometry_type == "Point")
-
-
-def _value(field, i: int):
-    if field.choices:
-        return field.choices[i % len(field.choices)]
-    return {FieldType.TEXT: f"{field.name[:3]}{i}", FieldType.INTEGER: i + 1,
-            FieldType.FLOAT: 1.5 + i, FieldType.DATE: "2024-01-31",
-            FieldType.BOOLEAN: True}[field.type]
 
 
 def geojson_points(layer: Layer, n: int, bad: int = 0) -> bytes:
@@ -42,7 +35,7 @@ def geojson_points(layer: Layer, n: int, bad: int = 0) -> bytes:
         if i >= n:
             lon, lat = 2.35, 48.85
         features.append({"type": "Feature",
-                         "properties": {f.name: _value(f, i) for f in layer.imported_fields},
+                         "properties": row_values(layer, i),
                          "geometry": {"type": "Point", "coordinates": [lon, lat]}})
     return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 

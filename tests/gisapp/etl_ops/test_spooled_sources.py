@@ -17,6 +17,7 @@ from gisapp.etl_ops import sources
 from gisapp.settings import Settings
 from layers import FieldType
 from tests.gisapp.etl_ops.conftest import point_layer
+from tests.world import field_value
 
 LAYER = point_layer()
 TEXT = next(f for f in LAYER.imported_fields if f.type == FieldType.TEXT and not f.choices
@@ -24,7 +25,7 @@ TEXT = next(f for f in LAYER.imported_fields if f.type == FieldType.TEXT and not
 
 
 def _frame(n: int, crs: str = "EPSG:5899") -> gpd.GeoDataFrame:
-    data = {f.name: ([f.choices[0]] * n if f.choices else [f"k{i}" for i in range(n)])
+    data = {f.name: [field_value(f, i) for i in range(n)]
             for f in LAYER.imported_fields if f.type == FieldType.TEXT}
     data[TEXT.name] = [encode("Đường Bạch Đằng", "tcvn3")] * n
     geoms = [Point(550846.113 + 10 * i, 1776402.965) for i in range(n)]

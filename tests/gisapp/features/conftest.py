@@ -15,6 +15,7 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import text
 
+from gisapp import create_app
 from gisapp.db.engine import make_engine
 from store.tables import LAYER_TABLES, VERSION_TABLES
 
@@ -51,13 +52,27 @@ def light_rows() -> list[dict]:
     return rows
 
 
-@pytest.fixture()
-def lights_app(scratch_app):
-    """The scratch app with N_LIGHTS street lights (ids 1..N_LIGHTS in light_id order)."""
-    table = LAYER_TABLES["street_lights"]
-    with scratch_app.extensions["engine"].begin() as conn:
-        conn.execute(table.insert(), light_rows())
-    return scratch_app
+@pytest.fixture(scope="session")
+def lights_url(own_database) -> str:
+    """A database of our own holding N_LIGHTS street lights (ids 1..N_LIGHTS in light_id
+    order) and nothing else; built once a session, for tests that only read it."""
+    url = own_database("lights")
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    with engine.begin() as conn:
+        conn.execute(LAYER_TABLES["street_lights"].insert(), light_rows())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def lights_app(lights_url: str, tmp_path_factory):
+    """One app over the lights database for the whole session (its tests only read)."""
+    root = tmp_path_factory.mktemp("lights")
+    app = create_app({"DATABASE_URL": lights_url, "TESTING": True, "DATA_DIR": root / "data",
+                      "SECRET_KEY": "test", "IMPORT_DIR": root / "imports",
+                      "PUBLIC_URL": "http://localhost"})
+    yield app
+    app.extensions["engine"].dispose()
 
 
 @pytest.fixture()

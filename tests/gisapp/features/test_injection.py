@@ -64,11 +64,11 @@ MATCHED_AS_DATA = [  # valid CQL2 whose hostile text is just a string to compare
 
 
 @pytest.fixture()
-def unchanged(lights_app, scratch_url):
+def unchanged(lights_url):
     """Asserts after the test that street_lights is exactly as before."""
-    before = table_checksum(scratch_url, "street_lights")
+    before = table_checksum(lights_url, "street_lights")
     yield
-    assert table_checksum(scratch_url, "street_lights") == before
+    assert table_checksum(lights_url, "street_lights") == before
 
 
 @pytest.mark.parametrize("cql", REFUSED_TEXT, ids=lambda c: c[:40])

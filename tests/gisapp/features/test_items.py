@@ -84,9 +84,10 @@ def test_keyset_pages_are_not_counted_and_take_no_sortby(lights):
     assert resp.status_code == 400 and "after" in resp.get_json()["error"]["message"]
 
 
-def test_limit_above_the_maximum_is_clamped_to_the_setting(lights_app):
+def test_limit_above_the_maximum_is_clamped_to_the_setting(lights_app, monkeypatch):
     settings = lights_app.extensions["settings"]
-    lights_app.extensions["settings"] = dataclasses.replace(settings, max_features_per_page=7)
+    monkeypatch.setitem(lights_app.extensions, "settings",
+                        dataclasses.replace(settings, max_features_per_page=7))
     body = get_json(lights_app.test_client(), ITEMS + "?limit=1000")
     assert body["numberReturned"] == 7
     assert "limit=7" in link(body, "next")

@@ -32,8 +32,8 @@ def serve(database_url: str, data_dir):
 
 
 @pytest.fixture()
-def live_url(lights_app, scratch_url, tmp_path):
-    yield from serve(scratch_url, tmp_path / "live")
+def live_url(lights_url, tmp_path):
+    yield from serve(lights_url, tmp_path / "live")
 
 
 @pytest.fixture()

@@ -31,8 +31,8 @@ def test_preflight_is_answered(lights):
     assert "Accept" in resp.headers["Access-Control-Allow-Headers"]
 
 
-def test_signed_in_reads_are_not_shared_with_other_origins(lights, scratch_url):
-    headers = {**auth_headers(scratch_url, "planner"), "Origin": "https://example.org"}
+def test_signed_in_reads_are_not_shared_with_other_origins(lights, lights_url):
+    headers = {**auth_headers(lights_url, "planner"), "Origin": "https://example.org"}
     resp = lights.get("/collections/street_lights/items?limit=2", headers=headers)
     assert resp.status_code == 200 and "install_year" in resp.get_json()["features"][0][
         "properties"]

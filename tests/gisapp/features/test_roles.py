@@ -18,9 +18,9 @@ def visible(layer_id: str, role: str) -> set[str]:
 
 
 @pytest.fixture()
-def as_role(lights_app, scratch_url):
+def as_role(lights_url):
     def headers(role: str) -> dict[str, str]:
-        return auth_headers(scratch_url, role)
+        return auth_headers(lights_url, role)
     return headers
 
 

@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from gisapp import create_app
 from gisapp.cli import cli
-from layers import LAYERS, FieldType
+from layers import LAYERS
 from tests.served import stop_group
 from tests.auth_helpers import auth_headers
+from tests.world import row_values
 
 ALLOWED = "https://data.danang.example/open"
 DRAGON = (108.22705602, 16.06114045)
@@ -30,12 +31,7 @@ def _point_layer():
 
 def _points(n: int = 3) -> bytes:
     layer = _point_layer()
-    value = {FieldType.TEXT: "t", FieldType.INTEGER: 1, FieldType.FLOAT: 1.5,
-             FieldType.DATE: "2024-01-31", FieldType.BOOLEAN: True}
-    features = [{"type": "Feature",
-                 "properties": {f.name: (f"{f.name}{i}" if f.name in layer.key else
-                                         f.choices[0] if f.choices else value[f.type])
-                                for f in layer.imported_fields},
+    features = [{"type": "Feature", "properties": row_values(layer, i),
                  "geometry": {"type": "Point",
                               "coordinates": [DRAGON[0] + i * 1e-5, DRAGON[1]]}}
                 for i in range(n)]

@@ -24,9 +24,11 @@ from werkzeug.serving import make_server
 
 from gisapp import create_app
 from etl.rasters import import_raster
-from layers import LAYERS, TABLES, THEMES, FieldType, Layer, Table
+from layers import LAYERS, TABLES, THEMES, Layer, Table
+from tests import databases
 from tests.auth_helpers import PASSWORD, ensure_user
 from tests.gisapp.permits.known_site import copy_rules
+from tests.world import field_value, insert_rows
 
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -52,7 +54,8 @@ def cell_centre(layer_id: str) -> tuple[float, float]:
 
 
 def known_value(decl: Table, name: str):
-    """A field value derived from its declaration (first choice, first styled value, ...)."""
+    """A field value derived from its declaration (row 0 of tests/world.py, the first
+    styled value), or the known city's own."""
     field = decl.field(name)
     if decl.id == "parcels" and name == "address":
         return PARCEL_ADDRESS
@@ -62,15 +65,10 @@ def known_value(decl: Table, name: str):
         return known_value(LAYERS["drainage_nodes"], "node_id")
     if decl.id == "zoning" and name in KNOWN_ZONE:
         return KNOWN_ZONE[name]
-    if field.choices:
-        return field.choices[0]
-    if field.year:
-        return 2015
     style = getattr(decl, "style", None)
-    if style is not None and style.by is not None and style.by[0] == name:
+    if not field.choices and style is not None and style.by is not None and style.by[0] == name:
         return style.by[1][0][0]
-    return {FieldType.TEXT: f"{name}-1", FieldType.INTEGER: 7, FieldType.FLOAT: 12.5,
-            FieldType.DATE: "2024-05-01", FieldType.BOOLEAN: True}[field.type]
+    return field_value(field)
 
 
 def known_wkt(layer: Layer) -> str:
@@ -91,29 +89,13 @@ def known_wkt(layer: Layer) -> str:
 
 
 def _insert(conn: psycopg.Connection, decl: Table, values: dict, wkt: str | None) -> None:
-    names = [*values]
-    columns = [sql.Identifier(n) for n in names]
-    params = [sql.Placeholder() for _ in names]
-    args = [values[n] for n in names]
-    if wkt is not None:
-        columns.append(sql.Identifier("geom"))
-        make = "ST_Multi(ST_GeomFromText({}, 4326))" if decl.geometry_type.startswith("Multi") \
-            else "ST_GeomFromText({}, 4326)"
-        params.append(sql.SQL(make).format(sql.Placeholder()))
-        args.append(wkt)
-    conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-        sql.Identifier(decl.table), sql.SQL(", ").join(columns), sql.SQL(", ").join(params)),
-        args)
+    insert_rows(conn, decl, [values], None if wkt is None else [wkt])
 
 
 def seed_known_city(url: str) -> None:
     """Empty our scratch database and write the known city."""
+    databases.reset(url, databases.public_tables(url))
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version')")]
-        conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-            sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
         for layer in LAYERS.values():
             values = {f.name: known_value(layer, f.name) for f in layer.imported_fields}
             _insert(conn, layer, values, known_wkt(layer))

@@ -14,6 +14,7 @@ import pytest
 
 from layers import LAYERS
 from tests.served import stop_group
+from tests.world import row_values
 
 READY = "() => document.getElementById('etl-app')?.dataset.ready === 'true'"
 GISAPP = Path(sys.executable).with_name("gisapp")
@@ -32,11 +33,8 @@ def points_file(folder: Path, city) -> Path:
     features = []
     for i in range(GOOD + BAD):
         where = [lon + i * 1e-4, lat] if i < GOOD else [2.35, 48.85]
-        props = {f.name: (f.choices[0] if f.choices else
-                          {"text": f"upload-{i}", "integer": i, "float": 1.5,
-                           "date": "2024-01-31", "boolean": True}[f.type.value])
-                 for f in layer.imported_fields}
-        features.append({"type": "Feature", "properties": props,
+        # rows from 100 on: keys apart from the known city's own row 0
+        features.append({"type": "Feature", "properties": row_values(layer, 100 + i),
                          "geometry": {"type": "Point", "coordinates": where}})
     path = folder / "points.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))

@@ -1,0 +1,130 @@
+"""The test databases: names derived from TEST_DATABASE_URL, clones, and the scratch reset.
+
+Every name derives from the test database's, plus the pytest-xdist worker id when tests run
+in parallel (`gisapp_test_gw0`, `gisapp_test_gw0_scratch`), so helpers, CI and workers never
+share a database. A worker's test database is a clone of the demo-city test database
+(`CREATE DATABASE … TEMPLATE`, about a second), made again only when the demo city changed.
+
+Resetting the scratch database between tests empties only the tables a test wrote and
+restarts only the sequences it drew from. Measured on PostgreSQL 15 (2 cores shared with
+other work): truncating all 35 tables took 130–430 ms; cloning a migrated template took
+150–220 ms but dropping the clone again forces a checkpoint (3–7 s, minutes when the
+cluster is busy); the selective reset takes 75–90 ms, 20 of them the connection.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+from psycopg import sql
+
+from gisapp.db import migrate, provision
+
+KEEP_TABLES = {"spatial_ref_sys", "alembic_version"}
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest -n N
+
+
+def dbname(url: str) -> str:
+    """The database a URL names."""
+    return provision.libpq_url(url).rpartition("/")[2].split("?")[0]
+
+
+def with_dbname(url: str, name: str) -> str:
+    """The same server and credentials, another database."""
+    base, _, _ = provision.libpq_url(url).rpartition("/")
+    return f"{base}/{name}"
+
+
+def per_worker(url: str) -> str:
+    """The URL this test process uses in place of `url`: its own under pytest-xdist."""
+    return with_dbname(url, f"{dbname(url)}_{WORKER}") if WORKER else provision.libpq_url(url)
+
+
+@contextmanager
+def locked(name: str) -> Iterator[None]:
+    """One test process at a time (xdist workers of one run) for the block."""
+    path = Path(tempfile.gettempdir()) / f"gisapp-tests-{name}.lock"
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare(url: str, admin_url: str) -> None:
+    """Create (where missing), provision and migrate the database of `url`."""
+    if not provision.is_local_url(url):
+        with psycopg.connect(provision.libpq_url(admin_url), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                (dbname(url),)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname(url))))
+    provision.ensure_database(url, log=lambda m: None)
+    migrate.upgrade(url)
+
+
+def _stamp(url: str) -> tuple | None:
+    """What says a clone still matches its template: the migration head and the last run."""
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT (SELECT max(version_num) FROM alembic_version),"
+                                " (SELECT max(id) FROM etl_runs)").fetchone()
+    except psycopg.Error:
+        return None
+
+
+def clone(template_url: str, name: str) -> str:
+    """A database `name` copied from the template's; an existing copy is kept while it has the
+    template's migration head and last ETL run (dropping forces a checkpoint: seconds)."""
+    target = with_dbname(template_url, name)
+    if _stamp(target) is not None and _stamp(target) == _stamp(template_url):
+        return target
+    with psycopg.connect(with_dbname(template_url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        deadline = time.monotonic() + 60
+        while True:  # the template must have no other session for the instant of the copy
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(dbname(template_url))))
+                break
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    return target
+
+
+def public_tables(url: str) -> list[str]:
+    """The tables a reset empties: every table of schema public but PostGIS's and Alembic's."""
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+            if r[0] not in KEEP_TABLES]
+
+
+def written_tables_query(tables: list[str]) -> sql.Composed:
+    """One statement naming the tables that hold a row."""
+    return sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {} WHERE EXISTS (SELECT FROM {})").format(
+            sql.Literal(t), sql.Identifier(t)) for t in tables)
+
+
+def reset(url: str, tables: list[str]) -> None:
+    """Empty the tables holding rows and restart the sequences that were drawn from."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        written = [r[0] for r in conn.execute(written_tables_query(tables))]
+        if written:
+            conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in written)))
+        drawn = conn.execute("SELECT schemaname, sequencename FROM pg_sequences"
+                             " WHERE last_value IS NOT NULL AND schemaname = 'public'").fetchall()
+        for schema, sequence in drawn:
+            conn.execute(sql.SQL("ALTER SEQUENCE {} RESTART").format(
+                sql.Identifier(schema, sequence)))
