@@ -4,23 +4,16 @@ holds exactly under concurrent attempts (real gunicorn processes, real PostgreSQ
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from gisapp import create_app
+from tests import served
 from tests.auth_helpers import PASSWORD, csrf_from, ensure_user
 
-ROOT = Path(__file__).resolve().parents[3]
-CONF = ROOT / "gisapp" / "gunicorn.conf.py"
 OFF_SITE = ["//evil.example/x", "///evil.example", "////evil.example", "/\\evil.example",
             "\\\\evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
             "\t//evil.example", " //evil.example", "/%2F%2Fevil.example", "%2F%2Fevil.example",
@@ -148,35 +141,12 @@ def test_a_successful_login_does_not_clear_the_addresss_other_names(make, scratc
 
 # ---- concurrency: real gunicorn processes and threads against the real database ----------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gunicorn(_scratch_ready, tmp_path_factory):
     """gisapp under the repository's gunicorn config: 3 processes of 4 threads."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _scratch_ready, "SECRET_KEY": "test",
-           "GISAPP_DATA_DIR": str(tmp_path_factory.mktemp("data")), "GISAPP_WORKERS": "3",
-           "GISAPP_THREADS": "4", "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(CONF), "--bind",
-                             f"127.0.0.1:{port}", "gisapp:create_app()"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                break
-        except OSError:
-            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-            time.sleep(0.3)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
+    with served.gunicorn(_scratch_ready, tmp_path_factory.mktemp("data"), workers=3,
+                         threads=4) as port:
+        yield port
 
 
 class Attempt:
