@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import zipfile
+import zlib
 
 METHOD_NAMES = {0: "stored", 8: "Deflate", 9: "Deflate64", 10: "PKWARE DCL Implode",
                 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "XZ", 96: "JPEG",
@@ -17,6 +18,10 @@ READABLE_METHODS = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
     | {m for m, module in OPTIONAL_METHODS.items() if importlib.util.find_spec(module)})
 ENCRYPTED = 0x1  # general purpose bit 0
+# What reading a damaged or unsupported member raises: zipfile raises NotImplementedError for
+# a compression method it lacks and RuntimeError for an encrypted member.
+UNREADABLE_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
+                         RuntimeError)
 
 
 def unreadable_reason(member: zipfile.ZipInfo) -> str | None:

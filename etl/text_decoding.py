@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from etl.archives import UNREADABLE_ZIP_ERRORS
 from etl.encodings import UnknownEncoding, canonical_encoding, decode_frame
 from etl.errors import ImportRefused
 
@@ -44,7 +45,7 @@ def _shapefile_sidecar(path: Path, suffix: str) -> bytes | None:
             names = [n for n in zf.namelist() if PurePosixPath(n).suffix.lower() == suffix
                      and not n.startswith("__MACOSX/")]
             return zf.read(names[0])[:4096] if len(names) == 1 else None
-    except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError):
+    except (*UNREADABLE_ZIP_ERRORS, OSError):
         return None  # unreadable: the reader refuses the archive with the reason
 
 

@@ -14,12 +14,11 @@ import urllib.parse
 import urllib.request
 import uuid
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from etl.archives import unreadable_reason
+from etl.archives import UNREADABLE_ZIP_ERRORS, unreadable_reason
 from gisapp.errors import BadRequest, PayloadTooLarge
 from gisapp.settings import Settings
 
@@ -219,8 +218,7 @@ def _extract(zf: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, label: 
     except PayloadTooLarge:
         raise BadRequest(f"{label} unpacks to more than {limits.unpacked_bytes >> 20} MB "
                          "with the archives inside it") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-            ValueError) as exc:
+    except (*UNREADABLE_ZIP_ERRORS, ValueError) as exc:
         raise BadRequest(f"{label}: {member.filename!r} cannot be read: {exc}") from None
     except OSError as exc:
         if exc.errno is not None:  # the disk, not the data
