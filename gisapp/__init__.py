@@ -41,7 +41,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["engine"] = make_engine(settings.database_url, settings.db_pool_size,
                                            settings.db_pool_overflow,
-                                           options=web_options(settings))
+                                           options=web_options(settings),
+                                           pooled=not settings.prepares_statements)
     register_error_handlers(app)
     heavy_requests.init_app(app)
     public_url.init_app(app)

@@ -12,6 +12,7 @@ LOCAL_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisap
 LOCAL_TEST_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp_test"
 DEFAULT_DATA_DIR = "/var/lib/gisapp/data"
 LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"  # where `make run` and `gisapp serve` answer
+POOLERS = ("off", "transaction")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Settings:
     """Everything configurable. Built once in create_app and validated there."""
 
     database_url: str = LOCAL_DATABASE_URL
+    # A transaction-mode pooler (PgBouncer) in DATABASE_URL: no server-side prepared
+    # statements and no per-session settings on web and tile connections, and whatever needs
+    # a session of its own (LISTEN, the worker, imports, migrations) uses DATABASE_DIRECT_URL.
+    database_pooler: str = "off"
+    database_direct_url: str = ""
     secret_key: str = "dev-only-change-me"
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     db_pool_size: int = 8
@@ -56,6 +62,8 @@ class Settings:
 
     ENV = {
         "database_url": "DATABASE_URL",
+        "database_pooler": "DATABASE_POOLER",
+        "database_direct_url": "DATABASE_DIRECT_URL",
         "secret_key": "SECRET_KEY",
         "data_dir": "GISAPP_DATA_DIR",
         "db_pool_size": "GISAPP_DB_POOL_SIZE",
@@ -121,6 +129,16 @@ class Settings:
     def validate(self) -> None:
         if not self.database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        if self.database_pooler not in POOLERS:
+            raise ValueError(f"DATABASE_POOLER must be one of {', '.join(POOLERS)}, "
+                             f"not {self.database_pooler!r}")
+        if self.database_direct_url and not self.database_direct_url.startswith(
+                ("postgresql://", "postgresql+psycopg://", "postgres://")):
+            raise ValueError("DATABASE_DIRECT_URL must be a postgresql:// URL")
+        if self.database_pooler == "transaction" and not self.database_direct_url:
+            raise ValueError("DATABASE_POOLER=transaction needs DATABASE_DIRECT_URL (the "
+                             "database itself, not the pooler): LISTEN, the worker's queue "
+                             "and imports' layer locks do not work through a transaction pooler")
         if self.db_pool_size < 1:
             raise ValueError("GISAPP_DB_POOL_SIZE must be at least 1")
         if min(self.max_upload_mb, self.max_unpacked_mb, self.max_archive_files,
@@ -156,6 +174,16 @@ class Settings:
                self.login_failures_per_user) < 1:
             raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
                              "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+
+    @property
+    def direct_url(self) -> str:
+        """The URL for work that needs a session of its own (LISTEN, worker, imports, CLI)."""
+        return self.database_direct_url or self.database_url
+
+    @property
+    def prepares_statements(self) -> bool:
+        """Whether connections of DATABASE_URL may keep server-side prepared statements."""
+        return self.database_pooler == "off"
 
     @property
     def is_https(self) -> bool:

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 # Markers by the fixtures a test uses (directly or through other fixtures), so that
 # `pytest -m "not browser and not cluster"` (make test-fast) needs no list of files.
 MARKS_BY_FIXTURE = {"test_url": "db", "own_database": "db", "pg_cluster": "cluster",
+                    "pgbouncer": "cluster",
                     "browser": "browser", "worker": "worker", "start_worker": "worker"}
 
 

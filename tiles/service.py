@@ -78,14 +78,17 @@ class TileService:
 
     `connect` yields a DB-API (psycopg) connection, normally from a pool; it may raise
     ConnectionLost for one it finds dead, and DatabaseUnreachable when it cannot connect.
-    `cache` is "off", "memory" or "memory+disk" (disk under `disk_root`).
+    `cache` is "off", "memory" or "memory+disk" (disk under `disk_root`). `conninfo` is
+    the database itself, never a transaction pooler: its version listener LISTENs.
     """
 
     def __init__(self, conninfo: str, connect: Callable[[], AbstractContextManager[Any]],
                  cache: str = "memory+disk", memory_bytes: int = 128 << 20,
-                 disk_root: Path | None = None, max_features: int = 20_000):
+                 disk_root: Path | None = None, max_features: int = 20_000,
+                 prepare: bool = True):
         self.connect = connect
         self.max_features = max_features
+        self.prepare = prepare  # False behind a transaction-mode pooler (tiles/sql.py)
         self.versions = versions_for(conninfo)
         try:
             self.versions.refresh()
@@ -234,8 +237,10 @@ class TileService:
         Lon/lat tiles are for readers such as GDAL's OGCAPI driver, not for maps.
         """
         rendered = self.read(lambda conn: render_tile(conn, layers, tile, levels,
-                                                      self.max_features, crs84=True))
+                                                      self.max_features, crs84=True,
+                                                      prepare=self.prepare))
         return TileBody(rendered.data, False)
 
     def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
-        return self.read(lambda conn: render_tile(conn, layers, tile, levels, self.max_features))
+        return self.read(lambda conn: render_tile(conn, layers, tile, levels, self.max_features,
+                                                  prepare=self.prepare))

@@ -257,19 +257,21 @@ def active_layers(layers: tuple[Layer, ...], z: int) -> tuple[str, ...]:
 
 
 def render_tile(conn: Any, layers: tuple[Layer, ...], tile: Tile, levels: frozenset[Access],
-                max_features: int = DEFAULT_MAX_FEATURES, crs84: bool = False) -> RenderedTile:
+                max_features: int = DEFAULT_MAX_FEATURES, crs84: bool = False,
+                prepare: bool = True) -> RenderedTile:
     """Encode the composite tile on a psycopg connection (or a pooled one wrapping it).
 
     z/x/y are already checked; `crs84` reads `tile` as a WorldCRS84Quad address
     (grid.parse_crs84_tile). The statement is prepared on the connection the first
-    time it runs there (see the module docstring).
+    time it runs there (see the module docstring), unless `prepare` is False: behind a
+    transaction-mode pooler the next tile may run on a server connection that never saw it.
     """
     layer_ids = active_layers(layers, tile.z)
     if not layer_ids:
         return RenderedTile(b"", ())
     with psycopg.RawCursor(getattr(conn, "driver_connection", conn)) as cur:
         cur.execute(composite_tile_sql(layer_ids, levels, tile.z, crs84),
-                    tile_params(layer_ids, tile, max_features, crs84), prepare=True,
+                    tile_params(layer_ids, tile, max_features, crs84), prepare=prepare,
                     binary=True)
         data, versions = cur.fetchone()
     if len(data) > BIG_TILE_BYTES:

@@ -68,9 +68,11 @@ def _setup(state) -> None:
         finally:
             conn.close()
 
-    service = TileService(libpq_url(cfg.database_url), connect, cache=cfg.tile_cache,
+    # The version listener LISTENs, which needs a session: the direct URL past any pooler.
+    service = TileService(libpq_url(cfg.direct_url), connect, cache=cfg.tile_cache,
                           memory_bytes=cfg.tile_cache_memory_mb << 20,
-                          disk_root=cfg.data_dir / "tiles", max_features=cfg.tile_max_features)
+                          disk_root=cfg.data_dir / "tiles", max_features=cfg.tile_max_features,
+                          prepare=cfg.prepares_statements)
     app.extensions["tiles"] = service
     _listen_to_imports(service)
 
@@ -85,7 +87,7 @@ def _tile_pool(app_engine: Engine, cfg) -> Engine:
     tile connection at a time) and disposed with it.
     """
     pool = make_engine(cfg.database_url, cfg.db_pool_size, cfg.db_pool_overflow, pre_ping=False,
-                       options=tile_options(cfg))
+                       options=tile_options(cfg), pooled=not cfg.prepares_statements)
 
     @event.listens_for(pool, "connect")
     def _autocommit(dbapi_conn, _record) -> None:

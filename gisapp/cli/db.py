@@ -16,7 +16,7 @@ console = Console()
 
 
 def current_url() -> str:
-    return Settings.load().database_url
+    return Settings.load().direct_url
 
 
 @click.group()

@@ -20,7 +20,7 @@ def drainage() -> None:
 @drainage.command("check")
 def check() -> None:
     """List dangling pipes, dead ends, cycles and uphill pipes; exit 1 if there are any."""
-    engine = make_engine(Settings.load().database_url, pool_size=1)
+    engine = make_engine(Settings.load().direct_url, pool_size=1)
     try:
         with engine.connect() as conn:
             findings = network_findings(conn)
@@ -38,7 +38,7 @@ def check() -> None:
 @click.option("--catchment-m", type=float, default=30.0, show_default=True)
 def trace_cmd(node: str, direction: str, catchment_m: float) -> None:
     """Trace from NODE and print the summary (pipes, length, outfalls, catchment parcels)."""
-    engine = make_engine(Settings.load().database_url, pool_size=1)
+    engine = make_engine(Settings.load().direct_url, pool_size=1)
     try:
         with engine.connect() as conn:
             fc = trace(conn, TraceRequest(node, direction, catchment_m), levels_for("admin"))

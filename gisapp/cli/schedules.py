@@ -20,7 +20,7 @@ from layers import UnknownLayer
 def _run(action):
     """Run `action(conn, now, settings)` in one transaction; errors become click errors."""
     settings = Settings.load()
-    conninfo = provision.libpq_url(settings.database_url)
+    conninfo = provision.libpq_url(settings.direct_url)
     try:
         with psycopg.connect(conninfo) as conn, conn.transaction():
             return action(conn, datetime.now(timezone.utc), settings)

@@ -81,7 +81,7 @@ def seed(layers: str, zoom: str, bbox: str | None, role: str) -> None:
         raise click.ClickException("seeding fills the disk store: set GISAPP_TILE_CACHE="
                                    f"memory+disk (it is {settings.tile_cache})")
     chosen, zooms = _layers(layers), _zooms(zoom)
-    conninfo = libpq_url(settings.database_url)
+    conninfo = libpq_url(settings.direct_url)
     with _connect(conninfo) as conn:
         area = _bbox(conn, chosen, bbox)
 
@@ -114,7 +114,7 @@ def export(layers: str, out: Path, zoom: str, bbox: str | None) -> None:
     """Write LAYERS' public tiles to OUT, a .pmtiles or .mbtiles archive."""
     settings = Settings.load()
     chosen, zooms = _layers(layers), _zooms(zoom)
-    with _connect(libpq_url(settings.database_url)) as conn:
+    with _connect(libpq_url(settings.direct_url)) as conn:
         area = _bbox(conn, chosen, bbox)
         total = count_tiles(area, zooms)
         try:

@@ -16,7 +16,7 @@ from layers import ROLES
 
 
 def _engine():
-    return make_engine(Settings.load().database_url, pool_size=1, max_overflow=0)
+    return make_engine(Settings.load().direct_url, pool_size=1, max_overflow=0)
 
 
 def _actor() -> str:

@@ -33,12 +33,16 @@ def tile_options(settings: Settings) -> str:
 def etl_conninfo(settings: Settings) -> str:
     """The libpq URL for ETL connections (worker, CLI imports): their own, longer timeouts.
 
+    It names the database itself (DATABASE_DIRECT_URL when a pooler is in DATABASE_URL): a
+    run holds its layer's session-level advisory lock across transactions, and procrastinate
+    LISTENs for jobs; neither survives a transaction-mode pooler.
+
     Imports run for minutes, so their statement timeout is separate (off by default); the
     options ride in the URL so every connection the ETL opens from it carries them.
     """
     options = session_options(settings.etl_statement_timeout_ms,
                               settings.idle_in_transaction_timeout_ms)
-    parts = urlsplit(libpq_url(settings.database_url))
+    parts = urlsplit(libpq_url(settings.direct_url))
     query = parse_qsl(parts.query)
     given = " ".join(v for k, v in query if k == "options")  # the URL's own options stay
     query = [(k, v) for k, v in query if k != "options"]
