@@ -76,10 +76,14 @@ class MemoryLRU:
 class DiskStore:
     """Tiles on disk under root/<access>/<layers>/<z>/<x>/<y>.mvt.gz, shared by processes.
 
-    Each process invalidates the store itself on each change it hears of, and remembers
-    (`synced`) the versions it has invalidated for: a tile is served from disk only once
-    this process has processed the versions asked for, and a tile rendered from data
-    older than an invalidation already done is never written.
+    The processes may run on several web nodes, with root on shared storage (NFS v4 or
+    any file system with working flock). Each process hears of every change (LISTEN) and
+    remembers (`synced`) the versions it has processed: a tile is served from disk only
+    once this process has processed the versions asked for. What the store itself has been
+    invalidated for is recorded in root/versions.json, read and written under a store-wide
+    flock: an invalidation (exclusive) drops each change's tiles once, whichever process
+    hears of it first, and a tile rendered from data older than an invalidation any process
+    already made is never written (the write holds the lock shared and re-reads the record).
     """
 
     def __init__(self, root: Path):
@@ -126,8 +130,10 @@ class DiskStore:
             versions: tuple[int, ...]) -> bool:
         """Write atomically unless the data predates an invalidation already done."""
         path = self.path(key)
-        with self._lock:
-            if any(self._synced.get(lid, 0) > v for lid, v in zip(layers, versions)):
+        with self._lock, self._store_lock(fcntl.LOCK_SH):
+            recorded = self._read_synced()
+            if any(max(self._synced.get(lid, 0), recorded.get(lid, 0)) > v
+                   for lid, v in zip(layers, versions)):
                 return False
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -136,33 +142,52 @@ class DiskStore:
             os.replace(tmp, path)
         return True
 
+    @contextmanager
+    def _store_lock(self, mode: int) -> Iterator[None]:
+        """The store-wide flock: exclusive to invalidate, shared to write a tile."""
+        name = self.root / ".locks" / "store"
+        try:
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            name.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)
+
     def adopt(self, versions: dict[str, int]) -> None:
         """Start tracking layers this store has no record of, at their current versions.
 
         Tiles of such a layer have unknown provenance, so they are dropped first.
         """
-        with self._lock:
-            new = {k: v for k, v in versions.items() if k not in self._synced}
+        with self._lock, self._store_lock(fcntl.LOCK_EX):
+            recorded = self._read_synced()
+            new = {k: v for k, v in versions.items() if k not in recorded}
             for layer in new:
                 self.drop(layer, None)
+            recorded.update(new)
+            self._synced = recorded
             if new:
-                self._synced.update(new)
-                self._save_synced()
+                self._save_synced(recorded)
 
     def layer_changed(self, layer: str, version: int, bbox: Bbox | None) -> None:
         """Drop what a load of `layer` made stale: the bbox's tiles, or all if unknown.
 
-        A version that is not exactly the next one means loads were missed (say while no
-        server ran), so the whole layer goes.
+        A version that is not exactly the next one the store recorded means loads were
+        missed (say while no server ran), so the whole layer goes. A version the store
+        recorded already was dropped by another process (or node) that heard of it first.
         """
-        with self._lock:
-            last = self._synced.get(layer)
-            if last is not None and version == last:
-                return
-            precise = bbox is not None and last is not None and version == last + 1
-            self.drop(layer, bbox if precise else None)
-            self._synced[layer] = version
-            self._save_synced()
+        with self._lock, self._store_lock(fcntl.LOCK_EX):
+            recorded = self._read_synced()
+            last = recorded.get(layer)
+            if last is None or version != last:
+                precise = bbox is not None and last is not None and version == last + 1
+                self.drop(layer, bbox if precise else None)
+                recorded[layer] = version
+                self._save_synced(recorded)
+            self._synced = recorded
 
     def drop(self, layer: str, bbox: Bbox | None) -> int:
         """Delete stored tiles holding `layer` that a change inside bbox (lon/lat) can alter."""
@@ -188,11 +213,11 @@ class DiskStore:
         except (FileNotFoundError, ValueError, AttributeError):
             return {}
 
-    def _save_synced(self) -> None:
+    def _save_synced(self, recorded: dict[str, int]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         with os.fdopen(fd, "w") as fh:
-            json.dump(self._synced, fh)
+            json.dump(recorded, fh)
         os.replace(tmp, self.root / "versions.json")
 
 

@@ -13,7 +13,7 @@ import shapely
 
 from gisapp import create_app
 from layers import LAYERS, ROLES, get_layer
-from tiles.cache import MemoryLRU, SingleFlight, TileKey
+from tiles.cache import DiskStore, MemoryLRU, SingleFlight, TileKey
 from tiles.grid import Tile, tile_of
 
 from tests.world import field_value
@@ -52,6 +52,33 @@ def test_memory_lru_evicts_least_recently_used_by_size():
     assert lru.get("b") is None and lru.get("a") and lru.get("c")
     lru.put("huge", b"x" * 11)
     assert lru.get("huge") is None
+
+
+def test_a_lagging_node_never_writes_a_tile_older_than_the_shared_store(tmp_path):
+    """Two web nodes on one shared store: node A has dropped what version 2 made stale;
+    node B, which has not heard of version 2 yet, renders from version 1 data and must not
+    put that tile back for A to serve as current."""
+    key = TileKey(("wifi_aps",), "public", Tile(16, 1, 1))
+    node_a, node_b = DiskStore(tmp_path), DiskStore(tmp_path)
+    node_a.adopt({"wifi_aps": 1})
+    node_b.adopt({"wifi_aps": 1})
+    node_a.layer_changed("wifi_aps", 2, None)
+    assert node_b.put(key, b"from version 1", ("wifi_aps",), (1,)) is False
+    assert node_a.get(key) is None
+    assert node_a.put(key, b"from version 2", ("wifi_aps",), (2,)) is True
+    node_b.layer_changed("wifi_aps", 2, None)  # B hears of it late: already dropped, keep
+    assert node_b.get(key) == b"from version 2"
+
+
+def test_invalidations_by_two_nodes_keep_each_others_versions(tmp_path):
+    node_a, node_b = DiskStore(tmp_path), DiskStore(tmp_path)
+    node_a.adopt({"wifi_aps": 1, "roads": 1})
+    node_b.adopt({"wifi_aps": 1, "roads": 1})
+    node_a.layer_changed("wifi_aps", 2, None)
+    node_b.layer_changed("roads", 2, None)  # B's own record still says wifi_aps 1
+    assert json.loads((tmp_path / "versions.json").read_text()) == {"wifi_aps": 2, "roads": 2}
+    key = TileKey(("wifi_aps",), "public", Tile(16, 1, 1))
+    assert node_a.put(key, b"old", ("wifi_aps",), (1,)) is False
 
 
 def test_single_flight_runs_one_build_for_concurrent_callers():
