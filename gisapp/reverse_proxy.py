@@ -34,7 +34,7 @@ class ProxyError(RuntimeError):
 class ProxyConfig:
     prefix: Path
     listen: str  # host:port
-    upstream: str  # host:port or unix:/path
+    upstream: str  # host:port or unix:/path; several web nodes comma-separated
     max_upload_mb: int
 
     @property
@@ -52,6 +52,17 @@ def render(template: str, values: dict[str, str]) -> str:
     if missing:
         raise ProxyError(f"no value for {', '.join(missing)} in the nginx template")
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def upstream_servers(upstream: str) -> str:
+    """The upstream block's `server` lines for comma-separated gunicorn addresses."""
+    nodes = [u.strip() for u in upstream.split(",") if u.strip()]
+    if not nodes:
+        raise ProxyError("no upstream: give gunicorn's host:port (several comma-separated)")
+    bad = [u for u in nodes if any(c in u for c in "; {}\n\t ")]
+    if bad:
+        raise ProxyError(f"{bad[0]!r} is not a host:port or unix:/path")
+    return " ".join(f"server {u};" for u in nodes)
 
 
 def nginx_binary() -> str:
@@ -80,7 +91,8 @@ def write_config(cfg: ProxyConfig) -> None:
         for sub in ("temp", "cache"):
             for path in [cfg.prefix / sub, *(cfg.prefix / sub).rglob("*")]:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-    values = {"GISAPP_NGINX_LISTEN": cfg.listen, "GISAPP_UPSTREAM": cfg.upstream,
+    values = {"GISAPP_NGINX_LISTEN": cfg.listen,
+              "GISAPP_UPSTREAM_SERVERS": upstream_servers(cfg.upstream),
               "GISAPP_NGINX_CACHE_DIR": str(cfg.prefix / "cache"),
               "GISAPP_MAX_UPLOAD_MB": str(cfg.max_upload_mb), "GISAPP_NGINX_USER": user}
     (cfg.prefix / "conf" / "gisapp.conf").write_text(render(SITE_TEMPLATE.read_text(), values))

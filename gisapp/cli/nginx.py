@@ -33,7 +33,8 @@ def nginx() -> None:
 @click.option("--listen", default="127.0.0.1:8000", show_default=True,
               help="host:port nginx listens on (the public address).")
 @click.option("--upstream", default="127.0.0.1:8001", show_default=True,
-              help="gunicorn's address: host:port or unix:/path/to.sock.")
+              help="gunicorn's address: host:port or unix:/path/to.sock; several web nodes "
+                   "comma-separated (nginx balances them).")
 def start_cmd(prefix: Path, listen: str, upstream: str) -> None:
     """Start nginx in the background, or reload it with a new configuration if it runs."""
     if ":" not in listen or not listen.rpartition(":")[2].isdigit():
@@ -67,12 +68,13 @@ def status_cmd(prefix: Path) -> None:
         click.echo(f"nginx is not running (prefix {cfg.prefix})")
         sys.exit(3)
     site = cfg.prefix / "conf" / "gisapp.conf"
-    listen = upstream = "?"
+    listen, nodes = "?", []
     for line in site.read_text().splitlines():
         words = line.strip().rstrip(";").split()
         if words[:1] == ["listen"]:
             listen = words[1]
         elif words[:1] == ["server"] and len(words) > 1 and words[1] != "{":
-            upstream = words[1]
+            nodes += [w.rstrip(";") for w in words[1::2]]
+    upstream = ",".join(nodes) or "?"
     click.echo(f"nginx is running (pid {pid}): http://{listen}/ -> {upstream} "
                f"(prefix {cfg.prefix})")

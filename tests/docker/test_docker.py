@@ -23,7 +23,10 @@ from gisapp.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("migrate", "demo", "web", "worker")
+# The web nodes: every service serving gunicorn (nginx balances them).
+WEB_SERVICES = tuple(n for n, s in SERVICES.items()
+                     if "gisapp serve" in " ".join(s.get("command") or []))
+APP_SERVICES = ("migrate", "demo", *WEB_SERVICES, "worker")
 GUNICORN_CONF = ROOT / "gisapp" / "gunicorn.conf.py"
 BIN = Path(sys.executable).parent
 
@@ -109,7 +112,7 @@ def test_compose_environment_is_the_settings_environment(service):
 
 
 def test_health_checks_use_readyz():
-    for name in ("web", "proxy"):
+    for name in (*WEB_SERVICES, "proxy"):
         assert "/readyz" in " ".join(SERVICES[name]["healthcheck"]["test"])
     assert "/readyz" in (ROOT / "docker" / "Dockerfile").read_text()
     db_mounts = [v for v in SERVICES["db"]["volumes"] if v.endswith("/var/lib/postgresql/data")]
@@ -132,7 +135,7 @@ def test_only_web_keeps_the_images_http_healthcheck():
     """The image's HEALTHCHECK probes gunicorn; the other services of that image override it."""
     assert "HEALTHCHECK" in (ROOT / "docker" / "Dockerfile").read_text()
     for name, service in SERVICES.items():
-        if service.get("image") != SERVICES["web"]["image"] or name == "web":
+        if service.get("image") != SERVICES["web"]["image"] or name in WEB_SERVICES:
             continue
         check = service.get("healthcheck")
         assert check is not None, f"{name} would inherit the web server's /readyz check"
@@ -179,7 +182,7 @@ def test_connections_fit_max_connections():
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-    web = conf["workers"] * (2 * pool + 1)
+    web = len(WEB_SERVICES) * conf["workers"] * (2 * pool + 1)
     worker_cmd = SERVICES["worker"]["command"]
     concurrency = int(worker_cmd[worker_cmd.index("--concurrency") + 1])
     worker = 4 + 3 * concurrency + 3
@@ -199,8 +202,13 @@ def test_compose_proxy_renders_the_shared_template():
     assert mounts["./nginx/gisapp.conf.template"] == "/etc/nginx/templates/default.conf.template"
     needed = set(reverse_proxy.PLACEHOLDER.findall(template.read_text()))
     assert needed <= set(proxy["environment"])
-    web_port = SERVICES["web"]["command"][-1].rpartition(":")[2]
-    assert proxy["environment"]["GISAPP_UPSTREAM"] == f"web:{web_port}"
+    assert len(WEB_SERVICES) >= 2, "nginx balances two or more web nodes"
+    assert proxy["environment"]["GISAPP_UPSTREAM_SERVERS"] == " ".join(
+        f"server {name}:{SERVICES[name]['command'][-1].rpartition(':')[2]};"
+        for name in WEB_SERVICES)
+    assert "least_conn;" in template.read_text()
+    assert all(proxy["depends_on"][name] == {"condition": "service_healthy"}
+               for name in WEB_SERVICES)
     assert proxy["ports"][0].endswith(":" + proxy["environment"]["GISAPP_NGINX_LISTEN"])
 
 
@@ -213,12 +221,13 @@ def _nginx_t(prefix: Path, main: Path) -> None:
 def test_nginx_accepts_the_config_rendered_for_compose(tmp_path):
     """As the nginx image does: envsubst of the GISAPP_ variables, inside an http block.
 
-    nginx -t resolves upstream names, and `web` exists only on compose's network, so it is
-    checked here as 127.0.0.1; the cache directory moves into tmp_path.
+    nginx -t resolves upstream names, and the web nodes exist only on compose's network, so
+    they are checked here as 127.0.0.1; the cache directory moves into tmp_path.
     """
     env = {k: str(v) for k, v in SERVICES["proxy"]["environment"].items()}
     env["GISAPP_MAX_UPLOAD_MB"] = "512"
-    env["GISAPP_UPSTREAM"] = env["GISAPP_UPSTREAM"].replace("web:", "127.0.0.1:")
+    env["GISAPP_UPSTREAM_SERVERS"] = " ".join(  # one port per node: nginx needs them apart
+        f"server 127.0.0.1:{8000 + i};" for i, _ in enumerate(WEB_SERVICES))
     env["GISAPP_NGINX_CACHE_DIR"] = str(tmp_path / "cache")
     names = " ".join(f"${{{k}}}" for k in env if re.match(env["NGINX_ENVSUBST_FILTER"], k))
     rendered = subprocess.run(["envsubst", names], input=reverse_proxy.SITE_TEMPLATE.read_text(),
