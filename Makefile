@@ -28,6 +28,13 @@ LISTEN    ?= 127.0.0.1:8000
 APP_BIND  ?= 127.0.0.1:8001
 RUN_DIR   := var/run
 SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
+# PgBouncer (transaction mode) on POOLER_LISTEN, in front of RUN_URL's database, for more web
+# nodes, scripts and benchmarks; POOLED=1 sends gunicorn's web and tile connections through
+# it too (DATABASE_POOLER=transaction). The worker and imports always connect directly.
+POOLER_LISTEN ?= 127.0.0.1:6432
+POOLED    ?= 0
+START_POOLER := pooled=$$($(GISAPP) pgbouncer start --listen $(POOLER_LISTEN)) || exit 1; \
+	if [ "$(POOLED)" = 1 ]; then export $$pooled; fi
 
 .PHONY: run test test-fast system system-test venv assets db test-db demo test-demo map-assets \
 	test-map-assets serve start stop serve-start bench bench-city clean-venv
@@ -104,8 +111,9 @@ test-map-assets: venv
 serve:
 	@$(SERVE_ENV); \
 	$(GISAPP) nginx start --listen $(LISTEN) --upstream $(APP_BIND) || exit 1; \
+	$(START_POOLER); \
 	$(GISAPP) worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(GISAPP) nginx stop' EXIT INT TERM; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(GISAPP) nginx stop; $(GISAPP) pgbouncer stop' EXIT INT TERM; \
 	$(GISAPP) serve --bind $(APP_BIND)
 
 # The same stack in the background (for benchmarks and scripts): `make start`, then
@@ -115,6 +123,7 @@ start: system venv assets db demo map-assets serve-start
 serve-start:
 	@mkdir -p $(RUN_DIR) var/log; $(SERVE_ENV); \
 	$(GISAPP) nginx start --listen $(LISTEN) --upstream $(APP_BIND) || exit 1; \
+	$(START_POOLER); \
 	$(GISAPP) serve --bind $(APP_BIND) --daemon --pid-file $(RUN_DIR)/gunicorn.pid \
 	  --log-file var/log/gunicorn.log || exit 1; \
 	nohup $(GISAPP) worker >var/log/worker.log 2>&1 & echo $$! >$(RUN_DIR)/worker.pid; \
@@ -124,7 +133,7 @@ serve-start:
 	  sleep 0.5; done; echo "http://$(LISTEN)/readyz did not answer; see var/log/" >&2; exit 1
 
 stop:
-	@$(GISAPP) nginx stop; for p in gunicorn worker; do \
+	@$(GISAPP) nginx stop; $(GISAPP) pgbouncer stop; for p in gunicorn worker; do \
 	  [ -f $(RUN_DIR)/$$p.pid ] || continue; pid=$$(cat $(RUN_DIR)/$$p.pid); kill $$pid 2>/dev/null; \
 	  for i in $$(seq 60); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
 	  rm -f $(RUN_DIR)/$$p.pid; echo "$$p stopped"; done
