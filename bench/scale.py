@@ -7,11 +7,12 @@ Copies the database of DATABASE_URL (the demo city) into a PostgreSQL 15 cluster
 own in a temp directory (wal_level=replica, so the shared cluster is never reconfigured),
 makes a streaming replica of it when gisapp.db.replication and DATABASE_READ_URLS exist
 (the replica work), and starts Debian's PgBouncer in transaction mode (gisapp.pgbouncer).
-For each setup one gunicorn node (the repository's config, GISAPP_WORKERS x 2 threads)
-serves, with the tile cache off so every tile is rendered: --clients keep-alive clients
-loop over uncached composite tiles (z16 at random parcels), feature pages (100 parcels
-in a bbox) and parcel lookups by point, weighted 2:1:1, for --seconds. Prints per setup
-requests/s, its ratio to (a), and p50 per kind with the latency it adds to (a).
+For each setup one gunicorn node (the repository's config, --workers x 2 threads), all
+up at once, with the tile cache off so every tile is rendered: --clients keep-alive
+clients loop over uncached composite tiles (z16 at random parcels), feature pages (100
+parcels in a bbox) and parcel lookups by point, weighted 2:1:1, for --seconds per setup,
+in --rounds rounds that alternate the setups. Prints per setup requests/s, its ratio to
+(a), and p50 per kind with the latency it adds to (a).
 Then per hop, without HTTP: the median `SELECT 1` round trip direct, through PgBouncer
 and on the replica, and one connection's tiles/s of the composite statement with and
 without server-side prepare, direct and through PgBouncer (there it cannot be prepared).
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import fields
 from pathlib import Path
 
@@ -57,6 +59,8 @@ KINDS = {"tile": 2, "feature page": 1, "parcel lookup": 1}
 PRIMARY_CONF = "\nwal_level = replica\nmax_wal_senders = 8\nmax_replication_slots = 8\n" \
                "shared_buffers = 256MB\nmax_connections = 200\n"
 TIMEOUT_S = 60
+LABELS = {"a": "(a) primary alone", "b": "(b) primary + replica, reads routed",
+          "c": "(c) through PgBouncer"}
 
 
 def load_average() -> str:
@@ -165,13 +169,27 @@ def run_clients(port: int, mix: Mix, clients: int, seconds: float) -> dict[str, 
     return out
 
 
-def serve_and_measure(name: str, env: dict[str, str], url: str, data_dir: Path, mix: Mix,
-                      args) -> dict[str, list[float]]:
-    env = {"GISAPP_TILE_CACHE": "off", "GISAPP_PUBLIC_URL": f"http://{mix.host}", **env}
-    with gunicorn(url, data_dir, workers=args.workers, threads=2, env=env) as port:
-        run_clients(port, mix, args.clients, 3)  # warm pools, plans and caches
-        print(f"  {name}: load average {load_average()} before", flush=True)
-        return run_clients(port, mix, args.clients, args.seconds)
+def measure_setups(setups: dict[str, tuple[str, dict[str, str]]], data_dir: Path, mix: Mix,
+                   args) -> dict[str, dict[str, list[float]]]:
+    """A gunicorn node per setup, all up at once; --rounds alternating rounds of
+    --seconds / --rounds each, so the shared machine's drift falls on every setup."""
+    results: dict[str, dict[str, list[float]]] = {key: {k: [] for k in KINDS} for key in setups}
+    with ExitStack() as stack:
+        ports = {}
+        for key, (url, env) in setups.items():
+            env = {"GISAPP_TILE_CACHE": "off", "GISAPP_PUBLIC_URL": f"http://{mix.host}", **env}
+            ports[key] = stack.enter_context(gunicorn(url, data_dir / key, workers=args.workers,
+                                                      threads=2, env=env))
+        for key, port in ports.items():
+            run_clients(port, mix, args.clients, 5)  # warm pools, plans and caches
+        for round_no in range(args.rounds):
+            for key, port in ports.items():
+                print(f"  round {round_no + 1} {LABELS[key]}: load average {load_average()}",
+                      flush=True)
+                out = run_clients(port, mix, args.clients, args.seconds / args.rounds)
+                for kind, times in out.items():
+                    results[key][kind] += times
+    return results
 
 
 def round_trip_ms(url: str, n: int = 500) -> float:
@@ -186,17 +204,30 @@ def round_trip_ms(url: str, n: int = 500) -> float:
     return statistics.median(times)
 
 
-def tiles_per_second(url: str, tiles: list[Tile], prepare: bool, pooled: bool) -> float:
+def tiles_per_second(ways: dict[str, tuple[str, bool]], tiles: list[Tile],
+                     rounds: int = 3) -> dict[str, float]:
+    """One connection per way (url, prepare) renders `tiles`; rounds alternate the ways so
+    the shared machine's drift falls on all of them."""
     layers = tuple(layer for layer in LAYERS.values() if layer.access == Access.PUBLIC)
     levels = frozenset({Access.PUBLIC})
-    options = {} if pooled else {"options": "-c jit=off"}  # PgBouncer's connect_query sets it
-    with psycopg.connect(url, autocommit=True, **options) as conn:
-        for tile in tiles[:10]:
-            render_tile(conn, layers, tile, levels, prepare=prepare)
-        t = time.perf_counter()
-        for tile in tiles:
-            render_tile(conn, layers, tile, levels, prepare=prepare)
-        return len(tiles) / (time.perf_counter() - t)
+    conns, spent = {}, {name: 0.0 for name in ways}
+    try:
+        for name, (url, prepare) in ways.items():
+            pooled = not prepare and name.startswith("PgBouncer")
+            options = {} if pooled else {"options": "-c jit=off"}  # PgBouncer's connect_query
+            conns[name] = psycopg.connect(url, autocommit=True, **options)
+            for tile in tiles[:10]:  # plans, caches (and the prepared statement) warm
+                render_tile(conns[name], layers, tile, levels, prepare=prepare)
+        for _ in range(rounds):
+            for name, (_url, prepare) in ways.items():
+                t = time.perf_counter()
+                for tile in tiles:
+                    render_tile(conns[name], layers, tile, levels, prepare=prepare)
+                spent[name] += time.perf_counter() - t
+    finally:
+        for conn in conns.values():
+            conn.close()
+    return {name: rounds * len(tiles) / seconds for name, seconds in spent.items()}
 
 
 def report(results: dict[str, dict[str, list[float]]], seconds: float) -> None:
@@ -204,8 +235,6 @@ def report(results: dict[str, dict[str, list[float]]], seconds: float) -> None:
     base_rate = sum(len(v) for v in base.values()) / seconds
     print(f"\n{'setup':<34} {'req/s':>7} {'x (a)':>6}   " +
           "   ".join(f"{k} p50 (+ms vs a)" for k in KINDS))
-    labels = {"a": "(a) primary alone", "b": "(b) primary + replica, reads routed",
-              "c": "(c) through PgBouncer"}
     for key, out in results.items():
         rate = sum(len(v) for v in out.values()) / seconds
         cells = []
@@ -213,13 +242,14 @@ def report(results: dict[str, dict[str, list[float]]], seconds: float) -> None:
             p50 = statistics.median(out[kind]) if out[kind] else float("nan")
             b50 = statistics.median(base[kind]) if base[kind] else float("nan")
             cells.append(f"{p50:7.1f} ({p50 - b50:+6.1f})")
-        print(f"{labels[key]:<34} {rate:7.1f} {rate / base_rate:6.2f}   " + "   ".join(cells))
+        print(f"{LABELS[key]:<34} {rate:7.1f} {rate / base_rate:6.2f}   " + "   ".join(cells))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per setup")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes per node")
     args = parser.parse_args()
     source = libpq_url(Settings.load().database_url)
@@ -246,17 +276,14 @@ def main() -> None:
             points = conn.execute(SAMPLE_SQL).fetchall()
         mix = Mix(points, "127.0.0.1:8000")
         data_dir = root / "appdata"  # root / "data" is the cluster's
-        results = {"a": serve_and_measure("(a) primary alone", {}, primary, data_dir, mix, args)}
+        setups = {"a": (primary, {})}
         if replica:
-            results["b"] = serve_and_measure(
-                "(b) primary + replica", {"DATABASE_READ_URLS": replica}, primary, data_dir,
-                mix, args)
+            setups["b"] = (primary, {"DATABASE_READ_URLS": replica})
         else:
             print("  (b) skipped: no replica routing (DATABASE_READ_URLS) in this tree")
-        results["c"] = serve_and_measure(
-            "(c) through PgBouncer", {"DATABASE_POOLER": "transaction",
-                                      "DATABASE_DIRECT_URL": primary},
-            pooled_url(pooler), data_dir, mix, args)
+        setups["c"] = (pooled_url(pooler), {"DATABASE_POOLER": "transaction",
+                                            "DATABASE_DIRECT_URL": primary})
+        results = measure_setups(setups, data_dir, mix, args)
         print(f"load average {load_average()} after the HTTP phases")
         report(results, args.seconds)
 
@@ -270,13 +297,14 @@ def main() -> None:
             base = ms if base is None else base
             print(f"  SELECT 1 round trip {name:<22} {ms:6.3f} ms  ({ms - base:+.3f} ms)")
         rng = random.Random(1)
-        tiles = [Tile(16, *tile_of(*rng.choice(points), 16)) for _ in range(150)]
+        tiles = [Tile(16, *tile_of(*rng.choice(points), 16)) for _ in range(60)]
         print(f"  composite z16 tiles (every public layer), load average {load_average()}:")
-        for name, url, prepare in (("direct, prepared", primary, True),
-                                   ("direct, not prepared", primary, False),
-                                   ("PgBouncer, not prepared", pooled_url(pooler), False)):
-            rate = tiles_per_second(url, tiles, prepare, pooled=url != primary)
-            print(f"    {name:<26} {rate:6.1f} tiles/s", flush=True)
+        rates = tiles_per_second({"direct, prepared": (primary, True),
+                                  "direct, not prepared": (primary, False),
+                                  "PgBouncer, not prepared": (pooled_url(pooler), False)}, tiles)
+        for name, rate in rates.items():
+            print(f"    {name:<26} {rate:6.1f} tiles/s "
+                  f"({rate / rates['direct, prepared']:.2f}x prepared)", flush=True)
         print(f"load average {load_average()} at the end")
     finally:
         if pooler is not None:
