@@ -6,8 +6,7 @@ import psycopg
 import pytest
 
 from gisapp.db import replication
-from tests.pg_cluster import (ReplicatedDatabase, pg_cluster, replica,  # noqa: F401
-                              replicated_db, wait_for)
+from tests.pg_cluster import ReplicatedDatabase
 
 
 def test_replica_streams_commits_and_refuses_writes(replicated_db: ReplicatedDatabase,
