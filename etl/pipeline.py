@@ -6,6 +6,7 @@ leaves the layer as it was. The etl.events hooks run after commit.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from etl.readers import Source, SourceBatches, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
 from etl.validate import SeenKeys, coerce_fields, mark_duplicate_keys, rejected_rows
 from layers import Layer, Table, UnknownLayer, get_table
-from store.layer_changes import publish_layer_change
+from store.layer_changes import publish_layer_change, settle_commit_lsns
 from store.run_lifecycle import record_success
 
 MODES = ("replace", "upsert", "append")
@@ -130,6 +131,7 @@ def run_import(conninfo: str, request: ImportRequest,
             if abandoned:
                 result.warnings.append(f"marked abandoned run(s) {abandoned} as failed")
             crs_label = _run(conn, log, request, result, started)
+            _settle_commit_lsn(conn, request)
         except BaseException as exc:
             message = str(exc) if isinstance(exc, ImportRefused) else _describe(exc)
             message = name_source(message, request)
@@ -305,6 +307,20 @@ def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     copy_staged(conn, staged)
     log.progress("stage", result.rows_valid, None)
     timer.lap("stage")
+
+
+def _settle_commit_lsn(conn: psycopg.Connection, request: ImportRequest) -> None:
+    """Record the committed version's LSN (replicas serve it once past); never fails a load.
+
+    Left unrecorded, readers take the primary's position when they first see the version.
+    """
+    if request.dry_run:
+        return
+    try:
+        settle_commit_lsns(conn)
+    except psycopg.Error as exc:
+        logging.getLogger(__name__).warning("commit LSN of %s not recorded: %s",
+                                            request.layer, exc)
 
 
 def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,

@@ -8,8 +8,8 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from defaults, environment, then `config` (tests)."""
-    from gisapp import (api, auth, heavy_requests, public_url, request_text, response_privacy,
-                        secret_masking, security_headers, web)
+    from gisapp import (api, auth, heavy_requests, public_url, read_routing, request_text,
+                        response_privacy, secret_masking, security_headers, web)
     from gisapp.db.engine import make_engine
     from gisapp.db.timeouts import web_options
     from gisapp.errors import register_error_handlers
@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                            settings.db_pool_overflow,
                                            options=web_options(settings),
                                            pooled=not settings.prepares_statements)
+    read_routing.init_app(app)
     register_error_handlers(app)
     heavy_requests.init_app(app)
     public_url.init_app(app)

@@ -25,6 +25,10 @@ class Settings:
     # a session of its own (LISTEN, the worker, imports, migrations) uses DATABASE_DIRECT_URL.
     database_pooler: str = "off"
     database_direct_url: str = ""
+    database_read_urls: str = ""  # streaming replicas for reads, comma-separated
+    read_max_lag_ms: int = 5_000  # a replica further behind than this is not read from
+    read_wait_ms: int = 200  # how long a read waits for a replica to replay a version
+    replica_check_ms: int = 1_000  # how often each replica's health and replay are checked
     secret_key: str = "dev-only-change-me"
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     db_pool_size: int = 8
@@ -64,6 +68,10 @@ class Settings:
         "database_url": "DATABASE_URL",
         "database_pooler": "DATABASE_POOLER",
         "database_direct_url": "DATABASE_DIRECT_URL",
+        "database_read_urls": "DATABASE_READ_URLS",
+        "read_max_lag_ms": "GISAPP_READ_MAX_LAG_MS",
+        "read_wait_ms": "GISAPP_READ_WAIT_MS",
+        "replica_check_ms": "GISAPP_REPLICA_CHECK_MS",
         "secret_key": "SECRET_KEY",
         "data_dir": "GISAPP_DATA_DIR",
         "db_pool_size": "GISAPP_DB_POOL_SIZE",
@@ -139,6 +147,13 @@ class Settings:
             raise ValueError("DATABASE_POOLER=transaction needs DATABASE_DIRECT_URL (the "
                              "database itself, not the pooler): LISTEN, the worker's queue "
                              "and imports' layer locks do not work through a transaction pooler")
+        for url in self.read_urls:
+            if not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+                raise ValueError("DATABASE_READ_URLS must be postgresql:// URLs separated by "
+                                 "commas")
+        if self.read_max_lag_ms < 1 or self.read_wait_ms < 0 or self.replica_check_ms < 100:
+            raise ValueError("GISAPP_READ_MAX_LAG_MS must be at least 1, GISAPP_READ_WAIT_MS "
+                             "0 or more, GISAPP_REPLICA_CHECK_MS at least 100")
         if self.db_pool_size < 1:
             raise ValueError("GISAPP_DB_POOL_SIZE must be at least 1")
         if min(self.max_upload_mb, self.max_unpacked_mb, self.max_archive_files,
@@ -184,6 +199,11 @@ class Settings:
     def prepares_statements(self) -> bool:
         """Whether connections of DATABASE_URL may keep server-side prepared statements."""
         return self.database_pooler == "off"
+
+    @property
+    def read_urls(self) -> tuple[str, ...]:
+        """The replicas' URLs (DATABASE_READ_URLS), in the order given."""
+        return tuple(u.strip() for u in self.database_read_urls.split(",") if u.strip())
 
     @property
     def is_https(self) -> bool:

@@ -221,6 +221,9 @@ layer_state = Table(
     Column("data_version", BigInteger, nullable=False, server_default=text("0")),
     Column("last_run_id", BigInteger),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # pg_lsn as a number: a WAL position past the commit of this data_version (NULL until
+    # recorded after the commit; store.layer_changes.settle_commit_lsns)
+    Column("commit_lsn", BigInteger),
 )
 
 rasters = Table(

@@ -1,8 +1,9 @@
 """A PostgreSQL 15 cluster of the test's own, in a temp directory on a free port, that a
 test may stop, start and restart for real (never the shared cluster).
 
-Fixtures: `pg_cluster` (one per session, running; a test that stops it starts it again)
-and `cluster_db` (a migrated gisapp database on it). Import them in a conftest.py or a
+Fixtures: `pg_cluster` (one per session, running; a test that stops it starts it again),
+`cluster_db` (a migrated gisapp database on it) and `replicated_db` (another database on
+it, with a streaming replica of the cluster beside it: `replica`). Import them in a conftest.py or a
 test module: `from tests.pg_cluster import pg_cluster, cluster_db  # noqa: F401`.
 The server runs as the postgres user when the tests run as root, like gisapp.db.provision.
 """
@@ -16,13 +17,13 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from gisapp.db import migrate, provision
+from gisapp.db import migrate, provision, replication
 
 PG_BIN = provision.PG_BIN
 CONF = """
@@ -177,3 +178,77 @@ def running_cluster(pg_cluster: PgCluster) -> Iterator[PgCluster]:
     yield pg_cluster
     if not pg_cluster.is_running():
         pg_cluster.start()
+
+
+class PgReplica(PgCluster):
+    """A streaming replica of `primary`: pg_basebackup -R through a slot, own port and dir."""
+
+    def __init__(self, root: Path, primary: PgCluster, slot: str = replication.SLOT_NAME):
+        super().__init__(root)
+        self.primary = primary
+        self.slot = slot
+
+    def init(self) -> None:
+        _give_to_postgres(self.root)
+        with self.primary.superuser() as conn:
+            replication.prepare_primary(conn, "replicator", self.slot)
+        replication.base_backup(PG_BIN, "127.0.0.1", self.primary.port, self.data,
+                                "replicator", self.slot)
+        replication.configure_standby(self.data, self.port, self.root)
+        self.logfile.touch()
+        _give_to_postgres(self.logfile)
+
+    def replayed_lsn(self) -> int | None:
+        with self.superuser() as conn:
+            return replication.replay_state(conn).replay_lsn
+
+    def catch_up(self, seconds: float = 30) -> None:
+        """Wait until the replica has replayed everything the primary wrote until now."""
+        with self.primary.superuser() as conn:
+            target = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
+                                  ).fetchone()[0]
+        if not wait_for(lambda: (self.replayed_lsn() or 0) >= target, seconds):
+            raise RuntimeError(f"replica did not replay up to {target} in {seconds} s")
+
+    def pause_replay(self) -> None:
+        with self.superuser() as conn:
+            conn.execute("SELECT pg_wal_replay_pause()")
+
+    def resume_replay(self) -> None:
+        with self.superuser() as conn:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+
+class ReplicatedDatabase(NamedTuple):
+    """A migrated gisapp database on a primary, streamed to a hot-standby replica."""
+
+    primary: PgCluster
+    replica: PgReplica
+    url: str
+    read_url: str
+
+
+@pytest.fixture(scope="session")
+def replicated_db(pg_cluster: PgCluster) -> Iterator[ReplicatedDatabase]:
+    """`pg_cluster` with a migrated database `gisapp_replicated` and a running replica."""
+    url = pg_cluster.create_database("gisapp_replicated")
+    replica = PgReplica(Path(tempfile.mkdtemp(prefix="gisapp-replica-")), pg_cluster)
+    try:
+        replica.init()
+        replica.start()
+        replica.catch_up()
+        yield ReplicatedDatabase(pg_cluster, replica, url, replica.url("gisapp_replicated"))
+    finally:
+        replica.destroy()
+        with pg_cluster.superuser() as conn:
+            conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                         " WHERE slot_name = %s AND NOT active", (replica.slot,))
+
+
+@pytest.fixture()
+def replica(replicated_db: ReplicatedDatabase) -> Iterator[PgReplica]:
+    """The running replica, replaying; started and resumed again after the test."""
+    yield replicated_db.replica
+    if not replicated_db.replica.is_running():
+        replicated_db.replica.start()
+    replicated_db.replica.resume_replay()

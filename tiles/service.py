@@ -66,18 +66,25 @@ def access_key(levels: frozenset[Access]) -> str:
 
 
 class TileLookup(NamedTuple):
-    """What a tile request resolves to before any rendering."""
+    """What a tile request resolves to before any rendering.
+
+    `lsn`: a replica may render the tile once it has replayed this far (the commits of
+    `versions`, or the caller's own last write if later).
+    """
 
     key: TileKey
     ids: tuple[str, ...]
     versions: tuple[int, ...]
+    lsn: int = 0
 
 
 class TileService:
     """Tiles for one database: renders, caches, and invalidates on layer changes.
 
-    `connect` yields a DB-API (psycopg) connection, normally from a pool; it may raise
-    ConnectionLost for one it finds dead, and DatabaseUnreachable when it cannot connect.
+    `connect` yields a DB-API (psycopg) connection to the primary, normally from a pool;
+    it may raise ConnectionLost for one it finds dead, and DatabaseUnreachable when it
+    cannot connect. `read_connect(lsn)`, when given, yields one to a replica that has
+    replayed `lsn`, or to the primary when none has (gisapp.db.replica_health).
     `cache` is "off", "memory" or "memory+disk" (disk under `disk_root`). `conninfo` is
     the database itself, never a transaction pooler: its version listener LISTENs.
     """
@@ -85,8 +92,10 @@ class TileService:
     def __init__(self, conninfo: str, connect: Callable[[], AbstractContextManager[Any]],
                  cache: str = "memory+disk", memory_bytes: int = 128 << 20,
                  disk_root: Path | None = None, max_features: int = 20_000,
+                 read_connect: Callable[[int], AbstractContextManager[Any]] | None = None,
                  prepare: bool = True):
         self.connect = connect
+        self.read_connect = read_connect
         self.max_features = max_features
         self.prepare = prepare  # False behind a transaction-mode pooler (tiles/sql.py)
         self.versions = versions_for(conninfo)
@@ -108,7 +117,7 @@ class TileService:
         """The tile's cache key, the layers drawn at its zoom and their current versions."""
         ids = active_layers(layers, tile.z)
         key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
-        return TileLookup(key, ids, self.versions.get(ids))
+        return TileLookup(key, ids, self.versions.get(ids), self.versions.commit_lsn(ids))
 
     @staticmethod
     def etag(found: TileLookup, gzipped: bool, matrix_set: str = "") -> str:
@@ -129,13 +138,14 @@ class TileService:
         `found` is this tile's lookup when the caller already made it (for the ETag), so the
         versions are read once and the body matches the ETag.
         """
+        found = found or self.lookup(layers, levels, tile)
         if self.memory is None:
-            return TileBody(self._render(layers, levels, tile).data, False)
-        key, ids, versions = found or self.lookup(layers, levels, tile)
+            return TileBody(self._render(layers, levels, tile, found.lsn).data, False)
+        key, ids, versions, lsn = found
         data = self.memory.get((key, versions))
         if data is None:
             data = self.flights.do((key, versions),
-                                   lambda: self._fill(key, ids, versions, layers, levels))
+                                   lambda: self._fill(key, ids, versions, layers, levels, lsn))
         return TileBody(data, True)
 
     def data_bounds(self, layers: tuple[Layer, ...]) -> tuple[float, ...] | None:
@@ -144,7 +154,7 @@ class TileService:
         key = (ids, self.versions.get(ids))
         if key in self._bounds:
             return self._bounds[key]
-        value = self.read(lambda conn: data_bounds(conn, layers))
+        value = self.read(lambda conn: data_bounds(conn, layers), self.versions.commit_lsn(ids))
         if len(self._bounds) >= 1024:  # entries of old versions are never asked for again
             self._bounds.clear()
         self._bounds[key] = value
@@ -157,7 +167,8 @@ class TileService:
         if key not in self._osm:
             if len(self._osm) >= 1024:
                 self._osm.clear()
-            self._osm[key] = self.read(lambda conn: osm_layers(conn, layers))
+            self._osm[key] = self.read(lambda conn: osm_layers(conn, layers),
+                                       self.versions.commit_lsn(ids))
         return self._osm[key]
 
     def layer_loaded(self, layer: str, bbox: Bbox | None) -> None:
@@ -167,7 +178,8 @@ class TileService:
         """
         def version(conn) -> tuple | None:
             cur = conn.cursor()
-            cur.execute("SELECT data_version FROM layer_state WHERE layer = %s", (layer,))
+            cur.execute("SELECT data_version, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
+                        " FROM layer_state WHERE layer = %s", (layer,))
             row = cur.fetchone()
             cur.close()
             conn.rollback()
@@ -175,10 +187,10 @@ class TileService:
 
         row = self.read(version)
         if row is not None:
-            self.versions.apply_change(layer, int(row[0]), bbox)
+            self.versions.apply_change(layer, int(row[0]), bbox, int(row[1]))
 
     def _fill(self, key: TileKey, ids: tuple[str, ...], versions: tuple[int, ...],
-              layers: tuple[Layer, ...], levels: frozenset[Access]) -> bytes:
+              layers: tuple[Layer, ...], levels: frozenset[Access], lsn: int = 0) -> bytes:
         """A memory miss: from the disk store, else built once across all processes.
 
         Threads of this process already share one call (SingleFlight); the disk store's
@@ -186,13 +198,13 @@ class TileService:
         then read it from the store, instead of running the tile statement again.
         """
         if self.disk is None:
-            return self._build(key, ids, layers, levels)
+            return self._build(key, ids, layers, levels, lsn)
         data = self._from_disk(key, ids, versions)
         if data is not None:
             return data
         with self.disk.build_lock(key):
             data = self._from_disk(key, ids, versions)
-            return data if data is not None else self._build(key, ids, layers, levels)
+            return data if data is not None else self._build(key, ids, layers, levels, lsn)
 
     def _from_disk(self, key: TileKey, ids: tuple[str, ...],
                    versions: tuple[int, ...]) -> bytes | None:
@@ -204,33 +216,39 @@ class TileService:
         return data
 
     def _build(self, key: TileKey, ids: tuple[str, ...], layers: tuple[Layer, ...],
-               levels: frozenset[Access]) -> bytes:
-        rendered = self._render(layers, levels, key.tile)
+               levels: frozenset[Access], lsn: int = 0) -> bytes:
+        rendered = self._render(layers, levels, key.tile, lsn)
         data = gzip_tile(rendered.data, GZIP_CACHED) if rendered.data else b""
         self.memory.put((key, rendered.versions), data)
         if self.disk is not None:
             self.disk.put(key, data, ids, rendered.versions)
         return data
 
-    def read(self, work: Callable[[Any], T]) -> T:
+    def read(self, work: Callable[[Any], T], lsn: int | None = None) -> T:
         """`work(conn)` on a tile connection, made once more if that connection was dead.
 
         Tile connections are not pinged before use (a round trip on every tile); a read
-        is safe to repeat, so one found dead costs a retry instead.
+        is safe to repeat, so one found dead costs a retry instead. With `lsn`, the read
+        may go to a replica that has replayed it; without, it goes to the primary.
         """
+        def connect() -> AbstractContextManager[Any]:
+            if lsn is None or self.read_connect is None:
+                return self.connect()
+            return self.read_connect(lsn)
+
         try:
-            with self.connect() as conn:
+            with connect() as conn:
                 return work(conn)
         except ConnectionLost as exc:
             log.warning("tile connection lost (%s); retrying on a new connection", exc)
         try:
-            with self.connect() as conn:
+            with connect() as conn:
                 return work(conn)
         except ConnectionLost as exc:
             raise DatabaseUnreachable(str(exc)) from exc
 
     def render_crs84(self, layers: tuple[Layer, ...], levels: frozenset[Access],
-                     tile: Tile) -> TileBody:
+                     tile: Tile, lsn: int | None = None) -> TileBody:
         """A WorldCRS84Quad tile (grid.parse_crs84_tile), rendered on every request.
 
         The caches hold Web Mercator tiles only: their invalidation works in that grid.
@@ -238,9 +256,10 @@ class TileService:
         """
         rendered = self.read(lambda conn: render_tile(conn, layers, tile, levels,
                                                       self.max_features, crs84=True,
-                                                      prepare=self.prepare))
+                                                      prepare=self.prepare), lsn)
         return TileBody(rendered.data, False)
 
-    def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile):
+    def _render(self, layers: tuple[Layer, ...], levels: frozenset[Access], tile: Tile,
+                lsn: int | None = None):
         return self.read(lambda conn: render_tile(conn, layers, tile, levels, self.max_features,
-                                                  prepare=self.prepare))
+                                                  prepare=self.prepare), lsn)

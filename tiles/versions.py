@@ -5,6 +5,10 @@ NOTIFY gisapp_layer_changed '{"layer", "data_version", "run_id", "bbox"}'. One l
 thread per database per process keeps a version map, so a cache hit costs no query; the
 versions are part of every cache key and ETag. While the listener is not connected,
 versions are read from the database on every call instead, never guessed.
+
+With each version the map keeps an LSN the version's commit is at or before (its
+`commit_lsn`, or the primary's WAL insert position read once the commit was visible): a
+replica may serve that version once it has replayed past it (gisapp.db.replica_health).
 """
 from __future__ import annotations
 
@@ -29,10 +33,23 @@ class DatabaseUnreachable(Exception):
     """The database cannot be reached for tiles, even on a new connection."""
 
 
+# A version whose commit LSN is not recorded yet (store.layer_changes) is committed, since
+# it is visible: the primary's insert position now is past its commit record.
+VERSIONS_SQL = ("SELECT layer, data_version, coalesce(commit_lsn,"
+                " pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint FROM layer_state")
+LSN_NOW_SQL = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
+
+
 def read_versions(conninfo: str) -> dict[str, int]:
     """Every layer's data version from layer_state."""
+    return {layer: version for layer, (version, _) in read_version_lsns(conninfo).items()}
+
+
+def read_version_lsns(conninfo: str) -> dict[str, tuple[int, int]]:
+    """Every layer's data version and its commit LSN (or a later one) from the primary."""
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-        return dict(conn.execute("SELECT layer, data_version FROM layer_state").fetchall())
+        return {layer: (version, lsn)
+                for layer, version, lsn in conn.execute(VERSIONS_SQL).fetchall()}
 
 
 class LayerVersions:
@@ -41,6 +58,7 @@ class LayerVersions:
     def __init__(self, conninfo: str):
         self.conninfo = conninfo
         self._versions: dict[str, int] = {}
+        self._lsns: dict[str, int] = {}
         self._lock = threading.Lock()
         self._live = threading.Event()
         self._subscribers: "weakref.WeakSet" = weakref.WeakSet()
@@ -59,6 +77,19 @@ class LayerVersions:
         with self._lock:
             return tuple(self._versions.get(lid, 0) for lid in layer_ids)
 
+    def commit_lsn(self, layer_ids: Iterable[str] | None = None) -> int:
+        """An LSN past the commits of these layers' current versions (None: of every layer).
+
+        A replica that has replayed it holds exactly these versions, or later ones.
+        """
+        self._ensure_listening()
+        if not self._live.is_set():
+            self.refresh()
+        with self._lock:
+            if layer_ids is None:
+                return max(self._lsns.values(), default=0)
+            return max((self._lsns.get(lid, 0) for lid in layer_ids), default=0)
+
     def snapshot(self) -> dict[str, int]:
         """The version map as known now."""
         with self._lock:
@@ -67,25 +98,30 @@ class LayerVersions:
     def refresh(self) -> None:
         """Re-read every version now; layers whose version moved count as wholly changed."""
         try:
-            fresh = read_versions(self.conninfo)
+            fresh = read_version_lsns(self.conninfo)
         except psycopg.OperationalError as exc:
             raise DatabaseUnreachable(str(exc).strip()) from exc
         self._apply_all(fresh)
 
-    def _apply_all(self, fresh: dict[str, int]) -> None:
+    def _apply_all(self, fresh: dict[str, tuple[int, int]]) -> None:
         with self._lock:
             known = set(self._versions) | set(fresh)
-            moved = {k: fresh.get(k, 0) for k in known
-                     if fresh.get(k, 0) != self._versions.get(k, 0)}
-            self._versions = dict(fresh)
+            moved = {k: fresh.get(k, (0, 0))[0] for k in known
+                     if fresh.get(k, (0, 0))[0] != self._versions.get(k, 0)}
+            for layer, (version, lsn) in fresh.items():
+                if version != self._versions.get(layer) or layer not in self._lsns:
+                    self._lsns[layer] = lsn
+            self._versions = {layer: version for layer, (version, _) in fresh.items()}
         for layer, version in moved.items():
             self._notify(layer, version, None)
 
-    def apply_change(self, layer: str, version: int, bbox: Bbox | None) -> None:
+    def apply_change(self, layer: str, version: int, bbox: Bbox | None,
+                     lsn: int | None = None) -> None:
         """Record a load's new version; the bbox is trusted only for the very next version.
 
         Anything else (a skipped version, or a lower one after a database reset) means
-        changes we did not see, so subscribers drop the whole layer.
+        changes we did not see, so subscribers drop the whole layer. `lsn` is at or past
+        the version's commit (read from the primary once the commit was visible).
         """
         with self._lock:
             known = self._versions.get(layer, 0)
@@ -94,6 +130,8 @@ class LayerVersions:
             if version != known + 1:
                 bbox = None
             self._versions[layer] = version
+            if lsn is not None:
+                self._lsns[layer] = lsn
         self._notify(layer, version, bbox)
 
     def _notify(self, layer: str, version: int, bbox: Bbox | None) -> None:
@@ -120,22 +158,27 @@ class LayerVersions:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute("LISTEN " + LAYER_CHANGED_CHANNEL)
-                    self._apply_all(dict(conn.execute(
-                        "SELECT layer, data_version FROM layer_state").fetchall()))
+                    self._apply_all({layer: (version, lsn) for layer, version, lsn
+                                     in conn.execute(VERSIONS_SQL).fetchall()})
                     self._live.set()
-                    for note in conn.notifies():
-                        self._on_notify(note.payload)
+                    while True:
+                        notes = list(conn.notifies(stop_after=1))
+                        # Delivered after their commits: the insert position now is past
+                        # them. Asked outside notifies(), which holds the connection.
+                        lsn = conn.execute(LSN_NOW_SQL).fetchone()[0]
+                        for note in notes:
+                            self._on_notify(note.payload, lsn)
             except Exception as exc:  # reconnect; until then get() reads the table
                 self._live.clear()
                 log.warning("tile version listener lost its connection: %s", exc)
                 threading.Event().wait(1.0)
 
-    def _on_notify(self, payload: str) -> None:
+    def _on_notify(self, payload: str, lsn: int | None = None) -> None:
         try:
             msg = json.loads(payload)
             bbox = msg.get("bbox")
             self.apply_change(str(msg["layer"]), int(msg["data_version"]),
-                            tuple(float(v) for v in bbox) if bbox else None)
+                              tuple(float(v) for v in bbox) if bbox else None, lsn)
         except (ValueError, KeyError, TypeError):
             log.warning("ignored malformed %s payload %r", LAYER_CHANGED_CHANNEL, payload[:200])
 

@@ -11,9 +11,10 @@ from gisapp.analysis.wifi import coverage_geojson, coverage_table
 from gisapp.analysis.within import WithinRequest, as_csv, within
 from gisapp.analysis.network_checks import network_findings
 from gisapp.auth import current_levels, require_role
-from gisapp.context import engine, settings
+from gisapp.context import settings
 from gisapp.errors import BadRequest
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.read_routing import read_connection
 from gisapp.reports.parcel import parcel_report, report_shapes
 from gisapp.reports.svg_map import render_svg
 from gisapp.response_privacy import carries, note_fields
@@ -38,7 +39,7 @@ def _format(allowed: tuple[str, ...]) -> str:
 def parcel_report_view(uid: str):
     """The parcel report as JSON, or ?f=html for a printable page with a small map."""
     fmt = _format(("json", "html"))
-    with engine().connect() as conn:
+    with read_connection() as conn:
         report = parcel_report(conn, uid, current_levels(), settings().data_dir)
         if fmt == "json":
             return jsonify(report)
@@ -56,7 +57,7 @@ def parcel_report_view(uid: str):
 def drainage_trace():
     """Pipes and nodes up- or downstream of ?node=, outfalls, length, catchment parcels."""
     req = TraceRequest.parse(request.args)
-    with engine().connect() as conn:
+    with read_connection() as conn:
         fc = trace(conn, req, current_levels())
     return jsonify(fc), 200, {"Content-Type": "application/geo+json"}
 
@@ -65,7 +66,7 @@ def drainage_trace():
 @require_role(*STAFF)
 def drainage_findings():
     """Data-quality findings: dangling pipes, dead ends, cycles, pipes flowing uphill."""
-    with engine().connect() as conn:
+    with read_connection() as conn:
         findings = network_findings(conn)
     return jsonify({"findings": findings, "count": len(findings)})
 
@@ -79,7 +80,7 @@ def drainage_findings():
 def lighting_unlit():
     """Street stretches in ?ward= with no working light within ?distance_m= (GeoJSON lines)."""
     req = UnlitRequest.parse(request.args)
-    with engine().connect() as conn:
+    with read_connection() as conn:
         return jsonify(unlit_streets(conn, req)), 200, GEOJSON
 
 
@@ -87,7 +88,7 @@ def lighting_unlit():
 @carries(STREET_LIGHTS)
 def lighting_out_of_service():
     """Lights out of service, in ?ward= if given (GeoJSON points)."""
-    with engine().connect() as conn:
+    with read_connection() as conn:
         fc = lights_out_of_service(conn, current_levels(), request.args.get("ward") or None)
     return jsonify(fc), 200, GEOJSON
 
@@ -95,7 +96,7 @@ def lighting_out_of_service():
 @bp.get("/api/analysis/lighting/cabinets")
 def lighting_cabinets():
     """Every cabinet with its lights, wattage and load share (GeoJSON points)."""
-    with engine().connect() as conn:
+    with read_connection() as conn:
         return jsonify(cabinet_loads(conn)), 200, GEOJSON
 
 
@@ -103,7 +104,7 @@ def lighting_cabinets():
 @carries(STREET_LIGHTS)
 def lighting_cabinet_lights(cabinet_id: str):
     """The lights one cabinet feeds (GeoJSON points)."""
-    with engine().connect() as conn:
+    with read_connection() as conn:
         return jsonify(cabinet_lights(conn, cabinet_id, current_levels())), 200, GEOJSON
 
 
@@ -111,7 +112,7 @@ def lighting_cabinet_lights(cabinet_id: str):
 def wifi_coverage():
     """The per-ward coverage table; with ?ward= that ward's coverage and uncovered places."""
     ward = request.args.get("ward")
-    with engine().connect() as conn:
+    with read_connection() as conn:
         if ward:
             return jsonify(coverage_geojson(conn, ward)), 200, GEOJSON
         return jsonify({"wards": coverage_table(conn)})
@@ -124,7 +125,7 @@ def area_query():
     levels = current_levels()
     req = WithinRequest.parse(request.get_json(silent=True), levels)
     note_fields(req.layer.visible_fields(levels))
-    with engine().connect() as conn:
+    with read_connection() as conn:
         fc = within(conn, req, levels)
     if fmt == "csv":
         return Response(as_csv(fc), mimetype="text/csv", headers={
@@ -135,5 +136,5 @@ def area_query():
 @bp.get("/api/wards/<string:code>/summary")
 def ward_dashboard(code: str):
     """A ward's parcels by land use, pipe length by diameter, lights by status, Wi-Fi."""
-    with engine().connect() as conn:
+    with read_connection() as conn:
         return jsonify(ward_summary(conn, code))

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from gisapp.api.public_responses import finish_public_response
 from gisapp.audit import audit
 from gisapp.auth import current_levels
-from gisapp.context import autocommit, engine, settings
+from gisapp.context import settings
 from gisapp import layer_access
 from gisapp.errors import NotFound
 from gisapp.features import documents, formats
@@ -20,6 +20,7 @@ from gisapp.features.params import (ITEM_PARAMETERS, check_known, parse_as_of,
 from gisapp.features.query import fetch_item, fetch_items, fetch_items_geojson
 from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
+from gisapp.read_routing import read_connection
 from gisapp.response_privacy import note_fields
 from layers import Access, Field, Layer
 
@@ -65,7 +66,7 @@ def items_url(layer: Layer) -> str:
 def extents(layers: list[Layer]) -> dict[str, Extent]:
     """The layers' extents, from the app's cache (recomputed when their data changed)."""
     cache = current_app.extensions.setdefault("feature_extents", ExtentCache())
-    with engine().connect() as conn:
+    with read_connection([layer.id for layer in layers]) as conn:
         return cache.extents(conn, layers)
 
 
@@ -130,7 +131,7 @@ def items(layer_id: str):
         claim_heavy_slot(f"a page of {query.limit} features")
     args = {k: v for k, v in request.args.items(multi=False)}
     if query.format == "json":
-        with autocommit() as conn:
+        with read_connection((layer.id,), autocommit=True) as conn:
             page = fetch_items_geojson(conn, layer, query, levels, base_url())
         note_fields(query.fields)  # restricted fields: never stored by a cache
         if any(f.access is Access.PERSONAL for f in query.fields) and page.returned:
@@ -141,7 +142,7 @@ def items(layer_id: str):
                                                 links)
         return Response(body, mimetype="application/geo+json",
                         headers={"Content-Crs": f"<{query.crs}>"})
-    with engine().connect() as conn:
+    with read_connection((layer.id,)) as conn:
         page = fetch_items(conn, layer, query, levels, wkt=query.format == "csv")
     audit_personal(layer, query.fields, [f.id for f in page.features])
     if query.format == "csv":
@@ -169,7 +170,7 @@ def item(layer_id: str, feature_id: str):
     fields = layer.visible_fields(current_levels())
     feature = None
     if number is not None:
-        with engine().connect() as conn:
+        with read_connection((layer.id,)) as conn:
             feature = fetch_item(conn, layer, number, fields, as_of, crs, skip)
     if feature is None:
         raise NotFound(f"{layer.id} has no feature {feature_id!r}")

@@ -1,4 +1,9 @@
-"""Health checks: /healthz (the process is up) and /readyz (database and migrations)."""
+"""Health checks: /healthz (the process is up) and /readyz (database, migrations, replicas).
+
+/readyz lists each read replica (DATABASE_READ_URLS) with its state and lag; a replica
+that is down or lagging does not make the node unready, since reads fall back to the
+primary.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
@@ -7,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gisapp.context import engine
 from gisapp.db.migrate import current_revision, head_revision
+from gisapp.read_routing import replicas
 
 bp = Blueprint("health", __name__)
 
@@ -33,4 +39,9 @@ def readyz():
                         "error": {"code": "migrations_pending",
                                   "message": f"database is at {current}, code expects {head}: "
                                              "run `gisapp db upgrade`"}}), 503
-    return jsonify({"status": "ok", "database": "ok", "migrations": {"current": current}})
+    doc = {"status": "ok", "database": "ok", "migrations": {"current": current}}
+    found = replicas()
+    if found is not None:
+        found.health.check_all()
+        doc["replicas"] = found.health.status()
+    return jsonify(doc)

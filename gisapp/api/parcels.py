@@ -5,12 +5,13 @@ from flask import Blueprint, jsonify, request
 
 from gisapp.audit import audit
 from gisapp.auth import current_levels, require_role
-from gisapp.context import autocommit, engine
+from gisapp.context import engine
 from gisapp.errors import BadRequest, Forbidden
 from gisapp.land import edit_requests, edits, history, lookup, search
 from gisapp.land.points import DEFAULT_XY_CRS, parse_point
 from gisapp.land.source import parse_as_of
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.read_routing import read_connection
 from gisapp.response_privacy import carries, note_tables
 from layers import Access
 from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
@@ -75,7 +76,7 @@ def _respond(doc: dict, endpoint: str):
 def parcel_by_uid(uid: str):
     """One parcel by its id (ward-former ward-sheet-parcel); `as_of=YYYY-MM-DD` for the past."""
     as_of = parse_as_of(request.args.get("as_of"))
-    with autocommit() as conn:
+    with read_connection(autocommit=True) as conn:
         doc = lookup.find_by_uid(conn, uid, current_levels(), as_of)
     return _respond(doc, "uid")
 
@@ -92,7 +93,7 @@ def parcel_by_key():
                            sheet_no=_int("sheet"), parcel_no=_int("parcel"),
                            former_ward_code=request.args.get("former") or None)
     as_of = parse_as_of(request.args.get("as_of"))
-    with autocommit() as conn:
+    with read_connection(autocommit=True) as conn:
         doc = lookup.find_by_key(conn, key, current_levels(), as_of)
     return _respond(doc, "key")
 
@@ -112,7 +113,7 @@ def parcel_at_point():
     """The parcel at a point: lon/lat (WGS 84) or x/y with crs (default: the city's metric CRS)."""
     lon, lat = parse_point(request.args)
     as_of = parse_as_of(request.args.get("as_of"))
-    with autocommit() as conn:
+    with read_connection(autocommit=True) as conn:
         doc = lookup.find_at_point(conn, lon, lat, current_levels(), as_of)
     return _respond(doc, "point")
 
@@ -131,12 +132,12 @@ def parcel_search():
         if Access.PERSONAL not in current_levels():
             raise Forbidden("searching by owner needs role permit_officer or admin")
         owner = request.args["owner"]
-        with autocommit() as conn:
+        with read_connection(autocommit=True) as conn:
             hits = search.search_owner(conn, owner, limit)
         note_tables(current_levels(), PARTIES)
         audit("parcel.search_owner", None, {"owner": owner, "results": len(hits)})
         return jsonify({"query": {"owner": owner}, "results": hits})
-    with autocommit() as conn:
+    with read_connection(autocommit=True) as conn:
         hits = search.search_text(conn, request.args.get("q"), limit)
     for hit in hits:
         hit["links"] = [{"rel": "self", "href": f"/api/parcels/{hit['parcel_uid']}"}]
@@ -150,7 +151,7 @@ def parcel_search():
 def parcel_history(uid: str):
     """Every version of a parcel with valid_from/valid_to, change and lineage; ?geometry=true."""
     with_geometry = request.args.get("geometry") in ("1", "true")
-    with autocommit() as conn:
+    with read_connection(autocommit=True) as conn:
         versions = history.parcel_history(conn, uid, current_levels(), with_geometry)
     return jsonify({"parcel_uid": uid, "versions": versions, "links": _links(uid)})
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Callable, Iterator
 
 import psycopg
 import sqlalchemy.exc
@@ -27,6 +27,7 @@ from gisapp.db.timeouts import tile_options
 from gisapp.errors import BadRequest, NotFound
 from gisapp.layer_access import check_visible, layer_not_found
 from gisapp.public_url import base_url
+from gisapp.read_routing import choose_replica, note_source, read_floor
 from gisapp.query_args import finite_number
 from layers import DEFAULT_THEMES, Access, Layer, UnknownLayer
 from tiles.grid import Tile, parse_layer_list, parse_tile
@@ -48,8 +49,20 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 def _setup(state) -> None:
     app: Flask = state.app
     cfg = app.extensions["settings"]
-    pool = _tile_pool(app.extensions["engine"], cfg)
+    pool = _tile_pool(app.extensions["engine"], cfg, cfg.database_url)
+    connect = _pooled_connect(pool)
+    # The version listener LISTENs, which needs a session: the direct URL past any pooler.
+    service = TileService(libpq_url(cfg.direct_url), connect, cache=cfg.tile_cache,
+                          memory_bytes=cfg.tile_cache_memory_mb << 20,
+                          disk_root=cfg.data_dir / "tiles", max_features=cfg.tile_max_features,
+                          read_connect=_replica_connect(app, cfg, connect),
+                          prepare=cfg.prepares_statements)
+    app.extensions["tiles"] = service
+    _listen_to_imports(service)
 
+
+def _pooled_connect(pool: Engine) -> Callable[[], AbstractContextManager]:
+    """A tile connection from `pool`: dead ones are dropped (ConnectionLost) for a retry."""
     @contextmanager
     def connect() -> Iterator:
         try:
@@ -68,16 +81,37 @@ def _setup(state) -> None:
         finally:
             conn.close()
 
-    # The version listener LISTENs, which needs a session: the direct URL past any pooler.
-    service = TileService(libpq_url(cfg.direct_url), connect, cache=cfg.tile_cache,
-                          memory_bytes=cfg.tile_cache_memory_mb << 20,
-                          disk_root=cfg.data_dir / "tiles", max_features=cfg.tile_max_features,
-                          prepare=cfg.prepares_statements)
-    app.extensions["tiles"] = service
-    _listen_to_imports(service)
+    return connect
 
 
-def _tile_pool(app_engine: Engine, cfg) -> Engine:
+def _replica_connect(app: Flask, cfg, primary: Callable[[], AbstractContextManager]
+                     ) -> Callable[[int], AbstractContextManager] | None:
+    """Tile connections to a replica that has replayed an LSN, else to the primary."""
+    found = app.extensions.get("replicas")
+    if found is None:
+        return None
+    pools = [_pooled_connect(_tile_pool(app.extensions["engine"], cfg, url))
+             for url in cfg.read_urls]
+
+    @contextmanager
+    def connect(lsn: int) -> Iterator:
+        chosen = choose_replica(lsn)
+        with ExitStack() as stack:
+            conn = None
+            if chosen is not None:
+                try:
+                    conn = stack.enter_context(pools[chosen.index]())
+                except DatabaseUnreachable:  # down since its last check: the primary reads
+                    found.health.check(chosen)
+                    note_source("primary")
+            if conn is None:
+                conn = stack.enter_context(primary())
+            yield conn
+
+    return connect
+
+
+def _tile_pool(app_engine: Engine, cfg, url: str) -> Engine:
     """Tiles' own connections: in autocommit and not pinged before use.
 
     A tile is one read-only statement, so it needs no BEGIN and no ROLLBACK round trip,
@@ -86,8 +120,9 @@ def _tile_pool(app_engine: Engine, cfg) -> Engine:
     read once more (TileService.read). Sized like the app pool (each thread holds one
     tile connection at a time) and disposed with it.
     """
-    pool = make_engine(cfg.database_url, cfg.db_pool_size, cfg.db_pool_overflow, pre_ping=False,
-                       options=tile_options(cfg), pooled=not cfg.prepares_statements)
+    pool = make_engine(url, cfg.db_pool_size, cfg.db_pool_overflow, pre_ping=False,
+                       options=tile_options(cfg),
+                       pooled=url == cfg.database_url and not cfg.prepares_statements)
 
     @event.listens_for(pool, "connect")
     def _autocommit(dbapi_conn, _record) -> None:
@@ -183,12 +218,13 @@ def serve_tile(chosen: tuple[Layer, ...], levels: frozenset[Access], address: Ti
     """
     service, gzipped = tile_service(), _accepts_gzip()
     found = service.lookup(chosen, levels, address)
+    found = found._replace(lsn=max(found.lsn, read_floor()))
     etag = service.etag(found, gzipped, WORLD_CRS84_QUAD.id if crs84 else "")
     headers = {"ETag": etag, "Cache-Control": cache_control(levels), "Vary": "Accept-Encoding"}
     if request.if_none_match.contains(etag.strip('"')):
         return _no_content(304, headers)
     if crs84:
-        body = service.render_crs84(chosen, levels, address)
+        body = service.render_crs84(chosen, levels, address, found.lsn)
     else:
         body = service.get_tile(chosen, levels, address, found)
     if body.is_empty:
