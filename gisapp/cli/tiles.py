@@ -1,4 +1,5 @@
-"""`gisapp tiles seed|export`: pre-render tiles into the shared store, or into an archive."""
+"""`gisapp tiles seed|export|changed`: pre-render tiles into the shared store or an archive,
+or list the tiles an import changed (a CDN's purge list)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -14,9 +15,10 @@ from gisapp.settings import Settings
 from layers import LAYERS, UnknownLayer, levels_for
 from layers.access import ROLES
 from tiles.archive import ArchiveError, export_archive
-from tiles.grid import GridError, count_tiles, parse_layer_list, parse_zoom_range
+from tiles.grid import GridError, count_tiles, parse_layer_list, parse_zoom_range, tiles_touching
 from tiles.seed import seed_tiles
 from tiles.service import TileService
+from tiles.sql import BUFFER, EXTENT
 from tiles.tilejson import data_bounds
 
 
@@ -127,3 +129,30 @@ def export(layers: str, out: Path, zoom: str, bbox: str | None) -> None:
             raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {summary.path}: {summary.stored} tiles with data of {summary.tiles}, "
                f"{summary.size_bytes / 1e6:.1f} MB, in {summary.seconds} s")
+
+
+@tiles.command("changed")
+@click.argument("run_id", type=int)
+@click.option("--zoom", "zoom", required=True, help="zoom range, e.g. 10-16")
+def changed(run_id: int, zoom: str) -> None:
+    """Print z/x/y of every tile import RUN_ID can have changed, one a line: what a CDN
+    holding /tiles/<layers>/{z}/{x}/{y}.mvt for any layer list with the run's layer
+    purges after it (the same tiles the shared tile store drops)."""
+    settings = Settings.load()
+    zooms = _zooms(zoom)
+    with _connect(libpq_url(settings.direct_url)) as conn:
+        row = conn.execute("SELECT layer, status, ST_XMin(extent), ST_YMin(extent),"
+                           " ST_XMax(extent), ST_YMax(extent) FROM etl_runs WHERE id = %s",
+                           (run_id,)).fetchone()
+    if row is None:
+        raise click.ClickException(f"there is no run {run_id} (gisapp etl runs lists them)")
+    layer, status, *box = row
+    if box[0] is None:
+        raise click.ClickException(f"run {run_id} of {layer} ({status}) recorded no extent: "
+                                   f"purge every tile holding {layer}")
+    click.echo(f"run {run_id} of {layer}: tiles touching {', '.join(f'{v:.6f}' for v in box)}",
+               err=True)
+    for z in zooms:
+        xmin, ymin, xmax, ymax = tiles_touching(tuple(box), z, BUFFER / EXTENT)
+        for x in range(xmin, xmax + 1):
+            click.echo("\n".join(f"{z}/{x}/{y}" for y in range(ymin, ymax + 1)))
