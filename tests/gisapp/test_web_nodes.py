@@ -6,7 +6,9 @@ pg_stat_statements to count tile builds (tests/pg_cluster.py)."""
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -16,15 +18,16 @@ import geopandas as gpd
 import mapbox_vector_tile
 import psycopg
 import pytest
+import requests
 import shapely
 from psycopg import sql
 
 from etl.pipeline import ImportRequest, run_import
 from gisapp.reverse_proxy import ProxyConfig, start, stop
 from layers import get_layer
-from tests.auth_helpers import PASSWORD, csrf_from, ensure_user
+from tests.auth_helpers import PASSWORD, csrf_from, ensure_user, make_token
 from tests.pg_cluster import PgCluster, pg_cluster, wait_for  # noqa: F401
-from tests.served import free_port, gunicorn
+from tests.served import GISAPP, free_port, gunicorn, stop_group
 from tests.world import field_value
 from tiles.grid import Tile, tile_of
 
@@ -45,8 +48,10 @@ class Nodes:
     """Node A, node B (gunicorn ports) and nginx in front of both; requests name the public
     host, as nginx's do."""
 
-    def __init__(self, a: int, b: int, proxy: int, logs: tuple[Path, Path], site: Path):
+    def __init__(self, a: int, b: int, proxy: int, logs: tuple[Path, Path], site: Path,
+                 shared: Path):
         self.a, self.b, self.proxy, self.logs, self.site = a, b, proxy, logs, site
+        self.shared = shared
         self.host = f"127.0.0.1:{proxy}"
 
     def request(self, port: int, path: str, method: str = "GET", body: str | None = None,
@@ -78,7 +83,7 @@ def nodes(nodes_db: str, tmp_path_factory) -> Nodes:
                           upstream=f"127.0.0.1:{a},127.0.0.1:{b}", max_upload_mb=16)
         start(cfg)
         try:
-            yield Nodes(a, b, proxy_port, logs, prefix / "conf" / "gisapp.conf")
+            yield Nodes(a, b, proxy_port, logs, prefix / "conf" / "gisapp.conf", shared)
         finally:
             stop(cfg)
             shutil.rmtree(prefix, ignore_errors=True)
@@ -116,6 +121,38 @@ def test_an_import_reaches_the_tiles_of_both_nodes(nodes, nodes_db, tmp_path):
         assert wait_for(lambda: _names(nodes, port, tile)[0] == {"v2-0", "v2-1", "v2-2"}, 10), \
             f"node on port {port} still serves {_names(nodes, port, tile)[0]}"
         assert _names(nodes, port, tile)[1] != old_etag
+
+
+@pytest.fixture()
+def worker(nodes: Nodes, nodes_db: str):
+    """`gisapp worker` on the nodes' database and shared data directory (the upload spool)."""
+    env = {**os.environ, "DATABASE_URL": nodes_db, "GISAPP_DATA_DIR": str(nodes.shared)}
+    with open(nodes.shared / "worker.log", "ab") as log:
+        proc = subprocess.Popen([str(GISAPP), "worker", "--tick", "1"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    yield proc
+    stop_group(proc)
+
+
+def test_an_upload_through_node_a_reaches_the_tiles_of_node_b(nodes, nodes_db, worker,
+                                                              tmp_path):
+    """The whole path: an operator uploads to node A, a worker imports, node B serves it."""
+    tile = Tile(16, *tile_of(*CENTER, 16))
+    points = [shapely.Point(CENTER[0] + i * 0.0002, CENTER[1]) for i in range(2)]
+    data = {f.name: [field_value(f, i) for i in range(2)] for f in WIFI.imported_fields}
+    data["name"] = ["uploaded-0", "uploaded-1"]
+    path = tmp_path / "upload.geojson"
+    gpd.GeoDataFrame(data, geometry=points, crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    with open(path, "rb") as fh:
+        resp = requests.post(f"http://127.0.0.1:{nodes.a}/api/etl/imports",
+                             data={"layer": WIFI.id}, files={"file": ("upload.geojson", fh)},
+                             headers={"Host": nodes.host, "Authorization":
+                                      f"Bearer {make_token(nodes_db, 'etl_operator')}"},
+                             timeout=60)
+    assert resp.status_code == 202, resp.text[:300]
+    assert wait_for(lambda: _names(nodes, nodes.b, tile)[0] == {"uploaded-0", "uploaded-1"},
+                    60), f"node B serves {_names(nodes, nodes.b, tile)[0]}"
+    assert worker.poll() is None
 
 
 def test_one_tile_is_built_once_when_both_nodes_are_asked_at_once(nodes, nodes_db, tmp_path):
