@@ -27,7 +27,8 @@ TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 LISTEN    ?= 127.0.0.1:8000
 APP_BIND  ?= 127.0.0.1:8001
 RUN_DIR   := var/run
-SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN)
+SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN); \
+	export DATABASE_READ_URLS="$${DATABASE_READ_URLS-$$($(GISAPP) replica url --if-running)}"
 # PgBouncer (transaction mode) on POOLER_LISTEN, in front of RUN_URL's database, for more web
 # nodes, scripts and benchmarks; POOLED=1 sends gunicorn's web and tile connections through
 # it too (DATABASE_POOLER=transaction). The worker and imports always connect directly.
@@ -36,10 +37,10 @@ POOLED    ?= 0
 START_POOLER := pooled=$$($(GISAPP) pgbouncer start --listen $(POOLER_LISTEN)) || exit 1; \
 	if [ "$(POOLED)" = 1 ]; then export $$pooled; fi
 
-.PHONY: run test test-fast system system-test venv assets db test-db demo test-demo map-assets \
+.PHONY: run test test-fast system system-test venv assets db replica test-db demo test-demo map-assets \
 	test-map-assets serve start stop serve-start bench bench-city clean-venv
 
-run: system venv assets db demo map-assets serve
+run: system venv assets db replica demo map-assets serve
 
 # The suite runs in TEST_WORKERS pytest-xdist processes (0: in this one), a file per worker
 # at a time; each worker clones the test database (tests/databases.py).
@@ -86,6 +87,12 @@ db: venv
 	DATABASE_URL=$(RUN_URL) $(GISAPP) db provision
 	DATABASE_URL=$(RUN_URL) $(GISAPP) db upgrade
 
+# A streaming replica of the local cluster beside it (reads: DATABASE_READ_URLS); when it
+# cannot be made (a primary elsewhere, or one to restart first) reads stay on the primary.
+replica: db
+	@DATABASE_URL=$(RUN_URL) $(GISAPP) replica start >/dev/null || \
+	  echo "replica not started: reads stay on the primary (see README, Read replicas)"
+
 test-db: venv
 	DATABASE_URL=$(TEST_URL) $(GISAPP) db provision
 	DATABASE_URL=$(TEST_URL) $(GISAPP) db upgrade
@@ -118,7 +125,7 @@ serve:
 
 # The same stack in the background (for benchmarks and scripts): `make start`, then
 # `make stop`. Returns once http://$(LISTEN)/readyz answers; logs in var/log/.
-start: system venv assets db demo map-assets serve-start
+start: system venv assets db replica demo map-assets serve-start
 
 serve-start:
 	@mkdir -p $(RUN_DIR) var/log; $(SERVE_ENV); \

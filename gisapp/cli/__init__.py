@@ -19,6 +19,7 @@ COMMANDS = {
     "layers": "gisapp.cli.layers_cmd:layers",
     "nginx": "gisapp.cli.nginx:nginx",
     "pgbouncer": "gisapp.cli.pgbouncer:pgbouncer",
+    "replica": "gisapp.cli.replica:replica",
     "serve": "gisapp.cli.serve:serve",
     "sprite": "gisapp.cli.sprite:sprite",
     "tiles": "gisapp.cli.tiles:tiles",

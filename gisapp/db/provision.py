@@ -38,8 +38,12 @@ maintenance_work_mem = 512MB
 effective_cache_size = 8GB
 jit = off
 synchronous_commit = off
-wal_level = minimal
-max_wal_senders = 0
+# streaming replicas (gisapp replica start; gisapp.db.replication): the replication lines
+# initdb writes into pg_hba.conf (127.0.0.1, scram-sha-256) let them connect
+wal_level = replica
+max_wal_senders = 8
+max_replication_slots = 8
+wal_keep_size = 256MB
 checkpoint_timeout = 5min
 max_wal_size = 1GB
 random_page_cost = 1.1

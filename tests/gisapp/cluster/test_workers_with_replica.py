@@ -1,0 +1,133 @@
+"""Two `gisapp worker` processes on the primary + replica setup (DATABASE_READ_URLS set, as
+on every node): queued imports each run exactly once, runs of one layer never overlap,
+a due schedule fires once, and the replica ends up with what the last import loaded."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from gisapp import create_app
+from gisapp.etl_ops.schedules import create_schedule
+from gisapp.settings import Settings
+from tests.auth_helpers import auth_headers
+from tests.gisapp.etl_ops.conftest import GISAPP, geojson_points, point_layer, wait_for
+from tests.pg_cluster import PgReplica, ReplicatedDatabase
+
+LAYER = point_layer()
+
+
+@pytest.fixture()
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    out = {name: tmp_path / name for name in ("data", "imports")}
+    for path in out.values():
+        path.mkdir()
+    return out
+
+
+@pytest.fixture()
+def workers(replicated_db: ReplicatedDatabase, dirs):
+    """Start two workers on the replicated setup; both stopped at teardown."""
+    env = {**os.environ, "DATABASE_URL": replicated_db.url,
+           "DATABASE_READ_URLS": replicated_db.read_url, "GISAPP_DATA_DIR": str(dirs["data"]),
+           "GISAPP_IMPORT_DIR": str(dirs["imports"])}
+    procs = [subprocess.Popen([str(GISAPP), "worker", "--tick", "1", "--heartbeat", "1",
+                               "--stalled-after", "4", "--concurrency", "3", "--name", name],
+                              env=env, stdout=open(dirs["data"].parent / f"{name}.log", "wb"),
+                              stderr=subprocess.STDOUT, start_new_session=True)
+             for name in ("w1", "w2")]
+    with psycopg.connect(replicated_db.url, autocommit=True) as conn:
+        wait_for(lambda: conn.execute("SELECT count(*) FROM procrastinate_workers"
+                                      ).fetchone()[0] >= 2)
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _rows(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(LAYER.table))).fetchone()[0]
+
+
+def test_two_workers_run_each_queued_import_once(replicated_db: ReplicatedDatabase,
+                                                 replica: PgReplica, dirs, workers) -> None:
+    app = create_app({"DATABASE_URL": replicated_db.url, "TESTING": True, "SECRET_KEY": "t",
+                      "DATA_DIR": dirs["data"], "IMPORT_DIR": dirs["imports"],
+                      "DATABASE_READ_URLS": replicated_db.read_url})
+    client, headers = app.test_client(), auth_headers(replicated_db.url, "etl_operator")
+    sizes = [300, 500, 700, 900]
+    ids = []
+    for n in sizes:
+        data = {"layer": LAYER.id, "file": (io.BytesIO(geojson_points(LAYER, n)), "p.geojson")}
+        sent = client.post("/api/etl/imports", data=data, headers=headers,
+                           content_type="multipart/form-data")
+        assert sent.status_code == 202, sent.get_data(as_text=True)
+        ids.append(sent.json["run_id"])
+    app.extensions["engine"].dispose()
+    overlaps = []
+
+    def all_done():
+        with psycopg.connect(replicated_db.url) as conn:
+            overlaps.append(conn.execute("SELECT count(*) FROM etl_runs WHERE layer = %s AND"
+                                         " status = 'running'", (LAYER.id,)).fetchone()[0])
+            states = [r[0] for r in conn.execute(
+                "SELECT status FROM etl_runs WHERE id = ANY(%s) ORDER BY id", (ids,))]
+        return states if all(s in ("succeeded", "failed") for s in states) else None
+
+    assert wait_for(all_done, timeout=120, interval=0.05) == ["succeeded"] * len(sizes)
+    assert max(overlaps) <= 1
+    with psycopg.connect(replicated_db.url) as conn:
+        jobs = conn.execute("SELECT (args->>'run_id')::bigint, status, attempts FROM"
+                            " procrastinate_jobs WHERE (args->>'run_id')::bigint = ANY(%s)"
+                            " ORDER BY 1", (ids,)).fetchall()
+        loaded = conn.execute("SELECT rows_loaded FROM etl_runs WHERE id = ANY(%s)"
+                              " ORDER BY id", (ids,)).fetchall()
+    assert [(j[0], j[1]) for j in jobs] == [(i, "succeeded") for i in ids]
+    assert all(attempts <= 1 for _, _, attempts in jobs), jobs
+    assert [r[0] for r in loaded] == sizes
+    last = _rows(replicated_db.url)
+    assert last in sizes
+    replica.catch_up()
+    assert _rows(replicated_db.read_url) == last
+
+
+def test_two_workers_fire_a_due_schedule_once(replicated_db: ReplicatedDatabase,
+                                              replica: PgReplica, dirs, workers) -> None:
+    (dirs["imports"] / "weekly").mkdir()
+    (dirs["imports"] / "weekly" / "p.geojson").write_bytes(geojson_points(LAYER, 7))
+    settings = Settings.load({"DATABASE_URL": replicated_db.url,
+                              "IMPORT_DIR": dirs["imports"]})
+    with psycopg.connect(replicated_db.url, autocommit=True) as conn:
+        with conn.transaction():
+            schedule = create_schedule(conn, {"layer": LAYER.id, "source": "weekly/p.geojson",
+                                              "cron": "0 2 * * *"}, "test",
+                                       datetime.now(timezone.utc), settings)
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM etl_runs").fetchone()[0]
+        conn.execute("UPDATE etl_schedules SET next_run_at = now() WHERE id = %s",
+                     (schedule["id"],))
+        run_id = wait_for(lambda: (r := conn.execute(
+            "SELECT id FROM etl_runs WHERE id > %s", (before,)).fetchone()) and r[0])
+        wait_for(lambda: conn.execute("SELECT status FROM etl_runs WHERE id = %s",
+                                      (run_id,)).fetchone()[0] == "succeeded")
+        time.sleep(3)  # three more ticks of both workers
+        assert conn.execute("SELECT count(*) FROM etl_runs WHERE id > %s",
+                            (before,)).fetchone()[0] == 1
+        conn.execute("DELETE FROM etl_schedules WHERE id = %s", (schedule["id"],))
+    replica.catch_up()
+    assert _rows(replicated_db.read_url) == 7
