@@ -7,6 +7,8 @@ free ports, run as postgres when root), loads 2,000 points through the ETL, then
   for a plain commit and for a layer version settled as imports and edits settle it;
 - feature pages (100 points, GeoJSON) per second through the WSGI app reading from the
   primary alone and routed to the replica (DATABASE_READ_URLS), side by side, and the ratio;
+- the in-process cost of choosing where a read goes (commit LSN of the layer versions and
+  the replicas' last health check), in microseconds;
 - the cost a state-changing request pays for its read-your-writes cookie (the primary's
   WAL position after settling commit LSNs), median in ms.
 On one 2-core machine primary and replica share the cores: the ratio shows the cost of
@@ -29,6 +31,7 @@ import psycopg  # noqa: E402
 
 from etl.pipeline import ImportRequest, run_import  # noqa: E402
 from gisapp import create_app  # noqa: E402
+from gisapp.read_routing import choose_replica, required_lsn  # noqa: E402
 from store.layer_changes import settle_commit_lsns  # noqa: E402
 from tests.gisapp.etl_ops.conftest import geojson_points, point_layer  # noqa: E402
 from tests.pg_cluster import PgCluster, PgReplica  # noqa: E402
@@ -118,6 +121,14 @@ def main() -> None:
         for name, values in rates.items():
             print(f"feature pages (100 points), {name}: {statistics.median(values):.0f} pages/s"
                   f" (x{statistics.median(values) / base:.2f})")
+        with routed.test_request_context(page):
+            calls = 20_000
+            started = time.perf_counter()
+            for _ in range(calls):
+                choose_replica(required_lsn((layer.id,)))
+            elapsed = time.perf_counter() - started
+        print(f"choosing the replica for a read (commit LSN + health, in process): "
+              f"{elapsed / calls * 1e6:.1f} us")
         costs = []
         with psycopg.connect(url, autocommit=True) as conn:
             for _ in range(200):

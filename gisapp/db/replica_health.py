@@ -20,7 +20,7 @@ from typing import Callable
 import psycopg
 
 from gisapp.db.provision import libpq_url
-from gisapp.db.replication import ReplayState, lsn_text, replay_state
+from gisapp.db.replication import ReplayState, lsn_text, record_end, replay_state
 from gisapp.secret_masking import mask_passwords
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class ReplicaHealth:
     def choose(self, min_lsn: int) -> Replica | None:
         """A usable replica that has replayed `min_lsn`, waiting up to wait_ms; else None."""
         self._ensure_checking()
+        min_lsn = record_end(min_lsn)
         usable = [r for r in self.replicas if self.is_usable(r)]
         if not usable:
             return None

@@ -119,6 +119,25 @@ def replay_state(conn) -> ReplayState:
                        None if lag is None else float(lag), bool(paused))
 
 
+WAL_PAGE = 8192  # XLOG_BLCKSZ
+WAL_SEGMENT = 16 << 20  # the default --wal-segsize
+SHORT_PAGE_HEADER, LONG_PAGE_HEADER = 24, 40  # SizeOfXLogShortPHD, SizeOfXLogLongPHD
+
+
+def record_end(lsn: int) -> int:
+    """The end of the last WAL record before an insert position (what a replica reports).
+
+    pg_current_wal_insert_lsn() on a page where nothing is written yet points past the
+    page header, while a replica that replayed everything reports the page's start: left
+    as it is, such a position is reached only when more WAL comes.
+    """
+    if lsn % WAL_SEGMENT == LONG_PAGE_HEADER:
+        return lsn - LONG_PAGE_HEADER
+    if lsn % WAL_PAGE == SHORT_PAGE_HEADER:
+        return lsn - SHORT_PAGE_HEADER
+    return lsn
+
+
 def lsn_text(lsn: int) -> str:
     """An LSN as PostgreSQL writes it (16/B374D848)."""
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"

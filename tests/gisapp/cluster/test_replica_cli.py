@@ -44,7 +44,8 @@ def local_cluster():
 
 def test_replica_commands_make_run_report_and_stop_a_standby(local_cluster: dict) -> None:
     env = local_cluster
-    assert _gisapp(env, "db", "provision").returncode == 0
+    provisioned = _gisapp(env, "db", "provision")
+    assert provisioned.returncode == 0, provisioned.stderr
     started = _gisapp(env, "replica", "start")
     assert started.returncode == 0, started.stderr
     url = started.stdout.strip()
@@ -52,13 +53,14 @@ def test_replica_commands_make_run_report_and_stop_a_standby(local_cluster: dict
     assert _gisapp(env, "replica", "url", "--if-running").stdout.strip() == url
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("CREATE TABLE probe AS SELECT 42 AS v")
-    assert wait_for(lambda: _replica_value(url), 20) == 42
+    assert wait_for(lambda: _replica_value(url), 60) == 42
     status = _gisapp(env, "replica", "status")
     doc = json.loads(status.stdout)
-    assert status.returncode == 0 and doc["running"] and doc["standby"], doc
+    assert status.returncode == 0 and doc["running"] and doc["standby"], (doc, status.stderr)
     again = _gisapp(env, "replica", "start")  # idempotent: already made and running
     assert again.returncode == 0 and again.stdout.strip() == url, again.stderr
-    assert _gisapp(env, "replica", "stop").stdout.strip() == "stopped"
+    stopping = _gisapp(env, "replica", "stop")
+    assert stopping.stdout.strip() == "stopped", stopping.stderr
     stopped = _gisapp(env, "replica", "status")
     assert stopped.returncode == 1 and not json.loads(stopped.stdout)["running"]
     assert _gisapp(env, "replica", "url", "--if-running").stdout == ""

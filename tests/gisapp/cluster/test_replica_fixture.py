@@ -42,3 +42,10 @@ def test_lsn_text_round_trips() -> None:
     assert replication.lsn_text(replication.parse_lsn("16/B374D848")) == "16/B374D848"
     with pytest.raises(ValueError):
         replication.parse_lsn("nonsense")
+
+
+def test_an_insert_position_past_a_page_header_counts_from_the_page_start() -> None:
+    page, segment = replication.WAL_PAGE, replication.WAL_SEGMENT
+    assert replication.record_end(5 * page + 24) == 5 * page
+    assert replication.record_end(3 * segment + 40) == 3 * segment
+    assert replication.record_end(5 * page + 64) == 5 * page + 64
