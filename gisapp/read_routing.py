@@ -17,9 +17,12 @@ import sqlalchemy.exc
 from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import Connection, Engine, event
 
+from gisapp.context import engine
+from gisapp.db.provision import libpq_url
 from gisapp.db.replica_health import Replica, ReplicaHealth
 from gisapp.db.replication import lsn_text, parse_lsn
 from store.layer_changes import settle_commit_lsns
+from tiles.versions import versions_for
 
 READ_FLOOR_COOKIE = "gisapp_lsn"
 READ_FLOOR_SECONDS = 600  # replicas lag seconds at most; after that any read is fresh enough
@@ -74,9 +77,6 @@ def read_floor() -> int:
 
 def required_lsn(layer_ids: Iterable[str] | None = None) -> int:
     """What a replica must have replayed to serve these layers (None: every layer)."""
-    from gisapp.db.provision import libpq_url
-    from tiles.versions import versions_for
-
     url = libpq_url(current_app.extensions["settings"].direct_url)
     return max(versions_for(url).commit_lsn(layer_ids), read_floor())
 
@@ -103,8 +103,6 @@ def read_connection(layer_ids: Iterable[str] | None = None,
     A replica that fails to connect is checked again at once and the read goes to the
     primary. `autocommit` spares the BEGIN/ROLLBACK round trips of a read.
     """
-    from gisapp.context import engine
-
     chosen = choose_replica(required_lsn(layer_ids)) if replicas() is not None else None
     conn = None
     if chosen is not None:
@@ -137,8 +135,6 @@ def _after_request(response: Response) -> Response:
 
 def _written_lsn() -> int:
     """The primary's WAL position now, past this request's commits; settles version LSNs."""
-    from gisapp.context import engine
-
     raw = engine().raw_connection()
     try:
         driver = raw.driver_connection
