@@ -104,7 +104,9 @@ class ReplayState:
 REPLAY_SQL = (
     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn,"
     " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-    " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000 END,"
+    # no transaction replayed since the standby started: as current as its start
+    " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000, 0)"
+    " END,"
     " CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() <> 'not paused'"
     " ELSE false END")
 

@@ -18,6 +18,7 @@ from etl.pipeline import ImportRequest, run_import
 from gisapp import create_app
 from gisapp.db.replication import parse_lsn
 from gisapp.read_routing import READ_FLOOR_COOKIE, SOURCE_HEADER
+from gisapp.settings import Settings
 from tests.auth_helpers import PASSWORD, csrf_from, ensure_user
 from tests.gisapp.etl_ops.conftest import geojson_points, point_layer
 from tests.pg_cluster import PgReplica, ReplicatedDatabase, wait_for
@@ -177,5 +178,18 @@ def test_a_callers_own_write_is_read_back(replicated_db: ReplicatedDatabase,
     cookie = client.get_cookie(READ_FLOOR_COOKIE)
     assert cookie is not None and parse_lsn(cookie.value) >= before
     assert client.get(ITEMS_URL).headers[SOURCE_HEADER] == "primary"
+    assert client.get(TILE_URL).headers[SOURCE_HEADER] == "primary"  # not cached yet
     client.delete_cookie(READ_FLOOR_COOKIE)
     assert client.get(ITEMS_URL).headers[SOURCE_HEADER] == "replica-1"
+
+
+@pytest.mark.parametrize("urls", ["mysql://x/y", "postgresql://a/b,redis://c"])
+def test_read_urls_must_be_postgresql(urls: str) -> None:
+    with pytest.raises(ValueError, match="DATABASE_READ_URLS"):
+        Settings.load({"DATABASE_READ_URLS": urls}, environ={})
+
+
+def test_read_urls_are_split_on_commas() -> None:
+    settings = Settings.load({"DATABASE_READ_URLS": " postgresql://a/b , postgresql://c/d,"},
+                             environ={})
+    assert settings.read_urls == ("postgresql://a/b", "postgresql://c/d")
