@@ -80,11 +80,15 @@ def is_simplified(layer: Layer, z: int) -> bool:
 
 
 def _envelope(crs84: bool, margin: bool = False) -> sql.SQL:
-    """The tile's envelope: EPSG:3857, or EPSG:4326 for a WorldCRS84Quad tile (grid.py)."""
+    """The tile's envelope: EPSG:3857, or EPSG:4326 for a WorldCRS84Quad tile (grid.py).
+
+    A scalar subquery, so PostgreSQL computes it once per statement (an InitPlan): as a
+    plain call on `$n` parameters a generic plan computed it again for every row.
+    """
     bounds = CRS84_BOUNDS if crs84 else ""
     extra = ", margin => %(margin)s::float8" if margin else ""
-    return sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer"
-                   + bounds + extra + ")")
+    return sql.SQL("(SELECT ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer"
+                   + bounds + extra + "))")
 
 
 def _geometry(layer: Layer, simplify: bool, crs84: bool = False,
@@ -143,8 +147,9 @@ def overview_tile_sql(layer_id: str, levels: frozenset[Access],
                 if g in carried]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}) AS q "
-        "WHERE q.geom IS NOT NULL), ''::bytea)"
+        # no `WHERE q.geom IS NOT NULL`: ST_AsMVT skips NULL geometries itself, and the
+        # filter, pushed into this subquery, ran ST_AsMVTGeom twice per row
+        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}) AS q), ''::bytea)"
     ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table),
              geom=sql.SQL(geom), envelope=_envelope(crs84, margin=True))
