@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, Float,
-                        ForeignKey, Identity, Index, Integer, MetaData, Table, Text,
-                        UniqueConstraint, func, literal, text)
+                        ForeignKey, Identity, Index, Integer, LargeBinary, MetaData,
+                        SmallInteger, Table, Text, UniqueConstraint, func, literal, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from layers import LAYERS, TABLES, FieldType, Layer
@@ -140,12 +140,24 @@ def _overview_table(layer: Layer) -> Table:
         Column("cell_x", Integer, nullable=False),
         Column("cell_y", Integer, nullable=False),
         Column("feature_count", Integer, nullable=False),
-        Column("geom_3857", Geometry("MultiPolygon", srid=3857, spatial_index=False),
+        Column("geom_3857", Geometry("MultiLineString" if layer.is_line else "MultiPolygon",
+                                     srid=3857, spatial_index=False),
                nullable=False),
     )
     Index(f"ix_{name}_geom_3857", table.c.geom_3857, postgresql_using="gist")
     Index(f"ix_{name}_cell", table.c.cell_x, table.c.cell_y)
     return table
+
+
+def _overview_tiles_table(layer: Layer) -> Table:
+    """A layer's overview encoded as one MVT layer per tile of its overview zooms."""
+    return Table(
+        layer.overview_tiles_table, metadata,
+        Column("z", SmallInteger, primary_key=True),
+        Column("x", Integer, primary_key=True),
+        Column("y", Integer, primary_key=True),
+        Column("mvt", LargeBinary, nullable=False),
+    )
 
 
 def _plain_table(decl: TableDecl) -> Table:
@@ -167,6 +179,9 @@ VERSION_TABLES: dict[str, Table] = {
 PLAIN_TABLES: dict[str, Table] = {tid: _plain_table(t) for tid, t in TABLES.items()}
 OVERVIEW_TABLES: dict[str, Table] = {
     lid: _overview_table(layer) for lid, layer in LAYERS.items() if layer.overview
+}
+OVERVIEW_TILE_TABLES: dict[str, Table] = {
+    lid: _overview_tiles_table(layer) for lid, layer in LAYERS.items() if layer.overview
 }
 
 # Search indexes are expressions: autogenerate creates a new one but cannot compare one

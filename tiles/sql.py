@@ -131,7 +131,24 @@ def is_overview(layer: Layer, z: int) -> bool:
 @lru_cache(maxsize=None)
 def overview_tile_sql(layer_id: str, levels: frozenset[Access],
                       crs84: bool = False) -> sql.Composed:
-    """The bytea expression encoding a layer's overview (Layer.overview) in the tile.
+    """The bytea expression giving a layer's overview (Layer.overview) in the tile.
+
+    A Web Mercator tile reads it as the ETL encoded it (etl/overviews.py: what
+    encode_overview_sql encodes, run once per load instead of once per request); a
+    WorldCRS84Quad tile encodes it.
+    """
+    if crs84:
+        return encode_overview_sql(layer_id, levels, crs84)
+    return sql.SQL(
+        "COALESCE((SELECT o.mvt FROM {} AS o WHERE o.z = %(z)s::integer"
+        " AND o.x = %(x)s::integer AND o.y = %(y)s::integer), ''::bytea)"
+    ).format(sql.Identifier(get_layer(layer_id).overview_tiles_table))
+
+
+@lru_cache(maxsize=None)
+def encode_overview_sql(layer_id: str, levels: frozenset[Access],
+                        crs84: bool = False) -> sql.Composed:
+    """The bytea expression encoding a layer's overview rows in the tile.
 
     The MVT layer keeps the layer's id, so the style draws it as the layer, coloured by
     the `group_by` fields it carries; `feature_count` says how many features it merges.
