@@ -2,9 +2,9 @@
 
 A feature belongs to the square cell (Overview.cell_m, EPSG:3857 metres) that holds the
 centre of its bounding box; the features of one cell that share the `group_by` values are
-merged, simplified and stored as one row: areas unioned (the intersecting ones), lines
-joined end to end. A load rebuilds only the cells its changes touch, inside the load's own
-transaction, so the overview and the layer's data version always move together.
+merged (the intersecting ones unioned), simplified and stored as one row. A load rebuilds
+only the cells its changes touch, inside the load's own transaction, so the overview and
+the layer's data version always move together.
 
 The overview is also stored encoded, one MVT layer per tile of its zooms (the layer's
 minzoom to Overview.maxzoom), re-encoded for the tiles the changed rows touch: a z14
@@ -139,9 +139,6 @@ def encode_overview_tiles(conn: psycopg.Connection, layer: Layer,
 
 def _merge_sql(layer: Layer) -> tuple[sql.SQL, sql.SQL]:
     """The aggregate merging one group's features (`merged`), and the stored shape made of it."""
-    if layer.is_line:  # joined where two lines meet end to end, then simplified
-        return (sql.SQL("ST_LineMerge(ST_CollectionExtract(ST_Collect(geom_3857), 2))"),
-                sql.SQL("ST_Multi(ST_CollectionExtract(ST_Simplify(merged, %(simplify)s), 2))"))
     shape = sql.SQL("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology("
                     "{}, %(simplify)s)), 3))")
     # Only features that intersect need an overlay: each cluster of intersecting features

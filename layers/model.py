@@ -151,9 +151,9 @@ class Overview:
 
     At district scale a parcel is a few pixels; the overview merges the features that share
     the `group_by` values within square cells of `cell_m` metres (EPSG:3857) and simplifies
-    them by `simplify_m`, so land use shows across the city in small tiles; lines are joined
-    end to end. The ETL rebuilds it in the transaction of every load, so it is always in step
-    with the layer's data, and stores it encoded per tile of its zooms (etl/overviews.py).
+    them by `simplify_m`, so land use shows across the city in small tiles. The ETL rebuilds
+    it in the transaction of every load, so it is always in step with the layer's data, and
+    stores it encoded per tile of its zooms (etl/overviews.py).
     """
 
     maxzoom: int
