@@ -185,7 +185,8 @@ class HttpClient:
         self.buf = b""
 
     def get(self, path: str) -> int:
-        request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        # the Host of the server's public URL, port included: the app answers no other
+        request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
                    "Accept-Encoding: gzip\r\n\r\n").encode()
         for attempt in (1, 2):
             if self.sock is None:

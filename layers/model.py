@@ -152,7 +152,8 @@ class Overview:
     At district scale a parcel is a few pixels; the overview merges the features that share
     the `group_by` values within square cells of `cell_m` metres (EPSG:3857) and simplifies
     them by `simplify_m`, so land use shows across the city in small tiles. The ETL rebuilds
-    it in the transaction of every load, so it is always in step with the layer's data.
+    it in the transaction of every load, so it is always in step with the layer's data, and
+    stores it encoded per tile of its zooms (etl/overviews.py).
     """
 
     maxzoom: int
@@ -248,6 +249,11 @@ class Layer(Table):
     def overview_table(self) -> str:
         """The table of a layer's overview: parcels -> parcels_overview."""
         return f"{self.id}_overview"
+
+    @property
+    def overview_tiles_table(self) -> str:
+        """The encoded overview tiles of a layer: parcels -> parcels_overview_tiles."""
+        return f"{self.overview_table}_tiles"
 
     @property
     def versions_table(self) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (BigInteger, Boolean, Column, Computed, Date, DateTime, Float,
-                        ForeignKey, Identity, Index, Integer, MetaData, Table, Text,
-                        UniqueConstraint, func, literal, text)
+                        ForeignKey, Identity, Index, Integer, LargeBinary, MetaData,
+                        SmallInteger, Table, Text, UniqueConstraint, func, literal, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from layers import LAYERS, TABLES, FieldType, Layer
@@ -148,6 +148,17 @@ def _overview_table(layer: Layer) -> Table:
     return table
 
 
+def _overview_tiles_table(layer: Layer) -> Table:
+    """A layer's overview encoded as one MVT layer per tile of its overview zooms."""
+    return Table(
+        layer.overview_tiles_table, metadata,
+        Column("z", SmallInteger, primary_key=True),
+        Column("x", Integer, primary_key=True),
+        Column("y", Integer, primary_key=True),
+        Column("mvt", LargeBinary, nullable=False),
+    )
+
+
 def _plain_table(decl: TableDecl) -> Table:
     table = Table(
         decl.table, metadata,
@@ -167,6 +178,9 @@ VERSION_TABLES: dict[str, Table] = {
 PLAIN_TABLES: dict[str, Table] = {tid: _plain_table(t) for tid, t in TABLES.items()}
 OVERVIEW_TABLES: dict[str, Table] = {
     lid: _overview_table(layer) for lid, layer in LAYERS.items() if layer.overview
+}
+OVERVIEW_TILE_TABLES: dict[str, Table] = {
+    lid: _overview_tiles_table(layer) for lid, layer in LAYERS.items() if layer.overview
 }
 
 # Search indexes are expressions: autogenerate creates a new one but cannot compare one

@@ -38,6 +38,12 @@ def _remap(light: tuple[float, float], saturation: float) -> ColourMap:
     return remap
 
 
+def muted(colour: str, share: float) -> str:
+    """The colour with its saturation scaled by `share` (0: grey of the same lightness)."""
+    h, lightness, s = _hls(colour)
+    return _hex(h, lightness, s * share)
+
+
 def _constant(colour: str) -> ColourMap:
     return lambda _: colour
 

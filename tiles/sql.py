@@ -80,11 +80,15 @@ def is_simplified(layer: Layer, z: int) -> bool:
 
 
 def _envelope(crs84: bool, margin: bool = False) -> sql.SQL:
-    """The tile's envelope: EPSG:3857, or EPSG:4326 for a WorldCRS84Quad tile (grid.py)."""
+    """The tile's envelope: EPSG:3857, or EPSG:4326 for a WorldCRS84Quad tile (grid.py).
+
+    A scalar subquery, so PostgreSQL computes it once per statement (an InitPlan): as a
+    plain call on `$n` parameters a generic plan computed it again for every row.
+    """
     bounds = CRS84_BOUNDS if crs84 else ""
     extra = ", margin => %(margin)s::float8" if margin else ""
-    return sql.SQL("ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer"
-                   + bounds + extra + ")")
+    return sql.SQL("(SELECT ST_TileEnvelope(%(z)s::integer, %(x)s::integer, %(y)s::integer"
+                   + bounds + extra + "))")
 
 
 def _geometry(layer: Layer, simplify: bool, crs84: bool = False,
@@ -127,7 +131,24 @@ def is_overview(layer: Layer, z: int) -> bool:
 @lru_cache(maxsize=None)
 def overview_tile_sql(layer_id: str, levels: frozenset[Access],
                       crs84: bool = False) -> sql.Composed:
-    """The bytea expression encoding a layer's overview (Layer.overview) in the tile.
+    """The bytea expression giving a layer's overview (Layer.overview) in the tile.
+
+    A Web Mercator tile reads it as the ETL encoded it (etl/overviews.py: what
+    encode_overview_sql encodes, run once per load instead of once per request); a
+    WorldCRS84Quad tile encodes it.
+    """
+    if crs84:
+        return encode_overview_sql(layer_id, levels, crs84)
+    return sql.SQL(
+        "COALESCE((SELECT o.mvt FROM {} AS o WHERE o.z = %(z)s::integer"
+        " AND o.x = %(x)s::integer AND o.y = %(y)s::integer), ''::bytea)"
+    ).format(sql.Identifier(get_layer(layer_id).overview_tiles_table))
+
+
+@lru_cache(maxsize=None)
+def encode_overview_sql(layer_id: str, levels: frozenset[Access],
+                        crs84: bool = False) -> sql.Composed:
+    """The bytea expression encoding a layer's overview rows in the tile.
 
     The MVT layer keeps the layer's id, so the style draws it as the layer, coloured by
     the `group_by` fields it carries; `feature_count` says how many features it merges.
@@ -143,8 +164,9 @@ def overview_tile_sql(layer_id: str, levels: frozenset[Access],
                 if g in carried]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}) AS q "
-        "WHERE q.geom IS NOT NULL), ''::bytea)"
+        # no `WHERE q.geom IS NOT NULL`: ST_AsMVT skips NULL geometries itself, and the
+        # filter, pushed into this subquery, ran ST_AsMVTGeom twice per row
+        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}) AS q), ''::bytea)"
     ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT),
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.overview_table),
              geom=sql.SQL(geom), envelope=_envelope(crs84, margin=True))

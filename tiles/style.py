@@ -15,7 +15,7 @@ from typing import Any, Collection
 
 from layers import LAYERS, THEMES, Access, Layer
 from layers.model import Label
-from tiles.palettes import DEFAULT_PALETTE, Palette, get_palette
+from tiles.palettes import DEFAULT_PALETTE, Palette, get_palette, muted
 from tiles.sql import label_layer_name
 from tiles.tilejson import attribution, layer_credits
 
@@ -102,10 +102,16 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
     """The MapLibre layers drawing one registry layer (without casings, icons and labels)."""
     s = layer.style
     if s.kind == "fill":
+        opacity = s.opacity * palette.fill_opacity
+        recolour = palette.fill
+        if opacity < palette.min_fill_opacity:
+            # a faint overlay (road reserves at 8 %) lifted to the floor would turn its hue
+            # loud (a pink sheet): its hue is muted as much as its opacity is raised
+            share = opacity / palette.min_fill_opacity
+            recolour = lambda colour: palette.fill(muted(colour, share))  # noqa: E731
         out = [{**_base(layer, "fill", "fill", shown),
-                "paint": {"fill-color": _color(layer, palette.fill),
-                          "fill-opacity": round(max(s.opacity * palette.fill_opacity,
-                                                    palette.min_fill_opacity), 2)}}]
+                "paint": {"fill-color": _color(layer, recolour),
+                          "fill-opacity": round(max(opacity, palette.min_fill_opacity), 2)}}]
         if s.outline:
             width = _by_zoom(0.5 * s.width * palette.outline_width,
                              1.5 * s.width * palette.outline_width)

@@ -17,7 +17,7 @@ from typing import Any
 
 from layers import Access, FieldType, Layer
 from tiles.grid import MAX_CRS84_LEVEL, MAX_ZOOM, MIN_ZOOM, WORLD_HALF_M, tile_range
-from tiles.sql import tile_fields
+from tiles.sql import label_fields, label_layer_name, label_zooms, tile_fields
 from tiles.tilejson import attribution
 
 CRS_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
@@ -189,6 +189,29 @@ def _properties_schema(layer: Layer, levels: frozenset[Access]) -> dict[str, Any
     return {"type": "object", "properties": properties}
 
 
+def _label_layers(tms: MatrixSet, layers: tuple[Layer, ...],
+                  levels: frozenset[Access]) -> list[dict[str, Any]]:
+    """The areas' label point layers (`<layer>_labels`) the tiles carry, after the layers."""
+    out = []
+    for layer in layers:
+        zooms = label_zooms(layer)
+        if zooms is None:
+            continue
+        properties = {"id": {"type": "integer", "title": "Feature id"}}
+        for field in label_fields(layer, levels):
+            properties[field.name] = {"type": PROPERTY_TYPES[field.type],
+                                      "title": field.label["en"],
+                                      "description": field.label["vi"]}
+        out.append({"id": label_layer_name(layer),
+                    "title": f"{layer.title['en']}: label points",
+                    "description": f"{layer.title['vi']}: điểm ghi nhãn",
+                    "dataType": "vector", "geometryDimension": 0,
+                    "minTileMatrix": str(tms.level(zooms[0])),
+                    "maxTileMatrix": str(tms.level(zooms[1])),
+                    "propertiesSchema": {"type": "object", "properties": properties}})
+    return out
+
+
 def _geometry_dimension(layer: Layer) -> int:
     return GEOMETRY_DIMENSIONS[layer.geometry_type.removeprefix("Multi")]
 
@@ -233,7 +256,7 @@ def tileset(tms: MatrixSet, title: str, layers: tuple[Layer, ...], levels: froze
                     "minTileMatrix": str(tms.level(layer.minzoom)),
                     "maxTileMatrix": str(tms.level(layer.maxzoom)),
                     "propertiesSchema": _properties_schema(layer, levels)}
-                   for layer in layers],
+                   for layer in layers] + _label_layers(tms, layers, levels),
     }
     limits = matrix_limits(tms, layers, bounds)
     if limits:

@@ -7,10 +7,11 @@ import pytest
 import shapely
 from psycopg import sql
 
+from etl.overviews import TILE_BUFFER, TILE_EXTENT
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import LAYERS, Access, get_layer
 from tiles.grid import Tile, tile_of
-from tiles.sql import render_tile
+from tiles.sql import BUFFER, EXTENT, encode_overview_sql, render_tile
 
 PARCELS = get_layer("parcels")
 PUBLIC = frozenset({Access.PUBLIC})
@@ -25,6 +26,23 @@ def _row_of_blocks(make_frame, west: float, uses: list[str]):
     frame["parcel_no"] = [f"{int(west * 1e4)}{i}" for i in range(len(uses))]
     frame["land_use"] = uses
     return frame
+
+
+OVERVIEWS = [layer for layer in LAYERS.values() if layer.overview]
+
+
+def _features(data: bytes, name: str) -> list[tuple]:
+    """A tile layer's features as comparable (id, properties, geometry) rows."""
+    layer = mapbox_vector_tile.decode(data).get(name, {"features": []})
+    return sorted((f["id"], sorted(f["properties"].items()), repr(f["geometry"]))
+                  for f in layer["features"])
+
+
+def _encoded_now(db, layer, tile: Tile) -> bytes:
+    """The overview tile as tiles/ encodes it from the overview rows, at this moment."""
+    return db.execute(sql.SQL("SELECT {}").format(encode_overview_sql(layer.id, PUBLIC)),
+                      {"z": tile.z, "x": tile.x, "y": tile.y,
+                       "margin": BUFFER / EXTENT}).fetchone()[0]
 
 
 def _overview(db) -> list[tuple]:
@@ -97,3 +115,52 @@ def test_tiles_carry_the_overview_up_to_its_maxzoom_and_parcels_above(scratch_ur
     assert len(parcels) == 3 and all("parcel_no" in f["properties"] for f in parcels)
     assert db.execute(sql.SQL("SELECT count(*) FROM {}").format(
         sql.Identifier(PARCELS.overview_table))).fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("layer", OVERVIEWS, ids=lambda layer: layer.id)
+def test_stored_overview_tiles_are_what_tiles_would_encode(layer, scratch_url, db, make_frame,
+                                                           write_source):
+    step = 0.0005  # 50 m squares, touching, around a z12-15 tile corner
+    squares = [shapely.box(108.2 + i * step, 16.05 + j * step, 108.2 + (i + 1) * step,
+                           16.05 + (j + 1) * step) for i in range(4) for j in range(3)]
+    run_import(scratch_url, ImportRequest(layer.id, write_source(make_frame(layer, squares),
+                                                                  "gpkg")))
+    stored = db.execute(sql.SQL("SELECT z, x, y, mvt FROM {} ORDER BY z, x, y").format(
+        sql.Identifier(layer.overview_tiles_table))).fetchall()
+    zooms = range(layer.minzoom, layer.overview.maxzoom + 1)
+    assert sorted({z for z, *_ in stored}) == list(zooms)
+    for z, x, y, mvt in stored:
+        encoded = _features(_encoded_now(db, layer, Tile(z, x, y)), layer.id)
+        assert encoded and _features(mvt, layer.id) == encoded
+    assert TILE_EXTENT == EXTENT and TILE_BUFFER == BUFFER
+
+
+def test_a_replace_drops_the_overview_tiles_it_empties(scratch_url, db, make_frame,
+                                                       write_source):
+    near = _row_of_blocks(make_frame, 108.2, ["ODT", "TMD"])
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(near, "gpkg", "a")))
+    far = _row_of_blocks(make_frame, 108.3, ["CLN"])  # 10 km east: other tiles
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(far, "gpkg", "b")))
+    z = PARCELS.overview.maxzoom
+    with db.cursor() as cur:
+        old = render_tile(cur.connection, (PARCELS,), Tile(z, *tile_of(108.2005, 16.0502, z)),
+                          PUBLIC)
+        new = render_tile(cur.connection, (PARCELS,), Tile(z, *tile_of(108.3002, 16.0502, z)),
+                          PUBLIC)
+    assert old.data == b""
+    assert [p["land_use"] for _, props, _ in _features(new.data, PARCELS.id)
+            for p in [dict(props)]] == ["CLN"]
+
+
+def test_an_upsert_re_encodes_the_tiles_it_changes(scratch_url, db, make_frame, write_source):
+    frame = _row_of_blocks(make_frame, 108.2, ["ODT", "ODT"])
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(frame, "gpkg", "a")))
+    frame.loc[1, "land_use"] = "TMD"
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(frame, "gpkg", "b"),
+                                          mode="upsert"))
+    for z in range(PARCELS.minzoom, PARCELS.overview.maxzoom + 1):
+        tile = Tile(z, *tile_of(108.2005, 16.0502, z))
+        with db.cursor() as cur:
+            served = render_tile(cur.connection, (PARCELS,), tile, PUBLIC).data
+        uses = sorted(dict(props)["land_use"] for _, props, _ in _features(served, "parcels"))
+        assert uses == ["ODT", "TMD"], z

@@ -10,7 +10,7 @@ from gisapp import create_app
 from layers import LAYERS
 from layers.sources import OPENSTREETMAP
 from tiles.grid import MAX_ZOOM, WORLD_HALF_M, Tile, tile_of
-from tiles.sql import LABEL_SUFFIX
+from tiles.sql import LABEL_SUFFIX, label_layer_name, label_zooms
 from tiles.tilesets import (REL_TILESETS_VECTOR, REL_TILING_SCHEME, TILES_CONFORMANCE,
                             TMS_URI, WORLD_CRS84_QUAD)
 
@@ -107,16 +107,23 @@ def test_every_collection_has_a_tileset_whose_tiles_are_the_xyz_tiles(city_clien
     assert template.endswith(f"/collections/{layer_id}/tiles/WebMercatorQuad/"
                              "{tileMatrix}/{tileRow}/{tileCol}")
     layer = LAYERS[layer_id]
+    labels = label_zooms(layer)  # an area's label points travel as a layer of their own
     assert [(d["id"], d["minTileMatrix"], d["maxTileMatrix"]) for d in doc["layers"]] == [
-        (layer_id, str(layer.minzoom), str(layer.maxzoom))]
+        (layer_id, str(layer.minzoom), str(layer.maxzoom))] + (
+        [] if labels is None else [(label_layer_name(layer), str(labels[0]), str(labels[1]))])
     tile = center_tile(max(layer.minzoom, 16))
     path = template.split("localhost", 1)[1].format(tileMatrix=tile.z, tileRow=tile.y,
                                                     tileCol=tile.x)
     ogc_r, xyz_r = city_client.get(path), city_client.get(xyz(layer_id, tile))
     assert ogc_r.status_code == xyz_r.status_code == 200
     assert ogc_r.data == xyz_r.data and ogc_r.headers["ETag"] == xyz_r.headers["ETag"]
-    assert [n for n in mapbox_vector_tile.decode(ogc_r.data)
-            if not n.endswith(LABEL_SUFFIX)] == [layer_id]  # (with its label points)
+    decoded = mapbox_vector_tile.decode(ogc_r.data)
+    assert [n for n in decoded if not n.endswith(LABEL_SUFFIX)] == [layer_id]
+    listed_labels = {d["id"]: set(d["propertiesSchema"]["properties"]) for d in doc["layers"][1:]}
+    for name in decoded:  # every label layer a tile carries is described, with its fields
+        if name.endswith(LABEL_SUFFIX):
+            for feature in decoded[name]["features"]:
+                assert set(feature["properties"]) <= listed_labels[name]
 
 
 def test_crs84_tiles_carry_the_features_of_their_lon_lat_cell(city_client, city_url):
@@ -177,7 +184,9 @@ def test_tileset_limits_hold_the_data(city_client):
 def test_the_dataset_tiles_are_the_composite_of_every_visible_layer(city_client):
     listed = city_client.get("/tiles").get_json()["tilesets"]
     doc = city_client.get(link(listed[0], "self")["href"]).get_json()
-    assert [d["id"] for d in doc["layers"]] == list(LAYERS)
+    labelled = [label_layer_name(layer) for layer in LAYERS.values() if label_zooms(layer)]
+    assert [d["id"] for d in doc["layers"]] == list(LAYERS) + labelled
+    assert all(d["geometryDimension"] == 0 for d in doc["layers"][len(LAYERS):])
     ogc_r = city_client.get(ogc("/tiles"), headers={"Accept-Encoding": "gzip"})
     xyz_r = city_client.get(xyz(",".join(LAYERS)), headers={"Accept-Encoding": "gzip"})
     assert ogc_r.headers["Content-Encoding"] == xyz_r.headers["Content-Encoding"] == "gzip"

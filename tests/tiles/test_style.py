@@ -205,6 +205,30 @@ def _colours(node) -> list[str]:
     return []
 
 
+def _colourfulness(colour: str, opacity: float) -> float:
+    """Chroma (max - min channel, 0-255) of the colour painted at `opacity` on white."""
+    channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return opacity * (max(channels) - min(channels))
+
+
+def test_contrast_theme_lifts_faint_overlays_without_making_them_loud():
+    """A fill declared far fainter than the theme's floor (road reserves at 8 %: an overlay
+    meant to stay quiet) is raised to the floor with its hue muted, so it stays about as
+    calm as the light theme paints it (it was a loud pink sheet, 5.8x as colourful)."""
+    floor = PALETTES["contrast"].min_fill_opacity
+    light, contrast = (
+        {layer["id"]: layer["paint"] for layer in full(palette=p)["layers"]
+         if layer["type"] == "fill"} for p in ("light", "contrast"))
+    faint = [lid for lid in contrast if LAYERS[lid.removesuffix("-fill")].style.opacity < floor / 2]
+    assert faint
+    for lid in faint:
+        paint = contrast[lid]
+        assert paint["fill-opacity"] >= floor, lid
+        for was, now in zip(_colours(light[lid]["fill-color"]), _colours(paint["fill-color"])):
+            assert (_colourfulness(now, paint["fill-opacity"])
+                    <= 1.5 * _colourfulness(was, light[lid]["fill-opacity"])), (lid, was, now)
+
+
 def test_the_high_contrast_theme_meets_wcag_ratios():
     """Shapes 3:1 against the ground (WCAG 1.4.11), lines 4.5:1, text 7:1 on its halo;
     no faint fill; roads read by their black casings."""

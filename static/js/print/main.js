@@ -56,6 +56,44 @@ function renderLegend(map, catalogue) {
     el('ul', {}, ...layer.legend.map((entry) => legendEntry(layer, entry, paintedColours(map, layer)))))));
 }
 
+// Legend type sizes (pt) tried in turn, then one column more, until the legend fits its box.
+const LEGEND_SIZES = [7, 6.5, 6, 5.5];
+
+// Many open layers: the legend shrinks, wraps into one more column and, if it still runs
+// off the sheet, takes a wider side panel (the map gives up the room) instead of being cut.
+function fitLegend(map) {
+  const sheet = document.getElementById('sheet');
+  const list = document.getElementById('sheet-legend');
+  const box = list.closest('.legend-box');
+  const wasWide = sheet.classList.contains('wide-legend');
+  const fits = () => {
+    const room = box.getBoundingClientRect();
+    return [...list.children].every((item) => {
+      const r = item.getBoundingClientRect();
+      return r.bottom <= room.bottom + 0.5 && r.right <= room.right + 0.5;
+    });
+  };
+  const attempt = () => {
+    list.style.removeProperty('font-size');
+    list.style.removeProperty('column-count');
+    const base = Number.parseInt(getComputedStyle(list).columnCount, 10) || 1;
+    for (const columns of [base, base + 1]) {
+      for (const size of LEGEND_SIZES) {
+        list.style.fontSize = `${size}pt`;
+        list.style.columnCount = String(columns);
+        if (fits()) return true;
+      }
+    }
+    return false;
+  };
+  sheet.classList.remove('wide-legend');
+  if (!attempt()) {
+    sheet.classList.add('wide-legend');
+    attempt();
+  }
+  if (sheet.classList.contains('wide-legend') !== wasWide) map.resize();
+}
+
 function renderScale(map) {
   const mpp = metresPerPixel(map);
   document.getElementById('sheet-scale').textContent = `1:${formatNumber(Math.round(mpp / CSS_PX_M / 100) * 100)}`;
@@ -95,13 +133,14 @@ function renderSheet(map, catalogue) {
   renderScale(map);
   renderCorners(map, catalogue.city);
   renderAttribution(map);
+  fitLegend(map);  // last: the credits beside it take their room first
 }
 
 function setPaper(map) {
   const paper = document.getElementById('print-paper').value;
   const orientation = document.getElementById('print-orientation').value;
   const sheet = document.getElementById('sheet');
-  sheet.className = `sheet ${paper} ${orientation}`;
+  sheet.className = `sheet ${paper} ${orientation}`;  // the legend is fitted again after
   const link = document.getElementById('paper-css');
   link.href = `${link.dataset.base}${paper}-${orientation}.css`;
   map.resize();

@@ -98,6 +98,31 @@ def test_the_print_pdf_is_one_page_with_map_legend_and_scale(demo_session, tmp_p
     assert demo_session.console_errors == []
 
 
+INSIDE_BOX = """() => {
+  const box = document.querySelector('.legend-box').getBoundingClientRect();
+  return [...document.querySelectorAll('#sheet-legend > li')].map((li) => {
+    const r = li.getBoundingClientRect();
+    return [li.querySelector('strong').textContent, r.bottom <= box.bottom + 0.5
+            && r.right <= box.right + 0.5 && r.width > 0];
+  });
+}"""
+
+
+@pytest.mark.parametrize("paper,orientation", [("a4", "landscape"), ("a4", "portrait")])
+def test_a_legend_of_every_layer_fits_the_sheet(demo_session, paper, orientation):
+    demo_session.page.goto("/map/print#map=15.00/16.0600/108.2150&layers=" + ",".join(LAYERS))
+    demo_session.page.wait_for_function(READY, timeout=30_000)
+    if (paper, orientation) != ("a4", "landscape"):
+        demo_session.page.select_option("#print-orientation", orientation)
+        demo_session.page.wait_for_function(
+            f"() => document.getElementById('print-app').dataset.paper === '{paper}-{orientation}'")
+    entries = demo_session.page.evaluate(INSIDE_BOX)
+    assert len(entries) >= 10  # the layers drawn at z15, each with its swatches
+    assert [title for title, inside in entries if not inside] == []
+    demo_session.screenshot(f"print_{paper}_{orientation}_every_layer")
+    assert demo_session.console_errors == []
+
+
 def test_the_map_links_to_the_print_layout_with_its_view(demo_session):
     demo_session.page.goto(f"/map{VIEW}")
     demo_session.page.wait_for_function(
