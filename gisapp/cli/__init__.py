@@ -17,6 +17,7 @@ COMMANDS = {
     "etl": "gisapp.cli.etl:etl",
     "fonts": "gisapp.cli.fonts:fonts",
     "layers": "gisapp.cli.layers_cmd:layers",
+    "mqtt": "gisapp.cli.mqtt:mqtt",
     "nginx": "gisapp.cli.nginx:nginx",
     "serve": "gisapp.cli.serve:serve",
     "sprite": "gisapp.cli.sprite:sprite",

@@ -1,0 +1,116 @@
+"""`gisapp mqtt start|stop|status|device|subscribe`: the sensors' broker and its subscriber."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from gisapp.mqtt.broker import BrokerConfig, BrokerError, running_pid, start, stop
+
+
+def _config(directory: Path | None) -> BrokerConfig:
+    from gisapp.mqtt.address import parse_mqtt_url
+    from gisapp.settings import Settings
+
+    settings = Settings.load()
+    return BrokerConfig(directory=(directory or settings.broker_dir()).resolve(),
+                        address=parse_mqtt_url(settings.mqtt_url))
+
+
+dir_option = click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The broker's directory (config, accounts, log, queue) [default: GISAPP_MQTT_DIR, "
+         "or $GISAPP_DATA_DIR/mqtt].")
+
+
+@click.group("mqtt")
+def mqtt() -> None:
+    """Run Mosquitto for the sensors (listener and ingest account from MQTT_URL)."""
+
+
+@mqtt.command("start")
+@dir_option
+def start_cmd(directory: Path | None) -> None:
+    """Start the broker in the background (or reload its accounts if it runs)."""
+    from gisapp.mqtt.accounts import ensure_ingest_account
+
+    cfg = _config(directory)
+    try:
+        ensure_ingest_account(cfg)
+        done = start(cfg)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"mosquitto {done}: mqtt://{cfg.address.listen} (dir {cfg.directory})", err=True)
+
+
+@mqtt.command("stop")
+@dir_option
+def stop_cmd(directory: Path | None) -> None:
+    """Stop the broker (queued readings of offline sessions are saved)."""
+    try:
+        stopped = stop(_config(directory))
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("mosquitto stopped" if stopped else "mosquitto was not running", err=True)
+
+
+@mqtt.command("status")
+@dir_option
+def status_cmd(directory: Path | None) -> None:
+    """Say whether the broker runs from this directory (exit 3 when it does not)."""
+    cfg = _config(directory)
+    pid = running_pid(cfg)
+    if pid is None:
+        click.echo(f"mosquitto is not running (dir {cfg.directory})")
+        sys.exit(3)
+    click.echo(f"mosquitto is running (pid {pid}): mqtt://{cfg.address.listen} "
+               f"(dir {cfg.directory})")
+
+
+@mqtt.group("device")
+def device() -> None:
+    """Device accounts: each may publish only to its own datastreams' topics."""
+
+
+@device.command("add")
+@click.argument("name")
+@click.option("--datastream", "datastreams", type=click.IntRange(1), multiple=True,
+              required=True, help="A datastream id the device publishes (repeatable).")
+@dir_option
+def device_add(name: str, datastreams: tuple[int, ...], directory: Path | None) -> None:
+    """Create or change a device account; prints its new password on the last line."""
+    from gisapp.mqtt.accounts import add_device
+
+    try:
+        password = add_device(_config(directory), name, list(datastreams))
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"device {name} may publish to datastreams "
+               f"{', '.join(map(str, sorted(set(datastreams))))}; its password:", err=True)
+    click.echo(password)
+
+
+@device.command("remove")
+@click.argument("name")
+@dir_option
+def device_remove(name: str, directory: Path | None) -> None:
+    """Delete a device account."""
+    from gisapp.mqtt.accounts import remove_account
+
+    cfg = _config(directory)
+    if name == cfg.address.user:
+        raise click.ClickException(f"{name!r} is the ingest account (MQTT_URL), not a device")
+    if not remove_account(cfg, name):
+        raise click.ClickException(f"no device account {name!r}")
+    click.echo(f"device {name} removed", err=True)
+
+
+@device.command("list")
+@dir_option
+def device_list(directory: Path | None) -> None:
+    """Every account with the topics it may read and write (JSON)."""
+    from gisapp.mqtt.accounts import list_accounts
+
+    click.echo(json.dumps(list_accounts(_config(directory)), indent=1, sort_keys=True))
