@@ -52,6 +52,7 @@ class Settings:
     login_failures_per_name: int = 5  # per user name and address, in 5 minutes
     login_failures_per_address: int = 20  # per address, over all user names
     login_failures_per_user: int = 50  # per user name, over all addresses
+    sensor_retention_days: int = 400  # raw observations; hourly/daily aggregates are kept
     testing: bool = False
 
     ENV = {
@@ -89,6 +90,7 @@ class Settings:
         "login_failures_per_name": "GISAPP_LOGIN_FAILURES_PER_NAME",
         "login_failures_per_address": "GISAPP_LOGIN_FAILURES_PER_ADDRESS",
         "login_failures_per_user": "GISAPP_LOGIN_FAILURES_PER_USER",
+        "sensor_retention_days": "GISAPP_SENSOR_RETENTION_DAYS",
     }
 
     @classmethod
@@ -156,6 +158,8 @@ class Settings:
                self.login_failures_per_user) < 1:
             raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
                              "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+        if self.sensor_retention_days < 1:
+            raise ValueError("GISAPP_SENSOR_RETENTION_DAYS must be at least 1")
 
     @property
     def is_https(self) -> bool:

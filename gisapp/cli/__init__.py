@@ -18,6 +18,7 @@ COMMANDS = {
     "fonts": "gisapp.cli.fonts:fonts",
     "layers": "gisapp.cli.layers_cmd:layers",
     "nginx": "gisapp.cli.nginx:nginx",
+    "sensors": "gisapp.cli.sensors:sensors",
     "serve": "gisapp.cli.serve:serve",
     "sprite": "gisapp.cli.sprite:sprite",
     "tiles": "gisapp.cli.tiles:tiles",
