@@ -56,6 +56,7 @@ class Settings:
     login_failures_per_user: int = 50  # per user name, over all addresses
     mqtt_url: str = DEFAULT_MQTT_URL  # the sensors' broker and the ingest account
     mqtt_dir: Path | None = None  # the broker's config, accounts, log; default data_dir/mqtt
+    sensor_retention_days: int = 400  # raw observations; hourly/daily aggregates are kept
     testing: bool = False
 
     ENV = {
@@ -95,6 +96,7 @@ class Settings:
         "login_failures_per_user": "GISAPP_LOGIN_FAILURES_PER_USER",
         "mqtt_url": "MQTT_URL",
         "mqtt_dir": "GISAPP_MQTT_DIR",
+        "sensor_retention_days": "GISAPP_SENSOR_RETENTION_DAYS",
     }
 
     @classmethod
@@ -167,6 +169,8 @@ class Settings:
                self.login_failures_per_user) < 1:
             raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
                              "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+        if self.sensor_retention_days < 1:
+            raise ValueError("GISAPP_SENSOR_RETENTION_DAYS must be at least 1")
 
     @property
     def is_https(self) -> bool:

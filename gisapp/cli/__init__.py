@@ -19,6 +19,7 @@ COMMANDS = {
     "layers": "gisapp.cli.layers_cmd:layers",
     "mqtt": "gisapp.cli.mqtt:mqtt",
     "nginx": "gisapp.cli.nginx:nginx",
+    "sensors": "gisapp.cli.sensors:sensors",
     "serve": "gisapp.cli.serve:serve",
     "sprite": "gisapp.cli.sprite:sprite",
     "tiles": "gisapp.cli.tiles:tiles",

@@ -18,6 +18,7 @@ from procrastinate.jobs import Status
 from gisapp.etl_ops import execute, raster_uploads, schedules
 from gisapp.settings import Settings
 from store.run_lifecycle import fail_unfinished
+from store.sensor_maintenance import maintain_observations
 
 QUEUE = "etl"
 NAMESPACE = "etl"
@@ -53,6 +54,12 @@ def recover_stalled_runs(conninfo: str, stalled_job_runs: list[int]) -> list[int
     return failed
 
 
+def maintain_sensor_partitions(conninfo: str, settings: Settings) -> None:
+    """Observation partitions for the retention window made, older ones dropped (hourly)."""
+    with psycopg.connect(conninfo) as conn:
+        maintain_observations(conn, settings.sensor_retention_days)
+
+
 def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
                     stalled_after: float) -> Blueprint:
     """The worker's tasks: execute a run; every `tick_seconds`, schedules and stalled jobs."""
@@ -85,6 +92,7 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
             await manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS, queue=QUEUE,
                                           include_failed=True, include_cancelled=True,
                                           include_aborted=True)
+            await asyncio.to_thread(maintain_sensor_partitions, conninfo, settings)
         if fired or failed:
             log.info("tick %s: schedules fired %s, stalled runs failed %s", now, fired, failed)
         return {"fired": fired, "stalled_failed": failed}
