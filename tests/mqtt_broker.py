@@ -2,8 +2,9 @@
 port, that a test may stop and start again (never the packaged daemon).
 
 Fixture `mqtt_broker` (one per module): a running broker with the ingest account of its
-`url` and one device account `device` allowed to publish to datastreams 1 to 100.
-`publish` and `connect` are paho-mqtt clients as devices use them.
+`url`, one device account `device` allowed to publish to datastreams 1 to 100, and `tester`
+that may publish to any `v1.1/` topic (to try wrong topics). `publish` and `connect` are
+paho-mqtt clients as devices use them.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.pg_cluster import free_port
 
 DEVICE = "device"
 DEVICE_DATASTREAMS = list(range(1, 101))
+TESTER = "tester"
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Broker:
     cfg: broker.BrokerConfig
     url: str
     device_password: str
+    tester_password: str
 
     @property
     def port(self) -> int:
@@ -53,7 +56,8 @@ def make_broker(root: Path) -> Broker:
     cfg = broker.BrokerConfig(directory=root / "mqtt", address=parse_mqtt_url(url))
     accounts.ensure_ingest_account(cfg)
     password = accounts.add_device(cfg, DEVICE, DEVICE_DATASTREAMS)
-    return Broker(cfg=cfg, url=url, device_password=password)
+    tester = accounts.set_account(cfg, TESTER, write=["v1.1/#"])
+    return Broker(cfg=cfg, url=url, device_password=password, tester_password=tester)
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +98,12 @@ def connect(port: int, user: str | None, password: str | None,
     return client, (answers[0] if answers else None)
 
 
-def publish(b: Broker, messages: list[tuple[str, bytes | str]], qos: int = 1) -> None:
-    """Publish (topic, payload) pairs as the test device and wait until the broker has them."""
-    client, reason = connect(b.port, DEVICE, b.device_password)
+def publish(b: Broker, messages: list[tuple[str, bytes | str]], qos: int = 1,
+            user: str = DEVICE) -> None:
+    """Publish (topic, payload) pairs as the test device (or `user`); wait until the broker
+    has them."""
+    password = b.device_password if user == DEVICE else b.tester_password
+    client, reason = connect(b.port, user, password)
     assert reason is not None and not reason.is_failure, reason
     try:
         infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]

@@ -114,3 +114,84 @@ def device_list(directory: Path | None) -> None:
     from gisapp.mqtt.accounts import list_accounts
 
     click.echo(json.dumps(list_accounts(_config(directory)), indent=1, sort_keys=True))
+
+
+@mqtt.command("subscribe")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Readings written in one transaction at most.")
+@click.option("--batch-wait", default=0.2, show_default=True, type=click.FloatRange(0.01, 10),
+              help="Seconds a reading waits for its batch to fill at most.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 32),
+              help="Subscribers sharing the topics ($share/ subscription), one per process.")
+@click.option("--client-id", default="gisapp-ingest", show_default=True,
+              help="MQTT client id (its persistent session holds what arrives while down).")
+def subscribe_cmd(batch_size: int, batch_wait: float, processes: int, client_id: str) -> None:
+    """Write readings published to v1.1/Datastreams(<id>)/Observations until stopped.
+
+    Malformed messages are dead-lettered with a reason (`gisapp mqtt dead-letters`);
+    SIGINT/SIGTERM write what was received, then stop.
+    """
+    import logging
+    import multiprocessing
+    import signal
+    import threading
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    options = dict(batch_size=batch_size, batch_wait=batch_wait)
+    if processes == 1:
+        _subscribe(client_id, False, options)
+        return
+    children = [multiprocessing.Process(target=_subscribe, daemon=False,
+                                        args=(f"{client_id}-{n}", True, options))
+                for n in range(1, processes + 1)]
+    for child in children:
+        child.start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1) and all(c.is_alive() for c in children):
+        pass
+    for child in children:
+        if child.is_alive():
+            child.terminate()  # each writes what it received, then stops
+    for child in children:
+        child.join()
+    if not stop.is_set():
+        raise click.ClickException("a subscriber process ended; stopping the others")
+
+
+def _subscribe(client_id: str, shared: bool, options: dict) -> None:
+    import signal
+    import threading
+
+    from gisapp.db.timeouts import etl_conninfo
+    from gisapp.mqtt.address import parse_mqtt_url
+    from gisapp.mqtt.subscriber import Subscriber
+    from gisapp.settings import Settings
+
+    settings = Settings.load()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    subscriber = Subscriber(parse_mqtt_url(settings.mqtt_url), etl_conninfo(settings),
+                            client_id=client_id, shared=shared, **options)
+    stats = subscriber.run(stop)
+    click.echo(f"{client_id} stopped: {stats.line()}", err=True)
+
+
+@mqtt.command("dead-letters")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0, 10_000),
+              help="The newest dead letters listed after the counts.")
+def dead_letters_cmd(limit: int) -> None:
+    """Messages that were not readings: counts per kind, then the newest with reasons (JSON)."""
+    import psycopg
+
+    from gisapp.db.timeouts import etl_conninfo
+    from gisapp.settings import Settings
+    from store.dead_letters import count_dead_letters, latest_dead_letters
+
+    with psycopg.connect(etl_conninfo(Settings.load())) as conn:
+        click.echo(json.dumps({"counts": count_dead_letters(conn),
+                               "latest": latest_dead_letters(conn, limit)},
+                              indent=1, ensure_ascii=False))

@@ -10,6 +10,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey,
 from sqlalchemy.dialects.postgresql import JSONB
 
 from store import sensor_tables  # noqa: F401  (the SensorThings tables join the metadata)
+from store import dead_letters  # noqa: F401  (the sensor dead letters join the metadata)
 from store.tables import metadata
 
 users = Table(

@@ -65,13 +65,19 @@ def ensure_ingest_account(cfg: BrokerConfig) -> None:
 def add_device(cfg: BrokerConfig, user: str, datastream_ids: list[int],
                password: str | None = None) -> str:
     """Create or change a device account writing to these datastreams; returns its password."""
+    return set_account(cfg, user, write=[observations_topic(i) for i in
+                                         sorted(set(datastream_ids))], password=password)
+
+
+def set_account(cfg: BrokerConfig, user: str, *, read: list[str] = (),
+                write: list[str] = (), password: str | None = None) -> str:
+    """Create or change an account with these topic patterns; returns its password."""
     if user == cfg.address.user:
         raise BrokerError(f"{user!r} is the ingest account (MQTT_URL); choose another name")
     password = password or secrets.token_urlsafe(18)
     set_password(cfg, user, password)
     accounts = _accounts(cfg)
-    accounts[user] = {"read": [], "write": [observations_topic(i) for i in
-                                            sorted(set(datastream_ids))]}
+    accounts[user] = {"read": list(read), "write": list(write)}
     _save(cfg, accounts)
     return password
 

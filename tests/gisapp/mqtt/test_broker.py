@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -20,13 +23,13 @@ def mqtt_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture()
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    tmp_path.chmod(0o755)
-    for parent in tmp_path.parents:  # pytest's base temp dir is 0700; mosquitto drops to its user
-        if parent.name.startswith("pytest-"):
-            parent.chmod(0o755)
-    return {"GISAPP_MQTT_DIR": str(tmp_path / "mqtt"),
-            "MQTT_URL": f"mqtt://ingest:cli-secret@127.0.0.1:{free_port()}"}
+def cli_env() -> Iterator[dict[str, str]]:
+    """A broker directory mosquitto's user can enter (pytest's own temp root is 0700)."""
+    root = Path(tempfile.mkdtemp(prefix="gisapp-mqtt-cli-"))
+    root.chmod(0o755)
+    yield {"GISAPP_MQTT_DIR": str(root / "mqtt"),
+           "MQTT_URL": f"mqtt://ingest:cli-secret@127.0.0.1:{free_port()}"}
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_start_status_stop_from_its_own_directory(cli_env):
