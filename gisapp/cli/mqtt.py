@@ -164,13 +164,17 @@ def subscribe_cmd(batch_size: int, batch_wait: float, processes: int, client_id:
 def _subscribe(client_id: str, shared: bool, options: dict) -> None:
     import signal
     import threading
+    from datetime import timedelta
 
     from gisapp.db.timeouts import etl_conninfo
     from gisapp.mqtt.address import parse_mqtt_url
     from gisapp.mqtt.subscriber import Subscriber
     from gisapp.settings import Settings
+    from store.observations import WritePolicy
 
     settings = Settings.load()
+    options = {**options, "policy": WritePolicy(
+        retention=timedelta(days=settings.sensor_retention_days))}
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -22,7 +22,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gisapp.mqtt.address import MqttAddress
-from gisapp.mqtt.messages import Malformed, Message, read_observation
+from gisapp.mqtt.messages import Malformed, Message, read_observation, reason_kind
 from gisapp.mqtt.topics import SHARE_GROUP, SUBSCRIPTION
 from store.dead_letters import DeadLetter, write_dead_letters
 from store.observations import ObservationRow, WritePolicy, write_observations
@@ -30,9 +30,6 @@ from store.observations import ObservationRow, WritePolicy, write_observations
 log = logging.getLogger(__name__)
 RECONNECT_S = (0.5, 5)  # paho's back-off between broker connection attempts
 DATABASE_RETRY_S = 1.0
-# A refusal's reason starts with the field at fault (store.observations): its dead-letter kind.
-REFUSAL_KINDS = (("datastream", "datastream"), ("phenomenonTime", "time"),
-                 ("resultTime", "time"), ("result", "result"), ("parameters", "parameters"))
 
 
 @dataclass(frozen=True)
@@ -57,14 +54,6 @@ class IngestStats:
         dead = ", ".join(f"{k} {n}" for k, n in sorted(self.dead_letters.items())) or "none"
         return (f"received {self.received}, inserted {self.inserted}, duplicates "
                 f"{self.duplicates}, batches {self.batches}, dead letters: {dead}")
-
-
-def refusal_kind(reason: str) -> str:
-    """The dead-letter kind of a write-path refusal, from the field its reason names."""
-    for prefix, kind in REFUSAL_KINDS:
-        if reason.startswith(prefix):
-            return kind
-    return "refused"
 
 
 class Subscriber:
@@ -212,7 +201,7 @@ class Subscriber:
             for refusal in counts.refused:
                 item = sources[refusal.index]
                 letters.append(DeadLetter(item.message.topic, item.message.payload,
-                                          refusal_kind(refusal.reason), refusal.reason))
+                                          reason_kind(refusal.reason), refusal.reason))
             write_dead_letters(conn, letters)
         return (counts.inserted, counts.duplicates), letters
 
