@@ -1,0 +1,381 @@
+"""Bench: sensor readings in (MQTT, HTTP) and out (latest values, a 30-day chart).
+
+One command: `.venv/bin/python bench/sensors.py [--small] [--keep] [--skip-year]`.
+It works in databases of its own on DATABASE_URL's server (default the local cluster):
+- `gisapp_bench_sensors_ingest` (made afresh): 300 rain gauges registered as things. A
+  Mosquitto of its own (gisapp.mqtt.broker, temp directory, free port) and `gisapp mqtt
+  subscribe --processes S` ingest what P publisher processes (paho-mqtt, QoS 1, one
+  Observation per message, as devices send them) publish: observations/s from the first
+  publish to the last row committed, and publish-to-queryable latency (p50/p95) of probe
+  readings stamped with their send time, watched by a poller every 20 ms. The same readings
+  are then posted over HTTP (SensorThings `CreateObservations`, gunicorn, etl_operator token).
+- `gisapp_bench_sensors_year` (made once, kept): 300 datastreams x a year of 5-minute
+  readings (~31.5 million rows, generate_series in SQL) with their hourly and daily
+  aggregates and latest values; the latest value of every datastream and a 30-day chart of
+  one datastream, each timed through gisapp and as the raw SQL over the raw readings.
+Targets (issue 15): >= 20,000 obs/s via MQTT, p95 < 2 s, latest < 20 ms, chart < 100 ms.
+The machine is shared: the load average is printed with every result.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/tiles.py
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from gisapp.db import migrate, provision  # noqa: E402
+from gisapp.mqtt import accounts, broker  # noqa: E402
+from gisapp.mqtt.address import parse_mqtt_url  # noqa: E402
+from gisapp.mqtt.topics import observations_topic  # noqa: E402
+from store.sensor_things import register_things  # noqa: E402
+
+GISAPP = Path(sys.executable).with_name("gisapp")
+GAUGES = 300
+DEVICE, DEVICE_PASSWORD = "bench-device", "bench-device-secret"
+
+
+def load_average() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def bench_url(suffix: str) -> str:
+    base = os.environ.get("DATABASE_URL", "postgresql://gisapp:gisapp@127.0.0.1:5433/gisapp")
+    return provision.libpq_url(base).rpartition("/")[0] + f"/gisapp_bench_sensors_{suffix}"
+
+
+def drop_database(url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(url.rpartition("/")[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def create_database(url: str) -> None:
+    drop_database(url)
+    provision.ensure_database(url, log=lambda m: None)
+    migrate.upgrade(url)
+
+
+def add_gauges(url: str, n: int = GAUGES) -> list[int]:
+    """n rain gauges over Hải Châu registered as things; their rainfall datastream ids."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO rain_gauges (gauge_id, name, ward_code, geom)"
+            " SELECT format('BENCH-%%s', i), format('Bench gauge %%s', i), '20194',"
+            " ST_SetSRID(ST_MakePoint(108.20 + (i %% 20) * 0.002, 16.04 + (i / 20) * 0.002),"
+            " 4326)"
+            " FROM generate_series(1, %s) i", (n,))
+        register_things(conn)
+        return [r[0] for r in conn.execute(
+            "SELECT id FROM datastreams WHERE code LIKE 'rain_gauge/BENCH-%%' ORDER BY id")]
+
+
+def p(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# --- MQTT ingestion ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(root: Path) -> broker.BrokerConfig:
+    root.chmod(0o755)
+    cfg = broker.BrokerConfig(directory=root / "mqtt", address=parse_mqtt_url(
+        f"mqtt://ingest:bench-ingest@127.0.0.1:{free_port()}"))
+    accounts.ensure_ingest_account(cfg)
+    accounts.set_account(cfg, DEVICE, write=["v1.1/#"], password=DEVICE_PASSWORD)
+    broker.start(cfg)
+    return cfg
+
+
+def start_subscriber(url: str, cfg: broker.BrokerConfig, processes: int,
+                     log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT),
+           "MQTT_URL": f"mqtt://ingest:bench-ingest@{cfg.address.listen}"}
+    out = open(log, "w")
+    proc = subprocess.Popen([str(GISAPP), "mqtt", "subscribe", "--processes", str(processes),
+                             "--client-id", "bench-ingest"], env=env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while log.read_text().count("subscribed to") < processes:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the subscriber did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+    return proc
+
+
+def reading_lines(path: Path, n: int, days_back: int = 390) -> None:
+    """n Observations 5 minutes apart, one JSON per line (mosquitto_pub -l sends each)."""
+    base = datetime.now(timezone.utc) - timedelta(days=days_back)
+    with open(path, "w") as out:
+        for k in range(n):
+            out.write('{"phenomenonTime":"%s","result":%d}\n'
+                      % ((base + timedelta(minutes=5 * k)).isoformat(), k % 50))
+
+
+def publish_lines(cfg: broker.BrokerConfig, stream: int, path: Path) -> subprocess.Popen:
+    """Debian's mosquitto_pub (C) as a device: each line of `path` one QoS 1 message."""
+    return subprocess.Popen(
+        ["mosquitto_pub", "-h", cfg.address.host, "-p", str(cfg.address.port), "-u", DEVICE,
+         "-P", DEVICE_PASSWORD, "-q", "1", "-M", "1000", "-t", observations_topic(stream),
+         "-l"], stdin=open(path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def send_probes(cfg: broker.BrokerConfig, stream: int, stop: threading.Event) -> None:
+    """Every 50 ms a reading stamped with its send time (its latency is read back)."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-probe")
+    client.username_pw_set(DEVICE, DEVICE_PASSWORD)
+    client.connect(cfg.address.host, cfg.address.port)
+    client.loop_start()
+    while not stop.wait(0.05):
+        client.publish(observations_topic(stream), '{"phenomenonTime":"%s","result":0}'
+                       % datetime.now(timezone.utc).isoformat(), qos=1)
+    client.disconnect()
+    client.loop_stop()
+
+
+def watch_probes(url: str, probes: list[int], since: datetime, stop: threading.Event,
+                 latencies: list[float]) -> None:
+    """Every 20 ms: probes that became visible, and how long after they were sent."""
+    seen = since
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            rows = conn.execute("SELECT phenomenon_time FROM sensor_observations"
+                                " WHERE datastream_id = ANY(%s) AND phenomenon_time > %s",
+                                (probes, seen)).fetchall()
+            now = datetime.now(timezone.utc)
+            for (t,) in rows:
+                latencies.append((now - t).total_seconds())
+                seen = max(seen, t)
+            time.sleep(0.02)
+
+
+def count_rows(conn: psycopg.Connection, streams: list[int]) -> int:
+    return conn.execute("SELECT coalesce(sum(n), 0) FROM (SELECT count(*) n FROM"
+                        " sensor_observations WHERE datastream_id = ANY(%s)) c",
+                        (streams,)).fetchone()[0]
+
+
+def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
+                   subscribers: int, work: Path) -> dict:
+    cfg = start_broker(work)
+    proc = start_subscriber(url, cfg, subscribers, work / "subscriber.log")
+    probe, bulk = streams[0], streams[1:publishers + 1]
+    per_stream = readings // publishers
+    for i, stream in enumerate(bulk):
+        reading_lines(work / f"lines-{i}.txt", per_stream)
+    total = per_stream * publishers
+    latencies: list[float] = []
+    stop = threading.Event()
+    since = datetime.now(timezone.utc)
+    threads = [threading.Thread(target=watch_probes, args=(url, [probe], since, stop,
+                                                           latencies)),
+               threading.Thread(target=send_probes, args=(cfg, probe, stop))]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    start = time.time()
+    pubs = [publish_lines(cfg, stream, work / f"lines-{i}.txt") for i, stream in enumerate(bulk)]
+    loads, published = [], None
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while (n := count_rows(conn, bulk)) < total:
+                if published is None and all(pr.poll() is not None for pr in pubs):
+                    published = time.time() - start
+                if time.time() - start > 900:
+                    raise SystemExit(f"only {n} of {total} readings stored after 900 s")
+                loads.append(os.getloadavg()[0])
+                time.sleep(0.1)
+        elapsed = time.time() - start
+        time.sleep(0.5)  # the last probes
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        for pr in pubs:
+            pr.wait(60)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        broker.stop(cfg)
+    errors = [pr.stderr.read().decode() for pr in pubs if pr.returncode]
+    if errors:
+        raise SystemExit(f"mosquitto_pub failed: {errors[0]}")
+    return {"readings": total, "seconds": elapsed, "obs_per_s": total / elapsed,
+            "publish_per_s": total / (published or elapsed), "probes": len(latencies),
+            "p50_s": p(latencies, 0.5), "p95_s": p(latencies, 0.95),
+            "load": statistics.mean(loads) if loads else os.getloadavg()[0],
+            "log_tail": (work / "subscriber.log").read_text()[-600:]}
+
+
+# --- a year of 5-minute readings: latest values and a 30-day chart ----------------------
+YEAR_MARK = "bench: a year of 5-minute readings"
+
+
+def year_database(url: str, streams: int, days: int) -> list[int]:
+    """The year database (made once: kept and reused while it holds the same size)."""
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT obj_description('sensor_observations'::regclass)"
+                               ).fetchone()
+            if row and row[0] == f"{YEAR_MARK} {streams} x {days}":
+                return [r[0] for r in conn.execute(
+                    "SELECT id FROM datastreams WHERE code LIKE 'rain_gauge/BENCH-%%' ORDER BY id")]
+    except psycopg.OperationalError:
+        pass
+    create_database(url)
+    ids = add_gauges(url, streams)
+    began = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")
+        for i in range(0, len(ids), 25):
+            conn.execute(
+                "INSERT INTO sensor_observations (datastream_id, phenomenon_time, result)"
+                " SELECT d, t, ((d * 7919 + extract(epoch FROM t)::bigint / 300) %% 97) / 10.0"
+                " FROM unnest(%s::bigint[]) d CROSS JOIN generate_series("
+                "   date_trunc('hour', now()) - make_interval(days => %s),"
+                "   date_trunc('hour', now()) - interval '5 minutes', interval '5 minutes') t",
+                (ids[i:i + 25], days))
+            print(f"  {min(i + 25, len(ids))}/{len(ids)} datastreams generated "
+                  f"({time.perf_counter() - began:.0f} s, {load_average()})", flush=True)
+        for table, bucket in (("sensor_hourly", "date_trunc('hour', phenomenon_time, 'UTC')"),
+                              ("sensor_daily", "date_trunc('day', phenomenon_time, "
+                                               "'Asia/Ho_Chi_Minh')")):
+            conn.execute(sql.SQL(
+                "INSERT INTO {} (datastream_id, bucket, count, sum, min, max, first_time,"
+                " last_time) SELECT datastream_id, {}, count(*), sum(result), min(result),"
+                " max(result), min(phenomenon_time), max(phenomenon_time)"
+                " FROM sensor_observations GROUP BY 1, 2").format(sql.Identifier(table),
+                                                                  sql.SQL(bucket)))
+        conn.execute(
+            "INSERT INTO datastream_latest (datastream_id, phenomenon_time, result, first_time)"
+            " SELECT d, l.phenomenon_time, l.result, l.phenomenon_time - make_interval(days => %s)"
+            " FROM unnest(%s::bigint[]) d CROSS JOIN LATERAL (SELECT phenomenon_time, result"
+            " FROM sensor_observations WHERE datastream_id = d"
+            " ORDER BY phenomenon_time DESC LIMIT 1) l", (days, ids))
+        conn.execute("VACUUM (ANALYZE) sensor_observations")
+        conn.execute("VACUUM (ANALYZE) sensor_hourly")
+        conn.execute("VACUUM (ANALYZE) sensor_daily")
+        conn.execute("VACUUM (ANALYZE) datastream_latest")
+        conn.execute(sql.SQL("COMMENT ON TABLE sensor_observations IS {}").format(
+            sql.Literal(f"{YEAR_MARK} {streams} x {days}")))
+        rows = conn.execute("SELECT count(*) FROM sensor_observations").fetchone()[0]
+    print(f"  {rows:,} readings and their aggregates in {time.perf_counter() - began:.0f} s",
+          flush=True)
+    return ids
+
+
+def timed_sql(url: str, query: str, params_of, n: int) -> list[float]:
+    """Milliseconds per execution of `query` (fetching every row), n times after a warm-up."""
+    times = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(query, params_of(0)).fetchall()
+        for i in range(n):
+            t = time.perf_counter()
+            conn.execute(query, params_of(i)).fetchall()
+            times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+LATEST_RAW = ("SELECT d.id, o.phenomenon_time, o.result FROM datastreams d CROSS JOIN LATERAL"
+              " (SELECT phenomenon_time, result FROM sensor_observations"
+              "  WHERE datastream_id = d.id ORDER BY phenomenon_time DESC LIMIT 1) o")
+LATEST_KEPT = ("SELECT datastream_id, phenomenon_time, result FROM datastream_latest")
+CHART_RAW = ("SELECT phenomenon_time, result FROM sensor_observations WHERE datastream_id = %s"
+             " AND phenomenon_time >= %s AND phenomenon_time < %s ORDER BY phenomenon_time")
+CHART_HOURLY = ("SELECT bucket, sum / count, min, max FROM sensor_hourly"
+                " WHERE datastream_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket")
+
+
+def year_queries(url: str, ids: list[int], n: int) -> None:
+    with psycopg.connect(url) as conn:
+        end = conn.execute("SELECT max(phenomenon_time) FROM sensor_observations"
+                           " WHERE datastream_id = %s", (ids[0],)).fetchone()[0]
+    window = [(ids[(i * 37) % len(ids)], end - timedelta(days=30), end) for i in range(n)]
+    results = {
+        "latest, all datastreams (datastream_latest, kept by the write path)":
+            timed_sql(url, LATEST_KEPT, lambda i: (), n),
+        "latest, all datastreams (raw SQL: newest raw reading per datastream)":
+            timed_sql(url, LATEST_RAW, lambda i: (), n),
+        "30-day chart, one datastream, its 5-minute readings (raw SQL)":
+            timed_sql(url, CHART_RAW, lambda i: window[i], n),
+        "30-day chart, one datastream, hourly points (sensor_hourly)":
+            timed_sql(url, CHART_HOURLY, lambda i: window[i], n),
+    }
+    for label, times in results.items():
+        print(f"{label}: p50 {p(times, 0.5):.1f} ms, p95 {p(times, 0.95):.1f} ms "
+              f"(n={len(times)}, {load_average()})", flush=True)
+
+
+class _SkipIngestion(Exception):
+    pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="20,000 readings, 10 days of data")
+    parser.add_argument("--readings", type=int, default=300_000)
+    parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes")
+    parser.add_argument("--subscribers", type=int, default=1)
+    parser.add_argument("--skip-year", action="store_true", help="ingestion only")
+    parser.add_argument("--year-only", action="store_true", help="the year database only")
+    parser.add_argument("--keep", action="store_true", help="keep the ingestion database")
+    args = parser.parse_args()
+    readings = 20_000 if args.small else args.readings
+    work = Path(tempfile.mkdtemp(prefix="gisapp-bench-sensors-"))
+    url = bench_url("ingest")
+    try:
+        if args.year_only:
+            raise _SkipIngestion
+        print(f"== ingestion database {url.rpartition('/')[2]} ({load_average()})", flush=True)
+        create_database(url)
+        streams = add_gauges(url)
+        m = mqtt_ingestion(url, streams, readings, args.publishers, args.subscribers, work)
+        print(f"MQTT: {m['readings']:,} readings in {m['seconds']:.1f} s = "
+              f"{m['obs_per_s']:,.0f} obs/s stored (publishers sent {m['publish_per_s']:,.0f}/s; "
+              f"{args.publishers} publishers, {args.subscribers} subscriber process(es)); "
+              f"publish-to-queryable p50 {m['p50_s']:.2f} s, p95 {m['p95_s']:.2f} s over "
+              f"{m['probes']} probes (target >= 20,000 obs/s, p95 < 2 s; mean load "
+              f"{m['load']:.1f})", flush=True)
+    except _SkipIngestion:
+        pass
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep and not args.year_only:
+            drop_database(url)
+    if args.skip_year:
+        return
+    streams, days = (30, 10) if args.small else (GAUGES, 365)
+    year = bench_url("year" if not args.small else "year_small")
+    print(f"== year database {year.rpartition('/')[2]}: {streams} datastreams x {days} days "
+          f"of 5-minute readings ({load_average()})", flush=True)
+    ids = year_database(year, streams, days)
+    year_queries(year, ids, 50)
+
+
+if __name__ == "__main__":
+    main()
