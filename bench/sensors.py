@@ -159,6 +159,37 @@ def send_probes(cfg: broker.BrokerConfig, stream: int, stop: threading.Event) ->
     client.loop_stop()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def family(pid: int) -> list[int]:
+    """A process and its children."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return [pid, *kids]
+
+
+def writer_backends(url: str) -> list[int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = 'gisapp mqtt subscribe'")]
+
+
 def watch_probes(url: str, probes: list[int], since: datetime, stop: threading.Event,
                  latencies: list[float]) -> None:
     """Every 20 ms: probes that became visible, and how long after they were sent."""
@@ -199,6 +230,10 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
     for t in threads:
         t.start()
     time.sleep(0.5)
+    subscribers_pids = family(proc.pid)
+    broker_pid = broker.running_pid(cfg)
+    cpu_before = {"subscriber": cpu_seconds(subscribers_pids),
+                  "broker": cpu_seconds([broker_pid])}
     start = time.time()
     pubs = [publish_lines(cfg, stream, work / f"lines-{i}.txt") for i, stream in enumerate(bulk)]
     loads, published = [], None
@@ -212,6 +247,9 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
                 loads.append(os.getloadavg()[0])
                 time.sleep(0.1)
         elapsed = time.time() - start
+        cpu = {"subscriber": cpu_seconds(subscribers_pids) - cpu_before["subscriber"],
+               "broker": cpu_seconds([broker_pid]) - cpu_before["broker"],
+               "postgres": cpu_seconds(writer_backends(url))}  # backends opened for this run
         time.sleep(0.5)  # the last probes
     finally:
         stop.set()
@@ -229,7 +267,7 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
             "publish_per_s": total / (published or elapsed), "probes": len(latencies),
             "p50_s": p(latencies, 0.5), "p95_s": p(latencies, 0.95),
             "load": statistics.mean(loads) if loads else os.getloadavg()[0],
-            "log_tail": (work / "subscriber.log").read_text()[-600:]}
+            "cpu_us": {k: v / total * 1e6 for k, v in cpu.items()}}
 
 
 # --- a year of 5-minute readings: latest values and a 30-day chart ----------------------
@@ -361,6 +399,10 @@ def main() -> None:
               f"publish-to-queryable p50 {m['p50_s']:.2f} s, p95 {m['p95_s']:.2f} s over "
               f"{m['probes']} probes (target >= 20,000 obs/s, p95 < 2 s; mean load "
               f"{m['load']:.1f})", flush=True)
+        per = m["cpu_us"]
+        print("MQTT CPU per reading: " + ", ".join(f"{k} {v:.0f} us" for k, v in per.items())
+              + f"; {1e6 / sum(per.values()):,.0f} readings per CPU-second of the three"
+              " together (what a quiet core would ingest)", flush=True)
     except _SkipIngestion:
         pass
     finally:

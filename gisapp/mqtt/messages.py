@@ -10,7 +10,7 @@ exists and the result fits it is the write path's to say (store.observations).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gisapp.mqtt.topics import VERSION, datastream_of
 from store.observation_json import observation_from_json
@@ -18,6 +18,7 @@ from store.observations import ObservationRow
 
 OBSERVATIONS_TOPIC = f"{VERSION}/Observations"
 MAX_PAYLOAD_BYTES = 64 * 1024
+_DECODER = json.JSONDecoder()  # json.loads on bytes costs a third more (encoding sniffing)
 # A reason starts with the member at fault (store.observation_json, store.observations):
 # its dead-letter kind. resultTime before result: the longer name first.
 KINDS_BY_MEMBER = (("datastream", "datastream"), ("Datastream", "topic"),
@@ -34,8 +35,7 @@ class Malformed(ValueError):
         self.kind = kind
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     """One received MQTT message."""
 
     topic: str
@@ -60,8 +60,8 @@ def read_observation(message: Message) -> ObservationRow:
         raise Malformed("json", f"payload of {len(message.payload)} bytes is over the "
                                 f"{MAX_PAYLOAD_BYTES} allowed for one Observation")
     try:
-        body = json.loads(message.payload)
-    except (ValueError, RecursionError) as exc:
+        body = _DECODER.decode(message.payload.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise Malformed("json", f"payload is not JSON: {str(exc)[:200]}") from None
     try:
         return observation_from_json(body, topic_stream)

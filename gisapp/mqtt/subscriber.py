@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import paho.mqtt.client as paho
 import psycopg
@@ -32,8 +33,7 @@ RECONNECT_S = (0.5, 5)  # paho's back-off between broker connection attempts
 DATABASE_RETRY_S = 1.0
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):
     generation: int  # which broker connection delivered it: acks go back on that one only
     mid: int
     qos: int
@@ -142,7 +142,8 @@ class Subscriber:
         return self._conn
 
     def _write_batch(self, batch: list[Received]) -> bool:
-        """Write and acknowledge a batch; False when the database is unreachable (retry)."""
+        """Write and acknowledge a batch; False when it must be written again (the database
+        is unreachable, or rolled the batch back on a deadlock)."""
         try:
             conn = self._connection()
             try:
@@ -163,6 +164,12 @@ class Subscriber:
                         c = (0, 0)
                     counts = (counts[0] + c[0], counts[1] + c[1])
                     letters += dead
+        except psycopg.errors.TransactionRollbackError as exc:
+            # Two subscribers writing the same new reading at once may deadlock; one is
+            # rolled back and writes its batch again (the other's copy is then a duplicate).
+            log.info("a batch of %d was rolled back (%s); writing it again", len(batch),
+                     str(exc).splitlines()[0])
+            return False
         except psycopg.OperationalError as exc:
             log.warning("the database is unreachable (%s); retrying the batch of %d",
                         str(exc).strip().splitlines()[0] if str(exc).strip() else exc,
@@ -192,10 +199,6 @@ class Subscriber:
             except Malformed as exc:
                 letters.append(DeadLetter(item.message.topic, item.message.payload, exc.kind,
                                           str(exc)))
-        # Key order: concurrent subscribers then lock the same keys in the same order.
-        order = sorted(range(len(rows)), key=lambda i: (rows[i].datastream_id,
-                                                        rows[i].phenomenon_time))
-        rows, sources = [rows[i] for i in order], [sources[i] for i in order]
         with conn.transaction():
             counts = write_observations(conn, rows, self.policy)
             for refusal in counts.refused:
