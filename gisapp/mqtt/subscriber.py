@@ -1,7 +1,7 @@
 """The ingest subscriber: readings from the broker to `sensor_observations`, in batches.
 
-paho-mqtt's network thread only queues what arrives; this thread writes a batch when it
-holds `batch_size` messages or its oldest waited `batch_wait` seconds, through the one write
+paho-mqtt's network thread only queues what arrives; this thread writes a batch when
+`batch_size` messages wait, and every `batch_wait` seconds what is there, through the one write
 path (store.observations.write_observations), with the batch's dead letters in the same
 transaction. Messages are acknowledged (QoS 1) only after that commit, and the session is
 persistent (clean_session off), so a reading is never lost to a subscriber or database
@@ -96,6 +96,7 @@ class Subscriber:
         log.warning("lost the broker at %s (%s); reconnecting", self.address.listen, reason)
 
     def _on_message(self, client, userdata, msg) -> None:
+        # msg.topic would raise on a topic that is not UTF-8, in paho's thread: decode here.
         self._buffer.append(Received(self._generation, msg.mid, msg.qos,
                                      Message(msg._topic.decode("utf-8", "replace"),
                                              msg.payload)))
@@ -104,7 +105,12 @@ class Subscriber:
 
     # --- this thread ---------------------------------------------------------------------
     def run(self, stop: threading.Event, report_every: float = 10.0) -> IngestStats:
-        """Connect (retrying until the broker answers) and write batches until `stop`."""
+        """Connect (retrying until the broker answers) and write batches until `stop`.
+
+        On `stop` the broker connection closes first, then what was received is written;
+        its acknowledgements are lost with the connection, so the broker sends those
+        messages again next time (the session is kept) and they are counted as duplicates.
+        """
         self._client.connect_async(self.address.host, self.address.port, keepalive=30)
         self._client.loop_start()
         last_report, reported = time.monotonic(), ""
@@ -118,17 +124,17 @@ class Subscriber:
                     if line != reported:
                         log.info("%s", line)
                         reported = line
-            self._drain(stop)
         finally:
             self._client.disconnect()
             self._client.loop_stop()
+            self._drain(stop, final=True)
             if self._conn is not None:
                 self._conn.close()
         return self.stats
 
-    def _drain(self, stop: threading.Event) -> None:
-        """Write everything the buffer holds, a batch at a time."""
-        while self._buffer:
+    def _drain(self, stop: threading.Event, final: bool = False) -> None:
+        """Write what the buffer holds, a batch at a time (until `stop`, unless `final`)."""
+        while self._buffer and (final or not stop.is_set()):
             batch = [self._buffer.popleft()
                      for _ in range(min(self.batch_size, len(self._buffer)))]
             while not self._write_batch(batch):
@@ -220,6 +226,8 @@ class Subscriber:
     def _acknowledge(self, batch: list[Received]) -> None:
         """PUBACK each committed QoS 1 message on the connection that delivered it."""
         current = self._generation
+        if not self.connected.is_set():
+            return  # the broker sends them again on the next connection
         for item in batch:
             if item.qos and item.generation == current:
                 self._client.ack(item.mid, item.qos)
