@@ -4,10 +4,12 @@ One command: `.venv/bin/python bench/sensors.py [--small] [--keep] [--skip-year]
 It works in databases of its own on DATABASE_URL's server (default the local cluster):
 - `gisapp_bench_sensors_ingest` (made afresh): 300 rain gauges registered as things. A
   Mosquitto of its own (gisapp.mqtt.broker, temp directory, free port) and `gisapp mqtt
-  subscribe --processes S` ingest what P publisher processes (paho-mqtt, QoS 1, one
-  Observation per message, as devices send them) publish: observations/s from the first
-  publish to the last row committed, and publish-to-queryable latency (p50/p95) of probe
-  readings stamped with their send time, watched by a poller every 20 ms. The same readings
+  subscribe --processes S` ingest what P `mosquitto_pub` processes (Debian's C client, QoS 1,
+  one Observation per message, as devices send them) publish all at once: observations/s
+  from the first publish to the last row committed; then half that rate, paced, for 20 s.
+  Publish-to-queryable latency (p50/p95, in both phases) comes from probe readings stamped
+  with their send time every 50 ms, watched by a poller every 20 ms. CPU per reading of the
+  subscriber, the broker and the PostgreSQL backends is read from /proc. The same readings
   are then posted over HTTP (SensorThings `CreateObservations`, gunicorn, etl_operator token).
 - `gisapp_bench_sensors_year` (made once, kept): 300 datastreams x a year of 5-minute
   readings (~31.5 million rows, generate_series in SQL) with their hourly and daily
@@ -191,7 +193,7 @@ def writer_backends(url: str) -> list[int]:
 
 
 def watch_probes(url: str, probes: list[int], since: datetime, stop: threading.Event,
-                 latencies: list[float]) -> None:
+                 latencies: list[tuple[datetime, float]]) -> None:
     """Every 20 ms: probes that became visible, and how long after they were sent."""
     seen = since
     with psycopg.connect(url, autocommit=True) as conn:
@@ -201,9 +203,30 @@ def watch_probes(url: str, probes: list[int], since: datetime, stop: threading.E
                                 (probes, seen)).fetchall()
             now = datetime.now(timezone.utc)
             for (t,) in rows:
-                latencies.append((now - t).total_seconds())
+                latencies.append((t, (now - t).total_seconds()))
                 seen = max(seen, t)
             time.sleep(0.02)
+
+
+def paced_publish(cfg: broker.BrokerConfig, stream: int, rate: float, seconds: float) -> int:
+    """Feed mosquitto_pub `rate` readings a second for `seconds`; how many were sent."""
+    pub = subprocess.Popen(
+        ["mosquitto_pub", "-h", cfg.address.host, "-p", str(cfg.address.port), "-u", DEVICE,
+         "-P", DEVICE_PASSWORD, "-q", "1", "-M", "1000", "-t", observations_topic(stream),
+         "-l"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    base = datetime.now(timezone.utc) - timedelta(days=200)
+    sent, began = 0, time.monotonic()
+    while (elapsed := time.monotonic() - began) < seconds:
+        due = int(elapsed * rate)
+        pub.stdin.write("".join('{"phenomenonTime":"%s","result":%d}\n'
+                                % ((base + timedelta(seconds=k)).isoformat(), k % 50)
+                                for k in range(sent, due)).encode())
+        pub.stdin.flush()
+        sent = due
+        time.sleep(0.01)
+    pub.stdin.close()
+    pub.wait(120)
+    return sent
 
 
 def count_rows(conn: psycopg.Connection, streams: list[int]) -> int:
@@ -213,7 +236,10 @@ def count_rows(conn: psycopg.Connection, streams: list[int]) -> int:
 
 
 def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
-                   subscribers: int, work: Path) -> dict:
+                   subscribers: int, work: Path, paced_share: float = 0.5,
+                   paced_seconds: float = 20) -> dict:
+    """A flood (every reading queued at once: throughput and its backlog's latency), then
+    `paced_share` of the measured throughput for `paced_seconds` (latency when keeping up)."""
     cfg = start_broker(work)
     proc = start_subscriber(url, cfg, subscribers, work / "subscriber.log")
     probe, bulk = streams[0], streams[1:publishers + 1]
@@ -250,7 +276,13 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
         cpu = {"subscriber": cpu_seconds(subscribers_pids) - cpu_before["subscriber"],
                "broker": cpu_seconds([broker_pid]) - cpu_before["broker"],
                "postgres": cpu_seconds(writer_backends(url))}  # backends opened for this run
-        time.sleep(0.5)  # the last probes
+        flood_end = datetime.now(timezone.utc)
+        time.sleep(2)  # the backlog's last probes
+        rate = round(total / elapsed * paced_share, -2)
+        paced_start = datetime.now(timezone.utc)
+        paced_sent = paced_publish(cfg, streams[publishers + 1], rate, paced_seconds)
+        paced_end = datetime.now(timezone.utc)
+        time.sleep(1.0)  # the last probes
     finally:
         stop.set()
         for t in threads:
@@ -263,11 +295,95 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
     errors = [pr.stderr.read().decode() for pr in pubs if pr.returncode]
     if errors:
         raise SystemExit(f"mosquitto_pub failed: {errors[0]}")
+    flood = [lat for t, lat in latencies if t <= flood_end]
+    steady = [lat for t, lat in latencies if paced_start <= t <= paced_end]
     return {"readings": total, "seconds": elapsed, "obs_per_s": total / elapsed,
-            "publish_per_s": total / (published or elapsed), "probes": len(latencies),
-            "p50_s": p(latencies, 0.5), "p95_s": p(latencies, 0.95),
+            "publish_per_s": total / (published or elapsed), "probes": len(flood),
+            "p50_s": p(flood, 0.5), "p95_s": p(flood, 0.95),
+            "paced_rate": rate, "paced_sent": paced_sent, "paced_probes": len(steady),
+            "paced_p50_s": p(steady, 0.5), "paced_p95_s": p(steady, 0.95),
             "load": statistics.mean(loads) if loads else os.getloadavg()[0],
             "cpu_us": {k: v / total * 1e6 for k, v in cpu.items()}}
+
+
+# --- HTTP ingestion: SensorThings CreateObservations through gunicorn ----------------------
+def http_ingestion(url: str, streams: list[int], readings: int, clients: int,
+                   per_request: int, work: Path) -> dict | None:
+    """POST dataArrays of `per_request` readings from `clients` threads; None without the API."""
+    import urllib.error
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import create_engine
+
+    from gisapp.accounts import add_user, create_token
+    from gisapp.db.engine import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:
+        add_user(conn, "bench-etl", "etl_operator")
+        token = create_token(conn, "bench-etl")[1]
+    engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "GISAPP_DATA_DIR": str(work / "data"),
+           "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}", "SECRET_KEY": "bench",
+           "PYTHONPATH": str(ROOT)}
+    log = open(work / "gunicorn.log", "w")
+    server = subprocess.Popen([str(GISAPP), "serve", "--bind", f"127.0.0.1:{port}"], env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/sta/v1.1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"gunicorn did not start: {(work / 'gunicorn.log').read_text()}")
+                time.sleep(0.2)
+        try:
+            urllib.request.urlopen(f"{base}/Datastreams?$top=1", timeout=10)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        start_time = datetime.now(timezone.utc) - timedelta(days=395)
+        bodies = []
+        k = 0
+        while k < readings:
+            stream = streams[(k // per_request) % len(streams)]
+            rows = [[(start_time + timedelta(minutes=5 * (k + j))).isoformat(), (k + j) % 50]
+                    for j in range(per_request)]
+            bodies.append(json.dumps([{"Datastream": {"@iot.id": stream},
+                                       "components": ["phenomenonTime", "result"],
+                                       "dataArray": rows}]).encode())
+            k += per_request
+
+        def post(body: bytes) -> float:
+            request = urllib.request.Request(f"{base}/CreateObservations", data=body,
+                                             method="POST", headers={
+                                                 "Authorization": f"Bearer {token}",
+                                                 "Content-Type": "application/json"})
+            t = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answer = json.load(response)
+            if any(str(a).startswith("error") for a in answer):
+                raise SystemExit(f"CreateObservations refused rows: {answer[:3]}")
+            return time.perf_counter() - t
+
+        load_before = os.getloadavg()[0]
+        began = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            latencies = list(pool.map(post, bodies))
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(30)
+    total = len(bodies) * per_request
+    return {"readings": total, "seconds": elapsed, "obs_per_s": total / elapsed,
+            "requests": len(bodies), "p50_s": p(latencies, 0.5), "p95_s": p(latencies, 0.95),
+            "load": (load_before + os.getloadavg()[0]) / 2}
 
 
 # --- a year of 5-minute readings: latest values and a 30-day chart ----------------------
@@ -378,7 +494,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="20,000 readings, 10 days of data")
     parser.add_argument("--readings", type=int, default=300_000)
     parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes")
-    parser.add_argument("--subscribers", type=int, default=1)
+    parser.add_argument("--subscribers", type=int, default=2)
+    parser.add_argument("--http-clients", type=int, default=4)
     parser.add_argument("--skip-year", action="store_true", help="ingestion only")
     parser.add_argument("--year-only", action="store_true", help="the year database only")
     parser.add_argument("--keep", action="store_true", help="keep the ingestion database")
@@ -399,10 +516,23 @@ def main() -> None:
               f"publish-to-queryable p50 {m['p50_s']:.2f} s, p95 {m['p95_s']:.2f} s over "
               f"{m['probes']} probes (target >= 20,000 obs/s, p95 < 2 s; mean load "
               f"{m['load']:.1f})", flush=True)
+        print(f"MQTT paced at {m['paced_rate']:,.0f} obs/s ({m['paced_sent']:,} readings): "
+              f"publish-to-queryable p50 {m['paced_p50_s']:.2f} s, p95 {m['paced_p95_s']:.2f} s"
+              f" over {m['paced_probes']} probes ({load_average()})", flush=True)
         per = m["cpu_us"]
         print("MQTT CPU per reading: " + ", ".join(f"{k} {v:.0f} us" for k, v in per.items())
               + f"; {1e6 / sum(per.values()):,.0f} readings per CPU-second of the three"
               " together (what a quiet core would ingest)", flush=True)
+        h = http_ingestion(url, streams[args.publishers + 1:], readings, args.http_clients,
+                           1000, work)
+        if h is None:
+            print("HTTP: not measured: this tree has no SensorThings API (/sta/v1.1 is 404)")
+        else:
+            print(f"HTTP CreateObservations: {h['readings']:,} readings in {h['requests']} "
+                  f"requests of 1,000 from {args.http_clients} clients in {h['seconds']:.1f} s"
+                  f" = {h['obs_per_s']:,.0f} obs/s; request (post-to-queryable) p50 "
+                  f"{h['p50_s']:.2f} s, p95 {h['p95_s']:.2f} s (load {h['load']:.1f})",
+                  flush=True)
     except _SkipIngestion:
         pass
     finally:
