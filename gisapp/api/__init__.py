@@ -3,7 +3,7 @@ from flask import Flask
 
 from gisapp.api import (admin, analysis, etl, features, health, layer_catalogue,
                         map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
-                        tiles)
+                        sta, tiles)
 
 
 def register(app: Flask) -> None:
@@ -21,3 +21,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(map_assets.bp)
     app.register_blueprint(permits.bp)
     app.register_blueprint(analysis.bp)
+    app.register_blueprint(sta.bp)
