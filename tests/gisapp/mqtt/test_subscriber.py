@@ -13,6 +13,7 @@ from typing import Iterator
 import psycopg
 import pytest
 
+from gisapp import create_app
 from gisapp.mqtt.address import parse_mqtt_url
 from gisapp.mqtt.subscriber import Subscriber
 from gisapp.mqtt.topics import observations_topic
@@ -81,6 +82,26 @@ def test_a_published_reading_is_stored(mqtt_broker, mqtt_url, streams, subscribe
     when = NOW - timedelta(minutes=30)
     publish(mqtt_broker, [(observations_topic(rain), _reading(when, 12.5))])
     assert wait_for(lambda: _rows(mqtt_url, rain), 10) == [(when, 12.5)]
+
+
+def test_a_reading_published_over_mqtt_is_read_through_the_sensorthings_api(
+        mqtt_broker, mqtt_url, streams, subscriber, tmp_path):
+    rain = streams["rain_gauge/DM-1/rainfall"]
+    when = NOW - timedelta(minutes=25)
+    publish(mqtt_broker, [(observations_topic(rain), _reading(when, 4.5))])
+    assert wait_for(lambda: (when, 4.5) in _rows(mqtt_url, rain), 10)
+    app = create_app({"DATABASE_URL": mqtt_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path / "data", "PUBLIC_URL": "http://localhost"})
+    try:
+        response = app.test_client().get(
+            f"/sta/v1.1/Datastreams({rain})/Observations"
+            f"?$filter=phenomenonTime eq {when.isoformat().replace('+00:00', 'Z')}")
+    finally:
+        app.extensions["engine"].dispose()
+    assert response.status_code == 200, response.get_json()
+    [observation] = response.get_json()["value"]
+    assert observation["result"] == 4.5
+    assert datetime.fromisoformat(observation["phenomenonTime"].replace("Z", "+00:00")) == when
 
 
 def test_duplicates_and_out_of_order_readings_are_idempotent(mqtt_broker, mqtt_url, streams,
