@@ -77,19 +77,43 @@ def device() -> None:
 @device.command("add")
 @click.argument("name")
 @click.option("--datastream", "datastreams", type=click.IntRange(1), multiple=True,
-              required=True, help="A datastream id the device publishes (repeatable).")
+              help="A datastream id the device publishes (repeatable).")
+@click.option("--thing", "things", type=click.IntRange(1), multiple=True,
+              help="A thing whose every datastream the device publishes (repeatable).")
 @dir_option
-def device_add(name: str, datastreams: tuple[int, ...], directory: Path | None) -> None:
+def device_add(name: str, datastreams: tuple[int, ...], things: tuple[int, ...],
+               directory: Path | None) -> None:
     """Create or change a device account; prints its new password on the last line."""
     from gisapp.mqtt.accounts import add_device
 
+    if not datastreams and not things:
+        raise click.UsageError("name at least one --datastream or --thing")
+    streams = set(datastreams) | set(_datastreams_of(things))
     try:
-        password = add_device(_config(directory), name, list(datastreams))
+        password = add_device(_config(directory), name, sorted(streams))
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"device {name} may publish to datastreams "
-               f"{', '.join(map(str, sorted(set(datastreams))))}; its password:", err=True)
+               f"{', '.join(map(str, sorted(streams)))}; its password:", err=True)
     click.echo(password)
+
+
+def _datastreams_of(things: tuple[int, ...]) -> list[int]:
+    """The datastream ids of these things; an error naming a thing that has none."""
+    if not things:
+        return []
+    import psycopg
+
+    from gisapp.db.timeouts import etl_conninfo
+    from gisapp.settings import Settings
+
+    with psycopg.connect(etl_conninfo(Settings.load())) as conn:
+        rows = conn.execute("SELECT thing_id, id FROM datastreams WHERE thing_id = ANY(%s)",
+                            (list(things),)).fetchall()
+    missing = sorted(set(things) - {t for t, _ in rows})
+    if missing:
+        raise click.ClickException(f"thing {missing[0]} does not exist or has no datastreams")
+    return [d for _, d in rows]
 
 
 @device.command("remove")

@@ -1,6 +1,7 @@
 """`gisapp mqtt`: Mosquitto started from a directory of its own, accounts required, ACLs."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+import psycopg
 import pytest
 
 from tests.mqtt_broker import DEVICE, Broker, connect, mqtt_broker, publish  # noqa: F401
@@ -110,3 +112,19 @@ def test_device_accounts_from_the_cli(cli_env):
     assert "gauge-7" not in mqtt_cli("device", "list", env=cli_env).stdout
     missing = mqtt_cli("device", "remove", "gauge-7", env=cli_env)
     assert missing.returncode != 0 and "no device account 'gauge-7'" in missing.stderr
+
+
+def test_a_device_account_for_a_thing_gets_its_datastreams(cli_env, test_url):
+    with psycopg.connect(test_url) as conn:
+        thing, streams = conn.execute(
+            "SELECT thing_id, array_agg(id ORDER BY id) FROM datastreams"
+            " GROUP BY thing_id ORDER BY thing_id LIMIT 1").fetchone()
+    env = {**cli_env, "DATABASE_URL": test_url}
+    added = mqtt_cli("device", "add", "pump-1", "--thing", str(thing), env=env)
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(mqtt_cli("device", "list", env=env).stdout)
+    assert listed["pump-1"]["write"] == [f"v1.1/Datastreams({i})/Observations" for i in streams]
+    missing = mqtt_cli("device", "add", "ghost", "--thing", "999999", env=env)
+    assert missing.returncode != 0 and "thing 999999 does not exist" in missing.stderr
+    neither = mqtt_cli("device", "add", "nothing", env=env)
+    assert neither.returncode != 0 and "--datastream or --thing" in neither.stderr
