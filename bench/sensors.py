@@ -348,17 +348,16 @@ def http_ingestion(url: str, streams: list[int], readings: int, clients: int,
             if exc.code == 404:
                 return None
             raise
-        start_time = datetime.now(timezone.utc) - timedelta(days=395)
+        start_time = datetime.now(timezone.utc) - timedelta(days=395)  # 1,000 readings: 3.5 days
         bodies = []
-        k = 0
-        while k < readings:
-            stream = streams[(k // per_request) % len(streams)]
-            rows = [[(start_time + timedelta(minutes=5 * (k + j))).isoformat(), (k + j) % 50]
-                    for j in range(per_request)]
+        for r in range(readings // per_request):
+            stream = streams[r % len(streams)]
+            first = (r // len(streams)) * per_request
+            rows = [[(start_time + timedelta(minutes=5 * (first + j))).isoformat(),
+                     (first + j) % 50] for j in range(per_request)]
             bodies.append(json.dumps([{"Datastream": {"@iot.id": stream},
                                        "components": ["phenomenonTime", "result"],
                                        "dataArray": rows}]).encode())
-            k += per_request
 
         def post(body: bytes) -> float:
             request = urllib.request.Request(f"{base}/CreateObservations", data=body,
@@ -368,8 +367,9 @@ def http_ingestion(url: str, streams: list[int], readings: int, clients: int,
             t = time.perf_counter()
             with urllib.request.urlopen(request, timeout=120) as response:
                 answer = json.load(response)
-            if any(str(a).startswith("error") for a in answer):
-                raise SystemExit(f"CreateObservations refused rows: {answer[:3]}")
+            refused = [a for a in answer if str(a).startswith("error")]
+            if refused:
+                raise SystemExit(f"CreateObservations refused {len(refused)} rows: {refused[0]}")
             return time.perf_counter() - t
 
         load_before = os.getloadavg()[0]
@@ -465,16 +465,55 @@ CHART_HOURLY = ("SELECT bucket, sum / count, min, max FROM sensor_hourly"
                 " WHERE datastream_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket")
 
 
-def year_queries(url: str, ids: list[int], n: int) -> None:
+def timed_api(url: str, paths, n: int, work: Path) -> list[float]:
+    """Milliseconds per GET through the app (Flask test client: routing, SQL, JSON; no HTTP)."""
+    from gisapp import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "DATA_DIR": work / "data",
+                      "PUBLIC_URL": "http://localhost"})
+    client = app.test_client()
+    times = []
+    try:
+        for i in range(-1, n):
+            t = time.perf_counter()
+            response = client.get(paths(max(i, 0)))
+            if response.status_code != 200:
+                raise SystemExit(f"{paths(max(i, 0))}: {response.status_code} "
+                                 f"{response.get_data(as_text=True)[:300]}")
+            if i >= 0:
+                times.append((time.perf_counter() - t) * 1000)
+    finally:
+        app.extensions["engine"].dispose()
+    return times
+
+
+def _z(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def year_queries(url: str, ids: list[int], n: int, work: Path) -> None:
     with psycopg.connect(url) as conn:
         end = conn.execute("SELECT max(phenomenon_time) FROM sensor_observations"
                            " WHERE datastream_id = %s", (ids[0],)).fetchone()[0]
     window = [(ids[(i * 37) % len(ids)], end - timedelta(days=30), end) for i in range(n)]
+    latest_path = (f"/sta/v1.1/Datastreams?$top={len(ids) + 100}&$select=id&$expand=Observations("
+                   "$orderby=phenomenonTime desc;$top=1;$select=phenomenonTime,result)")
+
+    def chart_path(i: int) -> str:
+        stream, since, until = window[i]
+        return (f"/sta/v1.1/Datastreams({stream})/Observations?$filter=phenomenonTime ge "
+                f"{_z(since)} and phenomenonTime lt {_z(until)}&$orderby=phenomenonTime"
+                "&$top=10000&$select=phenomenonTime,result")
+
     results = {
+        "latest, all datastreams (gisapp: SensorThings Datastreams $expand=Observations"
+        "($top=1), in-process)": timed_api(url, lambda i: latest_path, n, work),
         "latest, all datastreams (datastream_latest, kept by the write path)":
             timed_sql(url, LATEST_KEPT, lambda i: (), n),
         "latest, all datastreams (raw SQL: newest raw reading per datastream)":
             timed_sql(url, LATEST_RAW, lambda i: (), n),
+        "30-day chart, one datastream, its 5-minute readings (gisapp: SensorThings "
+        "Observations $filter on phenomenonTime, in-process)": timed_api(url, chart_path, n, work),
         "30-day chart, one datastream, its 5-minute readings (raw SQL)":
             timed_sql(url, CHART_RAW, lambda i: window[i], n),
         "30-day chart, one datastream, hourly points (sensor_hourly)":
@@ -546,7 +585,11 @@ def main() -> None:
     print(f"== year database {year.rpartition('/')[2]}: {streams} datastreams x {days} days "
           f"of 5-minute readings ({load_average()})", flush=True)
     ids = year_database(year, streams, days)
-    year_queries(year, ids, 50)
+    work = Path(tempfile.mkdtemp(prefix="gisapp-bench-sensors-"))
+    try:
+        year_queries(year, ids, 50, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
