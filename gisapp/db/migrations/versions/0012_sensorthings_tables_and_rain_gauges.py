@@ -18,9 +18,22 @@ from geoalchemy2 import Geometry
 PARTMAN = """
 CREATE SCHEMA IF NOT EXISTS partman;
 CREATE EXTENSION IF NOT EXISTS pg_partman SCHEMA partman;
-SELECT partman.create_parent('public.sensor_observations', 'phenomenon_time', 'native',
-                             'weekly', p_premake := 4, p_jobmon := false,
-                             p_start_partition := (now() - interval '400 days')::text);
+DO $$
+BEGIN
+  -- pg_partman 5 dropped p_type 'native' (all partitioning is native) and named intervals
+  IF (SELECT split_part(extversion, '.', 1)::int FROM pg_extension
+      WHERE extname = 'pg_partman') >= 5 THEN
+    PERFORM partman.create_parent(p_parent_table := 'public.sensor_observations',
+                                  p_control := 'phenomenon_time', p_interval := '1 week',
+                                  p_premake := 4, p_jobmon := false,
+                                  p_start_partition := (now() - interval '400 days')::text);
+  ELSE
+    PERFORM partman.create_parent(p_parent_table := 'public.sensor_observations',
+                                  p_control := 'phenomenon_time', p_type := 'native',
+                                  p_interval := 'weekly', p_premake := 4, p_jobmon := false,
+                                  p_start_partition := (now() - interval '400 days')::text);
+  END IF;
+END $$;
 UPDATE partman.part_config
    SET retention = '400 days', retention_keep_table = false, infinite_time_partitions = true
  WHERE parent_table = 'public.sensor_observations';
