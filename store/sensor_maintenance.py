@@ -53,7 +53,7 @@ def maintain_observations(conn: psycopg.Connection, retention_days: int) -> Main
     conn.execute("UPDATE partman.part_config SET retention = %s::interval"
                  " WHERE parent_table = %s", (f"{retention_days} days", PARENT))
     conn.execute(
-        "SELECT partman.create_partition_time(%s, array_agg(week), p_analyze := false) FROM"
+        "SELECT partman.create_partition_time(%s, array_agg(week)) FROM"
         " generate_series(date_trunc('week', now() - make_interval(days => %s)),"
         "                 now(), interval '1 week') AS week", (PARENT, retention_days))
     conn.execute("SELECT partman.run_maintenance(%s, p_analyze := false, p_jobmon := false)",

@@ -12,7 +12,7 @@ reading are kept up to date by the write path (store.observations).
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Column, DateTime, Float, ForeignKey, Identity, Index,
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Identity, Index,
                         Integer, PrimaryKeyConstraint, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -179,3 +179,38 @@ datastream_latest = Table(
     Column("result_json", JSONB),
     Column("first_time", DateTime(timezone=True), nullable=False),
 )
+
+# Alert rules as data, like permit rules: one row per (rule, version); the highest enabled
+# version is in force. `kind` names the evaluation (gisapp.alerts.rules), `params` its figures.
+alert_rules = Table(
+    "alert_rules", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("rule_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("thing_kind", Text, nullable=False),  # a key of layers.sensors.THING_KINDS
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("title", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # by language
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("created_by", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("rule_id", "version"),
+)
+
+# One event per (rule, thing) while its condition holds: opened when it starts, ended when
+# it clears, acknowledged by an operator (audited) at any time.
+alert_events = Table(
+    "alert_events", metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("rule_id", Text, nullable=False),
+    Column("rule_version", Integer, nullable=False),
+    Column("thing_id", BigInteger, ForeignKey("things.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", Text),
+)
+Index("ix_alert_events_open", alert_events.c.rule_id, alert_events.c.thing_id, unique=True,
+      postgresql_where=alert_events.c.ended_at.is_(None))
+Index("ix_alert_events_started_at", alert_events.c.started_at)

@@ -68,3 +68,18 @@ def device_cmd(thing_code: str) -> None:
         engine.dispose()
     click.echo(f"device user {name}, token {token_id} (shown once):")
     click.echo(token)
+
+
+@sensors.command("alerts")
+def alerts_cmd() -> None:
+    """Evaluate the alert rules in force now: open and end alert events."""
+    from datetime import datetime, timezone
+
+    from gisapp.alerts.events import evaluate_alerts
+
+    conn, _ = _connect()
+    with conn:
+        result = evaluate_alerts(conn, datetime.now(timezone.utc))
+    click.echo(f"opened {len(result.opened)}, ended {len(result.ended)}")
+    for rule_id, thing_id in result.opened:
+        click.echo(f"  opened {rule_id} at thing {thing_id}")

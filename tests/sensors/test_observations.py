@@ -55,12 +55,20 @@ def test_late_and_out_of_order_readings_land_in_their_weeks_partition(sensor_url
     assert _write(sensor_url, [Row(ds, t, 1.0) for t in times]).inserted == 5
     with psycopg.connect(sensor_url) as conn:
         rows = conn.execute(
-            "SELECT phenomenon_time, tableoid::regclass::text FROM sensor_observations"
-            " WHERE datastream_id = %s", (ds,)).fetchall()
+            "SELECT phenomenon_time, tableoid::regclass::text, (partman.show_partition_name("
+            "'public.sensor_observations', phenomenon_time::text)).partition_table"
+            " FROM sensor_observations WHERE datastream_id = %s", (ds,)).fetchall()
+        weeks = {partition: (start, end) for partition, start, end in conn.execute(
+            "SELECT c.relname, p.child_start_time, p.child_end_time FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid, LATERAL partman.show_partition_info("
+            "'public.' || c.relname, p_parent_table := 'public.sensor_observations') AS p"
+            " WHERE i.inhparent = 'sensor_observations'::regclass"
+            " AND c.relname <> 'sensor_observations_default'")}
     assert len(rows) == 5
-    for when, partition in rows:
-        year, week, _ = when.isocalendar()
-        assert partition == f"sensor_observations_p{year}w{week:02d}", (when, partition)
+    for when, partition, week_table in rows:
+        assert partition == week_table != "sensor_observations_default", (when, partition)
+        start, end = weeks[partition]
+        assert start <= when < end and end - start == timedelta(days=7)
 
 
 def test_refused_rows_say_why_and_the_others_are_written(sensor_url, streams):

@@ -18,13 +18,50 @@ from geoalchemy2 import Geometry
 PARTMAN = """
 CREATE SCHEMA IF NOT EXISTS partman;
 CREATE EXTENSION IF NOT EXISTS pg_partman SCHEMA partman;
-SELECT partman.create_parent('public.sensor_observations', 'phenomenon_time', 'native',
-                             'weekly', p_premake := 4, p_jobmon := false,
-                             p_start_partition := (now() - interval '400 days')::text);
+DO $$
+BEGIN
+  -- pg_partman 5 dropped p_type 'native' (all partitioning is native) and named intervals
+  IF (SELECT split_part(extversion, '.', 1)::int FROM pg_extension
+      WHERE extname = 'pg_partman') >= 5 THEN
+    PERFORM partman.create_parent(p_parent_table := 'public.sensor_observations',
+                                  p_control := 'phenomenon_time', p_interval := '1 week',
+                                  p_premake := 4, p_jobmon := false,
+                                  p_start_partition := (now() - interval '400 days')::text);
+  ELSE
+    PERFORM partman.create_parent(p_parent_table := 'public.sensor_observations',
+                                  p_control := 'phenomenon_time', p_type := 'native',
+                                  p_interval := 'weekly', p_premake := 4, p_jobmon := false,
+                                  p_start_partition := (now() - interval '400 days')::text);
+  END IF;
+END $$;
 UPDATE partman.part_config
    SET retention = '400 days', retention_keep_table = false, infinite_time_partitions = true
  WHERE parent_table = 'public.sensor_observations';
 """
+
+# The alert rules of issue 15, version 1 (gisapp.alerts.rules evaluates each kind).
+SEED_ALERT_RULES = [
+    {"rule_id": "rain_1h", "kind": "window_sum", "thing_kind": "rain_gauge",
+     "params": {"datastream": "rainfall", "window_minutes": 60, "above": 50.0},
+     "title": {"vi": "Mưa trên 50 mm trong 1 giờ", "en": "Rainfall over 50 mm in 1 hour"}},
+    {"rule_id": "rain_3h", "kind": "window_sum", "thing_kind": "rain_gauge",
+     "params": {"datastream": "rainfall", "window_minutes": 180, "above": 100.0},
+     "title": {"vi": "Mưa trên 100 mm trong 3 giờ", "en": "Rainfall over 100 mm in 3 hours"}},
+    {"rule_id": "pump_stopped_rising", "kind": "stopped_while_rising",
+     "thing_kind": "pump_station",
+     "params": {"state": "running", "level": "wet_well_level", "window_minutes": 30,
+                "rise_above_m": 0.2},
+     "title": {"vi": "Trạm bơm dừng khi mực nước bể hút đang lên",
+               "en": "Pump station stopped while its wet-well level rises"}},
+    {"rule_id": "lake_above_warning", "kind": "latest_above", "thing_kind": "lake",
+     "params": {"datastream": "water_level", "above": 2.0, "max_age_minutes": 120},
+     "title": {"vi": "Mực nước hồ trên mức cảnh báo", "en": "Lake above its warning level"}},
+    {"rule_id": "cabinet_off_after_dusk", "kind": "off_between",
+     "thing_kind": "lighting_cabinet",
+     "params": {"datastream": "lights_on", "from": "18:15", "until": "05:30",
+                "timezone": "Asia/Ho_Chi_Minh", "max_age_minutes": 30},
+     "title": {"vi": "Tủ chiếu sáng tắt sau hoàng hôn", "en": "Lighting cabinet off after dusk"}},
+]
 
 UNDO_PARTMAN = """
 DELETE FROM partman.part_config WHERE parent_table = 'public.sensor_observations';
@@ -202,13 +239,52 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_device_things'))
     )
     op.create_index('ix_device_things_thing_id', 'device_things', ['thing_id'], unique=False)
+    op.create_table('alert_rules',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('rule_id', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Text(), nullable=False),
+    sa.Column('thing_kind', sa.Text(), nullable=False),
+    sa.Column('params', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    sa.Column('title', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    sa.Column('enabled', sa.Boolean(), server_default=sa.text('true'), nullable=False),
+    sa.Column('created_by', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_rules')),
+    sa.UniqueConstraint('rule_id', 'version', name=op.f('uq_alert_rules_key'))
+    )
+    op.create_table('alert_events',
+    sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('rule_id', sa.Text(), nullable=False),
+    sa.Column('rule_version', sa.Integer(), nullable=False),
+    sa.Column('thing_id', sa.BigInteger(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['thing_id'], ['things.id'], name=op.f('fk_alert_events_thing_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_events'))
+    )
+    op.create_index('ix_alert_events_open', 'alert_events', ['rule_id', 'thing_id'], unique=True, postgresql_where=sa.text('ended_at IS NULL'))
+    op.create_index('ix_alert_events_started_at', 'alert_events', ['started_at'], unique=False)
     # ### end Alembic commands ###
     op.execute(PARTMAN)
+    op.bulk_insert(sa.table("alert_rules", sa.column("rule_id", sa.Text),
+                            sa.column("version", sa.Integer), sa.column("kind", sa.Text),
+                            sa.column("thing_kind", sa.Text),
+                            sa.column("params", postgresql.JSONB),
+                            sa.column("title", postgresql.JSONB),
+                            sa.column("created_by", sa.Text)),
+                   [{**rule, "version": 1, "created_by": "migration 0012"}
+                    for rule in SEED_ALERT_RULES])
 
 
 def downgrade() -> None:
     op.execute(UNDO_PARTMAN)
     # ### commands auto generated by Alembic - please adjust! ###
+    # IF EXISTS: databases migrated with this revision before alerts joined it lack them
+    op.execute("DROP TABLE IF EXISTS alert_events, alert_rules")
     op.drop_index('ix_device_things_thing_id', table_name='device_things')
     op.drop_table('device_things')
     op.drop_table('datastream_latest')
