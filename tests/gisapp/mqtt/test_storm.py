@@ -1,6 +1,7 @@
 """`gisapp demo sensors`: the demo storm, and its readings through the broker into the database."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import threading
@@ -10,8 +11,11 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 import pytest
 
+from gisapp.alerts.events import evaluate_alerts
+from gisapp.alerts.rules import AlertRule, add_version
+from gisapp.db.migrate import MIGRATIONS
 from gisapp.mqtt.address import parse_mqtt_url
-from gisapp.mqtt.storm import demo_streams, storm_readings
+from gisapp.mqtt.storm import PEAK_AT, demo_streams, storm_readings
 from gisapp.mqtt.subscriber import Subscriber
 from store.sensor_things import register_things
 from tests.mqtt_broker import Broker, mqtt_broker  # noqa: F401
@@ -101,14 +105,26 @@ def test_cabinets_are_on_after_dusk_and_the_first_faults(demo):
     assert not any(v for s in faults[1:] for _, v in _series(readings, s.id))
 
 
-def test_gisapp_demo_sensors_sends_the_storm_through_the_broker(mqtt_broker: Broker,
-                                                                 own_database):
+def _seed_alert_rules(conn: psycopg.Connection) -> None:
+    """Migration 0012's alert rules (the scratch database was emptied)."""
+    path = next((MIGRATIONS / "versions").glob("0012_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for rule in module.SEED_ALERT_RULES:
+        add_version(conn, AlertRule(rule["rule_id"], 0, rule["kind"], rule["thing_kind"],
+                                    rule["params"], rule["title"]), "test")
+
+
+def test_gisapp_demo_sensors_sends_the_storm_through_the_broker_and_it_fires_alerts(
+        mqtt_broker: Broker, own_database):
     url = own_database("storm")
     with psycopg.connect(url) as conn:
         conn.execute(FEATURES)
         register_things(conn)
+        _seed_alert_rules(conn)
         streams = demo_streams(conn)
-    expected = len(list(storm_readings(streams, START, 0.5)))
+    expected = len(list(storm_readings(streams, START, 6)))
     subscriber = Subscriber(parse_mqtt_url(mqtt_broker.url), url, batch_wait=0.05,
                             client_id="gisapp-ingest-storm")
     stop = threading.Event()
@@ -116,8 +132,9 @@ def test_gisapp_demo_sensors_sends_the_storm_through_the_broker(mqtt_broker: Bro
     thread.start()
     try:
         assert subscriber.connected.wait(10)
+        launched = datetime.now(timezone.utc)
         result = subprocess.run(
-            [str(GISAPP), "demo", "sensors", "--hours", "0.5", "--speed", "0", "--dir",
+            [str(GISAPP), "demo", "sensors", "--hours", "6", "--speed", "0", "--dir",
              str(mqtt_broker.cfg.directory)], capture_output=True, text=True, timeout=120,
             env={**os.environ, "DATABASE_URL": url, "MQTT_URL": mqtt_broker.url})
         assert result.returncode == 0, result.stderr
@@ -127,9 +144,26 @@ def test_gisapp_demo_sensors_sends_the_storm_through_the_broker(mqtt_broker: Bro
             with psycopg.connect(url) as conn:
                 return conn.execute("SELECT count(*) FROM sensor_observations").fetchone()[0]
 
-        assert wait_for(lambda: stored() >= expected, 30)
+        assert wait_for(lambda: stored() >= expected, 60)
         assert stored() == expected
         assert sum(subscriber.stats.dead_letters.values()) == 0
     finally:
         stop.set()
         thread.join(10)
+    # Two hours before the peak: nothing yet (the cabinets' rule depends on the hour now).
+    peak = launched - timedelta(hours=6) + timedelta(hours=6 * PEAK_AT)
+    with psycopg.connect(url) as conn:
+        early = evaluate_alerts(conn, peak - timedelta(hours=2))
+    assert not [rule for rule, _ in early.opened if rule != "cabinet_off_after_dusk"]
+    # Half an hour after the peak: the wettest hour is centred on it, and the first pump
+    # station has been stopped (tripped) while its wet well rose.
+    with psycopg.connect(url) as conn:
+        at_peak = evaluate_alerts(conn, peak + timedelta(minutes=30))
+        things = dict(conn.execute("SELECT id, code FROM things"))
+    assert {("rain_1h", "rain_gauge/DM-1"), ("pump_stopped_rising", "pump_station/TB-1")} \
+        <= {(rule, things[t]) for rule, t in at_peak.opened}, at_peak
+    # When the storm is over, the lake has risen above its warning level and the rain ended.
+    with psycopg.connect(url) as conn:
+        after = evaluate_alerts(conn, launched)
+    assert ("lake_above_warning", "lake/HO-1") in {(r, things[t]) for r, t in after.opened}
+    assert ("rain_1h", "rain_gauge/DM-1") in {(r, things[t]) for r, t in after.ended}
