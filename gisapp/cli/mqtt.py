@@ -32,13 +32,18 @@ def mqtt() -> None:
 
 @mqtt.command("start")
 @dir_option
-def start_cmd(directory: Path | None) -> None:
+@click.option("--foreground", is_flag=True,
+              help="Run mosquitto in this process instead (a container's main process).")
+def start_cmd(directory: Path | None, foreground: bool) -> None:
     """Start the broker in the background (or reload its accounts if it runs)."""
     from gisapp.mqtt.accounts import ensure_ingest_account
+    from gisapp.mqtt.broker import run_foreground
 
     cfg = _config(directory)
     try:
         ensure_ingest_account(cfg)
+        if foreground:
+            run_foreground(cfg)
         done = start(cfg)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None

@@ -163,6 +163,13 @@ def start(cfg: BrokerConfig, wait: float = 10) -> str:
         time.sleep(0.05)
 
 
+def run_foreground(cfg: BrokerConfig) -> None:
+    """Become the broker (exec, no fork): a container's main process, or under a supervisor."""
+    program = mosquitto_binary()
+    prepare_directory(cfg)
+    os.execv(program, [program, "-c", str(cfg.conf_file)])
+
+
 def reload(cfg: BrokerConfig) -> None:
     """Make a running broker read its password file and ACL again (SIGHUP)."""
     pid = running_pid(cfg)

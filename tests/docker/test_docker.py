@@ -23,7 +23,7 @@ from gisapp.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("migrate", "demo", "web", "worker")
+APP_SERVICES = ("migrate", "demo", "web", "worker", "mqtt", "subscriber")
 GUNICORN_CONF = ROOT / "gisapp" / "gunicorn.conf.py"
 BIN = Path(sys.executable).parent
 
@@ -167,7 +167,8 @@ def test_dockerignore_keeps_environments_and_artefacts_out_of_the_build_context(
 
 
 def test_connections_fit_max_connections():
-    """web processes x both pools + listener, the worker, one-shots, admin and reserved."""
+    """web processes x both pools + listener, the worker, the MQTT subscriber, one-shots,
+    admin and reserved."""
     web_env = SERVICES["web"]["environment"]
     saved = {k: os.environ.get(k) for k in ("GISAPP_WORKERS", "GISAPP_THREADS",
                                             "GISAPP_DB_POOL_SIZE", "GISAPP_DB_POOL_OVERFLOW")}
@@ -185,7 +186,8 @@ def test_connections_fit_max_connections():
     worker_cmd = SERVICES["worker"]["command"]
     concurrency = int(worker_cmd[worker_cmd.index("--concurrency") + 1])
     worker = 4 + 3 * concurrency + 3
-    total = web + worker + 4 + 10 + 3
+    subscriber = 1  # gisapp mqtt subscribe: one connection for its batches
+    total = web + worker + subscriber + 4 + 10 + 3
     db_cmd = SERVICES["db"]["command"]
     max_connections = int(next(a.split("=")[1] for a in db_cmd if a.startswith("max_connections")))
     assert total <= max_connections

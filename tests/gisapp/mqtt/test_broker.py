@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -15,7 +16,7 @@ import psycopg
 import pytest
 
 from tests.mqtt_broker import DEVICE, Broker, connect, mqtt_broker, publish  # noqa: F401
-from tests.pg_cluster import free_port
+from tests.pg_cluster import free_port, wait_for
 from tests.served import GISAPP
 
 
@@ -128,3 +129,34 @@ def test_a_device_account_for_a_thing_gets_its_datastreams(cli_env, test_url):
     assert missing.returncode != 0 and "thing 999999 does not exist" in missing.stderr
     neither = mqtt_cli("device", "add", "nothing", env=env)
     assert neither.returncode != 0 and "--datastream or --thing" in neither.stderr
+
+
+def test_start_in_the_foreground_becomes_the_broker(cli_env):
+    proc = subprocess.Popen([str(GISAPP), "mqtt", "start", "--foreground"],
+                            env={**os.environ, **cli_env}, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(cli_env["MQTT_URL"].rpartition(":")[2])
+
+        def answers() -> bool:
+            client, reason = connect(port, "ingest", "cli-secret") if _listening(port) \
+                else (None, None)
+            if client is not None:
+                client.disconnect()
+                client.loop_stop()
+            return reason is not None and not reason.is_failure
+
+        assert wait_for(answers, 30)
+        status = mqtt_cli("status", env=cli_env)
+        assert f"(pid {proc.pid})" in status.stdout  # the command's own process, exec'd
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert proc.returncode == 0
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
