@@ -84,6 +84,9 @@ def _print_lines(lines) -> None:
             console.print(f"[red]{line.name}[/red]: {line.error}")
 
 
+SIMULATOR = "demo-simulator"  # the storm's device account on the local broker
+
+
 @demo.command("sensors")
 @click.option("--hours", default=6.0, show_default=True, type=click.FloatRange(0.5, 48),
               help="How long the storm lasts (its readings' time span).")
@@ -100,18 +103,14 @@ def sensors_cmd(hours: float, speed: float, directory: Path | None) -> None:
     them (QoS 1, one Observation a message) to the broker of MQTT_URL, where `gisapp mqtt
     subscribe` writes them. Needs `gisapp mqtt start` (make run starts it).
     """
-    from datetime import datetime, timedelta, timezone
-
-    import paho.mqtt.client as paho
     import psycopg
-    from paho.mqtt.enums import CallbackAPIVersion
 
     from gisapp.db.timeouts import etl_conninfo
     from gisapp.mqtt import accounts
     from gisapp.mqtt.address import parse_mqtt_url
     from gisapp.mqtt.broker import BrokerConfig, BrokerError
-    from gisapp.mqtt.storm import demo_streams, observation_payload, storm_readings
-    from gisapp.mqtt.topics import observations_topic
+    from gisapp.mqtt.replay import replay_storm
+    from gisapp.mqtt.storm import demo_streams
     from gisapp.settings import Settings
 
     settings = Settings.load()
@@ -121,34 +120,12 @@ def sensors_cmd(hours: float, speed: float, directory: Path | None) -> None:
     if not streams:
         raise click.ClickException("no datastreams: load the demo city first (gisapp demo load)")
     cfg = BrokerConfig(directory=(directory or settings.broker_dir()).resolve(), address=address)
+    began = time.monotonic()
     try:
-        password = accounts.set_account(cfg, "demo-simulator", write=["v1.1/#"])
+        password = accounts.set_account(cfg, SIMULATOR, write=["v1.1/#"])
+        time.sleep(0.3)  # the broker reads its password file again on SIGHUP
+        sent = replay_storm(address, SIMULATOR, password, streams, hours, speed)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
-    time.sleep(0.3)  # the broker reloads its password file on SIGHUP
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="gisapp-demo-simulator")
-    client.username_pw_set("demo-simulator", password)
-    client.max_inflight_messages_set(500)
-    try:
-        client.connect(address.host, address.port)
-    except OSError as exc:
-        raise click.ClickException(f"no broker at {address.listen} ({exc}): run "
-                                   "`gisapp mqtt start` first") from None
-    client.loop_start()
-    began = time.monotonic()
-    start = datetime.now(timezone.utc) - timedelta(hours=hours)
-    sent, last = 0, None
-    for when, stream, result in storm_readings(streams, start, hours):
-        if speed:
-            due = (when - start).total_seconds() / speed
-            if due > time.monotonic() - began:
-                time.sleep(due - (time.monotonic() - began))
-        last = client.publish(observations_topic(stream), observation_payload(when, result),
-                              qos=1)
-        sent += 1
-    if last is not None:
-        last.wait_for_publish(120)
-    client.disconnect()
-    client.loop_stop()
     console.print(f"storm of {hours:g} h over {len(streams)} datastreams: {sent:,} readings "
                   f"published to mqtt://{address.listen} in {time.monotonic() - began:.1f} s")
