@@ -340,7 +340,8 @@ def http_ingestion(url: str, streams: list[int], readings: int, clients: int,
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"gunicorn did not start: {(work / 'gunicorn.log').read_text()}")
+                    raise SystemExit("gunicorn did not start: "
+                                     + (work / "gunicorn.log").read_text())
                 time.sleep(0.2)
         try:
             urllib.request.urlopen(f"{base}/Datastreams?$top=1", timeout=10)
