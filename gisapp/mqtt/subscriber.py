@@ -31,6 +31,10 @@ from store.observations import ObservationRow, WritePolicy, write_observations
 log = logging.getLogger(__name__)
 RECONNECT_S = (0.5, 5)  # paho's back-off between broker connection attempts
 DATABASE_RETRY_S = 1.0
+# SQLSTATE class 40: the server rolled the transaction back (psycopg makes DeadlockDetected
+# and SerializationFailure siblings of TransactionRollback, not its subclasses).
+ROLLED_BACK = (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
+               psycopg.errors.SerializationFailure)
 
 
 class Received(NamedTuple):
@@ -170,7 +174,7 @@ class Subscriber:
                         c = (0, 0)
                     counts = (counts[0] + c[0], counts[1] + c[1])
                     letters += dead
-        except psycopg.errors.TransactionRollbackError as exc:
+        except ROLLED_BACK as exc:
             # Two subscribers writing the same new reading at once may deadlock; one is
             # rolled back and writes its batch again (the other's copy is then a duplicate).
             log.info("a batch of %d was rolled back (%s); writing it again", len(batch),
