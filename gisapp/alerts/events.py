@@ -1,11 +1,13 @@
 """Alert events: opened when a rule's condition starts to hold at a thing, ended when it clears.
 
 `evaluate_alerts` runs every rule in force once (the worker does it every tick; `gisapp
-sensors alerts` on demand). One transaction-scoped advisory lock keeps two evaluations from
+sensors alerts` on demand). Every change (opened, ended, acknowledged) is NOTIFYed on
+ALERTS_CHANNEL at commit, which /api/alerts/stream pushes to the map as server-sent events. One transaction-scoped advisory lock keeps two evaluations from
 opening the same event twice; the partial unique index on open events backs it.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +19,7 @@ from gisapp.alerts.rules import firing, rules_in_force
 from gisapp.errors import Conflict, NotFound
 
 LOCK = 15_004  # pg_advisory_xact_lock key of alert evaluation
+ALERTS_CHANNEL = "gisapp_alert_events"  # NOTIFY payload: {"events": [ids changed]}
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Evaluation:
 
 def evaluate_alerts(conn: psycopg.Connection, now: datetime) -> Evaluation:
     """Open events for conditions that started, end those that cleared, in one transaction."""
-    opened, ended = [], []
+    opened, ended, changed = [], [], []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         rules = rules_in_force(conn)
@@ -43,22 +46,32 @@ def evaluate_alerts(conn: psycopg.Connection, now: datetime) -> Evaluation:
                     conn.execute("UPDATE alert_events SET details = %s WHERE id = %s",
                                  (Jsonb(details), open_now[thing_id]))
                     continue
-                conn.execute(
+                changed.append(conn.execute(
                     "INSERT INTO alert_events (rule_id, rule_version, thing_id, started_at,"
-                    " details) VALUES (%s, %s, %s, %s, %s)",
-                    (rule.rule_id, rule.version, thing_id, now, Jsonb(details)))
+                    " details) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                    (rule.rule_id, rule.version, thing_id, now, Jsonb(details))).fetchone()[0])
                 opened.append((rule.rule_id, thing_id))
             for thing_id, event_id in open_now.items():
                 if thing_id not in now_firing:
                     conn.execute("UPDATE alert_events SET ended_at = %s WHERE id = %s",
                                  (now, event_id))
                     ended.append((rule.rule_id, thing_id))
+                    changed.append(event_id)
         in_force = [r.rule_id for r in rules]
-        for rule_id, thing_id in conn.execute(  # rules disabled since: their events end
+        for rule_id, thing_id, event_id in conn.execute(  # rules disabled since: they end
                 "UPDATE alert_events SET ended_at = %s WHERE ended_at IS NULL"
-                " AND NOT (rule_id = ANY(%s)) RETURNING rule_id, thing_id", (now, in_force)):
+                " AND NOT (rule_id = ANY(%s)) RETURNING rule_id, thing_id, id", (now, in_force)):
             ended.append((rule_id, thing_id))
+            changed.append(event_id)
+        notify_changed(conn, changed)
     return Evaluation(opened, ended)
+
+
+def notify_changed(conn: psycopg.Connection, event_ids: list[int]) -> None:
+    """NOTIFY the alerts channel of changed events; delivered when the transaction commits."""
+    if event_ids:
+        conn.execute("SELECT pg_notify(%s, %s)",
+                     (ALERTS_CHANNEL, json.dumps({"events": event_ids})))
 
 
 EVENT_COLUMNS = """
@@ -96,4 +109,12 @@ def acknowledge(conn: psycopg.Connection, event_id: int, by: str, now: datetime)
                        f"{event['acknowledged_by']} at {event['acknowledged_at'].isoformat()}")
     conn.execute("UPDATE alert_events SET acknowledged_at = %s, acknowledged_by = %s"
                  " WHERE id = %s", (now, by, event_id))
+    notify_changed(conn, [event_id])
     return get_event(conn, event_id)
+
+
+def events_by_id(conn: psycopg.Connection, event_ids: list[int]) -> list[dict]:
+    """The events with these ids, by id."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(EVENT_COLUMNS + " WHERE e.id = ANY(%s) ORDER BY e.id",
+                           (event_ids,)).fetchall()

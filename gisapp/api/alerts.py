@@ -5,17 +5,22 @@ shown to staff only. Acknowledging needs an operator role and is audited.
 """
 from __future__ import annotations
 
+import json
+import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
 import psycopg
-from flask import Blueprint, jsonify, request
+from psycopg import sql
+from flask import Blueprint, Response, jsonify, request
 
 from gisapp.alerts import events, rules
 from gisapp.audit import audit
 from gisapp.auth import current_levels, current_user, require_role
-from gisapp.context import engine
+from gisapp.context import engine, settings
+from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest
 from gisapp.sta.entities import iso
 from layers import Access
@@ -23,6 +28,12 @@ from layers import Access
 bp = Blueprint("alerts", __name__, url_prefix="/api/alerts")
 OPERATOR_ROLES = ("planner", "etl_operator", "admin")
 MAX_LIMIT = 1000
+# Server-sent events: each stream holds a server thread and a database connection, so a
+# process serves a few at once and each ends after STREAM_SECONDS (browsers reconnect).
+MAX_STREAMS = 4
+STREAM_SECONDS = 300
+HEARTBEAT_SECONDS = 15
+_streams = threading.BoundedSemaphore(MAX_STREAMS)
 
 
 @contextmanager
@@ -32,8 +43,8 @@ def _db() -> Iterator[psycopg.Connection]:
         yield conn.connection.driver_connection
 
 
-def _event_json(row: dict) -> dict:
-    staff = Access.STAFF in current_levels()
+def _event_json(row: dict, staff: bool | None = None) -> dict:
+    staff = Access.STAFF in current_levels() if staff is None else staff
     return {"id": row["id"], "rule": {"id": row["rule_id"], "version": row["rule_version"],
                                       "kind": row["kind"], "title": row["title"]},
             "thing": {"id": row["thing_id"], "code": row["thing_code"], "name": row["thing_name"],
@@ -84,3 +95,47 @@ def acknowledge(event_id: int):
     audit("alerts.acknowledge", f"alert_event:{event_id}",
           {"rule": row["rule_id"], "thing": row["thing_code"]})
     return jsonify(_event_json(row))
+
+
+def _sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@bp.get("/stream")
+def stream():
+    """Server-sent events: `open` (the open events now), then `alert` for every event opened,
+    ended or acknowledged, as it happens; a comment every 15 s keeps proxies from closing it.
+
+    The slot and the LISTEN connection are taken when the client starts reading, so an
+    answer nobody reads holds nothing; with every slot taken the stream says `busy` and ends
+    (EventSource retries after `retry`).
+    """
+    staff = Access.STAFF in current_levels()
+    url = libpq_url(settings().database_url)
+
+    def generate() -> Iterator[str]:
+        yield "retry: 2000\n\n"
+        if not _streams.acquire(blocking=False):
+            yield _sse("busy", {"message": f"{MAX_STREAMS} alert streams are open in this "
+                                           "process; retrying"})
+            return
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(events.ALERTS_CHANNEL)))
+                first = events.list_events(conn, "open", MAX_LIMIT, 0)
+                yield _sse("open", [_event_json(r, staff) for r in first])
+                ends = time.monotonic() + STREAM_SECONDS
+                while time.monotonic() < ends:
+                    ids = [event_id for note in conn.notifies(timeout=HEARTBEAT_SECONDS,
+                                                              stop_after=1)
+                           for event_id in json.loads(note.payload)["events"]]
+                    if not ids:
+                        yield ": keep-alive\n\n"
+                        continue
+                    for row in events.events_by_id(conn, ids):
+                        yield _sse("alert", _event_json(row, staff))
+        finally:
+            _streams.release()
+
+    return Response(generate(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

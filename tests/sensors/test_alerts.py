@@ -1,6 +1,7 @@
 """Alert rules fire and clear on real readings; events are listed and acknowledged (audited)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -207,3 +208,32 @@ def test_bad_alert_requests_say_why(client, sensor_url, url, words):
         return
     response = client.get(url)
     assert response.status_code == 400 and words in response.get_json()["error"]["message"]
+
+
+def _chunks(response):
+    """The stream's messages as (event, data) pairs, read as the server sends them."""
+    for chunk in response.response:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        if text.startswith("event: "):
+            head, data = text.strip().split("\n", 1)
+            yield head.removeprefix("event: "), json.loads(data.removeprefix("data: "))
+
+
+def test_alert_changes_are_pushed_as_server_sent_events(client, sensor_url, streams):
+    response = client.get("/api/alerts/stream", buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    messages = _chunks(response)
+    kind, first = next(messages)
+    assert kind == "open" and {e["rule"]["id"] for e in first} >= {"rain_1h"}
+    later = NOW + timedelta(minutes=1)
+    with psycopg.connect(sensor_url) as conn:  # a downpour at the second gauge
+        write_observations(conn, [Row(streams["rain_gauge/DM-2/rainfall"], later, 100.0)],
+                           now=later)
+        conn.commit()
+        evaluate_alerts(conn, later)
+    pushed = [next(messages), next(messages)]
+    response.close()
+    assert {(kind, e["rule"]["id"], e["thing"]["code"], e["open"]) for kind, e in pushed} == {
+        ("alert", "rain_1h", "rain_gauge/DM-2", True),
+        ("alert", "rain_3h", "rain_gauge/DM-2", True)}
+    assert {e["details"]["sum"] for _, e in pushed} == {112.0}
