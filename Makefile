@@ -38,7 +38,7 @@ START_POOLER := pooled=$$($(GISAPP) pgbouncer start --listen $(POOLER_LISTEN)) |
 	if [ "$(POOLED)" = 1 ]; then export $$pooled; fi
 
 .PHONY: run test test-fast system system-test venv assets db replica test-db demo test-demo map-assets \
-	test-map-assets serve start stop serve-start bench bench-city clean-venv
+	test-map-assets serve start stop serve-start bench bench-city bench-sensors clean-venv
 
 run: system venv assets db replica demo map-assets serve
 
@@ -113,14 +113,17 @@ test-map-assets: venv
 	GISAPP_DATA_DIR=$(TEST_DATA) $(GISAPP) fonts build
 	GISAPP_DATA_DIR=$(TEST_DATA) $(GISAPP) sprite build
 
-# nginx on LISTEN buffers clients in front of gunicorn on APP_BIND; the ETL worker runs
-# beside them. All three stop together (Ctrl-C or TERM).
+# nginx on LISTEN buffers clients in front of gunicorn on APP_BIND; the ETL worker, the
+# sensors' broker (mosquitto on MQTT_URL) and its ingest subscriber run beside them. All stop
+# together (Ctrl-C or TERM).
 serve:
 	@$(SERVE_ENV); \
 	$(GISAPP) nginx start --listen $(LISTEN) --upstream $(APP_BIND) || exit 1; \
 	$(START_POOLER); \
+	$(GISAPP) mqtt start || { $(GISAPP) nginx stop; $(GISAPP) pgbouncer stop; exit 1; }; \
 	$(GISAPP) worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; $(GISAPP) nginx stop; $(GISAPP) pgbouncer stop' EXIT INT TERM; \
+	$(GISAPP) mqtt subscribe & subscriber=$$!; \
+	trap 'kill $$worker $$subscriber 2>/dev/null; wait $$worker $$subscriber 2>/dev/null; $(GISAPP) mqtt stop; $(GISAPP) nginx stop; $(GISAPP) pgbouncer stop' EXIT INT TERM; \
 	$(GISAPP) serve --bind $(APP_BIND)
 
 # The same stack in the background (for benchmarks and scripts): `make start`, then
@@ -133,17 +136,19 @@ serve-start:
 	$(START_POOLER); \
 	$(GISAPP) serve --bind $(APP_BIND) --daemon --pid-file $(RUN_DIR)/gunicorn.pid \
 	  --log-file var/log/gunicorn.log || exit 1; \
+	$(GISAPP) mqtt start || exit 1; \
 	nohup $(GISAPP) worker >var/log/worker.log 2>&1 & echo $$! >$(RUN_DIR)/worker.pid; \
+	nohup $(GISAPP) mqtt subscribe >var/log/subscriber.log 2>&1 & echo $$! >$(RUN_DIR)/subscriber.pid; \
 	for i in $$(seq 120); do \
 	  $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
 	    http://$(LISTEN)/readyz 2>/dev/null && { echo "serving on http://$(LISTEN)/"; exit 0; }; \
 	  sleep 0.5; done; echo "http://$(LISTEN)/readyz did not answer; see var/log/" >&2; exit 1
 
 stop:
-	@$(GISAPP) nginx stop; $(GISAPP) pgbouncer stop; for p in gunicorn worker; do \
+	@$(GISAPP) nginx stop; $(GISAPP) pgbouncer stop; for p in gunicorn worker subscriber; do \
 	  [ -f $(RUN_DIR)/$$p.pid ] || continue; pid=$$(cat $(RUN_DIR)/$$p.pid); kill $$pid 2>/dev/null; \
 	  for i in $$(seq 60); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
-	  rm -f $(RUN_DIR)/$$p.pid; echo "$$p stopped"; done
+	  rm -f $(RUN_DIR)/$$p.pid; echo "$$p stopped"; done; $(GISAPP) mqtt stop
 
 # Every benchmark against the run database (make bench BENCHES="tiles parcels" for some);
 # bench/load.py needs the stack served (make run) at http://127.0.0.1:8000.
@@ -151,6 +156,11 @@ BENCHES ?= etl_load tiles features parcels permits drainage_trace load
 bench: venv db demo
 	@export DATABASE_URL=$(RUN_URL); for b in $(BENCHES); do \
 	  echo "== bench/$$b.py"; $(PY) bench/$$b.py || exit 1; done
+
+# Sensor readings in (MQTT, HTTP) and out (latest values, 30-day chart over a year of 5-minute
+# data for 300 datastreams), in databases of its own (make bench-sensors SENSORS_ARGS=--small).
+bench-sensors: venv db
+	$(PY) bench/sensors.py $(SENSORS_ARGS)
 
 # The whole-city scale bench (1,000,000 against 250,000 parcels, in databases of its own;
 # make bench-city CITY_ARGS=--small for a quick run).

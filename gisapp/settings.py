@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from gisapp.mqtt.address import DEFAULT_MQTT_URL, parse_mqtt_url
+
 LOCAL_PGPORT = int(os.environ.get("GISAPP_PGPORT", "5433"))
 LOCAL_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp"
 LOCAL_TEST_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp_test"
@@ -62,6 +64,9 @@ class Settings:
     login_failures_per_name: int = 5  # per user name and address, in 5 minutes
     login_failures_per_address: int = 20  # per address, over all user names
     login_failures_per_user: int = 50  # per user name, over all addresses
+    mqtt_url: str = DEFAULT_MQTT_URL  # the sensors' broker and the ingest account
+    mqtt_dir: Path | None = None  # the broker's config, accounts, log; default data_dir/mqtt
+    sensor_retention_days: int = 400  # raw observations; hourly/daily aggregates are kept
     testing: bool = False
 
     ENV = {
@@ -105,6 +110,9 @@ class Settings:
         "login_failures_per_name": "GISAPP_LOGIN_FAILURES_PER_NAME",
         "login_failures_per_address": "GISAPP_LOGIN_FAILURES_PER_ADDRESS",
         "login_failures_per_user": "GISAPP_LOGIN_FAILURES_PER_USER",
+        "mqtt_url": "MQTT_URL",
+        "mqtt_dir": "GISAPP_MQTT_DIR",
+        "sensor_retention_days": "GISAPP_SENSOR_RETENTION_DAYS",
     }
 
     @classmethod
@@ -133,6 +141,10 @@ class Settings:
     def sprite_dir(self) -> Path:
         """Where `gisapp sprite build` writes the icon sprite."""
         return (self.map_assets_dir or self.data_dir / "map-assets") / "sprite"
+
+    def broker_dir(self) -> Path:
+        """Where `gisapp mqtt start` keeps mosquitto's config, accounts, log and queue."""
+        return self.mqtt_dir or self.data_dir / "mqtt"
 
     def validate(self) -> None:
         if not self.database_url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
@@ -185,10 +197,13 @@ class Settings:
             raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
                              "least 1")
         check_public_url(self.public_url)
+        parse_mqtt_url(self.mqtt_url)
         if min(self.login_failures_per_name, self.login_failures_per_address,
                self.login_failures_per_user) < 1:
             raise ValueError("GISAPP_LOGIN_FAILURES_PER_NAME, GISAPP_LOGIN_FAILURES_PER_ADDRESS "
                              "and GISAPP_LOGIN_FAILURES_PER_USER must be at least 1")
+        if self.sensor_retention_days < 1:
+            raise ValueError("GISAPP_SENSOR_RETENTION_DAYS must be at least 1")
 
     @property
     def direct_url(self) -> str:

@@ -9,6 +9,8 @@ ROLES: dict[str, frozenset[Access]] = {
     "etl_operator": frozenset({Access.PUBLIC, Access.STAFF}),
     "permit_officer": frozenset({Access.PUBLIC, Access.STAFF, Access.PERSONAL}),
     "admin": frozenset({Access.PUBLIC, Access.STAFF, Access.PERSONAL}),
+    # a monitored thing's device: reads what the public reads, writes its own observations
+    "device": frozenset({Access.PUBLIC}),
 }
 
 

@@ -8,6 +8,7 @@ from layers.land import LAND_USES, PARCELS, PARTIES, RIGHTS
 from layers.lighting import LIGHTING_CABINETS, STREET_LIGHTS
 from layers.model import Layer, Table
 from layers.planning import FLOOD_ZONES, HERITAGE_AREAS, ROAD_RESERVES, ZONING
+from layers.sensors import RAIN_GAUGES
 from layers.wifi import WIFI_APS
 
 LAYERS: dict[str, Layer] = {
@@ -18,6 +19,7 @@ LAYERS: dict[str, Layer] = {
     "parcels": PARCELS,
     "drainage_pipes": DRAINAGE_PIPES,
     "drainage_nodes": DRAINAGE_NODES,
+    "rain_gauges": RAIN_GAUGES,
     "lighting_cabinets": LIGHTING_CABINETS,
     "street_lights": STREET_LIGHTS,
     "wifi_aps": WIFI_APS,

@@ -1,3 +1,3 @@
 """The demo city: a believable, deterministic slice of central Da Nang as source files."""
 
-GENERATOR_VERSION = "6"
+GENERATOR_VERSION = "7"

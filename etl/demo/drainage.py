@@ -187,6 +187,17 @@ def _inverts(order, parent, xy, ground, outfalls) -> np.ndarray:
     return invert
 
 
+def rain_gauge_stations(gauges: pd.DataFrame, grids: list[WardGrid]) -> pd.DataFrame:
+    """The `rain_gauges` layer's rows: the monitored stations of the gauge nodes, one a ward."""
+    wards = {f"DM-{grid.ward.code}-01": grid.ward for grid in grids}
+    rows = []
+    for row in gauges.itertuples():
+        ward = wards[row.ma_nut]
+        rows.append({"ma_tram": row.ma_nut, "ten_tram": f"Trạm đo mưa {ward.name}",
+                     "ma_xa": ward.code, "cao_do_md": row.cao_do_md, "geometry": row.geometry})
+    return pd.DataFrame(rows)
+
+
 def rain_gauges(grids: list[WardGrid], elevation: Elevation) -> pd.DataFrame:
     """One rain gauge per ward, at the centre of its demo core; gauges have no pipes."""
     rows = []

@@ -185,7 +185,8 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
     major = ground.major_near([g.to_world(g.land) for g in grids])
     networks = street_networks(grids, ground, major)
     nodes, pipes = drainage.build_network(networks, water, elevation, _rng(seed, 9))
-    nodes = pd.concat([nodes, drainage.rain_gauges(grids, elevation)], ignore_index=True)
+    gauges = drainage.rain_gauges(grids, elevation)
+    nodes = pd.concat([nodes, gauges], ignore_index=True)
     cabinets, lights = lighting.place_lights(networks, _rng(seed, 10))
     lights = lighting.add_bad_lights(lights)
     generated_roads = [r for g in grids for r in streets.grid_roads(g)] + major
@@ -211,6 +212,7 @@ def generate_city(out_dir: Path, seed: int = DEFAULT_SEED,
         ("parcel_land_uses", "parcel_land_uses.csv", land_uses, "csv"),
         ("drainage_nodes", "drainage.gpkg", nodes, "gpkg"),
         ("drainage_pipes", "drainage.gpkg", pipes, "gpkg"),
+        ("rain_gauges", "drainage.gpkg", drainage.rain_gauge_stations(gauges, grids), "gpkg"),
         ("lighting_cabinets", "lighting.gpkg", cabinets, "gpkg:EPSG:4326"),
         ("street_lights", "lighting.gpkg", lights, "gpkg:EPSG:4326"),
         ("wifi_aps", "wifi_aps.csv", wifi, "csv"),

@@ -123,7 +123,22 @@ def load_city(conninfo: str, directory: Path, data_dir: Path, manifest: dict,
         lines.append(line)
     if any(line.status != "succeeded" for line in lines):
         raise DemoLoadFailed(lines)
+    lines.append(_register_things(conninfo, progress))
     return lines
+
+
+def _register_things(conninfo: str, progress: Progress | None) -> LoadLine:
+    """The monitored assets' things and datastreams (layers.sensors), made once per feature."""
+    from store.sensor_things import register_things
+
+    if progress:
+        progress("sensor things")
+    started = time.perf_counter()
+    with psycopg.connect(conninfo) as conn:
+        counts = register_things(conn)
+    things = sum(counts.values())
+    return LoadLine("sensor things", "succeeded", things, things,
+                    seconds=round(time.perf_counter() - started, 2))
 
 
 def _load_raster(conninfo: str, name: str, path: Path, data_dir: Path, unit: str | None,

@@ -1,9 +1,9 @@
 """HTTP API blueprints, registered in one place."""
 from flask import Flask
 
-from gisapp.api import (admin, analysis, etl, features, health, layer_catalogue,
+from gisapp.api import (admin, alerts, analysis, etl, features, health, layer_catalogue,
                         map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
-                        tiles)
+                        sta, tiles)
 
 
 def register(app: Flask) -> None:
@@ -21,3 +21,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(map_assets.bp)
     app.register_blueprint(permits.bp)
     app.register_blueprint(analysis.bp)
+    app.register_blueprint(sta.bp)
+    app.register_blueprint(alerts.bp)

@@ -82,3 +82,50 @@ def _print_lines(lines) -> None:
     for line in lines:
         if line.error:
             console.print(f"[red]{line.name}[/red]: {line.error}")
+
+
+SIMULATOR = "demo-simulator"  # the storm's device account on the local broker
+
+
+@demo.command("sensors")
+@click.option("--hours", default=6.0, show_default=True, type=click.FloatRange(0.5, 48),
+              help="How long the storm lasts (its readings' time span).")
+@click.option("--speed", default=60.0, show_default=True, type=click.FloatRange(0),
+              help="Storm time per wall-clock time (60: an hour a minute); 0 sends it at once.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="The local broker's directory, where the simulator's device "
+                                 "account is made [default: GISAPP_MQTT_DIR or "
+                                 "$GISAPP_DATA_DIR/mqtt].")
+def sensors_cmd(hours: float, speed: float, directory: Path | None) -> None:
+    """Replay a storm over the demo city's gauges, pumps, lakes and cabinets through MQTT.
+
+    The storm ends now: its readings are stamped from HOURS ago on, sent as devices send
+    them (QoS 1, one Observation a message) to the broker of MQTT_URL, where `gisapp mqtt
+    subscribe` writes them. Needs `gisapp mqtt start` (make run starts it).
+    """
+    import psycopg
+
+    from gisapp.db.timeouts import etl_conninfo
+    from gisapp.mqtt import accounts
+    from gisapp.mqtt.address import parse_mqtt_url
+    from gisapp.mqtt.broker import BrokerConfig, BrokerError
+    from gisapp.mqtt.replay import replay_storm
+    from gisapp.mqtt.storm import demo_streams
+    from gisapp.settings import Settings
+
+    settings = Settings.load()
+    address = parse_mqtt_url(settings.mqtt_url)
+    with psycopg.connect(etl_conninfo(settings)) as conn:
+        streams = demo_streams(conn)
+    if not streams:
+        raise click.ClickException("no datastreams: load the demo city first (gisapp demo load)")
+    cfg = BrokerConfig(directory=(directory or settings.broker_dir()).resolve(), address=address)
+    began = time.monotonic()
+    try:
+        password = accounts.set_account(cfg, SIMULATOR, write=["v1.1/#"])
+        time.sleep(0.3)  # the broker reads its password file again on SIGHUP
+        sent = replay_storm(address, SIMULATOR, password, streams, hours, speed)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    console.print(f"storm of {hours:g} h over {len(streams)} datastreams: {sent:,} readings "
+                  f"published to mqtt://{address.listen} in {time.monotonic() - began:.1f} s")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, pool
 
 from gisapp.db.engine import sqlalchemy_url
 from gisapp.db.tables import metadata
+from store.sensor_tables import PARTITIONED_TABLES
 from store.tables import EXPRESSION_INDEXES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,6 +28,10 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
         return False
     # The job queue's tables belong to procrastinate (gisapp.db.queue_schema).
     if type_ == "table" and name.startswith("procrastinate_"):
+        return False
+    # Partitions belong to pg_partman (migration 0012); the parent is compared.
+    if type_ == "table" and reflected and name.startswith(
+            tuple(f"{parent}_" for parent in PARTITIONED_TABLES)):
         return False
     # Alembic cannot compare expression indexes reliably (PostgreSQL rewrites the expression):
     # one the database has is left alone, one it lacks is created.

@@ -9,6 +9,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey,
                         Integer, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 
+from store import sensor_tables  # noqa: F401  (the SensorThings tables join the metadata)
+from store import dead_letters  # noqa: F401  (the sensor dead letters join the metadata)
 from store.tables import metadata
 
 users = Table(
@@ -108,3 +110,12 @@ permit_checks = Table(
 )
 Index("ix_permit_checks_parcel_created", permit_checks.c.parcel_uid, permit_checks.c.created_at)
 Index("ix_permit_checks_created", permit_checks.c.created_at)
+
+# A user of role `device` is one monitored thing: its tokens may write observations only to
+# that thing's datastreams (gisapp.sta.writes).
+device_things = Table(
+    "device_things", metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("thing_id", BigInteger, ForeignKey("things.id", ondelete="CASCADE"), nullable=False),
+)
+Index("ix_device_things_thing_id", device_things.c.thing_id)

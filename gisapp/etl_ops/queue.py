@@ -15,9 +15,11 @@ import psycopg
 from procrastinate import App, Blueprint, PsycopgConnector, RetryStrategy
 from procrastinate.jobs import Status
 
+from gisapp.alerts.events import evaluate_alerts
 from gisapp.etl_ops import execute, raster_uploads, schedules
 from gisapp.settings import Settings
 from store.run_lifecycle import fail_unfinished
+from store.sensor_maintenance import maintain_observations
 
 QUEUE = "etl"
 NAMESPACE = "etl"
@@ -53,6 +55,21 @@ def recover_stalled_runs(conninfo: str, stalled_job_runs: list[int]) -> list[int
     return failed
 
 
+def maintain_sensor_partitions(conninfo: str, settings: Settings) -> None:
+    """Observation partitions for the retention window made, older ones dropped (hourly)."""
+    with psycopg.connect(conninfo) as conn:
+        maintain_observations(conn, settings.sensor_retention_days)
+
+
+def evaluate_sensor_alerts(conninfo: str, now: datetime) -> None:
+    """Alert events opened and ended for the rules in force (every tick)."""
+    with psycopg.connect(conninfo) as conn:
+        opened_ended = evaluate_alerts(conn, now)
+    if opened_ended.opened or opened_ended.ended:
+        log.info("alerts at %s: opened %s, ended %s", now, opened_ended.opened,
+                 opened_ended.ended)
+
+
 def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
                     stalled_after: float) -> Blueprint:
     """The worker's tasks: execute a run; every `tick_seconds`, schedules and stalled jobs."""
@@ -74,6 +91,7 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
     async def tick(context, timestamp: int) -> dict:
         now = datetime.fromtimestamp(timestamp, timezone.utc)
         fired = await asyncio.to_thread(schedules.enqueue_due, conninfo, now, defer_run_job)
+        await asyncio.to_thread(evaluate_sensor_alerts, conninfo, now)
         manager = context.app.job_manager
         stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
         stalled = [j for j in stalled if j.task_name in RUN_TASKS]
@@ -85,6 +103,7 @@ def build_blueprint(conninfo: str, settings: Settings, tick_seconds: int,
             await manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS, queue=QUEUE,
                                           include_failed=True, include_cancelled=True,
                                           include_aborted=True)
+            await asyncio.to_thread(maintain_sensor_partitions, conninfo, settings)
         if fired or failed:
             log.info("tick %s: schedules fired %s, stalled runs failed %s", now, fired, failed)
         return {"fired": fired, "stalled_failed": failed}

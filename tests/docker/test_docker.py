@@ -26,7 +26,7 @@ SERVICES = COMPOSE["services"]
 # The web nodes: every service serving gunicorn (nginx balances them).
 WEB_SERVICES = tuple(n for n, s in SERVICES.items()
                      if "gisapp serve" in " ".join(s.get("command") or []))
-APP_SERVICES = ("migrate", "demo", *WEB_SERVICES, "worker")
+APP_SERVICES = ("migrate", "demo", *WEB_SERVICES, "worker", "mqtt", "subscriber")
 GUNICORN_CONF = ROOT / "gisapp" / "gunicorn.conf.py"
 BIN = Path(sys.executable).parent
 
@@ -58,16 +58,18 @@ def _make_run_commands() -> set[str]:
     return _gisapp_commands(out)
 
 
-def test_dockerfile_passes_hadolint():
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "db.Dockerfile"])
+def test_dockerfile_passes_hadolint(dockerfile):
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     result = subprocess.run([hadolint, "--failure-threshold", "info",
-                             str(ROOT / "docker" / "Dockerfile")], capture_output=True, text=True)
+                             str(ROOT / "docker" / dockerfile)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_compose_has_the_production_services():
     assert {"db", "migrate", "web", "worker", "proxy"} <= set(SERVICES)
-    assert SERVICES["db"]["image"].startswith("postgis/postgis:15-")
+    db = (ROOT / SERVICES["db"]["build"]["dockerfile"]).read_text()
+    assert "FROM postgis/postgis:15-" in db and "postgresql-15-partman" in db
 
 
 def test_compose_file_matches_the_compose_spec_schema():
@@ -171,7 +173,8 @@ def test_dockerignore_keeps_environments_and_artefacts_out_of_the_build_context(
 
 
 def test_connections_fit_max_connections():
-    """web processes x both pools + listener, the worker, one-shots, admin and reserved."""
+    """web processes x both pools + listener, the worker, the MQTT subscriber, one-shots,
+    admin and reserved."""
     web_env = SERVICES["web"]["environment"]
     saved = {k: os.environ.get(k) for k in ("GISAPP_WORKERS", "GISAPP_THREADS",
                                             "GISAPP_DB_POOL_SIZE", "GISAPP_DB_POOL_OVERFLOW")}
@@ -189,7 +192,8 @@ def test_connections_fit_max_connections():
     worker_cmd = SERVICES["worker"]["command"]
     concurrency = int(worker_cmd[worker_cmd.index("--concurrency") + 1])
     worker = 4 + 3 * concurrency + 3
-    total = web + worker + 4 + 10 + 3
+    subscriber = 1  # gisapp mqtt subscribe: one connection for its batches
+    total = web + worker + subscriber + 4 + 10 + 3
     db_cmd = SERVICES["db"]["command"]
     max_connections = int(next(a.split("=")[1] for a in db_cmd if a.startswith("max_connections")))
     assert total <= max_connections

@@ -4,7 +4,7 @@ Read replicas serve a layer version only once they have replayed past it. Versio
 loaded before this revision get the position at upgrade time, which is past them all.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 19:30:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

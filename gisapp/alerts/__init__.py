@@ -1,0 +1,1 @@
+"""Sensor alerts: rules as versioned data, events opened and ended by evaluation, acknowledged by operators."""

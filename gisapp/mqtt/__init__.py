@@ -1,0 +1,1 @@
+"""MQTT: the Mosquitto broker sensors publish to, its accounts, and the ingest subscriber."""
