@@ -37,11 +37,13 @@ _CELLS = sql.SQL(
     " FROM ST_Transform(ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326), 3857) AS b)")
 
 
-def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None = None) -> int:
+def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None = None,
+                     encode_tiles: bool = True) -> int:
     """Rebuild the overview cells that `extent` touches (every cell when None); rows written.
 
     Runs in the caller's transaction; `conn` is a psycopg connection (from SQLAlchemy,
-    its driver connection).
+    its driver connection). `encode_tiles=False` leaves the stored overview tiles alone
+    (migration 0008, which runs before 0016 made their tables, and encodes them itself).
     """
     ov = layer.overview
     if ov is None:
@@ -76,7 +78,9 @@ def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None 
     boxes = [b for b in (removed, added[1:]) if b[0] is not None]
     changed = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                max(b[2] for b in boxes), max(b[3] for b in boxes)) if boxes else None
-    if extent is None:
+    if not encode_tiles:
+        pass
+    elif extent is None:
         encode_overview_tiles(conn, layer)
     elif changed is not None:
         encode_overview_tiles(conn, layer, changed)

@@ -45,7 +45,7 @@ def upgrade() -> None:
     from layers import get_layer
     driver = op.get_bind().connection.driver_connection
     for layer_id in ('parcels', 'buildings'):
-        refresh_overview(driver, get_layer(layer_id))
+        refresh_overview(driver, get_layer(layer_id), encode_tiles=False)  # 0016 encodes
 
 
 def downgrade() -> None:
