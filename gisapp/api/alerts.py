@@ -6,6 +6,7 @@ shown to staff only. Acknowledging needs an operator role and is audited.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -58,7 +59,7 @@ def _event_json(row: dict, staff: bool | None = None) -> dict:
 
 def _whole(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name, str(default))
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not low <= int(text) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}, not {text!r}")
     return int(text)
 

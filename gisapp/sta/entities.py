@@ -6,6 +6,7 @@ no client text ever becomes SQL. An unknown name is a 400 naming the names that 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -107,10 +108,13 @@ def observation_id(datastream_id: int, phenomenon_time: datetime) -> str:
 
 def parse_observation_id(text: str) -> tuple[int, datetime]:
     """(datastream id, phenomenon time) of an observation id; BadRequest when malformed."""
-    ds, sep, micros = text.partition("-")
-    if not (sep and ds.isdigit() and micros.lstrip("-").isdigit()):
+    match = re.fullmatch(r"([0-9]{1,18})-(-?[0-9]{1,17})", text)
+    if match is None:
         raise BadRequest(f"observation id {text!r} must be '<datastream id>-<microseconds>'")
-    return int(ds), EPOCH + timedelta(microseconds=int(micros))
+    try:
+        return int(match[1]), EPOCH + timedelta(microseconds=int(match[2]))
+    except OverflowError:
+        raise BadRequest(f"observation id {text!r} names a time out of range") from None
 
 
 def _phenomenon_interval(alias: sql.Identifier) -> sql.Composable:

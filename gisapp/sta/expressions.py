@@ -169,8 +169,11 @@ class Compiler:
             if len(args) not in (2, 3):
                 raise BadRequest("$filter: substring() takes 2 or 3 arguments")
             parts = kinds("text", "number", "number")
-            tail = sql.SQL(", {}").format(parts[2]) if len(parts) == 3 else sql.SQL("")
-            return sql.SQL("substr({}, ({})::int + 1{})").format(parts[0], parts[1], tail), "text"
+            # positions and lengths clamped to what substr's int takes
+            bounded = [sql.SQL("least(greatest(({}), 0), 1000000000)::int").format(p)
+                       for p in parts[1:]]
+            tail = sql.SQL(", {}").format(bounded[1]) if len(bounded) == 2 else sql.SQL("")
+            return sql.SQL("substr({}, {} + 1{})").format(parts[0], bounded[0], tail), "text"
         if name in TIME_PARTS:
             arity(1)
             return sql.SQL("extract({} FROM {} AT TIME ZONE 'UTC')").format(

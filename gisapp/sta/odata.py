@@ -12,14 +12,16 @@ from typing import Any
 
 from gisapp.errors import BadRequest
 
+MAX_INTEGER = 2**53 - 1  # I-JSON's range, as for JSON bodies
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
 ADDITIVE = ("add", "sub")
 MULTIPLICATIVE = ("mul", "div", "mod")
 
 TOKEN = re.compile(r"""
     (?P<space>\s+)
-  | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))
-  | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
+  | (?P<datetime>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?
+                 (?:Z|[+-][0-9]{2}:[0-9]{2}))
+  | (?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
   | (?P<geo>(?:geography|geometry)'(?:[^']|'')*')
   | (?P<string>'(?:[^']|'')*')
   | (?P<name>[A-Za-z_@][\w.@]*)
@@ -180,13 +182,20 @@ class _Parser:
             self.take(")")
             return inner
         if kind == "number":
-            return Literal(float(text) if any(c in text for c in ".eE") else int(text))
+            if any(c in text for c in ".eE"):
+                return Literal(float(text))
+            if abs(int(text)) > MAX_INTEGER:
+                raise BadRequest(f"{self.option}: {text} is beyond ±{MAX_INTEGER}")
+            return Literal(int(text))
         if kind == "string":
             return Literal(text[1:-1].replace("''", "'"))
         if kind == "geo":
             return Geo(text[text.index("'") + 1:-1].replace("''", "'"))
         if kind == "datetime":
-            return Literal(datetime.fromisoformat(text.replace("Z", "+00:00")))
+            try:
+                return Literal(datetime.fromisoformat(text.replace("Z", "+00:00")))
+            except ValueError:
+                raise BadRequest(f"{self.option}: {text} is not a valid date-time") from None
         if kind != "name":
             raise BadRequest(f"{self.option}: unexpected {text!r}")
         lowered = text.lower()
@@ -257,9 +266,12 @@ def _split(text: str, separator: str, option: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+MAX_SKIP = 2**31 - 1
+
+
 def _count(value: str, option: str) -> int:
-    if not value.isdigit():
-        raise BadRequest(f"{option} must be a whole number ≥ 0, not {value!r}")
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > MAX_SKIP:
+        raise BadRequest(f"{option} must be a whole number from 0 to {MAX_SKIP}, not {value!r}")
     return int(value)
 
 

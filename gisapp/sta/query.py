@@ -23,7 +23,7 @@ from gisapp.sta.entities import (EntitySet, Nav, get_set, observation_id, observ
 from gisapp.sta.expressions import Compiler
 from gisapp.sta.odata import QueryOptions
 
-SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>\d+|'[^']*')\))?$")
+SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[0-9]{1,18}|'[^']*')\))?$")
 Where = Callable[[Compiler, sql.Identifier], sql.Composable]
 
 

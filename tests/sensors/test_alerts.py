@@ -198,6 +198,8 @@ def test_an_operator_acknowledges_an_event_once_and_it_is_audited(client, sensor
 
 @pytest.mark.parametrize("url, words", [("/api/alerts?state=shut", "state must be open"),
                                         ("/api/alerts?limit=0", "limit must be a whole number"),
+                                        ("/api/alerts?limit=%C2%B2", "limit must be a whole"),
+                                        ("/api/alerts?offset=" + "9" * 40, "offset must be a"),
                                         ("/api/alerts/999999/acknowledge", None)])
 def test_bad_alert_requests_say_why(client, sensor_url, url, words):
     if words is None:
