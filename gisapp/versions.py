@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select
 
-from layers import Access, Layer
+from gisapp.errors import NotFound
+from layers import LAYERS, Access, Layer
 from store.tables import VERSION_TABLES
 
 
@@ -51,4 +52,22 @@ def version_history(conn: Connection, layer: Layer, where: ColumnElement[bool],
         if with_geometry:
             item["geometry"] = json.loads(r["geometry"])
         out.append(item)
+    return out
+
+
+def feature_history(conn: Connection, layer: Layer, feature_id: int,
+                    levels: frozenset[Access], with_geometry: bool = False) -> list[dict]:
+    """Every version of one feature (the items' id) of a versioned layer, oldest first.
+
+    NotFound for a layer that keeps no history (naming those these levels may see that do)
+    and for an id with no recorded version.
+    """
+    if not layer.versioned:
+        kept = ", ".join(lid for lid, other in LAYERS.items()
+                         if other.versioned and other.access in levels)
+        raise NotFound(f"{layer.id} keeps no history; versioned layers: {kept}")
+    out = version_history(conn, layer, VERSION_TABLES[layer.id].c.feature_id == feature_id,
+                          levels, with_geometry)
+    if not out:
+        raise NotFound(f"{layer.id} has no recorded versions of feature {feature_id}")
     return out

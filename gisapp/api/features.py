@@ -22,6 +22,7 @@ from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.public_url import base_url
 from gisapp.read_routing import read_connection
 from gisapp.response_privacy import note_fields
+from gisapp.versions import feature_history
 from layers import Access, Field, Layer
 
 bp = Blueprint("features", __name__)
@@ -183,3 +184,23 @@ def item(layer_id: str, feature_id: str):
     response.headers["Content-Crs"] = f"<{crs}>"
     return response
 
+
+
+@bp.get("/collections/<layer_id>/items/<feature_id>/history")
+def item_history(layer_id: str, feature_id: str):
+    """Every version of one feature of a versioned collection, oldest first; geometry=true."""
+    layer = visible_layer(layer_id)
+    check_known(request.args, ("geometry",))
+    wants("json")
+    with_geometry = parse_boolean(request.args.get("geometry"), "geometry")
+    number = parse_feature_id(feature_id)
+    if number is None:
+        raise NotFound(f"{layer.id} has no feature {feature_id!r}")
+    levels = current_levels()
+    with engine().connect() as conn:
+        versions = feature_history(conn, layer, number, levels, with_geometry)
+    audit_personal(layer, layer.visible_fields(levels), [number])
+    url = f"{items_url(layer)}/{number}"
+    return jsonify({"collection": layer.id, "id": number, "versions": versions, "links": [
+        {"href": f"{url}/history", "rel": "self", "type": "application/json"},
+        {"href": url, "rel": "item", "type": "application/geo+json"}]})

@@ -153,14 +153,17 @@ def collection_paths(levels: frozenset[Access], max_limit: int) -> dict[str, Any
         for suffix, endpoint in (("", "features.collection"),
                                  ("/queryables", "features.queryables"),
                                  ("/items", "features.items"),
-                                 ("/items/{featureId}", "features.item")):
+                                 ("/items/{featureId}", "features.item"),
+                                 ("/items/{featureId}/history", "features.item_history")):
+            if endpoint == "features.item_history" and not layer.versioned:
+                continue
             op = operation(endpoint, levels, max_limit, layer)
             assert op is not None
             name = suffix.replace("/", "_").replace("{featureId}", "item").strip("_")
             op = {"operationId": f"get_{layer.id}{'_' + name if name else ''}",
                   "summary": f"{layer.title['en']}: {ENDPOINT_SUMMARIES[endpoint]}",
                   "tags": ["features"], **op}
-            if suffix.endswith("{featureId}"):
+            if "{featureId}" in suffix:
                 op["parameters"] = [{"name": "featureId", "in": "path", "required": True,
                                      "schema": {"type": "string",
                                                 "pattern": "^[0-9]{1,18}$"}},
@@ -171,7 +174,8 @@ def collection_paths(levels: frozenset[Access], max_limit: int) -> dict[str, Any
 
 ENDPOINT_SUMMARIES = {"features.collection": "the collection", "features.queryables":
                       "queryable properties", "features.items": "features",
-                      "features.item": "one feature"}
+                      "features.item": "one feature",
+                      "features.item_history": "every version of one feature"}
 
 
 def operation(endpoint: str, levels: frozenset[Access], max_limit: int,
@@ -203,6 +207,18 @@ def operation(endpoint: str, levels: frozenset[Access], max_limit: int,
             "responses": {"200": {"description": "One feature", "content": {
                 "application/geo+json": {"schema": {"$ref": "#/components/schemas/Feature"}},
                 "text/html": {"schema": {"type": "string"}}}}, **errors}}
+    if endpoint == "features.item_history":
+        return {"parameters": [
+            _param("f", {"type": "string", "enum": ["json"]}, "json"),
+            _param("geometry", {"type": "boolean", "default": False},
+                   "true: each version with its geometry (WGS 84)")],
+            "responses": {"200": {"description": "The feature's versions, oldest first, with "
+                                                 "validity, change and lineage",
+                                  "content": {"application/json": {"schema": ANY_OBJECT}}},
+                          "404": {"description": "No such collection or feature, or the "
+                                                 "collection keeps no history",
+                                  "content": JSON_ERROR},
+                          "400": errors["400"]}}
     if endpoint == "features.queryables":
         return {"parameters": f_json, "responses": {
             "200": {"description": "JSON Schema of the queryable properties",
