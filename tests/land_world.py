@@ -9,17 +9,19 @@ one with valid_to NULL.
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 from pyproj import Transformer
 
 from etl.overviews import refresh_overview
 from layers import get_layer
+from layers.city import CITY
 
 E0, N0 = 550_400.0, 1_777_020.0  # EPSG:5899, near Da Nang Cathedral
 UID = "20242-20245-14-125"
 LEFT, RIGHT = "20242-20245-14-124", "20242-20245-14-126"
 OTHER_FORMER = "20242-20246-14-125"
 HOA_CUONG = "20257-20258-3-7"
-TO_WGS84 = Transformer.from_crs(5899, 4326, always_xy=True)
+TO_WGS84 = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True)
 
 WARDS = [("20242", "Hải Châu", "Phường Hải Châu", 549_900, 1_776_800, 551_000, 1_777_600),
          ("20257", "Hoà Cường", "Phường Hoà Cường", 551_000, 1_776_800, 552_000, 1_777_600)]
@@ -42,7 +44,8 @@ def lonlat(e: float, n: float) -> tuple[float, float]:
     return TO_WGS84.transform(e, n)
 
 
-BOX = "ST_Multi(ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, 5899), 4326))"
+BOX = sql.SQL("ST_Multi(ST_Transform(ST_MakeEnvelope(%s, %s, %s, %s, {}), 4326))").format(
+    CITY.metric_srid).as_string()
 
 
 def load_land_world(url: str) -> None:

@@ -11,6 +11,11 @@ import psycopg
 from psycopg import sql
 
 from layers import Field, FieldType, Table
+from layers.city import CITY
+
+# SQL text reading a WKT placeholder in the city's metric CRS (VN-2000 / TM-3) as WGS 84.
+FROM_METRIC = sql.SQL("ST_Transform(ST_GeomFromText(%s, {}), 4326)").format(
+    CITY.metric_srid).as_string()
 
 
 def field_value(field: Field, i: int = 0):

@@ -14,7 +14,7 @@ from tests.world import field_value
 
 # DOMAIN.md §1: the Dragon Bridge in WGS 84 and in EPSG:5899 (VN-2000 / TM-3 107-45).
 DRAGON_LONLAT = (108.22705602, 16.06114045)
-DRAGON_5899 = (550846.113, 1776402.965)
+DRAGON_TM3 = (550846.113, 1776402.965)
 @pytest.fixture()
 def point_layer() -> Layer:
     return next(layer for layer in LAYERS.values() if layer.geometry_type == "Point")

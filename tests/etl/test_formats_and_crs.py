@@ -9,9 +9,10 @@ from psycopg import sql
 from pyproj import Geod, Transformer
 
 from etl.pipeline import ImportFailed, ImportRequest, run_import
+from layers.city import CITY
 
 DRAGON_LONLAT = (108.22705602, 16.06114045)
-DRAGON_5899 = (550846.113, 1776402.965)
+DRAGON_TM3 = (550846.113, 1776402.965)
 DATUMLESS_TM3 = ("+proj=tmerc +lat_0=0 +lon_0=107.75 +k=0.9999 +x_0=500000 +y_0=0 "
                  "+ellps=WGS84 +units=m +no_defs")
 GEOD = Geod(ellps="WGS84")
@@ -29,8 +30,8 @@ PRJ_UNKNOWN_DATUM = ('PROJCS["TM3_107_45",GEOGCS["GCS_Unknown",DATUM["D_Unknown"
 
 
 def _source_xy(epsg: int) -> tuple[float, float]:
-    if epsg == 5899:
-        return DRAGON_5899
+    if epsg == CITY.metric_srid:
+        return DRAGON_TM3
     return Transformer.from_crs(4326, epsg, always_xy=True).transform(*DRAGON_LONLAT)
 
 
@@ -44,7 +45,7 @@ def _metres_off(lonlat) -> float:
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg", "zip", "shp", "csv"])
-@pytest.mark.parametrize("epsg", [5899, 3405, 3406, 4326])
+@pytest.mark.parametrize("epsg", [CITY.metric_srid, 3405, 3406, 4326])
 def test_dragon_bridge_lands_within_a_centimetre(fmt, epsg, scratch_url, db, point_layer,
                                                  make_frame, write_source):
     gdf = make_frame(point_layer, [shapely.Point(*_source_xy(epsg))], crs=f"EPSG:{epsg}",
@@ -57,18 +58,18 @@ def test_dragon_bridge_lands_within_a_centimetre(fmt, epsg, scratch_url, db, poi
     assert _metres_off(_loaded_point(db, point_layer)) < 0.01
 
 
-def test_5899_test_point_matches_domain_facts():
-    lon, lat = Transformer.from_crs(5899, 4326, always_xy=True).transform(*DRAGON_5899)
+def test_metric_test_point_matches_domain_facts():
+    lon, lat = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True).transform(*DRAGON_TM3)
     assert _metres_off((lon, lat)) < 0.001
 
 
 def test_csv_with_vietnamese_x_northing_columns_is_swapped(scratch_url, db, point_layer,
                                                            make_frame, tmp_path):
     frame = make_frame(point_layer, [shapely.Point(0, 0)]).drop(columns="geometry")
-    frame["X"], frame["Y"] = DRAGON_5899[1], DRAGON_5899[0]  # X = northing, Y = easting
+    frame["X"], frame["Y"] = DRAGON_TM3[1], DRAGON_TM3[0]  # X = northing, Y = easting
     path = tmp_path / "survey.csv"
     frame.to_csv(path, index=False)
-    result = run_import(scratch_url, ImportRequest(point_layer.id, path, crs="EPSG:5899"))
+    result = run_import(scratch_url, ImportRequest(point_layer.id, path, crs=CITY.metric_crs))
     assert any("swapped" in w for w in result.warnings)
     assert _metres_off(_loaded_point(db, point_layer)) < 0.01
 
@@ -86,7 +87,7 @@ def test_csv_lon_lat_with_decimal_commas_defaults_to_wgs84(scratch_url, db, poin
 def test_csv_with_projected_xy_and_no_crs_is_refused(scratch_url, point_layer, make_frame,
                                                      tmp_path):
     frame = make_frame(point_layer, [shapely.Point(0, 0)]).drop(columns="geometry")
-    frame["x"], frame["y"] = DRAGON_5899
+    frame["x"], frame["y"] = DRAGON_TM3
     path = tmp_path / "projected.csv"
     frame.to_csv(path, index=False)
     with pytest.raises(ImportFailed, match="no CRS; give one with --crs"):
@@ -101,7 +102,7 @@ def test_datumless_vn2000_file_is_refused_and_layer_untouched(prj, crs, scratch_
     first = write_source(make_frame(point_layer, [shapely.Point(*DRAGON_LONLAT)]), "geojson",
                          name="first")
     run_import(scratch_url, ImportRequest(point_layer.id, first))
-    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_5899)], crs="EPSG:5899",
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_TM3)], crs=CITY.metric_crs,
                      short_names=True)
     gdf[point_layer.key[0]] = "other"
     path = write_source(gdf, "zip", prj=prj)
@@ -116,7 +117,7 @@ def test_datumless_vn2000_file_is_refused_and_layer_untouched(prj, crs, scratch_
 
 def test_datumless_file_accepted_with_confirm_lands_225_m_off(scratch_url, db, point_layer,
                                                               make_frame, write_source):
-    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_5899)], crs="EPSG:5899",
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_TM3)], crs=CITY.metric_crs,
                      short_names=True)
     path = write_source(gdf, "zip", prj=PRJ_UNKNOWN_DATUM)
     result = run_import(scratch_url, ImportRequest(point_layer.id, path, confirm_crs=True))
@@ -126,21 +127,21 @@ def test_datumless_file_accepted_with_confirm_lands_225_m_off(scratch_url, db, p
 
 def test_crs_override_replaces_the_files_crs(scratch_url, db, point_layer, make_frame,
                                              write_source):
-    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_5899)], crs="EPSG:5899",
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_TM3)], crs=CITY.metric_crs,
                      short_names=True)
     path = write_source(gdf, "zip", prj=PRJ_SAYING_WGS84)
-    run_import(scratch_url, ImportRequest(point_layer.id, path, crs="EPSG:5899"))
+    run_import(scratch_url, ImportRequest(point_layer.id, path, crs=CITY.metric_crs))
     assert _metres_off(_loaded_point(db, point_layer)) < 0.01
 
 
-def test_tm3_parameters_deviating_from_5899_give_a_warning(scratch_url, point_layer,
+def test_tm3_parameters_deviating_from_the_city_zone_give_a_warning(scratch_url, point_layer,
                                                            make_frame, write_source):
     vn_ellipsoid_shifted = ("+proj=tmerc +lat_0=0 +lon_0=107.75 +k=0.9999 +x_0=500000 "
                             "+y_0=0 +ellps=GRS80 +towgs84=0,0,0 +units=m +no_defs")
-    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_5899)], crs=vn_ellipsoid_shifted)
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_TM3)], crs=vn_ellipsoid_shifted)
     path = write_source(gdf, "gpkg")
     result = run_import(scratch_url, ImportRequest(point_layer.id, path, confirm_crs=True))
-    assert any("deviates from EPSG:5899" in w for w in result.warnings)
+    assert any(f"deviates from {CITY.metric_crs}" in w for w in result.warnings)
 
 
 def test_geopackage_with_several_layers_needs_source_layer(scratch_url, db, point_layer,

@@ -13,13 +13,14 @@ from rasterio.transform import from_origin
 from etl.errors import ImportRefused
 from etl.rasters import import_raster
 from gisapp.cli.rasters import import_raster_cmd
+from layers.city import CITY
 
 # EPSG:5899 (VN-2000 / TM-3 107-45) around the Dragon Bridge (E 550 846, N 1 776 403).
-ORIGIN_5899 = (550_000.0, 1_777_000.0)
+ORIGIN_TM3 = (550_000.0, 1_777_000.0)
 
 
-def write_tiff(path: Path, data: np.ndarray, crs: str | None = "EPSG:5899",
-               origin: tuple[float, float] = ORIGIN_5899, nodata: float | None = -9999.0,
+def write_tiff(path: Path, data: np.ndarray, crs: str | None = CITY.metric_crs,
+               origin: tuple[float, float] = ORIGIN_TM3, nodata: float | None = -9999.0,
                pixel: float = 10.0) -> Path:
     profile = {"driver": "GTiff", "width": data.shape[1], "height": data.shape[0], "count": 1,
                "dtype": data.dtype.name, "transform": from_origin(*origin, pixel, pixel)}
@@ -59,12 +60,12 @@ def test_import_writes_a_cog_and_registers_stats(scratch_url, tmp_path):
     assert path == tmp_path / "data" / "rasters" / f"elevation-{row['run_id']}.tif"
     with rasterio.open(path) as cog:
         assert cog.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-        assert cog.crs.to_epsg() == 5899 and cog.nodata == -9999.0
+        assert cog.crs.to_epsg() == CITY.metric_srid and cog.nodata == -9999.0
         assert np.array_equal(cog.read(1), data)
     stored = raster_row(scratch_url, "elevation")
     valid = data[data != -9999.0]
     band = stored[6]["bands"][0]
-    assert stored[:6] == (str(path), "EPSG:5899", 120, 100, -9999.0, "m")
+    assert stored[:6] == (str(path), CITY.metric_crs, 120, 100, -9999.0, "m")
     assert band["min"] == pytest.approx(valid.min()) and band["max"] == pytest.approx(valid.max())
     assert band["mean"] == pytest.approx(valid.mean(dtype="float64"))
     assert band["valid_pixels"] == valid.size
@@ -130,5 +131,5 @@ def test_cli_imports_a_raster(scratch_url, tmp_path):
         import_raster_cmd, ["elevation", str(src), "--unit", "m"],
         env={"DATABASE_URL": scratch_url, "GISAPP_DATA_DIR": str(tmp_path / "data")})
     assert result.exit_code == 0, result.output
-    assert "raster elevation 120x100 EPSG:5899" in result.output
+    assert f"raster elevation 120x100 {CITY.metric_crs}" in result.output
     assert raster_row(scratch_url, "elevation")[5] == "m"

@@ -10,7 +10,8 @@ from pyproj import Geod
 
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import LAYERS
-from tests.etl.conftest import DRAGON_5899, DRAGON_LONLAT
+from layers.city import CITY
+from tests.etl.conftest import DRAGON_TM3, DRAGON_LONLAT
 
 GEOD = Geod(ellps="WGS84")
 AREA_LAYER = next(layer for layer in LAYERS.values()
@@ -24,13 +25,13 @@ def _box(dx: float, dy: float) -> shapely.Polygon:
 
 def test_shapefile_without_prj_is_refused_unless_crs_is_given(scratch_url, db, point_layer,
                                                               make_frame, write_source):
-    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_5899)], crs="EPSG:5899",
+    gdf = make_frame(point_layer, [shapely.Point(*DRAGON_TM3)], crs=CITY.metric_crs,
                      short_names=True)
     path = write_source(gdf, "shp")
     path.with_suffix(".prj").unlink()
     with pytest.raises(ImportFailed, match="has no CRS; give one with --crs"):
         run_import(scratch_url, ImportRequest(point_layer.id, path))
-    result = run_import(scratch_url, ImportRequest(point_layer.id, path, crs="EPSG:5899"))
+    result = run_import(scratch_url, ImportRequest(point_layer.id, path, crs=CITY.metric_crs))
     assert result.status == "succeeded" and result.rows_loaded == 1
     lon, lat = db.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM {}").format(
         sql.Identifier(point_layer.table))).fetchone()

@@ -10,6 +10,7 @@ from rasterio.transform import from_origin
 from rasterio.warp import transform_bounds
 
 from gisapp import create_app
+from layers.city import CITY
 from tiles.grid import Tile, tile_of
 from tiles.raster import RAMPS
 
@@ -39,16 +40,16 @@ def raster_client(scratch_url, tmp_path):
     values[:50, :] = NODATA
     path = tmp_path / "elevation.tif"
     with rasterio.open(path, "w", driver="GTiff", width=100, height=100, count=1,
-                       dtype="float32", crs="EPSG:5899", nodata=NODATA,
+                       dtype="float32", crs=CITY.metric_crs, nodata=NODATA,
                        transform=from_origin(E - 500, N + 500, 10, 10)) as dst:
         dst.write(values, 1)
-    bounds = transform_bounds("EPSG:5899", "EPSG:4326", E - 500, N - 500, E + 500, N + 500)
+    bounds = transform_bounds(CITY.metric_crs, "EPSG:4326", E - 500, N - 500, E + 500, N + 500)
     with psycopg.connect(scratch_url) as conn:
         conn.execute(
             "INSERT INTO rasters (name, path, crs, bounds, width, height, nodata, unit, stats)"
-            " VALUES ('elevation', %s, 'EPSG:5899', ST_MakeEnvelope(%s, %s, %s, %s, 4326),"
+            " VALUES ('elevation', %s, %s, ST_MakeEnvelope(%s, %s, %s, %s, 4326),"
             " 100, 100, %s, 'm', %s)",
-            (str(path), *bounds, NODATA,
+            (str(path), CITY.metric_crs, *bounds, NODATA,
              psycopg.types.json.Jsonb({"bands": [{"band": 1, "min": 0.0, "max": 99.0}]})))
     app = create_app({"DATABASE_URL": scratch_url, "TESTING": True, "SECRET_KEY": "test",
                       "DATA_DIR": tmp_path / "data", "PUBLIC_URL": "http://localhost"})

@@ -7,6 +7,7 @@ import rasterio
 from rasterio.io import MemoryFile
 from rasterio.warp import transform as warp_transform
 
+from layers.city import CITY
 from .test_raster import E, N, raster_client  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
@@ -16,7 +17,7 @@ TIF = "/rasters/elevation.tif"
 def lonlat(row: int, col: int) -> tuple[float, float]:
     """Centre of a pixel of the fixture raster (10 m pixels from E-500, N+500, EPSG:5899)."""
     x, y = E - 500 + (col + 0.5) * 10, N + 500 - (row + 0.5) * 10
-    lon, lat = warp_transform("EPSG:5899", "EPSG:4326", [x], [y])
+    lon, lat = warp_transform(CITY.metric_crs, "EPSG:4326", [x], [y])
     return lon[0], lat[0]
 
 
@@ -37,7 +38,7 @@ def test_head_says_ranges_are_served(raster_client):
 
 def test_the_file_read_back_holds_the_raster(raster_client):
     with MemoryFile(whole_file(raster_client)) as mem, mem.open() as src:
-        assert src.crs.to_epsg() == 5899
+        assert src.crs.to_epsg() == CITY.metric_srid
         values = src.read(1)
     assert values[75, 42] == 42 and values[10, 10] == -9999
 
@@ -94,7 +95,7 @@ def test_point_value_is_the_pixel_and_nodata_is_null(raster_client):
     lon, lat = lonlat(75, 42)
     doc = raster_client.get(f"/rasters/elevation/value?lon={lon}&lat={lat}").get_json()
     assert doc["values"] == [42.0] and (doc["row"], doc["col"]) == (75, 42)
-    assert doc["crs"] == "EPSG:5899" and doc["unit"] == "m"
+    assert doc["crs"] == CITY.metric_crs and doc["unit"] == "m"
     lon, lat = lonlat(10, 42)
     assert raster_client.get(f"/rasters/elevation/value?lon={lon}&lat={lat}").get_json()[
         "values"] == [None]

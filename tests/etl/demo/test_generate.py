@@ -20,6 +20,7 @@ from etl.demo.osm_streets import EXTRACT
 from etl.demo.terrain import load_wards, ward_files
 from etl.readers.osm import read_osm
 from layers import LAYERS, TABLES
+from layers.city import CITY
 
 SMALL = 600
 
@@ -36,7 +37,7 @@ def _read(city: Path, manifest: dict, layer: str, **kwargs):
     return pyogrio.read_dataframe(path, layer=entry["source_layer"], **kwargs)
 
 
-def _parcels(city: Path, manifest: dict, crs: str = "EPSG:5899"):
+def _parcels(city: Path, manifest: dict, crs: str = CITY.metric_crs):
     frame = _read(city, manifest, "parcels").to_crs(crs)
     bad = len(manifest["deliberate_bad_rows"]["parcels"])
     return frame.iloc[:-bad], frame.iloc[-bad:]
@@ -177,7 +178,7 @@ def test_diameters_grow_downstream(small_city: Path, manifest: dict):
 
 
 def test_street_lights_are_about_30_m_apart(small_city: Path, manifest: dict):
-    lights = _read(small_city, manifest, "street_lights").to_crs("EPSG:5899")
+    lights = _read(small_city, manifest, "street_lights").to_crs(CITY.metric_crs)
     lights = lights.dropna(subset=["ma_den"]).drop_duplicates("ma_den").sort_values("ma_den")
     steps = lights.geometry.distance(lights.geometry.shift())
     same_street = lights["street"].eq(lights["street"].shift())
@@ -217,7 +218,8 @@ def test_generated_files_use_only_declared_names_and_their_crs(small_city: Path,
     path = small_city / entry["file"]
     if path.suffix != ".csv":
         crs = pyogrio.read_info(path, layer=entry["source_layer"])["crs"]
-        expected = "EPSG:5899" if path.name in ("parcels.shp.zip", "drainage.gpkg") else "EPSG:4326"
+        expected = (CITY.metric_crs if path.name in ("parcels.shp.zip", "drainage.gpkg")
+                    else "EPSG:4326")
         assert CRS.from_user_input(crs).equals(CRS.from_user_input(expected))
 
 
@@ -234,7 +236,7 @@ def test_shapefile_carries_prj_cpg_and_cadastral_field_names(small_city: Path):
         assert archive.read(next(n for n in names if n.endswith(".cpg"))).strip() == b"UTF-8"
         prj = archive.read(next(n for n in names if n.endswith(".prj"))).decode()
     assert {Path(n).suffix for n in names} >= {".shp", ".shx", ".dbf", ".prj", ".cpg"}
-    assert CRS.from_wkt(prj).to_epsg() == 5899
+    assert CRS.from_wkt(prj).to_epsg() == CITY.metric_srid
     fields = pyogrio.read_info(small_city / "parcels.shp.zip")["fields"]
     for name in ("MaXa", "MaXaCu", "SoTo", "SoThua", "MucDich", "DienTich", "DiaChi", "SoGCN"):
         assert name in fields
@@ -244,7 +246,7 @@ def test_shapefile_carries_prj_cpg_and_cadastral_field_names(small_city: Path):
 def test_rasters_open_with_crs_and_nodata(small_city: Path, manifest: dict, name: str):
     entry = next(e for e in manifest["entries"] if e.get("name") == name)
     with rasterio.open(small_city / entry["file"]) as src:
-        assert src.crs.to_epsg() == 5899 and src.nodata is not None
+        assert src.crs.to_epsg() == CITY.metric_srid and src.nodata is not None
         assert src.dtypes[0] == "float32" and 10 <= src.res[0] <= 20
         assert src.profile["tiled"]
         data = src.read(1, masked=True)

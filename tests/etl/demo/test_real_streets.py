@@ -11,12 +11,14 @@ import shapely
 
 from etl.demo.osm_streets import BOUNDS, EXTRACT
 from layers import LAYERS
+from layers.city import CITY
 from layers.sources import OPENSTREETMAP
 
 # Carriageway widths (m) by class, for roads without a narrower right of way: 4 lanes of
 # 3.5 m for a primary, 3 for a secondary, 2 for a tertiary, a kiệt (alley) for the rest.
 CARRIAGEWAY_M = {"primary": 14.0, "secondary": 10.0, "tertiary": 7.0, "residential": 4.0}
 ENVELOPE = "ST_MakeEnvelope(%s, %s, %s, %s, 4326)"
+METRIC = CITY.metric_srid  # areas and distances in metres
 
 
 def rows(url: str, query: str, *params) -> list[tuple]:
@@ -43,10 +45,10 @@ def test_a_point_on_hoang_dieu_lies_on_our_road_within_a_metre(test_url):
     point = line.interpolate(0.5, normalized=True)
     assert shapely.box(*BOUNDS).contains(point)
     (name, metres), = rows(
-        test_url, "SELECT name, ST_Distance(ST_Transform(geom, 5899), ST_Transform("
-                  "ST_SetSRID(ST_MakePoint(%s, %s), 4326), 5899)) AS d FROM roads"
+        test_url, "SELECT name, ST_Distance(ST_Transform(geom, %s), ST_Transform("
+                  "ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s)) AS d FROM roads"
                   " ORDER BY geom <-> ST_SetSRID(ST_MakePoint(%s, %s), 4326) LIMIT 1",
-        point.x, point.y, point.x, point.y)
+        METRIC, point.x, point.y, METRIC, point.x, point.y)
     assert name == "Đường Hoàng Diệu" and metres < 1.0
 
 
@@ -80,9 +82,9 @@ def test_parcels_in_the_block_are_addressed_on_its_real_streets(test_url):
 def test_no_parcel_overlaps_another_parcel(test_url):
     (count, worst), = rows(
         test_url, "SELECT count(*), max(a) FROM (SELECT ST_Area(ST_Intersection("
-                  "ST_Transform(p.geom, 5899), ST_Transform(q.geom, 5899))) AS a"
+                  "ST_Transform(p.geom, %s), ST_Transform(q.geom, %s))) AS a"
                   " FROM parcels p JOIN parcels q ON p.id < q.id AND p.geom && q.geom"
-                  " AND ST_Intersects(p.geom, q.geom)) AS x WHERE a > 0.5")
+                  " AND ST_Intersects(p.geom, q.geom)) AS x WHERE a > 0.5", METRIC, METRIC)
     assert count == 0, f"{count} parcel pairs overlap, up to {worst} m²"
 
 
@@ -91,10 +93,10 @@ def test_no_parcel_overlaps_a_carriageway(test_url):
         f"WHEN '{c}' THEN {w}" for c, w in CARRIAGEWAY_M.items()) + " END"
     (count, sample), = rows(
         test_url, "SELECT count(*), min(uid) FROM (SELECT p.parcel_uid || ' / ' || r.road_id"
-                  " AS uid, ST_Area(ST_Intersection(ST_Transform(p.geom, 5899), ST_Buffer("
-                  f"ST_Transform(r.geom, 5899), LEAST({width}, coalesce(r.row_width, 99)) / 2,"
+                  " AS uid, ST_Area(ST_Intersection(ST_Transform(p.geom, %s), ST_Buffer("
+                  f"ST_Transform(r.geom, %s), LEAST({width}, coalesce(r.row_width, 99)) / 2,"
                   " 'endcap=flat'))) AS a FROM parcels p JOIN roads r"
-                  " ON ST_DWithin(p.geom, r.geom, 0.0001)) AS x WHERE a > 0.5")
+                  " ON ST_DWithin(p.geom, r.geom, 0.0001)) AS x WHERE a > 0.5", METRIC, METRIC)
     assert count == 0, f"{count} parcels overlap a carriageway, e.g. {sample}"
 
 

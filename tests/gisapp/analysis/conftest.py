@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from gisapp.db.engine import make_engine
+from tests.world import FROM_METRIC
 
 E0, N0 = 550_800.0, 1_776_400.0
 NODES = {"A": ("manhole", 0, 0), "B": ("manhole", 100, 0), "C": ("manhole", 200, 0),
@@ -33,7 +34,7 @@ def _pt(x: float, y: float) -> str:
 
 @pytest.fixture()
 def network_url(scratch_url: str) -> str:
-    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    g = FROM_METRIC
     with psycopg.connect(scratch_url) as c:
         for nid, (kind, x, y) in NODES.items():
             c.execute("INSERT INTO drainage_nodes (node_id, kind, geom) VALUES (%s, %s, " + g + ")",
@@ -74,7 +75,7 @@ def ward_url(scratch_url: str) -> str:
     - parcels (20 × 20 m): sheet 9 no 1 ODT x 90..110, y 40..60 (inside A1's disc);
       no 2 DGD (school) x 10..30, y 70..90; no 3 DKV (park) x 150..170, y 10..30.
     """
-    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    g = FROM_METRIC
     with psycopg.connect(scratch_url) as c:
         c.execute("INSERT INTO wards (code, name, geom) VALUES ('99999', 'Phường Thử', "
                   "ST_Multi(" + g + "))", (_rect(0, 0, 200, 100),))

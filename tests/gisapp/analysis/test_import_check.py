@@ -8,10 +8,11 @@ from pyproj import Transformer
 from etl.pipeline import ImportRequest, run_import
 from gisapp.analysis.import_check import (check_network_after_loads, findings_warnings,
                                          stop_network_check)
+from layers.city import CITY
 from layers.drainage import DRAINAGE_PIPES
 from tests.gisapp.analysis.conftest import E0, N0, WHERE
 
-TO_WGS84 = Transformer.from_crs(5899, 4326, always_xy=True)
+TO_WGS84 = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True)
 
 
 def pipes_file(tmp_path, pipes: dict) -> str:

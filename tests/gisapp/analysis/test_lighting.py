@@ -8,9 +8,10 @@ from gisapp.analysis.lighting import (UnlitRequest, cabinet_lights, cabinet_load
 from gisapp.errors import BadRequest, NotFound
 from layers import levels_for
 from tests.gisapp.analysis.conftest import E0, N0
+from tests.world import FROM_METRIC
 
 PUBLIC = levels_for("public")
-G = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+G = FROM_METRIC
 
 
 def unlit(engine, **args) -> dict:

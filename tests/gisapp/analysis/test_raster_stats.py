@@ -5,6 +5,7 @@ import shapely
 
 from gisapp.analysis.raster_stats import raster_stats
 from gisapp.db.engine import make_engine
+from layers.city import CITY
 from tests.gisapp.permits.known_site import E0, N0, write_elevation
 
 # write_elevation: 1 m pixels over x -10..30, y -20..40; 1.8 m over x 0..10, y 0..5, else 3.0 m
@@ -16,7 +17,7 @@ def raster_engine(scratch_url, tmp_path):
     write_elevation(tif)
     with psycopg.connect(scratch_url) as c:
         c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
-                  "VALUES ('elevation', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
+                  "VALUES ('elevation', %s, %s, 40, 60, -9999, 'm')", (str(tif), CITY.metric_crs))
     engine = make_engine(scratch_url, pool_size=1, max_overflow=0)
     yield engine
     engine.dispose()

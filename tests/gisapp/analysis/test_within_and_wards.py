@@ -10,9 +10,11 @@ from pyproj import Transformer
 from gisapp.errors import BadRequest
 from gisapp.analysis.within import WithinRequest
 from layers import UnknownLayer, levels_for
+from layers.city import CITY
+from tests.world import FROM_METRIC
 
 E0, N0 = 550_800.0, 1_776_400.0
-TO_WGS = Transformer.from_crs(5899, 4326, always_xy=True)
+TO_WGS = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True)
 
 
 def wgs_rect(x0, y0, x1, y1) -> dict:
@@ -60,7 +62,7 @@ def test_bad_area_queries_are_refused(body, message):
 def test_ward_summary_figures(scratch_app, ward_url):
     with psycopg.connect(ward_url) as c:  # 150 m long, 100 m of it inside the ward
         c.execute("INSERT INTO drainage_pipes (pipe_id, from_node, to_node, diameter_mm, geom) "
-                  "VALUES ('X1', 'a', 'b', 600, ST_Transform(ST_GeomFromText(%s, 5899), 4326))",
+                  "VALUES ('X1', 'a', 'b', 600, " + FROM_METRIC + ")",
                   (f"LINESTRING({E0 - 50} {N0 + 20},{E0 + 100} {N0 + 20})",))
     doc = scratch_app.test_client().get("/api/wards/99999/summary").json
     assert doc["parcels_by_land_use"] == [

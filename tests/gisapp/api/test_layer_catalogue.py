@@ -5,6 +5,7 @@ import pytest
 
 from gisapp.api.layer_catalogue import describe_layers
 from layers import LAYERS, ROLES, THEMES, Access, levels_for
+from layers.city import CITY
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
@@ -24,7 +25,7 @@ def test_the_city_is_served_with_its_view_extent_crs_and_time_zone(client):
                     "center": [108.2208, 16.0678], "zoom": 13,
                     "bounds": [107.208588, 14.953287, 112.736122, 17.120279],
                     "timezone": "Asia/Ho_Chi_Minh",
-                    "metric_crs": {"code": "EPSG:5899", "name": "VN-2000 / TM-3 107°45′",
+                    "metric_crs": {"code": CITY.metric_crs, "name": "VN-2000 / TM-3 107°45′",
                                    "central_meridian": 107.75}}
 
 

@@ -8,7 +8,9 @@ import psycopg
 import pytest
 from pyproj import Transformer
 
-TO_TM3 = Transformer.from_crs("OGC:CRS84", "EPSG:5899", always_xy=True)
+from layers.city import CITY
+
+TO_TM3 = Transformer.from_crs("OGC:CRS84", CITY.metric_crs, always_xy=True)
 
 
 def rows(url: str, query: str, *params) -> list[tuple]:
@@ -23,17 +25,18 @@ def held(test_url) -> dict:
         test_url,
         "SELECT p.parcel_uid, p.ward_code, p.former_ward_code, p.sheet_no, p.parcel_no,"
         " p.land_use, p.legal_area, p.address,"
-        " round(ST_Area(ST_Transform(p.geom, 5899))::numeric, 1)::float,"
+        " round(ST_Area(ST_Transform(p.geom, %s))::numeric, 1)::float,"
         " ST_X(ST_PointOnSurface(p.geom)), ST_Y(ST_PointOnSurface(p.geom)), w.name"
         " FROM parcels p JOIN wards w ON w.code = p.ward_code"
         " WHERE EXISTS (SELECT 1 FROM rights r WHERE r.parcel_uid = p.parcel_uid)"
-        " ORDER BY p.id LIMIT 1")
+        " ORDER BY p.id LIMIT 1", CITY.metric_srid)
     holders = [r[0] for r in rows(test_url, "SELECT pa.name FROM rights r JOIN parties pa"
                                             " USING (party_id) WHERE r.parcel_uid = %s", uid)]
     neighbours = [r[0] for r in rows(
         test_url, "SELECT n.parcel_uid FROM parcels p JOIN parcels n ON n.id <> p.id"
-                  " AND ST_DWithin(ST_Transform(n.geom, 5899), ST_Transform(p.geom, 5899), 1)"
-                  " WHERE p.parcel_uid = %s ORDER BY n.parcel_uid", uid)]
+                  " AND ST_DWithin(ST_Transform(n.geom, %s), ST_Transform(p.geom, %s), 1)"
+                  " WHERE p.parcel_uid = %s ORDER BY n.parcel_uid",
+        CITY.metric_srid, CITY.metric_srid, uid)]
     return {"uid": uid, "key": {"ward_code": ward, "former_ward_code": former,
                                 "sheet_no": sheet, "parcel_no": number},
             "land_use": use, "legal_area": legal, "address": address, "area": area,
@@ -67,7 +70,7 @@ def test_demo_parcel_by_key_and_by_point(client, held):
     at = client.get("/api/parcels/at", query_string={"lon": lon, "lat": lat})
     assert at.json["parcel_uid"] == held["uid"]
     x, y = TO_TM3.transform(lon, lat)
-    at = client.get("/api/parcels/at", query_string={"x": x, "y": y, "crs": "EPSG:5899"})
+    at = client.get("/api/parcels/at", query_string={"x": x, "y": y, "crs": CITY.metric_crs})
     assert at.json["parcel_uid"] == held["uid"]
 
 

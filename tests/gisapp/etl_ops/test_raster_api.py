@@ -10,6 +10,7 @@ import psycopg
 import rasterio
 from rasterio.transform import from_origin
 
+from layers.city import CITY
 from tests.auth_helpers import auth_headers
 from tests.gisapp.etl_ops.conftest import run_status, wait_for
 
@@ -18,7 +19,7 @@ def _tiff(tmp_path: Path, origin=(550_000.0, 1_777_000.0)) -> bytes:
     path = tmp_path / "src.tif"
     data = np.linspace(0, 12, 64 * 48, dtype="float32").reshape(48, 64)
     with rasterio.open(path, "w", driver="GTiff", width=64, height=48, count=1,
-                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       dtype="float32", crs=CITY.metric_crs, nodata=-9999.0,
                        transform=from_origin(*origin, 10, 10)) as dst:
         dst.write(data, 1)
     return path.read_bytes()

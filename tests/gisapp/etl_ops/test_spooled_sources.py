@@ -16,6 +16,7 @@ from etl.pipeline import ImportRequest, run_import
 from gisapp.etl_ops import sources
 from gisapp.settings import Settings
 from layers import FieldType
+from layers.city import CITY
 from tests.gisapp.etl_ops.conftest import point_layer
 from tests.world import field_value
 
@@ -24,7 +25,7 @@ TEXT = next(f for f in LAYER.imported_fields if f.type == FieldType.TEXT and not
             and not f.required)
 
 
-def _frame(n: int, crs: str = "EPSG:5899") -> gpd.GeoDataFrame:
+def _frame(n: int, crs: str = CITY.metric_crs) -> gpd.GeoDataFrame:
     data = {f.name: [field_value(f, i) for i in range(n)]
             for f in LAYER.imported_fields if f.type == FieldType.TEXT}
     data[TEXT.name] = [encode("Đường Bạch Đằng", "tcvn3")] * n

@@ -17,13 +17,14 @@ from sqlalchemy import text
 
 from gisapp import create_app
 from gisapp.db.engine import make_engine
+from layers.city import CITY
 from store.tables import LAYER_TABLES, VERSION_TABLES
 
 ROOT = Path(__file__).resolve().parents[3]
 # Dragon Bridge (DOMAIN.md): WGS 84 lon/lat and the same point in EPSG:5899 (E, N).
 BRIDGE_LONLAT = (108.22705602, 16.06114045)
-TO_TM3 = Transformer.from_crs("OGC:CRS84", "EPSG:5899", always_xy=True)
-TO_LONLAT = Transformer.from_crs("EPSG:5899", "OGC:CRS84", always_xy=True)
+TO_TM3 = Transformer.from_crs("OGC:CRS84", CITY.metric_crs, always_xy=True)
+TO_LONLAT = Transformer.from_crs(CITY.metric_crs, "OGC:CRS84", always_xy=True)
 BRIDGE_EN = TO_TM3.transform(*BRIDGE_LONLAT)
 LIGHT_OFFSETS_M = (0, 50, 99, 101, 150, 400)  # due east of the bridge, in metres
 N_LIGHTS = 37

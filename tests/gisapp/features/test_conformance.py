@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from layers import LAYERS
+from layers.city import CITY
 
 PARCELS = "/collections/parcels"
 ITEMS = PARCELS + "/items"
@@ -231,12 +232,12 @@ def test_oas30_completeness_and_service_desc(client):
 
 def test_crs_discovery(client):
     doc = get(client, PARCELS).get_json()
-    assert "http://www.opengis.net/def/crs/EPSG/0/5899" in doc["crs"]
+    assert f"http://www.opengis.net/def/crs/EPSG/0/{CITY.metric_srid}" in doc["crs"]
     assert doc["storageCrs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 def test_crs_fc_crs_and_content_crs(client):
-    uri = "http://www.opengis.net/def/crs/EPSG/0/5899"
+    uri = f"http://www.opengis.net/def/crs/EPSG/0/{CITY.metric_srid}"
     resp = get(client, ITEMS + "?limit=1&crs=" + quote(uri))
     assert resp.headers["Content-Crs"] == f"<{uri}>"
     x, y = resp.get_json()["features"][0]["geometry"]["coordinates"][0][0][0]

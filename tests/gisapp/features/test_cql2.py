@@ -7,9 +7,11 @@ from urllib.parse import quote
 import pytest
 
 from layers import LAYERS
+from layers.city import CITY
 from tests.gisapp.features.conftest import BRIDGE_EN, BRIDGE_LONLAT, N_LIGHTS, light_rows
 
 ITEMS = "/collections/street_lights/items"
+METRIC_URI = f"http://www.opengis.net/def/crs/EPSG/0/{CITY.metric_srid}"
 ROWS = light_rows()
 LON, LAT = BRIDGE_LONLAT
 
@@ -133,7 +135,7 @@ def test_dwithin_measures_metres_in_vn2000(lights, cql):
 def test_filter_crs_takes_literals_in_vn2000_metres(lights):
     e, n = BRIDGE_EN
     cql = f"S_DWITHIN(geom, POINT({e!r} {n!r}), 120, meters)"
-    assert ids_for(lights, cql, extra="&filter-crs=http://www.opengis.net/def/crs/EPSG/0/5899") \
+    assert ids_for(lights, cql, extra=f"&filter-crs={METRIC_URI}") \
         == ["L000", "L001", "L002", "L003"]
 
 

@@ -9,9 +9,10 @@ import psycopg
 import pytest
 from pyproj import Transformer
 
+from layers.city import CITY
 from tests.gisapp.features.conftest import BRIDGE_LONLAT
 
-TO_TM3 = Transformer.from_crs("OGC:CRS84", "EPSG:5899", always_xy=True)
+TO_TM3 = Transformer.from_crs("OGC:CRS84", CITY.metric_crs, always_xy=True)
 
 
 def scalar(url: str, query: str, *params):

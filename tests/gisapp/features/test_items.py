@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from layers.city import CITY
 from tests.gisapp.features.conftest import BRIDGE_EN, BRIDGE_LONLAT, N_LIGHTS
 
 ITEMS = "/collections/street_lights/items"
+METRIC_URI = f"http://www.opengis.net/def/crs/EPSG/0/{CITY.metric_srid}"
 
 
 def get_json(client, url, status=200, **kwargs):
@@ -137,7 +139,7 @@ def test_bbox_crs_4326_takes_latitude_first(lights, crs):
 def test_bbox_crs_vn2000_tm3_in_metres(lights):
     e, n = BRIDGE_EN
     body = get_json(lights, ITEMS + f"?bbox={e - 10},{n - 10},{e + 120},{n + 10}"
-                                    "&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/5899")
+                                    f"&bbox-crs={METRIC_URI}")
     assert [f["properties"]["light_id"] for f in body["features"]] == [
         "L000", "L001", "L002", "L003"]
 
@@ -230,8 +232,8 @@ def test_unknown_collection_is_404(lights):
 
 
 def test_output_crs_vn2000_gives_metres_and_says_so(lights):
-    resp = lights.get("/collections/street_lights/items/1?crs=EPSG:5899")
-    assert resp.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/5899>"
+    resp = lights.get(f"/collections/street_lights/items/1?crs={CITY.metric_crs}")
+    assert resp.headers["Content-Crs"] == f"<{METRIC_URI}>"
     assert resp.get_json()["geometry"]["coordinates"] == pytest.approx(list(BRIDGE_EN), abs=0.002)
 
 

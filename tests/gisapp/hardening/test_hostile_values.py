@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from layers.city import CITY
 from tests.auth_helpers import auth_headers
 from tests.gisapp.permits.known_site import copy_rules
 from tests.land_world import E0, N0, UID, load_land_world
@@ -42,7 +43,7 @@ def test_a_non_finite_or_huge_footprint_area_is_400_naming_it(permits, number):
 
 def test_a_nested_non_finite_coordinate_is_named_by_its_path(permits):
     import json
-    text = json.dumps({**CHECK, "footprint": SQUARE, "footprint_crs": "EPSG:5899"})
+    text = json.dumps({**CHECK, "footprint": SQUARE, "footprint_crs": CITY.metric_crs})
     text = text.replace(str(N0 + 19), "NaN", 1)
     resp = permits(text)
     assert resp.status_code == 400

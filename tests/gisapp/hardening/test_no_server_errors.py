@@ -11,6 +11,7 @@ import pytest
 from pyproj import Transformer
 
 from layers import LAYERS, ROLES
+from layers.city import CITY
 from tests.auth_helpers import auth_headers, csrf_from
 from tests.gisapp.hardening.route_walker import (Target, Walk, documented_names,
                                                  install_recorder, rule_targets, walk_target)
@@ -19,13 +20,13 @@ from tests.land_world import E0, LEFT, N0, OTHER_FORMER, RIGHT, UID, load_land_w
 from tests.tiles.conftest import center_tile
 
 ORDER = ["admin", "permit_officer", "planner", "etl_operator", "public"]
-TO_WGS = Transformer.from_crs(5899, 4326, always_xy=True)
+TO_WGS = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True)
 
 
-def _rect(x0: float, y0: float, x1: float, y1: float, crs: str = "EPSG:5899") -> dict:
+def _rect(x0: float, y0: float, x1: float, y1: float, crs: str = CITY.metric_crs) -> dict:
     """A rectangle in metres east and north of the land world's origin (E0, N0)."""
     ring = [(E0 + x, N0 + y) for x, y in [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]]
-    if crs != "EPSG:5899":
+    if crs != CITY.metric_crs:
         ring = [TO_WGS.transform(x, y) for x, y in ring]
     return {"type": "Polygon", "coordinates": [[list(p) for p in ring]]}
 
@@ -48,7 +49,7 @@ BODIES = {
     "parcels.parcel_merge": {"parcels": [UID, RIGHT], "parcel_no": 902},
     "permits.create_check": [
         {"parcel_uid": LEFT, "use": "residential", "floors": 3, "height_m": 12.0,
-         "footprint": _rect(1, 1, 9, 19), "footprint_crs": "EPSG:5899"},
+         "footprint": _rect(1, 1, 9, 19), "footprint_crs": CITY.metric_crs},
         {"parcel_uid": LEFT, "use": "residential", "floors": 3, "height_m": 12.0,
          "footprint_area_m2": 144.0}],
     "permits.check_override": {"rule_id": "floors", "status": "pass",

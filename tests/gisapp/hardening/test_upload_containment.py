@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from gisapp import create_app
 from gisapp.cli import cli
 from layers import LAYERS
+from layers.city import CITY
 from tests.served import stop_group
 from tests.auth_helpers import auth_headers
 from tests.world import row_values
@@ -269,7 +270,7 @@ def _tiff(tmp_path: Path, width: int = 64, height: int = 48, bands: int = 1,
     path = tmp_path / f"src-{width}x{height}x{bands}.tif"
     rng = np.random.default_rng(1)
     with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=bands,
-                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       dtype="float32", crs=CITY.metric_crs, nodata=-9999.0,
                        transform=from_origin(550_000.0, 1_777_000.0, 1, 1)) as dst:
         for band in range(1, bands + 1):
             data = (rng.random((height, width)) if noise else
@@ -285,7 +286,7 @@ def _sparse_tiff(tmp_path: Path, side: int) -> bytes:
 
     path = tmp_path / "huge.tif"
     with rasterio.open(path, "w", driver="GTiff", width=side, height=side, count=1,
-                       dtype="uint8", crs="EPSG:5899", tiled=True, sparse_ok=True,
+                       dtype="uint8", crs=CITY.metric_crs, tiled=True, sparse_ok=True,
                        transform=from_origin(550_000.0, 1_777_000.0, 0.0001, 0.0001)):
         pass
     return path.read_bytes()

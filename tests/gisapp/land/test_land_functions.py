@@ -13,6 +13,7 @@ from gisapp.errors import BadRequest
 from gisapp.land import search
 from gisapp.land.points import parse_point
 from gisapp.land.source import parse_as_of
+from layers.city import CITY
 from layers.land import PARCELS
 from layers.land_use_codes import LAND_USE_CODES, describe_land_use
 
@@ -48,13 +49,13 @@ def test_bad_as_of_raises_bad_request(value):
 
 def test_vn2000_point_converts_with_the_official_shift():
     # DOMAIN.md §1 test point (Dragon Bridge), verified with pyproj's EPSG transformation 6960
-    lon, lat = parse_point({"x": "550846.113", "y": "1776402.965", "crs": "EPSG:5899"})
+    lon, lat = parse_point({"x": "550846.113", "y": "1776402.965", "crs": CITY.metric_crs})
     assert lon == pytest.approx(108.22705602, abs=1e-7)
     assert lat == pytest.approx(16.06114045, abs=1e-7)
 
 
 def test_crs_may_be_an_ogc_uri():
-    uri = "http://www.opengis.net/def/crs/EPSG/0/5899"
+    uri = f"http://www.opengis.net/def/crs/EPSG/0/{CITY.metric_srid}"
     lon, _ = parse_point({"x": "550846.113", "y": "1776402.965", "crs": uri})
     assert lon == pytest.approx(108.22705602, abs=1e-7)
 

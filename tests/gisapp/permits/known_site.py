@@ -9,6 +9,9 @@ import rasterio
 from psycopg.types.json import Jsonb
 from rasterio.transform import from_origin
 
+from layers.city import CITY
+from tests.world import FROM_METRIC
+
 E0, N0 = 550_800.0, 1_776_400.0
 PARCEL_UID = "20242-20245-14-125"
 
@@ -30,7 +33,7 @@ def footprint(x0: float, y0: float, x1: float, y1: float) -> dict:
 
 
 def to_4326(wkt: str, multi: bool = True) -> str:
-    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    g = FROM_METRIC
     return f"ST_Multi({g})" if multi else g
 
 
@@ -50,7 +53,7 @@ def write_elevation(path: Path) -> None:
     data = np.full((60, 40), 3.0, dtype="float32")  # x -10..30, y -20..40
     data[35:40, 10:20] = 1.8  # rows from the top (y 40): rows 35..39 are y 5..0
     with rasterio.open(path, "w", driver="GTiff", width=40, height=60, count=1,
-                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       dtype="float32", crs=CITY.metric_crs, nodata=-9999.0,
                        transform=from_origin(E0 - 10, N0 + 40, 1.0, 1.0)) as dst:
         dst.write(data, 1)
 
@@ -69,7 +72,7 @@ def add_services(conn) -> None:
       π·10²/4 = 78.54 m² (39.27 %); W2 offline with range 50 m at (5, 10) counts for nothing;
     - pipe P2 (400 mm, 1 m corridor) at x = 9.5: corridor x 8.5..10 in the parcel, 30 m².
     """
-    g = "ST_Transform(ST_GeomFromText(%s, 5899), 4326)"
+    g = FROM_METRIC
     for nid, kind, x, y in (("M1", "manhole", 5, 25), ("M2", "manhole", 30, 10),
                             ("I1", "inlet", 5, 21)):
         conn.execute("INSERT INTO drainage_nodes (node_id, kind, geom) VALUES (%s, %s, "
@@ -91,6 +94,6 @@ def write_flood_depth(path: Path) -> None:
     data = np.zeros((60, 40), dtype="float32")  # x -10..30, y -20..40
     data[10:30, 15:25] = 0.4  # rows 10..29 are y 30..10, columns 15..24 are x 5..15
     with rasterio.open(path, "w", driver="GTiff", width=40, height=60, count=1,
-                       dtype="float32", crs="EPSG:5899", nodata=-9999.0,
+                       dtype="float32", crs=CITY.metric_crs, nodata=-9999.0,
                        transform=from_origin(E0 - 10, N0 + 40, 1.0, 1.0)) as dst:
         dst.write(data, 1)

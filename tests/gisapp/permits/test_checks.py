@@ -10,11 +10,12 @@ from pyproj import Transformer
 from gisapp.errors import BadRequest, NotFound
 from gisapp.permits.checks import run_check
 from gisapp.permits.sitemodel import Proposal
+from layers.city import CITY
 from tests.gisapp.permits.known_site import (PARCEL_UID, footprint, rect, to_4326,
                                             write_flood_depth)
 
 BASE = {"parcel_uid": PARCEL_UID, "use": "residential", "floors": 5, "height_m": 21.0,
-        "footprint": footprint(1, 5, 9, 19), "footprint_crs": "EPSG:5899"}
+        "footprint": footprint(1, 5, 9, 19), "footprint_crs": CITY.metric_crs}
 
 
 def check(engine, tmp_path, **changes) -> dict:
@@ -166,7 +167,7 @@ def test_footprint_area_alone_judges_coverage_and_leaves_geometry_rules_for_revi
 
 
 def test_wgs84_footprint_measures_like_its_vn2000_original(site_engine, tmp_path):
-    to_wgs = Transformer.from_crs(5899, 4326, always_xy=True)
+    to_wgs = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True)
     ring = footprint(1, 5, 9, 19)["coordinates"][0]
     wgs = {"type": "Polygon", "coordinates": [[list(to_wgs.transform(x, y)) for x, y in ring]]}
     r = by_rule(check(site_engine, tmp_path, footprint=wgs, footprint_crs=None))
@@ -251,7 +252,7 @@ def test_flood_zone_result_carries_the_depth_raster_figures(site_engine, site_ur
     write_flood_depth(tif)
     with psycopg.connect(site_url) as c:
         c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
-                  "VALUES ('flood_depth', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
+                  "VALUES ('flood_depth', %s, %s, 40, 60, -9999, 'm')", (str(tif), CITY.metric_crs))
     depth = by_rule(check(site_engine, tmp_path))["flood_zone"]["evidence"]["flood_depth"]
     # 50 of the parcel's 200 one-metre pixels at 0.4 m, the rest 0: mean 0.1 m
     assert (depth["pixels"], depth["min"], depth["max"]) == (200, 0.0, pytest.approx(0.4))

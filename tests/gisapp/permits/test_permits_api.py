@@ -2,11 +2,12 @@
 import psycopg
 import pytest
 
+from layers.city import CITY
 from tests.auth_helpers import auth_headers
 from tests.gisapp.permits.known_site import PARCEL_UID, footprint
 
 BODY = {"parcel_uid": PARCEL_UID, "use": "residential", "floors": 5, "height_m": 21.0,
-        "footprint": footprint(1, 5, 9, 19), "footprint_crs": "EPSG:5899"}
+        "footprint": footprint(1, 5, 9, 19), "footprint_crs": CITY.metric_crs}
 
 
 @pytest.fixture()
@@ -30,8 +31,8 @@ def test_officer_runs_a_check_and_it_is_saved_with_inputs_and_rule_versions(api,
     assert again["results"] == check["results"]
     with psycopg.connect(site_url) as c:
         action, target = c.execute("SELECT action, target FROM audit_log").fetchone()
-        area = c.execute("SELECT round(ST_Area(ST_Transform(footprint, 5899))::numeric, 2) "
-                         "FROM permit_checks").fetchone()[0]
+        area = c.execute("SELECT round(ST_Area(ST_Transform(footprint, %s))::numeric, 2) "
+                         "FROM permit_checks", (CITY.metric_srid,)).fetchone()[0]
     assert (action, target) == ("permit_check.create", f"permit_check:{check['id']}")
     assert float(area) == 112.0
 

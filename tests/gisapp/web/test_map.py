@@ -8,6 +8,7 @@ import pytest
 from pyproj import Geod, Transformer
 
 from layers import LAYERS
+from layers.city import CITY
 from layers.vocabulary import UNITS, value_name
 from tests.gisapp.web.conftest import ALL_THEMES, HALF, MAP_BUILT, MAP_IDLE, known_value
 
@@ -221,7 +222,7 @@ def test_vn2000_coordinates_match_pyproj_at_the_dragon_bridge(session, city):
     shown = session.page.evaluate(
         "async ([lon, lat]) => (await import('/static/js/vn2000.js')).toVn2000Tm3(lon, lat)",
         [lon, lat])
-    expected = Transformer.from_crs(4326, 5899, always_xy=True).transform(lon, lat)
+    expected = Transformer.from_crs(4326, CITY.metric_srid, always_xy=True).transform(lon, lat)
     assert shown[0] == pytest.approx(expected[0], abs=0.01)
     assert shown[1] == pytest.approx(expected[1], abs=0.01)
     session.page.evaluate("([lon, lat]) => map.jumpTo({center: [lon, lat], zoom: 21})", [lon, lat])

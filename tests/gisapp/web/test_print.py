@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from layers import LAYERS
+from layers.city import CITY
 from layers.sources import OPENSTREETMAP, WARD_BOUNDARIES
 from tiles.palettes import PALETTES
 
@@ -66,7 +67,7 @@ def test_the_sheet_shows_the_legend_of_drawn_layers_scale_and_corners(demo_sessi
     corners = demo_session.page.inner_text("#sheet-corners")
     eastings = [int(e.replace(".", "")) for e in re.findall(r"E ([\d.]+)", corners)]
     assert len(eastings) == 2 and all(540_000 < e < 560_000 for e in eastings)  # TM-3 107°45′
-    assert "EPSG:5899" in corners
+    assert CITY.metric_crs in corners
     demo_session.page.fill("#print-title-input", "Phường Hải Châu – quy hoạch")
     assert demo_session.page.inner_text("#sheet-title") == "Phường Hải Châu – quy hoạch"
     violations = demo_session.axe_violations()
@@ -83,7 +84,7 @@ def test_the_print_pdf_is_one_page_with_map_legend_and_scale(demo_session, tmp_p
     text = _text(pdf)
     assert "Chú giải" in text and LAYERS["parcels"].title["vi"] in text
     assert re.search(r"Tỉ lệ\s+1:[\d.]+", text) and re.search(r"\d+ (m|km)", text)
-    assert "EPSG:5899" in text
+    assert CITY.metric_crs in text
     shot = tmp_path / "page"
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-singlefile", str(pdf), str(shot)], check=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,13 @@ from shapely.ops import transform
 from gisapp.analysis.lighting import WORKING
 from gisapp.analysis.wifi import ONLINE
 from layers import LAYERS
+from layers.city import CITY
 from tests.gisapp.web.conftest import (HALF, MAP_IDLE, MAP_READY, add_feature, known_value,
                                        known_wkt)
 
 REACH_M = 25  # how far a light reaches along the street (the form's default)
 AP_RANGE_M = 20
-TO_METRES = Transformer.from_crs(4326, 5899, always_xy=True).transform
+TO_METRES = Transformer.from_crs(4326, CITY.metric_srid, always_xy=True).transform
 
 
 @pytest.fixture(scope="module")
