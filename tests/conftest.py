@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from gisapp import create_app
 from gisapp.db import provision
 from gisapp.settings import LOCAL_TEST_DATABASE_URL
-from tests import databases
+from tests import databases, durations
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,19 @@ MARKS_BY_FIXTURE = {"test_url": "db", "own_database": "db", "pg_cluster": "clust
                     "browser": "browser", "worker": "worker", "start_worker": "worker"}
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--record-durations", action="store_true",
+                     help="write each file's seconds to tests/durations.json (the order of "
+                          "files) and print where the time went, by phase and by file")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config.option, "loadscopereorder"):  # keep our order: longest files first
+        config.option.loadscopereorder = False
+    if config.getoption("record_durations"):
+        config.pluginmanager.register(durations.DurationRecorder(), "gisapp-durations")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -41,6 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(mark)
         if "cluster" in item.keywords:
             item.add_marker("db")
+    durations.longest_files_first(items)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +97,18 @@ def scratch_url(_scratch_ready: str, _scratch_tables: list[str]) -> str:
     """An empty, migrated database of our own; emptied before each test."""
     databases.reset(_scratch_ready, _scratch_tables)
     return _scratch_ready
+
+
+@pytest.fixture(scope="session")
+def _kept_world(_scratch_ready: str, _scratch_tables: list[str]) -> databases.KeptWorld:
+    return databases.KeptWorld(_scratch_ready, _scratch_tables)
+
+
+@pytest.fixture()
+def kept_world(_kept_world: databases.KeptWorld):
+    """`kept_world(build)`: the scratch database holding the world `build(url)` makes, built
+    again only when an earlier test changed it (a module overrides `scratch_url` with it)."""
+    return _kept_world.ensure
 
 
 @pytest.fixture()

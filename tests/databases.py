@@ -19,7 +19,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import psycopg
 from psycopg import sql
@@ -128,3 +128,74 @@ def reset(url: str, tables: list[str]) -> None:
         for schema, sequence in drawn:
             conn.execute(sql.SQL("ALTER SEQUENCE {} RESTART").format(
                 sql.Identifier(schema, sequence)))
+
+
+def _world_state(conn: psycopg.Connection, tables: list[str]) -> dict[str, str]:
+    """What a world is: each table's rows (an md5 of them, in order) and its sequences' values."""
+    rows = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, (SELECT md5(string_agg(t::text, E'\\n' ORDER BY t::text))"
+                " FROM {} t)").format(sql.Literal(t), sql.Identifier(t)) for t in tables)
+    state = {name: digest for name, digest in conn.execute(rows)}
+    for table, sequence, value in _sequences(conn):
+        if table in state:
+            state[f"{table}:{sequence}"] = str(value)
+    return state
+
+
+def _sequences(conn: psycopg.Connection) -> list[tuple[str, str, int | None]]:
+    """(table, sequence, last value) of every sequence a public table owns (identity, serial)."""
+    return conn.execute(
+        "SELECT t.relname, s.relname, q.last_value FROM pg_class s"
+        " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+        "  AND d.refclassid = 'pg_class'::regclass"
+        " JOIN pg_class t ON t.oid = d.refobjid"
+        " JOIN pg_sequences q ON q.schemaname = 'public' AND q.sequencename = s.relname"
+        " WHERE s.relkind = 'S' AND t.relnamespace = 'public'::regnamespace").fetchall()
+
+
+class KeptWorld:
+    """A world built into the scratch database once and kept while tests leave it as built.
+
+    `ensure(build)` compares the world's tables (their rows and sequences) with what `build`
+    left; when they match it empties only the other tables that hold rows (what the last test
+    wrote: users, audit entries) and restarts their sequences, else it resets the database and
+    builds again. A test therefore sees exactly the freshly built world, whatever ran before.
+    """
+
+    def __init__(self, url: str, tables: list[str]) -> None:
+        self.url, self.tables = url, tables
+        self.build: Callable[[str], None] | None = None
+        self.state: dict[str, str] = {}
+
+    def ensure(self, build: Callable[[str], None]) -> str:
+        """The scratch database holding the world `build` makes; returns its URL."""
+        if build is self.build and self._keep():
+            return self.url
+        reset(self.url, self.tables)
+        build(self.url)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            self.build, self.state = build, _world_state(conn, self._written(conn))
+        return self.url
+
+    def _written(self, conn: psycopg.Connection) -> list[str]:
+        return [r[0] for r in conn.execute(written_tables_query(self.tables))]
+
+    def _keep(self) -> bool:
+        """Empty what the last test added outside the world; False if the world changed."""
+        world = {t for t in self.state if ":" not in t}
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            written = self._written(conn)
+            if not world <= set(written) or _world_state(conn, sorted(world)) != self.state:
+                return False
+            extra = [t for t in written if t not in world]
+            if extra:
+                try:  # no CASCADE: a world table referencing one of them means rebuilding
+                    conn.execute(sql.SQL("TRUNCATE {}").format(
+                        sql.SQL(", ").join(sql.Identifier(t) for t in extra)))
+                except psycopg.errors.FeatureNotSupported:
+                    return False
+            for table, sequence, value in _sequences(conn):
+                if table not in world and value is not None:
+                    conn.execute(sql.SQL("ALTER SEQUENCE {} RESTART").format(
+                        sql.Identifier("public", sequence)))
+        return True

@@ -5,6 +5,7 @@ import psycopg
 import pytest
 
 from layers import ROLES, levels_for
+from layers.city import CITY
 from layers.land import PARCELS, PARTIES, RIGHTS
 from layers.model import Access
 from tests.auth_helpers import auth_headers
@@ -13,8 +14,13 @@ from tests.land_world import (HOA_CUONG, LEFT, OTHER_FORMER, POINT_IN_125, RIGHT
 
 
 @pytest.fixture()
-def world(scratch_app, scratch_url):
-    load_land_world(scratch_url)
+def scratch_url(kept_world) -> str:
+    """The land world (built once, kept while the tests leave it unchanged)."""
+    return kept_world(load_land_world)
+
+
+@pytest.fixture()
+def world(scratch_app):
     return scratch_app.test_client()
 
 
@@ -78,7 +84,7 @@ def test_parcel_at_lon_lat(world):
 
 def test_parcel_at_vn2000_xy(world):
     x, y = POINT_IN_125
-    assert world.get(f"/api/parcels/at?x={x}&y={y}&crs=EPSG:5899").json["parcel_uid"] == UID
+    assert world.get(f"/api/parcels/at?x={x}&y={y}&crs={CITY.metric_crs}").json["parcel_uid"] == UID
     assert world.get(f"/api/parcels/at?x={x}&y={y}").json["parcel_uid"] == UID
 
 
@@ -87,7 +93,7 @@ def test_parcel_at_vn2000_xy(world):
     ("lon=abc&lat=16", "not a number"),
     ("lon=nan&lat=16", "finite"),
     ("lon=2.35&lat=48.85", "outside Vietnam"),
-    ("x=1777030&y=550415&crs=EPSG:5899", "looks like a northing"),
+    (f"x=1777030&y=550415&crs={CITY.metric_crs}", "looks like a northing"),
     ("x=550415&y=1777030&crs=+proj=tmerc", "EPSG code"),
     ("x=550415&y=1777030&crs=EPSG:999999", "not a known CRS"),
     ("", "give lon and lat"),

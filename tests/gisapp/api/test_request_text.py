@@ -20,8 +20,13 @@ NUL_URLS = [
 
 
 @pytest.fixture()
-def world(scratch_app, scratch_url):
-    load_land_world(scratch_url)
+def scratch_url(kept_world) -> str:
+    """The land world (built once, kept while the tests leave it unchanged)."""
+    return kept_world(load_land_world)
+
+
+@pytest.fixture()
+def world(scratch_app):
     return scratch_app.test_client()
 
 

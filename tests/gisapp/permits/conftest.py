@@ -12,19 +12,40 @@ Local metres (x, y) are offsets from E 550 800, N 1 776 400 (near the Dragon Bri
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import psycopg
 import pytest
 
 from gisapp.db.engine import make_engine
+from layers.city import CITY
 from tests.gisapp.permits.known_site import copy_rules, rect, line, to_4326, write_elevation
 
 
-@pytest.fixture()
-def site_url(scratch_url: str, test_url: str, tmp_path: Path) -> str:
-    copy_rules(test_url, scratch_url)
-    tif = tmp_path / "elevation.tif"
+@pytest.fixture(scope="session")
+def build_site(test_url: str, tmp_path_factory) -> Callable[[str], None]:
+    """Builds the known site into a database; its elevation raster is written once."""
+    tif = tmp_path_factory.mktemp("site") / "elevation.tif"
     write_elevation(tif)
+
+    def build(url: str) -> None:
+        _build_site(url, test_url, tif)
+    return build
+
+
+@pytest.fixture()
+def scratch_url(kept_world, build_site) -> str:
+    """The known site (built once, kept while the tests leave it unchanged)."""
+    return kept_world(build_site)
+
+
+@pytest.fixture()
+def site_url(scratch_url: str) -> str:
+    return scratch_url
+
+
+def _build_site(scratch_url: str, test_url: str, tif: Path) -> None:
+    copy_rules(test_url, scratch_url)
     with psycopg.connect(scratch_url) as c:
         c.execute("INSERT INTO parcels (ward_code, former_ward_code, sheet_no, parcel_no, "
                   "land_use, legal_area, geom) VALUES ('20242','20245',14,125,'ODT',200.0,"
@@ -45,8 +66,7 @@ def site_url(scratch_url: str, test_url: str, tmp_path: Path) -> str:
                   "VALUES ('H1', 'Đình Hải Châu', 'II', " + to_4326("%s") + ")",
                   (rect(-5, 15, 2, 25),))
         c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
-                  "VALUES ('elevation', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
-    return scratch_url
+                  "VALUES ('elevation', %s, %s, 40, 60, -9999, 'm')", (str(tif), CITY.metric_crs))
 
 
 @pytest.fixture()

@@ -4,14 +4,28 @@ import pytest
 
 from gisapp.reports.parcel import parcel_report
 from layers import levels_for
+from layers.city import CITY
 from tests.auth_helpers import auth_headers
 from tests.gisapp.permits.known_site import PARCEL_UID, add_services, write_flood_depth
 
 
+@pytest.fixture(scope="module")
+def build_report_site(build_site):
+    """The known site plus the services around it (known_site.add_services)."""
+    def build(url: str) -> None:
+        build_site(url)
+        with psycopg.connect(url) as c:
+            add_services(c)
+    return build
+
+
+@pytest.fixture()
+def scratch_url(kept_world, build_report_site) -> str:
+    return kept_world(build_report_site)
+
+
 @pytest.fixture()
 def report_url(site_url):
-    with psycopg.connect(site_url) as c:
-        add_services(c)
     return site_url
 
 
@@ -53,7 +67,7 @@ def test_flood_depth_statistics_over_the_parcel(report_url, site_engine, tmp_pat
     write_flood_depth(tif)
     with psycopg.connect(report_url) as c:
         c.execute("INSERT INTO rasters (name, path, crs, width, height, nodata, unit) "
-                  "VALUES ('flood_depth', %s, 'EPSG:5899', 40, 60, -9999, 'm')", (str(tif),))
+                  "VALUES ('flood_depth', %s, %s, 40, 60, -9999, 'm')", (str(tif), CITY.metric_crs))
     with site_engine.connect() as conn:
         depth = parcel_report(conn, PARCEL_UID, levels_for("public"), tmp_path)["rasters"]
     # 0.4 m over F1's 50 m² of the parcel (x 5..10, y 10..20), dry elsewhere: mean 0.1 m
