@@ -197,7 +197,7 @@ def item_history(layer_id: str, feature_id: str):
     if number is None:
         raise NotFound(f"{layer.id} has no feature {feature_id!r}")
     levels = current_levels()
-    with engine().connect() as conn:
+    with read_connection((layer.id,)) as conn:
         versions = feature_history(conn, layer, number, levels, with_geometry)
     audit_personal(layer, layer.visible_fields(levels), [number])
     url = f"{items_url(layer)}/{number}"
