@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -104,17 +104,27 @@ def ewkb_hex(geoms: np.ndarray, layer: Layer) -> np.ndarray:
                      for w in shapely.to_wkb(geoms, byte_order=1)], dtype=object)
 
 
-def copy_staged(conn: psycopg.Connection, frame: pd.DataFrame) -> None:
-    """COPY one batch (row_number, fields[, geom hex EWKB]) into the staging table."""
-    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        STAGING, _ids(frame.columns))
-    table = pa.Table.from_pandas(frame, preserve_index=False)  # Arrow's CSV writer is C++
+def copy_staged(conn: psycopg.Connection, frame: pd.DataFrame,
+                into: sql.Composable = STAGING) -> None:
+    """COPY one batch (row_number, fields[, geom hex EWKB]) into the staging table (or `into`)."""
+    with conn.cursor() as cur, cur.copy(copy_statement(frame.columns, into)) as copy:
+        for chunk in csv_chunks(frame):
+            copy.write(chunk)
+
+
+def copy_statement(columns, into: sql.Composable = STAGING) -> sql.Composable:
+    """COPY of csv_chunks' rows into the table `into`."""
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(into, _ids(columns))
+
+
+def csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
+    """The frame as CSV for COPY, COPY_CHUNK_ROWS rows a chunk (Arrow's CSV writer is C++)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     options = pacsv.WriteOptions(include_header=False)
-    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for start in range(0, len(frame), COPY_CHUNK_ROWS):
-            buf = io.BytesIO()
-            pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buf, options)
-            copy.write(buf.getvalue())
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        buf = io.BytesIO()
+        pacsv.write_csv(table.slice(start, COPY_CHUNK_ROWS), buf, options)
+        yield buf.getvalue()
 
 
 def analyze_staging(conn: psycopg.Connection) -> None:

@@ -38,26 +38,32 @@ _CELLS = sql.SQL(
 
 
 def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None = None,
-                     encode_tiles: bool = True) -> int:
+                     encode_tiles: bool = True, schema: str = "public",
+                     part: tuple[int, int] = (0, 1)) -> int:
     """Rebuild the overview cells that `extent` touches (every cell when None); rows written.
 
     Runs in the caller's transaction; `conn` is a psycopg connection (from SQLAlchemy,
     its driver connection). `encode_tiles=False` leaves the stored overview tiles alone
-    (migration 0008, which runs before 0016 made their tables, and encodes them itself).
+    (migration 0008, which runs before 0016 made their tables, and encodes them itself;
+    a first load's shadow overview, encoded once moved in). `schema` holds the layer table
+    read and the overview table written (etl_load for a first load's shadow tables);
+    `part` (i, n) rebuilds only the cell columns with |cell_x| mod n = i, so n connections
+    can rebuild a layer together.
     """
     ov = layer.overview
     if ov is None:
         return 0
     groups = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(g)) for g in ov.group_by)
-    params: dict[str, object] = {"cell": ov.cell_m, "simplify": ov.simplify_m}
+    params: dict[str, object] = {"cell": ov.cell_m, "simplify": ov.simplify_m,
+                                 "part": part[0], "parts": part[1]}
     # a cell is wholly inside or outside the rectangle, so cell centres decide membership
-    in_cells = sql.SQL("true")
+    in_cells = sql.SQL("abs(cell_x) %% %(parts)s = %(part)s")
     if extent is not None:
         params.update(zip(("w", "s", "e", "n"), extent))
-        in_cells = sql.SQL("ST_Intersects(ST_Point((cell_x + 0.5) * %(cell)s,"
-                           " (cell_y + 0.5) * %(cell)s, 3857), {})").format(_CELLS)
+        in_cells = sql.SQL("{} AND ST_Intersects(ST_Point((cell_x + 0.5) * %(cell)s,"
+                           " (cell_y + 0.5) * %(cell)s, 3857), {})").format(in_cells, _CELLS)
     removed = conn.execute(sql.SQL("WITH d AS (DELETE FROM {} WHERE {} RETURNING geom_3857) "
-                                   ).format(sql.Identifier(layer.overview_table), in_cells)
+                                   ).format(sql.Identifier(schema, layer.overview_table), in_cells)
                            + _EXTENT_OF.format(sql.Identifier("d")), params).fetchone()
     near = sql.SQL("t.geom_3857 && {}").format(_CELLS) if extent else sql.SQL("true")
     merge, shape = _merge_sql(layer)
@@ -72,8 +78,8 @@ def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None 
         " WHERE {in_cells} GROUP BY {groups}cell_x, cell_y) AS g) AS s"
         " WHERE NOT ST_IsEmpty(shape) RETURNING geom_3857) "
         "SELECT (SELECT count(*) FROM i), x.* FROM ({extent}) AS x").format(
-        ov=sql.Identifier(layer.overview_table), groups=groups, merge=merge, shape=shape,
-        table=sql.Identifier(layer.table), near=near, in_cells=in_cells,
+        ov=sql.Identifier(schema, layer.overview_table), groups=groups, merge=merge, shape=shape,
+        table=sql.Identifier(schema, layer.table), near=near, in_cells=in_cells,
         extent=_EXTENT_OF.format(sql.Identifier("i"))), params).fetchone()
     boxes = [b for b in (removed, added[1:]) if b[0] is not None]
     changed = (min(b[0] for b in boxes), min(b[1] for b in boxes),
@@ -85,6 +91,11 @@ def refresh_overview(conn: psycopg.Connection, layer: Layer, extent: Box | None 
     elif changed is not None:
         encode_overview_tiles(conn, layer, changed)
     return added[0]
+
+
+def overview_columns(layer: Layer) -> list[str]:
+    """The overview table's columns that a rebuild writes (all but its id)."""
+    return [*layer.overview.group_by, "cell_x", "cell_y", "feature_count", "geom_3857"]
 
 
 def tile_range(box: Box3857, z: int) -> tuple[int, int, int, int]:

@@ -26,6 +26,7 @@ from etl.load import (LoadOutcome, analyze_staging, copy_staged, create_staging,
 from etl.overviews import refresh_overview
 from etl.readers import Source, SourceBatches, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
+from etl.shadow_load import ShadowLoad, is_first_load
 from etl.validate import SeenKeys, coerce_fields, mark_duplicate_keys, rejected_rows
 from layers import Layer, Table, UnknownLayer, get_table
 from store.layer_changes import publish_layer_change, settle_commit_lsns
@@ -130,7 +131,7 @@ def run_import(conninfo: str, request: ImportRequest,
             abandoned = log.mark_abandoned(request.layer)
             if abandoned:
                 result.warnings.append(f"marked abandoned run(s) {abandoned} as failed")
-            crs_label = _run(conn, log, request, result, started)
+            crs_label = _run(conninfo, conn, log, request, result, started)
             _settle_commit_lsn(conn, request)
         except BaseException as exc:
             message = str(exc) if isinstance(exc, ImportRefused) else _describe(exc)
@@ -179,7 +180,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
+def _run(conninfo: str, conn: psycopg.Connection, log: RunLog, request: ImportRequest,
          result: ImportResult, started: float) -> str | None:
     """The phases, batch by batch; fills `result` and returns the source CRS label.
 
@@ -195,7 +196,19 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     log.progress("read", 0, None)
     batches = SourceBatches(Path(request.path), encoding=request.encoding,
                             source_layer=request.source_layer, spatial=spatial, decl=decl)
-    state = _BatchState(decl)
+    state = _BatchState(decl, conninfo=conninfo, run_id=log.run_id)
+    try:
+        _load(conn, log, request, result, started, batches, state, timer)
+    finally:
+        if state.shadow is not None:  # after the load transaction: its locks are gone
+            state.shadow.discard()
+    return state.crs_label
+
+
+def _load(conn: psycopg.Connection, log: RunLog, request: ImportRequest, result: ImportResult,
+          started: float, batches: SourceBatches, state: "_BatchState", timer: _Timer) -> None:
+    """The load transaction: stage every batch, merge (or swap the shadow in), publish, record."""
+    decl = state.decl
     with conn.transaction():
         if not request.dry_run:
             create_staging(conn, decl)
@@ -216,22 +229,28 @@ def _run(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
             result.timings["total"] = round(time.perf_counter() - started, 4)
             _finish(log.conn, result, state.crs_label, None)
             result.status = "succeeded"
-            return state.crs_label
-        analyze_staging(conn)
+            return
         log.progress("stage", result.rows_valid, result.rows_valid)
-        timer.lap("stage")
-        outcome = merge_staged(conn, decl, log.run_id, request.mode,
-                               lambda done, total: log.progress("load", done, total))
+        if state.shadow is not None:
+            timer.lap("stage")
+            valid_from = conn.execute("SELECT now()").fetchone()[0]
+            state.shadow.build(valid_from, lambda done, total: log.progress("load", done, total))
+            outcome = state.shadow.swap(conn)
+            result.timings.update(state.shadow.timings)
+        else:
+            analyze_staging(conn)
+            timer.lap("stage")
+            outcome = merge_staged(conn, decl, log.run_id, request.mode,
+                                   lambda done, total: log.progress("load", done, total))
         result.rows_rejected += outcome.duplicates
         result.rows_loaded = result.rows_valid - outcome.duplicates
         result.summary, result.extent = outcome.summary, outcome.extent
         timer.lap("load")
         result.status = "succeeded"
-        _publish(conn, decl, result, outcome)
+        _publish(conn, decl, result, outcome, overview_done=state.shadow is not None)
         timer.lap("publish")  # the overview rebuild, layer_state and NOTIFY
         result.timings["total"] = round(time.perf_counter() - started, 4)
         _finish(conn, result, state.crs_label, outcome)
-    return state.crs_label
 
 
 @dataclass
@@ -245,6 +264,10 @@ class _BatchState:
     z_dropped: int = 0
     seen: SeenKeys | None = None
     warned: set[str] = field(default_factory=set)
+    conninfo: str = ""
+    run_id: int = 0
+    staged_any: bool = False
+    shadow: ShadowLoad | None = None  # a first load into an empty layer (etl/shadow_load.py)
 
 
 def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
@@ -301,10 +324,18 @@ def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
     if request.dry_run or not ok.any():
         return
     staged = typed.iloc[np.flatnonzero(ok)].copy()
-    staged.insert(0, "row_number", offset + np.flatnonzero(ok) + 1)
+    if not state.staged_any:
+        state.staged_any = True
+        if isinstance(decl, Layer) and is_first_load(conn, decl, len(staged)):
+            state.shadow = ShadowLoad(state.conninfo, decl, state.run_id)
+            state.shadow.open()
     if geoms is not None:
         staged["geom"] = ewkb_hex(geoms[ok], decl)
-    copy_staged(conn, staged)
+    if state.shadow is not None:
+        state.shadow.copy(staged, geoms[ok])
+    else:
+        staged.insert(0, "row_number", offset + np.flatnonzero(ok) + 1)
+        copy_staged(conn, staged)
     log.progress("stage", result.rows_valid, None)
     timer.lap("stage")
 
@@ -324,9 +355,9 @@ def _settle_commit_lsn(conn: psycopg.Connection, request: ImportRequest) -> None
 
 
 def _publish(conn: psycopg.Connection, decl: Table, result: ImportResult,
-             outcome: LoadOutcome) -> None:
-    """Bump layer_state and NOTIFY listeners (delivered at commit)."""
-    if isinstance(decl, Layer) and outcome.extent is not None:
+             outcome: LoadOutcome, overview_done: bool = False) -> None:
+    """Rebuild the overview (unless a shadow load built it), bump layer_state, NOTIFY."""
+    if isinstance(decl, Layer) and outcome.extent is not None and not overview_done:
         refresh_overview(conn, decl, outcome.extent)
     publish_layer_change(conn, decl.id, result.run_id, outcome.extent)
 
