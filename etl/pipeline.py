@@ -24,6 +24,7 @@ from etl.geometry import check_geometries
 from etl.load import (LoadOutcome, analyze_staging, copy_staged, create_staging, ewkb_hex,
                       merge_staged)
 from etl.overviews import refresh_overview
+from etl.read_ahead import read_ahead
 from etl.readers import Source, SourceBatches, source_format
 from etl.runs import RunLog, try_lock_layer, unlock_layer
 from etl.shadow_load import ShadowLoad, is_first_load
@@ -212,7 +213,7 @@ def _load(conn: psycopg.Connection, log: RunLog, request: ImportRequest, result:
     with conn.transaction():
         if not request.dry_run:
             create_staging(conn, decl)
-        for source in batches:
+        for source in read_ahead(batches):
             timer.lap("read")
             _take_batch(conn, log, request, result, source, state, timer)
         if state.z_dropped:
