@@ -74,3 +74,17 @@ def write_shapefile_zip(frame: gpd.GeoDataFrame, path: Path) -> Path:
         for part in sorted(folder.iterdir()):
             zf.write(part, part.name)
     return path
+
+
+def changed_frame(frame: gpd.GeoDataFrame, every: int = 20) -> gpd.GeoDataFrame:
+    """The same parcels, a re-survey later: every `every`-th a new land use, as many others
+    moved by 0.5 m (so 2/every of the rows change, spread over the whole city)."""
+    out = frame.copy()
+    n = len(out)
+    relabelled = np.arange(0, n, every)
+    moved = np.arange(every // 2, n, every)
+    following = {use: LAND_USES[(i + 1) % len(LAND_USES)] for i, use in enumerate(LAND_USES)}
+    out.loc[out.index[relabelled], "land_use"] = out["land_use"].iloc[relabelled].map(following)
+    out.loc[out.index[moved], "geometry"] = shapely.transform(
+        out.geometry.to_numpy()[moved], lambda c: c + 0.5)
+    return out

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from etl.bulk_indexes import indexes_rebuilt_after
 from layers import FieldType, Layer, Table
@@ -104,12 +105,38 @@ def ewkb_hex(geoms: np.ndarray, layer: Layer) -> np.ndarray:
                      for w in shapely.to_wkb(geoms, byte_order=1)], dtype=object)
 
 
-def copy_staged(conn: psycopg.Connection, frame: pd.DataFrame,
-                into: sql.Composable = STAGING) -> None:
-    """COPY one batch (row_number, fields[, geom hex EWKB]) into the staging table (or `into`)."""
-    with conn.cursor() as cur, cur.copy(copy_statement(frame.columns, into)) as copy:
+class BatchCopy:
+    """One COPY into `into` that takes every batch of a load, sent by psycopg's queued writer.
+
+    write() returns once the batch is queued, so the server ingests a batch while the next
+    one is read and checked (the queue holds at most 1,024 buffers of 128 kB). close()
+    waits for the queue and ends the COPY; close(exc) abandons it.
+    """
+
+    def __init__(self, conn: psycopg.Connection, into: sql.Composable = STAGING):
+        self.conn, self.into = conn, into
+        self._cursor: psycopg.Cursor | None = None
+        self._context = None
+        self._copy = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Queue one batch; its columns name the table's (the first batch's are kept)."""
+        if self._context is None:
+            self._cursor = self.conn.cursor()
+            self._context = self._cursor.copy(copy_statement(frame.columns, self.into),
+                                              writer=QueuedLibpqWriter(self._cursor))
+            self._copy = self._context.__enter__()
         for chunk in csv_chunks(frame):
-            copy.write(chunk)
+            self._copy.write(chunk)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """End the COPY (waiting for what is queued); with `exc`, end it in error."""
+        if self._context is not None:
+            context, self._context = self._context, None
+            try:
+                context.__exit__(type(exc) if exc else None, exc, None)
+            finally:
+                self._cursor.close()
 
 
 def copy_statement(columns, into: sql.Composable = STAGING) -> sql.Composable:

@@ -21,7 +21,7 @@ from etl.crs import SourceCrs, reproject, resolve_crs
 from etl.errors import ImportRefused
 from etl.fields import map_columns
 from etl.geometry import check_geometries
-from etl.load import (LoadOutcome, analyze_staging, copy_staged, create_staging, ewkb_hex,
+from etl.load import (BatchCopy, LoadOutcome, analyze_staging, create_staging, ewkb_hex,
                       merge_staged)
 from etl.overviews import refresh_overview
 from etl.read_ahead import read_ahead
@@ -213,9 +213,18 @@ def _load(conn: psycopg.Connection, log: RunLog, request: ImportRequest, result:
     with conn.transaction():
         if not request.dry_run:
             create_staging(conn, decl)
-        for source in read_ahead(batches):
-            timer.lap("read")
-            _take_batch(conn, log, request, result, source, state, timer)
+        state.staging = BatchCopy(conn)
+        try:
+            for source in read_ahead(batches):
+                timer.lap("read")
+                _take_batch(conn, log, request, result, source, state, timer)
+        except BaseException as exc:
+            try:
+                state.staging.close(exc)  # the transaction can only roll back once COPY ended
+            except psycopg.Error:
+                pass  # a broken connection: the server rolls back by itself
+            raise
+        state.staging.close()
         if state.z_dropped:
             result.warnings.append(f"dropped Z/M values from {state.z_dropped} geometries")
         result.warnings.extend(name_source(w, request) for w in batches.warnings())
@@ -269,6 +278,7 @@ class _BatchState:
     run_id: int = 0
     staged_any: bool = False
     shadow: ShadowLoad | None = None  # a first load into an empty layer (etl/shadow_load.py)
+    staging: BatchCopy | None = None  # the COPY into etl_staging otherwise
 
 
 def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
@@ -336,7 +346,7 @@ def _take_batch(conn: psycopg.Connection, log: RunLog, request: ImportRequest,
         state.shadow.copy(staged, geoms[ok])
     else:
         staged.insert(0, "row_number", offset + np.flatnonzero(ok) + 1)
-        copy_staged(conn, staged)
+        state.staging.write(staged)
     log.progress("stage", result.rows_valid, None)
     timer.lap("stage")
 

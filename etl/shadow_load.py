@@ -24,11 +24,10 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
-from psycopg.copy import Copy, QueuedLibpqWriter
 
 from etl.bulk_indexes import BULK_MIN_ROWS
 from etl.errors import ImportRefused
-from etl.load import Box, LoadOutcome, copy_statement, csv_chunks
+from etl.load import BatchCopy, Box, LoadOutcome
 from etl.overviews import encode_overview_tiles, overview_columns, refresh_overview
 from layers import Layer
 
@@ -146,9 +145,7 @@ class ShadowLoad:
         self.extent: Box | None = None
         self.timings: dict[str, float] = {}
         self.keys: list[sql.Composable] = []  # key constraints to add once indexes exist
-        self._cursor: psycopg.Cursor | None = None
-        self._copy_context = None
-        self._copy: Copy | None = None
+        self._copy: BatchCopy | None = None
 
     def _connect(self) -> psycopg.Connection:
         conn = psycopg.connect(self.conninfo, autocommit=True)
@@ -163,6 +160,7 @@ class ShadowLoad:
         self._drop_shadows(self.conn)
         self.conn.execute("BEGIN")
         _create_like(self.conn, self.layer.table)
+        self._copy = BatchCopy(self.conn, _shadow(self.layer.table))
 
     def copy(self, frame: pd.DataFrame, geoms: np.ndarray) -> None:
         """Queue one batch (fields, geom as hex EWKB; no row_number) for the shadow's COPY.
@@ -170,15 +168,7 @@ class ShadowLoad:
         One COPY takes every batch; a thread of psycopg's sends the queued data, so the
         server ingests a batch while the next one is read and checked.
         """
-        frame = frame.assign(source_run_id=self.run_id)
-        if self._copy is None:
-            self._cursor = self.conn.cursor()
-            self._copy_context = self._cursor.copy(
-                copy_statement(frame.columns, _shadow(self.layer.table)),
-                writer=QueuedLibpqWriter(self._cursor))
-            self._copy = self._copy_context.__enter__()
-        for chunk in csv_chunks(frame):
-            self._copy.write(chunk)
+        self._copy.write(frame.assign(source_run_id=self.run_id))
         self.rows += len(frame)
         if len(geoms):
             box = tuple(float(v) for v in shapely.total_bounds(geoms))
@@ -189,7 +179,7 @@ class ShadowLoad:
     def build(self, valid_from: datetime, progress: Callable[[int, int], None]) -> None:
         """Commit the shadow, then build its indexes, history and overview in parallel."""
         started = time.perf_counter()
-        self._end_copy(None)
+        self._copy.close()
         self.conn.execute("COMMIT")
         indexes, self.keys = _index_tasks(self.conn, self.layer.table)
         # longest first (on 200,000 parcels: the trigram index 2.3 s, the history and its
@@ -291,13 +281,6 @@ class ShadowLoad:
         out.summary["added"] = self.rows
         return out
 
-    def _end_copy(self, exc: BaseException | None) -> None:
-        """Finish the COPY (wait for its queue); on `exc`, abandon it."""
-        if self._copy_context is not None:
-            context, self._copy_context = self._copy_context, None
-            context.__exit__(type(exc) if exc else None, exc, None)
-            self._cursor.close()
-
     def _drop_shadows(self, conn: psycopg.Connection) -> None:
         names = self.tables + ([self.layer.overview_table] if self.layer.overview else [])
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
@@ -309,7 +292,8 @@ class ShadowLoad:
             return
         try:
             try:
-                self._end_copy(ImportRefused("the load stopped"))
+                if self._copy is not None:
+                    self._copy.close(ImportRefused("the load stopped"))
             except psycopg.Error:
                 pass  # the COPY ends in error, as asked: its transaction rolls back below
             if not self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
