@@ -32,9 +32,9 @@ from etl.overviews import encode_overview_tiles, overview_columns, refresh_overv
 from layers import Layer
 
 SHADOW_SCHEMA = "etl_load"  # migration 0017
-BUILD_CONNECTIONS = 3  # 2 cores: two builds run while a third waits on I/O or a lock
-BUILD_MAINTENANCE_MEM = "256MB"
-OVERVIEW_PARTS = 3  # the overview is the longest build (4 s of 200,000 parcels' 11 s)  # per build connection (sorts of the btree and GiST builds)
+BUILD_CONNECTIONS = 4  # 2 cores: two builds run while others wait on I/O or locks
+BUILD_MAINTENANCE_MEM = "256MB"  # per build connection (sorts of the btree and GiST builds)
+OVERVIEW_PARTS = 2  # the overview is the longest build (4 s of 200,000 parcels' 11 s)
 
 Task = Callable[[psycopg.Connection], list["Task"]]  # runs on a build connection, may add tasks
 
@@ -182,8 +182,8 @@ class ShadowLoad:
         self._copy.close()
         self.conn.execute("COMMIT")
         indexes, self.keys = _index_tasks(self.conn, self.layer.table)
-        # longest first (on 200,000 parcels: the trigram index 2.3 s, the history and its
-        # indexes 2.8 s, the overview 3.7 s in parts, the rest 0.3-0.9 s each)
+        # longest first (on 200,000 parcels, quiet: the trigram index 2.3 s, the history
+        # and its indexes 2.8 s, the overview 3.7 s in parts, the rest 0.3-0.9 s each)
         tasks = indexes[:1]
         if self.layer.versioned:
             tasks.append(self._versions_task(valid_from))
@@ -220,6 +220,8 @@ class ShadowLoad:
         with self.conn.transaction():
             for statement in self.keys:
                 self.conn.execute(statement)
+        for table in self.tables:  # statistics, or the next merge plans for an empty table
+            self.conn.execute(sql.SQL("ANALYZE {}").format(_shadow(table)))
         self.timings["build"] = round(time.perf_counter() - started, 4)
 
     def _versions_task(self, valid_from: datetime) -> Task:
@@ -231,7 +233,8 @@ class ShadowLoad:
                 _create_like(conn, layer.versions_table)
                 conn.execute(sql.SQL(
                     "INSERT INTO {v} (feature_id, {cols}, geom, valid_from, change, source_run_id)"
-                    " SELECT id, {cols}, geom, %(at)s, 'insert', %(run)s FROM {t} ORDER BY id").format(
+                    # in the table's order, which is id order (COPY appended the rows)
+                    " SELECT id, {cols}, geom, %(at)s, 'insert', %(run)s FROM {t}").format(
                     v=_shadow(layer.versions_table), t=_shadow(layer.table),
                     cols=sql.SQL(", ").join(map(sql.Identifier, names))),
                     {"at": valid_from, "run": self.run_id})
