@@ -89,12 +89,15 @@ def test_first_load_swaps_in_the_same_tables_indexes_keys_and_overview(
     cols = sql.SQL(", ").join(map(sql.Identifier, overview_columns(layer)))
     ordered = sql.SQL("SELECT {} FROM {} ORDER BY cell_x, cell_y, {}").format(
         cols, sql.Identifier(layer.overview_table), sql.Identifier(layer.overview.group_by[0]))
-    swapped = db.execute(ordered).fetchall()
+    tiles = sql.SQL("SELECT z, x, y FROM {} ORDER BY z, x, y").format(  # mvt holds row ids
+        sql.Identifier(layer.overview_tiles_table))
+    swapped, swapped_tiles = db.execute(ordered).fetchall(), db.execute(tiles).fetchall()
     with psycopg.connect(scratch_url) as conn:  # the overview rebuilt in one piece, rolled back
         refresh_overview(conn, layer)
-        rebuilt = conn.execute(ordered).fetchall()
+        rebuilt, rebuilt_tiles = conn.execute(ordered).fetchall(), conn.execute(tiles).fetchall()
         conn.rollback()
     assert swapped == rebuilt and len(swapped) > 0
+    assert swapped_tiles == rebuilt_tiles and len(swapped_tiles) > 0
     # the keys are real constraints again: a duplicate key is refused
     with pytest.raises(psycopg.errors.UniqueViolation):
         _copy_one_row(db, layer, "public")
