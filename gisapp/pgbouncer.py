@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
+
+from gisapp import daemons
 
 DEFAULT_PREFIX = Path(os.environ.get("GISAPP_PGBOUNCER_PREFIX", "/var/lib/gisapp/pgbouncer"))
 DEFAULT_LISTEN = "127.0.0.1:6432"
@@ -133,8 +132,7 @@ def write_config(cfg: PoolerConfig) -> None:
 
 def pgbouncer_binary() -> str:
     """The pgbouncer program (GISAPP_PGBOUNCER, default `pgbouncer` on PATH or in /usr/sbin)."""
-    name = os.environ.get("GISAPP_PGBOUNCER", "pgbouncer")
-    found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    name, found = daemons.find_program("GISAPP_PGBOUNCER", "pgbouncer")
     if found is None:
         raise PoolerError(f"PgBouncer is not installed ({name} not found): apt-get install "
                           "pgbouncer (`make run` installs it with the other system packages)")
@@ -143,12 +141,7 @@ def pgbouncer_binary() -> str:
 
 def running_pid(cfg: PoolerConfig) -> int | None:
     """The daemon's pid when PgBouncer from this prefix runs."""
-    try:
-        pid = int(cfg.pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
+    return daemons.running_pid(cfg.pid_file)
 
 
 def start(cfg: PoolerConfig, wait: float = 10) -> str:
@@ -166,36 +159,19 @@ def start(cfg: PoolerConfig, wait: float = 10) -> str:
     if result.returncode != 0:
         raise PoolerError(f"PgBouncer did not start:\n{result.stderr}\n{_log_tail(cfg)}")
     host, _, port = cfg.listen.rpartition(":")
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            socket.create_connection((host or "127.0.0.1", int(port)), timeout=1).close()
-            if running_pid(cfg) is not None:
-                return "started"
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise PoolerError(f"PgBouncer is not listening on {cfg.listen} after {wait:.0f} s:"
-                              f"\n{_log_tail(cfg)}")
-        time.sleep(0.1)
+    if not daemons.wait_listening(host, int(port), cfg.pid_file, wait):
+        raise PoolerError(f"PgBouncer is not listening on {cfg.listen} after {wait:.0f} s:"
+                          f"\n{_log_tail(cfg)}")
+    return "started"
 
 
 def stop(cfg: PoolerConfig, wait: float = 10) -> bool:
     """Stop PgBouncer: safe shutdown (waits for transactions), then immediate; False if idle."""
-    pid = running_pid(cfg)
-    if pid is None:
-        return False
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while running_pid(cfg) == pid:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        else:
-            return True
-    raise PoolerError(f"PgBouncer (pid {pid}) did not stop within {2 * wait:.0f} s")
+    try:
+        return daemons.stop_process(cfg.pid_file, (signal.SIGINT, signal.SIGTERM), wait) is not None
+    except TimeoutError as exc:
+        raise PoolerError(f"PgBouncer {exc}") from None
 
 
 def _log_tail(cfg: PoolerConfig, chars: int = 2000) -> str:
-    return cfg.log_file.read_text(errors="replace")[-chars:] if cfg.log_file.exists() else ""
+    return daemons.log_tail(cfg.log_file, chars)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import shutil
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from gisapp import daemons
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "docker" / "nginx"
 SITE_TEMPLATE = TEMPLATES / "gisapp.conf.template"
@@ -67,8 +66,7 @@ def upstream_servers(upstream: str) -> str:
 
 def nginx_binary() -> str:
     """The nginx program (GISAPP_NGINX, default `nginx` on PATH or in /usr/sbin)."""
-    name = os.environ.get("GISAPP_NGINX", "nginx")
-    found = shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    name, found = daemons.find_program("GISAPP_NGINX", "nginx")
     if found is None:
         raise ProxyError(f"nginx is not installed ({name} not found): apt-get install nginx "
                          "(`make run` installs it with the other system packages)")
@@ -113,12 +111,7 @@ def check(cfg: ProxyConfig) -> None:
 
 def running_pid(cfg: ProxyConfig) -> int | None:
     """The master's pid when nginx from this prefix runs."""
-    try:
-        pid = int(cfg.pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
+    return daemons.running_pid(cfg.pid_file)
 
 
 def start(cfg: ProxyConfig, wait: float = 10) -> str:
@@ -135,35 +128,20 @@ def start(cfg: ProxyConfig, wait: float = 10) -> str:
     if result.returncode != 0:
         raise ProxyError(f"nginx did not start:\n{result.stderr}\n{_log_tail(cfg)}")
     host, _, port = cfg.listen.rpartition(":")
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            socket.create_connection((host or "127.0.0.1", int(port)), timeout=1).close()
-            return "started"
-        except OSError:
-            if time.monotonic() > deadline:
-                raise ProxyError(f"nginx is not listening on {cfg.listen} after {wait:.0f} s:\n"
-                                 f"{_log_tail(cfg)}") from None
-            time.sleep(0.1)
+    if not daemons.wait_listening(host, int(port), None, wait):
+        raise ProxyError(f"nginx is not listening on {cfg.listen} after {wait:.0f} s:\n"
+                         f"{_log_tail(cfg)}")
+    return "started"
 
 
 def stop(cfg: ProxyConfig, wait: float = 20) -> bool:
     """Stop nginx gracefully (it finishes the requests in flight); False if it was not running."""
-    pid = running_pid(cfg)
-    if pid is None:
-        return False
-    for sig in (signal.SIGQUIT, signal.SIGTERM):  # graceful, then fast (drop what is left)
-        os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while running_pid(cfg) == pid:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        else:
-            return True
-    raise ProxyError(f"nginx (pid {pid}) did not stop within {2 * wait:.0f} s")
+    graceful_then_fast = (signal.SIGQUIT, signal.SIGTERM)  # the second drops what is left
+    try:
+        return daemons.stop_process(cfg.pid_file, graceful_then_fast, wait) is not None
+    except TimeoutError as exc:
+        raise ProxyError(f"nginx {exc}") from None
 
 
 def _log_tail(cfg: ProxyConfig, chars: int = 2000) -> str:
-    log = cfg.prefix / "logs" / "error.log"
-    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+    return daemons.log_tail(cfg.prefix / "logs" / "error.log", chars)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gisapp import daemons
 from gisapp.mqtt.address import MqttAddress
 
 BROKER_USER = "mosquitto"  # Debian's; mosquitto switches to it when started as root
@@ -61,8 +59,7 @@ class BrokerConfig:
 
 def find_program(name: str, env: str) -> str:
     """A mosquitto program (`env` overrides the name), on PATH or in /usr/sbin."""
-    wanted = os.environ.get(env, name)
-    found = shutil.which(wanted, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+    wanted, found = daemons.find_program(env, name)
     if found is None:
         raise BrokerError(f"{wanted} is not installed: apt-get install mosquitto "
                           "mosquitto-clients (`make run` installs them with the other system "
@@ -130,12 +127,7 @@ def give_to_broker(cfg: BrokerConfig) -> None:
 
 def running_pid(cfg: BrokerConfig) -> int | None:
     """The broker's pid when one from this directory runs."""
-    try:
-        pid = int(cfg.pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
+    return daemons.running_pid(cfg.pid_file)
 
 
 def start(cfg: BrokerConfig, wait: float = 10) -> str:
@@ -149,18 +141,10 @@ def start(cfg: BrokerConfig, wait: float = 10) -> str:
                             text=True)
     if result.returncode != 0:
         raise BrokerError(f"mosquitto did not start:\n{result.stderr}\n{_log_tail(cfg)}")
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            socket.create_connection((cfg.address.host, cfg.address.port), timeout=1).close()
-            if running_pid(cfg) is not None:
-                return "started"
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise BrokerError(f"mosquitto is not listening on {cfg.address.listen} after "
-                              f"{wait:.0f} s:\n{_log_tail(cfg)}")
-        time.sleep(0.05)
+    if not daemons.wait_listening(cfg.address.host, cfg.address.port, cfg.pid_file, wait):
+        raise BrokerError(f"mosquitto is not listening on {cfg.address.listen} after "
+                          f"{wait:.0f} s:\n{_log_tail(cfg)}")
+    return "started"
 
 
 def run_foreground(cfg: BrokerConfig) -> None:
@@ -179,17 +163,11 @@ def reload(cfg: BrokerConfig) -> None:
 
 def stop(cfg: BrokerConfig, wait: float = 20) -> bool:
     """Stop the broker (it saves queued messages first); False if it was not running."""
-    pid = running_pid(cfg)
-    if pid is None:
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait
-    while running_pid(cfg) == pid:
-        if time.monotonic() > deadline:
-            raise BrokerError(f"mosquitto (pid {pid}) did not stop within {wait:.0f} s")
-        time.sleep(0.05)
-    return True
+    try:
+        return daemons.stop_process(cfg.pid_file, (signal.SIGTERM,), wait) is not None
+    except TimeoutError as exc:
+        raise BrokerError(f"mosquitto {exc}") from None
 
 
 def _log_tail(cfg: BrokerConfig, chars: int = 2000) -> str:
-    return cfg.log_file.read_text(errors="replace")[-chars:] if cfg.log_file.exists() else ""
+    return daemons.log_tail(cfg.log_file, chars)
