@@ -88,11 +88,17 @@ def start_replica(primary_url: str, log=print) -> str:
     return replica_url(primary_url)
 
 
-def _wait_until_accepting(limit: float = 120.0) -> None:
-    deadline = time.monotonic() + limit
+def _wait_until_accepting(limit: float = 120.0, grace: float = 10.0) -> None:
+    """Wait until the replica accepts connections; it may take `grace` s to write its pid file.
+
+    (`pg_ctl start -W` returns before the postmaster exists, so `pg_ctl status` can say it is
+    not running for a moment under load: only after the grace is that an error.)
+    """
+    started = time.monotonic()
     while _as_postgres(str(PG_BIN / "pg_isready"), "-q", "-h", str(SOCKET_DIR), "-p",
                        str(REPLICA_PGPORT), check=False).returncode != 0:
-        if time.monotonic() > deadline or not is_running():
+        waited = time.monotonic() - started
+        if waited > limit or (waited > grace and not is_running()):
             raise ProvisionError(f"the replica does not accept connections:\n"
                                  f"{provision._tail(LOGFILE)}")
         time.sleep(0.3)

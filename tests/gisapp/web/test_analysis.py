@@ -1,6 +1,8 @@
 """Planner tools on the map: an area query over a drawn polygon and a drainage trace."""
 from __future__ import annotations
 
+import math
+
 import psycopg
 from psycopg import sql
 
@@ -8,7 +10,7 @@ from layers import LAYERS
 from tests.gisapp.web.conftest import ALL_THEMES, MAP_IDLE, MAP_READY
 
 COUNTED = "street_lights"
-NEAR_M = 100  # the known city's light stands about 88 m from the parcel's edge
+MARGIN_M = 10  # the distance asked is the nearest light's from the parcel, plus this
 
 
 def open_map_as_planner(session, city, live_server) -> None:
@@ -63,9 +65,18 @@ def test_a_planners_area_query_lists_the_features_in_the_drawn_polygon(session, 
 
 def test_a_planners_query_near_a_picked_parcel_counts_the_features_within_the_distance(
         session, city, live_server):
+    # The known city's cells follow the registry's order, so a new layer moves the light:
+    # ask for the distance at which the nearest one is found.
+    tables = {"c": sql.Identifier(LAYERS[COUNTED].table),
+              "p": sql.Identifier(LAYERS["parcels"].table)}
+    with psycopg.connect(live_server.database_url) as conn:
+        nearest = conn.execute(sql.SQL(
+            "SELECT min(ST_Distance(c.geom::geography, p.geom::geography)) FROM {c} c, {p} p")
+            .format(**tables)).fetchone()[0]
+    near_m = math.ceil(nearest) + MARGIN_M
     open_map_as_planner(session, city, live_server)
     session.page.select_option("#aq-layer", COUNTED)
-    session.page.fill("#aq-distance", str(NEAR_M))
+    session.page.fill("#aq-distance", str(near_m))
     session.page.click("#aq-pick")
     click_at(session, *city.centre("parcels"))
     count = session.page.locator("#aq-result strong[data-count]")
@@ -73,9 +84,7 @@ def test_a_planners_query_near_a_picked_parcel_counts_the_features_within_the_di
     with psycopg.connect(live_server.database_url) as conn:
         expected = conn.execute(sql.SQL(
             "SELECT count(*) FROM {c} c, {p} p WHERE ST_DWithin(c.geom::geography,"
-            " p.geom::geography, %s)").format(c=sql.Identifier(LAYERS[COUNTED].table),
-                                             p=sql.Identifier(LAYERS["parcels"].table)),
-            (NEAR_M,)).fetchone()[0]
+            " p.geom::geography, %s)").format(**tables), (near_m,)).fetchone()[0]
     assert expected >= 1
     assert int(count.get_attribute("data-count")) == expected
     assert session.page.evaluate(
