@@ -117,7 +117,7 @@ class TileService:
         """The tile's cache key, the layers drawn at its zoom and their current versions."""
         ids = active_layers(layers, tile.z)
         key = TileKey(tuple(layer.id for layer in layers), access_key(levels), tile)
-        return TileLookup(key, ids, self.versions.get(ids), self.versions.commit_lsn(ids))
+        return TileLookup(key, ids, *self.versions.state(ids))
 
     @staticmethod
     def etag(found: TileLookup, gzipped: bool, matrix_set: str = "") -> str:
@@ -151,10 +151,11 @@ class TileService:
     def data_bounds(self, layers: tuple[Layer, ...]) -> tuple[float, ...] | None:
         """The lon/lat extent of the layers' data, computed once per set of data versions."""
         ids = tuple(layer.id for layer in layers)
-        key = (ids, self.versions.get(ids))
+        versions, lsn = self.versions.state(ids)
+        key = (ids, versions)
         if key in self._bounds:
             return self._bounds[key]
-        value = self.read(lambda conn: data_bounds(conn, layers), self.versions.commit_lsn(ids))
+        value = self.read(lambda conn: data_bounds(conn, layers), lsn)
         if len(self._bounds) >= 1024:  # entries of old versions are never asked for again
             self._bounds.clear()
         self._bounds[key] = value
@@ -163,12 +164,12 @@ class TileService:
     def osm_layers(self, layers: tuple[Layer, ...]) -> frozenset[str]:
         """Which of the layers show OpenStreetMap data, once per set of data versions."""
         ids = tuple(layer.id for layer in layers)
-        key = (ids, self.versions.get(ids))
+        versions, lsn = self.versions.state(ids)
+        key = (ids, versions)
         if key not in self._osm:
             if len(self._osm) >= 1024:
                 self._osm.clear()
-            self._osm[key] = self.read(lambda conn: osm_layers(conn, layers),
-                                       self.versions.commit_lsn(ids))
+            self._osm[key] = self.read(lambda conn: osm_layers(conn, layers), lsn)
         return self._osm[key]
 
     def layer_loaded(self, layer: str, bbox: Bbox | None) -> None:

@@ -71,11 +71,20 @@ class LayerVersions:
 
     def get(self, layer_ids: Iterable[str]) -> tuple[int, ...]:
         """Current versions of these layers (0 for a layer never loaded)."""
+        return self.state(tuple(layer_ids))[0]
+
+    def state(self, layer_ids: tuple[str, ...]) -> tuple[tuple[int, ...], int]:
+        """These layers' versions and an LSN past their commits, read together.
+
+        One listener check, one refresh when not live and one lock for both, so a tile
+        lookup pays for them once and the pair always belongs to one moment.
+        """
         self._ensure_listening()
         if not self._live.is_set():
             self.refresh()
         with self._lock:
-            return tuple(self._versions.get(lid, 0) for lid in layer_ids)
+            return (tuple(self._versions.get(lid, 0) for lid in layer_ids),
+                    max((self._lsns.get(lid, 0) for lid in layer_ids), default=0))
 
     def commit_lsn(self, layer_ids: Iterable[str] | None = None) -> int:
         """An LSN past the commits of these layers' current versions (None: of every layer).
