@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from gisapp.cli.daemon_commands import add_stop_and_status
 from gisapp.mqtt.broker import BrokerConfig, BrokerError, running_pid, start, stop
 
 
@@ -50,28 +50,11 @@ def start_cmd(directory: Path | None, foreground: bool) -> None:
     click.echo(f"mosquitto {done}: mqtt://{cfg.address.listen} (dir {cfg.directory})", err=True)
 
 
-@mqtt.command("stop")
-@dir_option
-def stop_cmd(directory: Path | None) -> None:
-    """Stop the broker (queued readings of offline sessions are saved)."""
-    try:
-        stopped = stop(_config(directory))
-    except BrokerError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo("mosquitto stopped" if stopped else "mosquitto was not running", err=True)
-
-
-@mqtt.command("status")
-@dir_option
-def status_cmd(directory: Path | None) -> None:
-    """Say whether the broker runs from this directory (exit 3 when it does not)."""
-    cfg = _config(directory)
-    pid = running_pid(cfg)
-    if pid is None:
-        click.echo(f"mosquitto is not running (dir {cfg.directory})")
-        sys.exit(3)
-    click.echo(f"mosquitto is running (pid {pid}): mqtt://{cfg.address.listen} "
-               f"(dir {cfg.directory})")
+add_stop_and_status(mqtt, program="mosquitto", place_option=dir_option, config=_config,
+                    error=BrokerError, stop=stop, running_pid=running_pid,
+                    place=lambda cfg: f"dir {cfg.directory}",
+                    describe=lambda cfg: f": mqtt://{cfg.address.listen}",
+                    stop_help="Stop the broker (queued readings of offline sessions are saved).")
 
 
 @mqtt.group("device")

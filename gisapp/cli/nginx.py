@@ -1,11 +1,11 @@
 """`gisapp nginx start|stop|status`: the buffering reverse proxy `make run` serves through."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from gisapp.cli.daemon_commands import add_stop_and_status, check_listen
 from gisapp.reverse_proxy import (DEFAULT_PREFIX, ProxyConfig, ProxyError, running_pid, start,
                                   stop)
 
@@ -37,8 +37,7 @@ def nginx() -> None:
                    "comma-separated (nginx balances them).")
 def start_cmd(prefix: Path, listen: str, upstream: str) -> None:
     """Start nginx in the background, or reload it with a new configuration if it runs."""
-    if ":" not in listen or not listen.rpartition(":")[2].isdigit():
-        raise click.BadParameter(f"{listen!r} is not host:port", param_hint="--listen")
+    check_listen(listen)
     cfg = _config(prefix, listen, upstream)
     try:
         done = start(cfg)
@@ -47,34 +46,19 @@ def start_cmd(prefix: Path, listen: str, upstream: str) -> None:
     click.echo(f"nginx {done}: http://{listen}/ -> {upstream} (prefix {cfg.prefix})", err=True)
 
 
-@nginx.command("stop")
-@prefix_option
-def stop_cmd(prefix: Path) -> None:
-    """Stop nginx gracefully (requests in flight finish)."""
-    try:
-        stopped = stop(_config(prefix))
-    except ProxyError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo("nginx stopped" if stopped else "nginx was not running", err=True)
-
-
-@nginx.command("status")
-@prefix_option
-def status_cmd(prefix: Path) -> None:
-    """Say whether nginx runs from this prefix (exit 3 when it does not)."""
-    cfg = _config(prefix)
-    pid = running_pid(cfg)
-    if pid is None:
-        click.echo(f"nginx is not running (prefix {cfg.prefix})")
-        sys.exit(3)
-    site = cfg.prefix / "conf" / "gisapp.conf"
+def _describe(cfg: ProxyConfig) -> str:
+    """': http://LISTEN/ -> UPSTREAM' as the running site's config says."""
     listen, nodes = "?", []
-    for line in site.read_text().splitlines():
+    for line in (cfg.prefix / "conf" / "gisapp.conf").read_text().splitlines():
         words = line.strip().rstrip(";").split()
         if words[:1] == ["listen"]:
             listen = words[1]
         elif words[:1] == ["server"] and len(words) > 1 and words[1] != "{":
             nodes += [w.rstrip(";") for w in words[1::2]]
-    upstream = ",".join(nodes) or "?"
-    click.echo(f"nginx is running (pid {pid}): http://{listen}/ -> {upstream} "
-               f"(prefix {cfg.prefix})")
+    return f": http://{listen}/ -> {','.join(nodes) or '?'}"
+
+
+add_stop_and_status(nginx, program="nginx", place_option=prefix_option, config=_config,
+                    error=ProxyError, stop=stop, running_pid=running_pid,
+                    place=lambda cfg: f"prefix {cfg.prefix}", describe=_describe,
+                    stop_help="Stop nginx gracefully (requests in flight finish).")

@@ -1,11 +1,11 @@
 """`gisapp pgbouncer start|stop|status`: the transaction-mode pooler web nodes connect through."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from gisapp.cli.daemon_commands import add_stop_and_status, check_listen
 from gisapp.pgbouncer import (DEFAULT_LISTEN, DEFAULT_PREFIX, PoolerConfig, PoolerError,
                               pooled_url, running_pid, session_query, start, stop)
 
@@ -41,8 +41,7 @@ def pgbouncer() -> None:
               help="server connections per user and database.")
 def start_cmd(prefix: Path, listen: str, pool_size: int) -> None:
     """Start PgBouncer in the background (or make it re-read its files if it runs)."""
-    if ":" not in listen or not listen.rpartition(":")[2].isdigit():
-        raise click.BadParameter(f"{listen!r} is not host:port", param_hint="--listen")
+    check_listen(listen)
     cfg = _config(prefix, listen, pool_size)
     try:
         done = start(cfg)
@@ -53,32 +52,19 @@ def start_cmd(prefix: Path, listen: str, pool_size: int) -> None:
                f"DATABASE_DIRECT_URL={cfg.target}")
 
 
-@pgbouncer.command("stop")
-@prefix_option
-def stop_cmd(prefix: Path) -> None:
-    """Stop PgBouncer (transactions in flight finish first)."""
-    try:
-        stopped = stop(_config(prefix))
-    except PoolerError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo("pgbouncer stopped" if stopped else "pgbouncer was not running", err=True)
-
-
-@pgbouncer.command("status")
-@prefix_option
-def status_cmd(prefix: Path) -> None:
-    """Say whether PgBouncer runs from this prefix (exit 3 when it does not)."""
-    cfg = _config(prefix)
-    pid = running_pid(cfg)
-    if pid is None:
-        click.echo(f"pgbouncer is not running (prefix {cfg.prefix})")
-        sys.exit(3)
-    listen = "?"
+def _describe(cfg: PoolerConfig) -> str:
+    """' on HOST:PORT' as the running pooler's ini says."""
     host = port = ""
-    if cfg.ini_file.exists():
-        for line in cfg.ini_file.read_text().splitlines():
-            key, _, value = (part.strip() for part in line.partition("="))
-            host = value if key == "listen_addr" else host
-            port = value if key == "listen_port" else port
-        listen = f"{host}:{port}"
-    click.echo(f"pgbouncer is running (pid {pid}) on {listen} (prefix {cfg.prefix})")
+    if not cfg.ini_file.exists():
+        return " on ?"
+    for line in cfg.ini_file.read_text().splitlines():
+        key, _, value = (part.strip() for part in line.partition("="))
+        host = value if key == "listen_addr" else host
+        port = value if key == "listen_port" else port
+    return f" on {host}:{port}"
+
+
+add_stop_and_status(pgbouncer, program="pgbouncer", place_option=prefix_option, config=_config,
+                    error=PoolerError, stop=stop, running_pid=running_pid,
+                    place=lambda cfg: f"prefix {cfg.prefix}", describe=_describe,
+                    stop_help="Stop PgBouncer (transactions in flight finish first).")
