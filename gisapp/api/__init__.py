@@ -4,6 +4,7 @@ from flask import Flask
 from gisapp.api import (admin, alerts, analysis, etl, features, health, layer_catalogue,
                         map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
                         sta, tiles)
+from gisapp.api import nowcast
 
 
 def register(app: Flask) -> None:
@@ -23,3 +24,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(analysis.bp)
     app.register_blueprint(sta.bp)
     app.register_blueprint(alerts.bp)
+    app.register_blueprint(nowcast.bp)

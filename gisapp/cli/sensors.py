@@ -83,3 +83,43 @@ def alerts_cmd() -> None:
     click.echo(f"opened {len(result.opened)}, ended {len(result.ended)}")
     for rule_id, thing_id in result.opened:
         click.echo(f"  opened {rule_id} at thing {thing_id}")
+
+
+@sensors.command("nowcast")
+@click.option("--at", "at", default=None, help="ISO 8601 instant with a timezone; default now")
+@click.option("--horizon", default="0", help="hours ahead, 0-3")
+@click.option("--top", type=click.IntRange(0), default=20, help="features listed (highest first)")
+def nowcast_cmd(at: str | None, horizon: str, top: int) -> None:
+    """Print the flood now-cast: inputs, counts by risk and the streets and parcels at risk."""
+    from datetime import datetime, timezone
+
+    from gisapp.errors import GisappError
+    from gisapp.nowcast.forecast import NowcastRequest, run_nowcast
+    from layers import Access
+
+    conn, settings = _connect()
+    try:
+        req = NowcastRequest.parse(at, horizon, datetime.now(timezone.utc))
+        with conn:
+            fc = run_nowcast(conn, settings.data_dir, req,
+                             frozenset({Access.PUBLIC, Access.STAFF}))
+    except GisappError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"now-cast at {fc['at']}, horizon {fc['horizon_h']} h (valid at {fc['valid_at']})")
+    click.echo(fc["disclaimer"]["en"])
+    for g in fc["gauges"]:
+        rain = f"{g['intensity_mm_h']:>6.1f} mm/h" if g["used"] else "  silent"
+        click.echo(f"  gauge {g['code']:<28} {rain}  (last hour {g['last_hour_mm']} mm, "
+                   f"hour before {g['hour_before_mm']} mm)")
+    for p in fc["pumps_stopped"]:
+        state = "outlet closed" if p["outlet_closed"] else "idle"
+        click.echo(f"  pump  {p['node_id']:<28} stopped ({state}, well rose "
+                   f"{p['level_rise_m']} m)")
+    counts = fc["counts"]
+    click.echo(f"at risk: {counts['high']} high, {counts['medium']} medium, {counts['low']} low "
+               f"({fc['network']['catchments']} catchments)")
+    for f in fc["features"][:top]:
+        e = f["properties"]["explain"]
+        click.echo(f"  {f['properties']['risk']:<6} {f['properties']['label']['en']}: "
+                   f"{e['rain_mm_h']} mm/h, pipe {e['pipe']['pipe_id']} ratio "
+                   f"{e['pipe']['ratio']}")

@@ -29,6 +29,8 @@ from layers.base import ROADS
 from layers.land import PARCELS
 
 MAX_HORIZON_H = 3
+EARLIEST = datetime(1970, 1, 2, tzinfo=timezone.utc)
+MAX_AHEAD = timedelta(days=1)
 MAX_INTENSITY_MM_H = 200.0
 RAIN_FLOOR_MM_H = 2.0  # below this no street or parcel is rated
 RATIO_LEVELS = ((1.0, 2), (0.75, 1), (0.5, 0))  # ratio at least -> level (0 low .. 2 high)
@@ -77,6 +79,9 @@ class NowcastRequest:
                                  f"2026-10-15T14:00:00+07:00, not {at!r}") from None
             if moment.tzinfo is None:
                 raise BadRequest(f"at must carry a timezone (Z or +07:00): {at!r}")
+            if not EARLIEST <= moment <= now + MAX_AHEAD:
+                raise BadRequest(f"at must lie between {EARLIEST.date()} and a day from now, "
+                                 f"not {at!r}")
         hours = 0
         if horizon not in (None, ""):
             if not re.fullmatch(r"[0-9]{1,2}", horizon) or int(horizon) > MAX_HORIZON_H:

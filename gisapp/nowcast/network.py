@@ -236,8 +236,9 @@ def _elevation(conn: psycopg.Connection, data_dir: Path):
 def _sample(elevation, xy: np.ndarray) -> np.ndarray:
     """Elevation at points (n×2, metres); NaN off the raster or over nodata."""
     band, transform = elevation
-    cols, rows = ~transform * (xy[:, 0], xy[:, 1])
-    rows, cols = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    inv = ~transform
+    cols = np.floor(inv.a * xy[:, 0] + inv.b * xy[:, 1] + inv.c).astype(int)
+    rows = np.floor(inv.d * xy[:, 0] + inv.e * xy[:, 1] + inv.f).astype(int)
     inside = (rows >= 0) & (rows < band.shape[0]) & (cols >= 0) & (cols < band.shape[1])
     out = np.full(len(xy), np.nan)
     values = band[rows[inside], cols[inside]]
