@@ -12,6 +12,7 @@ import { installSearch } from './search.js';
 import { installAnalysis } from './analysis.js';
 import { installWardTools } from './ward-tools.js';
 import { CreditsControl } from './credits.js';
+import { installNowcast } from './nowcast.js';
 import { setTm3Meridian } from '../vn2000.js';
 
 async function fetchJson(url) {
@@ -117,6 +118,7 @@ async function start() {
   const wardTools = wardFieldset ? installWardTools(map, wardFieldset) : null;
   const relabelCoordinates = installCoordinates(
     map, document.getElementById('coord-wgs84'), document.getElementById('coord-vn2000'));
+  if (root.dataset.nowcastUrl) window.nowcast = installNowcast(map, root);
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
   onLanguageChange(() => { credits.relabel(); panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
