@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from gisapp.auth import current_levels
 from gisapp.context import settings
+from gisapp.heavy_requests import claim_heavy_slot
 from gisapp.nowcast.forecast import MAX_HORIZON_H, SHOWN, NowcastRequest, run_nowcast
 from gisapp.openapi.annotate import documented, query_param
 from gisapp.read_routing import read_connection
@@ -24,6 +25,8 @@ def nowcast():
     """Streets and parcels at flood risk (GeoJSON) with the inputs and a disclaimer."""
     req = NowcastRequest.parse(request.args.get("at"), request.args.get("horizon"),
                                datetime.now(timezone.utc))
+    # seconds of CPU and megabytes of GeoJSON in a city-wide storm: one of the heavy slots
+    claim_heavy_slot("the flood now-cast")
     levels = current_levels()
     for layer, names in SHOWN.values():
         note_fields(f for f in layer.visible_fields(levels) if f.name in names)

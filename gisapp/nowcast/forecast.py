@@ -138,8 +138,8 @@ def _flows(net: Network, intensity: np.ndarray, stopped: set[str]) -> _Flows:
     return _Flows(intensity, q, area, ratio, worst, stopped)
 
 
-def _explain(net: Network, flows: _Flows, target: Target) -> tuple[int, dict] | None:
-    n = target.node
+def _node_explain(net: Network, flows: _Flows, n: int) -> tuple[int, dict] | None:
+    """The level and the inputs a catchment's targets share; None when it is not at risk."""
     rain = float(flows.intensity[n])
     if rain < RAIN_FLOOR_MM_H:
         return None
@@ -150,29 +150,23 @@ def _explain(net: Network, flows: _Flows, target: Target) -> tuple[int, dict] | 
         return None
     pipe = net.pipes[w] or {}
     stopped = net.node_ids[w] if net.node_ids[w] in flows.stopped else None
-    reasons = []
     if stopped:
-        reasons.append({"code": "pump_stopped", "vi": f"Trạm bơm {stopped} dừng: nước không "
-                        "thoát được", "en": f"Pump station {stopped} stopped: no outlet"})
+        reason = {"code": "pump_stopped", "vi": f"Trạm bơm {stopped} dừng: nước không "
+                  "thoát được", "en": f"Pump station {stopped} stopped: no outlet"}
+    elif not math.isfinite(ratio):
+        reason = {"code": "pipe_capacity",
+                  "vi": f"Cống {pipe.get('pipe_id')} không có đường kính: không tính được "
+                        "khả năng thoát",
+                  "en": f"Pipe {pipe.get('pipe_id')} has no diameter: no capacity counted"}
     else:
         pct = round(ratio * 100)
-        reasons.append({"code": "pipe_capacity",
-                        "vi": f"Cống {pipe.get('pipe_id')} chịu {pct}% khả năng thoát đầy ống",
-                        "en": f"Pipe {pipe.get('pipe_id')} at {pct}% of its full-flow capacity"})
-    if target.low_point_m is not None and target.low_point_m >= LOW_POINT_M:
-        level += 1
-        reasons.append({"code": "low_point",
-                        "vi": f"Điểm trũng: thấp hơn xung quanh {target.low_point_m} m",
-                        "en": f"Low point: {target.low_point_m} m below its surroundings"})
-    if target.flood_zone and target.flood_zone["risk"] == "high":
-        level += 1
-        reasons.append({"code": "flood_zone",
-                        "vi": f"Trong vùng ngập nguy cơ cao {target.flood_zone['zone_id']}",
-                        "en": f"In high-risk flood zone {target.flood_zone['zone_id']}"})
+        reason = {"code": "pipe_capacity",
+                  "vi": f"Cống {pipe.get('pipe_id')} chịu {pct}% khả năng thoát đầy ống",
+                  "en": f"Pipe {pipe.get('pipe_id')} at {pct}% of its full-flow capacity"}
     upstream = float(flows.upstream_area[w])
     mean_i = flows.q[w] * 3_600_000.0 / (RUNOFF_COEFFICIENT * upstream) if upstream else 0.0
     ward = net.wards[n]
-    return min(level, 2), {
+    return level, {
         "rain_mm_h": round(rain, 1),
         "catchment": {"node_id": net.node_ids[n], "ward": ward,
                       "ward_name": net.ward_names.get(ward), "area_m2": round(
@@ -185,11 +179,27 @@ def _explain(net: Network, flows: _Flows, target: Target) -> tuple[int, dict] | 
                  "capacity_m3_s": _round(0.0 if stopped else pipe.get("capacity_m3_s", 0.0)),
                  "ratio": _round(ratio, 2)},
         "pump_stopped": stopped,
-        "elevation_m": target.elevation_m,
-        "low_point_depth_m": target.low_point_m,
-        "flood_zone": target.flood_zone,
-        "reasons": reasons,
+        "reasons": [reason],
     }
+
+
+def _explain(node: tuple[int, dict], target: Target) -> tuple[int, dict]:
+    """A target's level and inputs: its catchment's, raised for a low point or flood zone."""
+    level, shared = node
+    reasons = list(shared["reasons"])
+    if target.low_point_m is not None and target.low_point_m >= LOW_POINT_M:
+        level += 1
+        reasons.append({"code": "low_point",
+                        "vi": f"Điểm trũng: thấp hơn xung quanh {target.low_point_m} m",
+                        "en": f"Low point: {target.low_point_m} m below its surroundings"})
+    if target.flood_zone and target.flood_zone["risk"] == "high":
+        level += 1
+        reasons.append({"code": "flood_zone",
+                        "vi": f"Trong vùng ngập nguy cơ cao {target.flood_zone['zone_id']}",
+                        "en": f"In high-risk flood zone {target.flood_zone['zone_id']}"})
+    return min(level, 2), {**shared, "elevation_m": target.elevation_m,
+                           "low_point_depth_m": target.low_point_m,
+                           "flood_zone": target.flood_zone, "reasons": reasons}
 
 
 def _label(target: Target, net: Network, risk: str) -> dict[str, str]:
@@ -221,13 +231,15 @@ def run_nowcast(conn: psycopg.Connection, data_dir: Path, req: NowcastRequest,
     stopped = {p.node_id for p in pumps.values() if p.outlet_closed}
     flows = _flows(net, intensity, stopped)
     rated = []
-    candidates = (intensity >= RAIN_FLOOR_MM_H) & (flows.ratio[flows.worst] >= RATIO_LEVELS[-1][0])
+    nodes: dict[int, tuple[int, dict] | None] = {}
     for target in net.targets:
-        if not candidates[target.node] or SHOWN[target.kind][0].access not in levels:
+        if SHOWN[target.kind][0].access not in levels:
             continue
-        found = _explain(net, flows, target)
-        if found is not None:
-            rated.append((found[0], target, found[1]))
+        if target.node not in nodes:
+            nodes[target.node] = _node_explain(net, flows, target.node)
+        if nodes[target.node] is not None:
+            level, explain = _explain(nodes[target.node], target)
+            rated.append((level, target, explain))
     rated.sort(key=lambda r: (-r[0], r[1].kind, r[1].key))
     geometries = lonlat_geojson([t for _, t, _ in rated])
     shown = {kind: {f.name for f in layer.visible_fields(levels)} & set(names)
