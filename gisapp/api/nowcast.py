@@ -20,11 +20,13 @@ bp = Blueprint("nowcast", __name__, url_prefix="/api/nowcast")
 @documented([query_param("at", {"type": "string", "format": "date-time"},
                          "the moment (ISO 8601 with a timezone); default now"),
              query_param("horizon", {"type": "integer", "minimum": 0,
-                                     "maximum": MAX_HORIZON_H}, "hours ahead; default 0")])
+                                     "maximum": MAX_HORIZON_H}, "hours ahead; default 0"),
+             query_param("bbox", {"type": "string"},
+                         "minlon,minlat,maxlon,maxlat: only what touches it; default all")])
 def nowcast():
     """Streets and parcels at flood risk (GeoJSON) with the inputs and a disclaimer."""
     req = NowcastRequest.parse(request.args.get("at"), request.args.get("horizon"),
-                               datetime.now(timezone.utc))
+                               datetime.now(timezone.utc), request.args.get("bbox"))
     # seconds of CPU and megabytes of GeoJSON in a city-wide storm: one of the heavy slots
     claim_heavy_slot("the flood now-cast")
     levels = current_levels()

@@ -19,6 +19,8 @@ import numpy as np
 import psycopg
 
 from gisapp.errors import BadRequest
+from gisapp.features.crs import CRS84
+from gisapp.features.params import parse_bbox
 from gisapp.nowcast.hydraulics import (MANNING_N, MIN_SLOPE, RUNOFF_COEFFICIENT, idw,
                                        peak_runoff, projected_intensity)
 from gisapp.nowcast.inputs import gauge_rain, pump_states
@@ -61,15 +63,19 @@ METHOD = {
 
 @dataclass(frozen=True)
 class NowcastRequest:
-    """When the now-cast is for (`at`, aware) and how many hours ahead (0-3)."""
+    """When the now-cast is for (`at`, aware), how many hours ahead (0-3) and where (a lon/lat
+    bbox; None: the whole city)."""
 
     at: datetime
     horizon: int
+    bbox: tuple[float, float, float, float] | None = None
 
     @classmethod
-    def parse(cls, at: str | None, horizon: str | None, now: datetime) -> "NowcastRequest":
+    def parse(cls, at: str | None, horizon: str | None, now: datetime,
+              bbox: str | None = None) -> "NowcastRequest":
         """From query text: `at` an ISO 8601 instant with a timezone (default now), `horizon`
-        a whole number of hours 0-3 (default 0); BadRequest naming what is wrong."""
+        a whole number of hours 0-3 (default 0), `bbox` minlon,minlat,maxlon,maxlat;
+        BadRequest naming what is wrong."""
         moment = now
         if at not in (None, ""):
             try:
@@ -88,7 +94,7 @@ class NowcastRequest:
                 raise BadRequest(f"horizon must be a whole number of hours from 0 to "
                                  f"{MAX_HORIZON_H}, not {horizon!r}")
             hours = int(horizon)
-        return cls(moment.astimezone(timezone.utc), hours)
+        return cls(moment.astimezone(timezone.utc), hours, parse_bbox(bbox, CRS84))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -232,7 +238,7 @@ def run_nowcast(conn: psycopg.Connection, data_dir: Path, req: NowcastRequest,
     flows = _flows(net, intensity, stopped)
     rated = []
     nodes: dict[int, tuple[int, dict] | None] = {}
-    for target in net.targets:
+    for target in net.targets_in(req.bbox):
         if SHOWN[target.kind][0].access not in levels:
             continue
         if target.node not in nodes:
@@ -256,7 +262,7 @@ def run_nowcast(conn: psycopg.Connection, data_dir: Path, req: NowcastRequest,
     used_codes = {g.code for g in used}
     return {
         "type": "FeatureCollection",
-        "at": _iso(req.at), "horizon_h": req.horizon,
+        "at": _iso(req.at), "horizon_h": req.horizon, "bbox": req.bbox,
         "valid_at": _iso(req.at + timedelta(hours=req.horizon)),
         "disclaimer": DISCLAIMER,
         "method": {**METHOD, "runoff_coefficient": RUNOFF_COEFFICIENT, "manning_n": MANNING_N,

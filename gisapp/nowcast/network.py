@@ -45,6 +45,7 @@ NOT_DRAINAGE = ("rain_gauge",)  # node kinds that take no water
 ZONE_RANK = {"low": 0, "medium": 1, "high": 2}
 MAX_CACHED = 4
 _TO_LONLAT = Transformer.from_crs(CITY.metric_crs, "EPSG:4326", always_xy=True)
+_TO_METRIC = Transformer.from_crs("EPSG:4326", CITY.metric_crs, always_xy=True)
 
 
 @dataclass
@@ -78,6 +79,18 @@ class Network:
     targets: list[Target] = field(default_factory=list)
     version: tuple = ()
     built_in_s: float = 0.0
+    tree: shapely.STRtree | None = None  # over the targets' geometries, in their order
+
+    def targets_in(self, bbox: tuple[float, float, float, float] | None) -> list[Target]:
+        """The targets touching a lon/lat bbox (None: all of them)."""
+        if bbox is None:
+            return self.targets
+        area = shapely.transform(shapely.segmentize(shapely.box(*bbox), (bbox[2] - bbox[0]) / 16
+                                                    or 1e-6),
+                                 lambda xy: np.column_stack(_TO_METRIC.transform(xy[:, 0],
+                                                                                 xy[:, 1])))
+        found = self.tree.query(area, predicate="intersects") if self.tree else []
+        return [self.targets[i] for i in sorted(found)]
 
 
 _cache: OrderedDict[tuple, Network] = OrderedDict()
@@ -150,6 +163,7 @@ def build_network(conn: psycopg.Connection, data_dir: Path) -> Network:
     zones = _flood_zones(conn)
     net.targets = (_streets(conn, cells, elevation, zones)
                    + _parcels(conn, cells, elevation, zones))
+    net.tree = shapely.STRtree([t.geometry for t in net.targets])
     net.built_in_s = round(time.perf_counter() - started, 3)
     return net
 

@@ -1,5 +1,5 @@
 // The flood now-cast layer (GET /api/nowcast): streets and parcels at risk now or 1-3 hours
-// ahead, coloured by risk, switched on from the hazards theme of the layer panel, with a
+// ahead in the map's view (asked again when it moves), coloured by risk, switched on from the hazards theme of the layer panel, with a
 // horizon selector, the inputs (gauges, stopped pumps), the disclaimer and, on click, why
 // each feature is at risk. setNowcastTime(iso) moves it to another moment (a time slider).
 import { formatNumber, language, t } from '../i18n.js';
@@ -108,7 +108,11 @@ export function installNowcast(map, root) {
   const load = async () => {
     if (!state.shown) return;
     const request = ++state.request;
-    const query = new URLSearchParams({ horizon: String(state.horizon) });
+    // Only what the view shows: a city-wide storm is tens of megabytes of GeoJSON.
+    const b = map.getBounds();
+    const clamp = (v, limit) => Math.max(-limit, Math.min(limit, v));
+    const bbox = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)];
+    const query = new URLSearchParams({ horizon: String(state.horizon), bbox: bbox.map((v) => v.toFixed(6)).join(',') });
     if (state.at) query.set('at', state.at);
     state.error = null;
     state.data = null;
@@ -208,6 +212,8 @@ export function installNowcast(map, root) {
       new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(event.lngLat).setDOMContent(own).addTo(map);
     }
   });
+  let moved = null;
+  map.on('moveend', () => { clearTimeout(moved); moved = setTimeout(load, 300); });
   // Another map theme replaces the style: put the layer back as it was.
   map.on('styledata', () => { if (map.isStyleLoaded() && !map.getSource(SOURCE)) setShown(state.shown); });
   // The panel is rebuilt after a language or map-theme change: put the row back each time.

@@ -5,8 +5,18 @@ import pytest
 
 from gisapp import create_app
 from gisapp.nowcast.hydraulics import full_flow_capacity, peak_runoff
+from pyproj import Transformer
+
+from layers.city import CITY
 from tests.conftest import PUBLIC_URL
-from tests.gisapp.nowcast.known_storm import SCENARIOS, build_site, write_elevation
+from tests.gisapp.nowcast.known_storm import E0, N0, SCENARIOS, build_site, write_elevation
+
+TO_LONLAT = Transformer.from_crs(CITY.metric_srid, 4326, always_xy=True).transform
+
+
+def bbox(x0: float, y0: float, x1: float, y1: float) -> str:
+    """A lon/lat bbox of local metres."""
+    return ",".join(str(v) for v in (*TO_LONLAT(E0 + x0, N0 + y0), *TO_LONLAT(E0 + x1, N0 + y1)))
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +40,10 @@ def site_app(site_url, tmp_path_factory):
 def nowcast(site_app):
     client = site_app.test_client()
 
-    def get(scenario: str, horizon: int = 0) -> dict:
+    def get(scenario: str, horizon: int = 0, **more) -> dict:
         at = SCENARIOS[scenario].isoformat()
-        response = client.get("/api/nowcast", query_string={"at": at, "horizon": horizon})
+        response = client.get("/api/nowcast",
+                              query_string={"at": at, "horizon": horizon, **more})
         assert response.status_code == 200, response.get_json()
         assert response.headers["Content-Type"] == "application/geo+json"
         return response.get_json()
@@ -130,7 +141,16 @@ def test_a_falling_trend_lowers_the_risk_ahead(nowcast):
     assert {g["code"]: g for g in rising["gauges"]}["rain_gauge/DM-W1"]["intensity_mm_h"] == 80.0
 
 
+def test_a_bbox_keeps_what_touches_it(nowcast):
+    west = nowcast("storm", bbox=bbox(0, 195, 90, 260))  # parcel W1-W1-1-1, M1's stretch
+    assert sorted(_risks(west)) == ["R-W1@HG-W1-1", "W1-W1-1-1"]
+    assert west["bbox"] == pytest.approx([float(v) for v in bbox(0, 195, 90, 260).split(",")])
+    assert nowcast("storm", bbox=bbox(1000, 0, 1400, 400))["features"] == []  # the dry ward
+
+
 @pytest.mark.parametrize("query, words", [
+    ({"bbox": "1,2,3"}, "4 or 6"),
+    ({"bbox": "108.3,16.0,108.2,16.1"}, "antimeridian"),
     ({"at": "yesterday"}, "ISO 8601"),
     ({"at": "2026-10-15T14:00:00"}, "timezone"),
     ({"at": "1900-01-01T00:00:00Z"}, "between"),

@@ -68,6 +68,7 @@ def test_the_nowcast_layer_shows_the_storm_and_explains_it(browser, storm_server
         assert page.locator(".nowcast-status").inner_text().startswith("Nguy cơ cao: 5")
         requested = [u for u, _ in session.responses if "/api/nowcast" in u]
         assert any("horizon=2" in u for u in requested)
+        assert all("bbox=" in u for u in requested)  # only what the view shows
         assert session.console_errors == []
 
 
