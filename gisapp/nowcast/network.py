@@ -11,7 +11,8 @@ lies in.
 
 The model depends only on data, so it is built on demand and kept per database and data
 version (the layers' `layer_state.data_version` and the elevation raster's update time):
-an import or an edit of any input builds it again at the next request.
+an import or an edit of any input builds it again at the next request, and the newer one
+replaces the older (about 75 MB for the demo city's 27,700 streets pieces and parcels).
 """
 from __future__ import annotations
 
@@ -119,6 +120,8 @@ def network_for(conn: psycopg.Connection, data_dir: Path) -> Network:
     built = build_network(conn, data_dir)
     built.version = key
     with _lock:
+        for stale in [k for k in _cache if k[0] == key[0]]:  # older data of this database
+            del _cache[stale]
         _cache[key] = built
         while len(_cache) > MAX_CACHED:
             _cache.popitem(last=False)

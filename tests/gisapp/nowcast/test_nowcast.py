@@ -1,13 +1,15 @@
 """The flood now-cast on a known site and known storms: API, CLI and the network model."""
 from __future__ import annotations
 
+import psycopg
 import pytest
+from pyproj import Transformer
 
 from gisapp import create_app
 from gisapp.nowcast.hydraulics import full_flow_capacity, peak_runoff
-from pyproj import Transformer
-
+from gisapp.nowcast.network import network_for
 from layers.city import CITY
+from store.layer_changes import publish_layer_change
 from tests.conftest import PUBLIC_URL
 from tests.gisapp.nowcast.known_storm import E0, N0, SCENARIOS, build_site, write_elevation
 
@@ -182,3 +184,15 @@ def test_cli_prints_the_summary(site_url, runner):
     assert "80.0 mm/h" in result.output
     bad = runner("sensors", "nowcast", "--horizon", "9", env={"DATABASE_URL": site_url})
     assert bad.exit_code != 0 and "0 to 3" in bad.output
+
+
+def test_the_network_is_kept_until_an_input_layer_changes(site_url, tmp_path):
+    with psycopg.connect(site_url) as conn:
+        first = network_for(conn, tmp_path)
+        assert network_for(conn, tmp_path) is first
+        assert len(first.node_ids) == 8 and len(first.targets) == 12  # 8 street pieces, 4 parcels
+        publish_layer_change(conn, "drainage_pipes", None, None)  # as an import does
+        second = network_for(conn, tmp_path)
+        assert second is not first and second.version != first.version
+        assert network_for(conn, tmp_path) is second
+        conn.rollback()
