@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Iterator
 
 import psycopg
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from gisapp.audit import audit
 from gisapp.auth import current_role, current_user, require_role
@@ -74,8 +74,10 @@ def read(path: str):
     with _db() as conn:
         reader = query.Reader(conn, _base(), DEFAULT_TOP)
         if resource.single:
-            return jsonify(reader.entity(resource, options))
-        return jsonify(reader.collection(resource, options, raw))
+            text = reader.entity_json(resource, options)
+        else:
+            text = reader.collection_json(resource, options, raw)
+    return Response(text, mimetype="application/json")  # JSON written by PostgreSQL
 
 
 @bp.post("/Observations")

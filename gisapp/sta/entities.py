@@ -7,9 +7,9 @@ no client text ever becomes SQL. An unknown name is a 400 naming the names that 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from psycopg import sql
 
@@ -31,21 +31,26 @@ class Prop:
     """One property: the SQL over the entity's alias, its type for $filter, its JSON form.
 
     `column` names a column of the entity's table; `expr` builds any other SQL from the
-    alias. `kind` is number, text, time, bool, json or geometry; `to_json` turns the fetched
-    value into the response's; `filterable` False keeps it out of $filter and $orderby.
+    alias. `kind` is number, text, time, bool, json or geometry; `json` builds the value as
+    the response writes it when that differs from `expr` (times in UTC with Z);
+    `filterable` False keeps it out of $filter and $orderby.
     """
 
     name: str
     column: str | None = None
     kind: str = "text"
     expr: Callable[[sql.Identifier], sql.Composable] | None = None
-    to_json: Callable[[Any], Any] = lambda v: v
+    json: Callable[[sql.Identifier], sql.Composable] | None = None
     filterable: bool = True
 
     def sql(self, alias: sql.Identifier) -> sql.Composable:
         if self.expr is not None:
             return self.expr(alias)
         return sql.SQL("{}.{}").format(alias, sql.Identifier(self.column))
+
+    def json_sql(self, alias: sql.Identifier) -> sql.Composable:
+        """The property's value as the response writes it (JSON built by PostgreSQL)."""
+        return self.json(alias) if self.json is not None else self.sql(alias)
 
 
 @dataclass(frozen=True)
@@ -76,8 +81,6 @@ class EntitySet:
     navs: tuple[Nav, ...]
     key: tuple[str, ...] = ("id",)
     default_order: tuple[str, ...] = ("id",)
-    hidden: tuple[tuple[str, Callable[[sql.Identifier], sql.Composable]], ...] = field(
-        default=())
 
     def prop(self, name: str) -> Prop:
         for p in self.props:
@@ -117,13 +120,27 @@ def parse_observation_id(text: str) -> tuple[int, datetime]:
         raise BadRequest(f"observation id {text!r} names a time out of range") from None
 
 
+def iso_sql(value: sql.Composable) -> sql.Composable:
+    """SQL writing a timestamptz as `iso` does: UTC, Z, microseconds only when not zero."""
+    return sql.SQL("(to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN"
+                   " mod(extract(microseconds FROM {v}), 1000000) = 0 THEN '' ELSE"
+                   " to_char({v} AT TIME ZONE 'UTC', '.US') END || 'Z')").format(v=value)
+
+
+def _time(column: str) -> Callable[[sql.Identifier], sql.Composable]:
+    return lambda a: iso_sql(sql.SQL("{}.{}").format(a, sql.Identifier(column)))
+
+
+def observation_id_sql(alias: sql.Identifier) -> sql.Composable:
+    """SQL for `observation_id` of the row at `alias` (datastream_id, phenomenon_time)."""
+    return sql.SQL("({a}.datastream_id::text || '-' || (extract(epoch FROM {a}.phenomenon_time)"
+                   " * 1000000)::bigint::text)").format(a=alias)
+
+
 def _phenomenon_interval(alias: sql.Identifier) -> sql.Composable:
-    return sql.SQL("(SELECT array[l.first_time, l.phenomenon_time] FROM datastream_latest l"
-                   " WHERE l.datastream_id = {}.id)").format(alias)
-
-
-def _interval_json(value: list | None) -> str | None:
-    return None if not value else f"{iso(value[0])}/{iso(value[1])}"
+    return sql.SQL("(SELECT {} || '/' || {} FROM datastream_latest l"
+                   " WHERE l.datastream_id = {}.id)").format(
+        iso_sql(sql.SQL("l.first_time")), iso_sql(sql.SQL("l.phenomenon_time")), alias)
 
 
 def _observed_area(alias: sql.Identifier) -> sql.Composable:
@@ -132,13 +149,16 @@ def _observed_area(alias: sql.Identifier) -> sql.Composable:
                    " LIMIT 1)").format(alias)
 
 
-def _observation_type(alias: sql.Identifier) -> sql.Composable:
-    return sql.SQL("(SELECT d.observation_type FROM datastreams d"
-                   " WHERE d.id = {}.datastream_id)").format(alias)
-
-
 def _result_json(alias: sql.Identifier) -> sql.Composable:
-    return sql.SQL("{}.result_json").format(alias)
+    """An observation's result as posted: its JSON (a category), true/false, or the number.
+
+    The datastream's type is looked up only for results of 0 or 1 (a truth observation's)."""
+    return sql.SQL("CASE WHEN {a}.result_json IS NOT NULL THEN {a}.result_json::json"
+                   " WHEN {a}.result IS NULL OR {a}.result NOT IN (0, 1)"
+                   " THEN to_json({a}.result)"
+                   " WHEN (SELECT d.observation_type FROM datastreams d"
+                   " WHERE d.id = {a}.datastream_id) = {truth} THEN to_json({a}.result = 1)"
+                   " ELSE to_json({a}.result) END").format(a=alias, truth=sql.Literal(TRUTH))
 
 
 NAME = Prop("name", "name")
@@ -158,7 +178,7 @@ SETS: dict[str, EntitySet] = {s.name: s for s in (
         Nav("Things", "Things", True, link=("thing_locations", "location_id", "thing_id")),
         Nav("HistoricalLocations", "HistoricalLocations", True, target_column="location_id"))),
     EntitySet("HistoricalLocations", "HistoricalLocation", "historical_locations", (
-        ID, Prop("time", "time", kind="time", to_json=iso)), (
+        ID, Prop("time", "time", kind="time", json=_time("time"))), (
         Nav("Thing", "Things", False, self_column="thing_id"),
         Nav("Locations", "Locations", True, self_column="location_id"))),
     EntitySet("Sensors", "Sensor", "sensors", (
@@ -171,8 +191,7 @@ SETS: dict[str, EntitySet] = {s.name: s for s in (
         ID, NAME, DESCRIPTION, Prop("unitOfMeasurement", "unit", kind="json"),
         Prop("observationType", "observation_type"),
         Prop("observedArea", kind="geometry", expr=_observed_area, filterable=False),
-        Prop("phenomenonTime", kind="json", expr=_phenomenon_interval,
-             to_json=_interval_json, filterable=False),
+        Prop("phenomenonTime", kind="json", expr=_phenomenon_interval, filterable=False),
         Prop("resultTime", kind="json", expr=lambda a: sql.SQL("NULL::text"), filterable=False),
         PROPERTIES), (
         Nav("Thing", "Things", False, self_column="thing_id"),
@@ -180,16 +199,15 @@ SETS: dict[str, EntitySet] = {s.name: s for s in (
         Nav("ObservedProperty", "ObservedProperties", False, self_column="observed_property_id"),
         Nav("Observations", "Observations", True, target_column="datastream_id"))),
     EntitySet("Observations", "Observation", "sensor_observations", (
-        Prop("phenomenonTime", "phenomenon_time", kind="time", to_json=iso),
-        Prop("resultTime", "result_time", kind="time", to_json=iso),
-        Prop("result", "result", kind="number"),
+        Prop("phenomenonTime", "phenomenon_time", kind="time", json=_time("phenomenon_time")),
+        Prop("resultTime", "result_time", kind="time", json=_time("result_time")),
+        Prop("result", "result", kind="number", json=_result_json),
         Prop("parameters", "parameters", kind="json")), (
         Nav("Datastream", "Datastreams", False, self_column="datastream_id"),
         Nav("FeatureOfInterest", "FeaturesOfInterest", False,
             self_column="feature_of_interest_id")),
         key=("datastream_id", "phenomenon_time"),
-        default_order=("datastream_id", "phenomenon_time"),
-        hidden=(("observation_type", _observation_type), ("result_json", _result_json))),
+        default_order=("datastream_id", "phenomenon_time")),
     EntitySet("FeaturesOfInterest", "FeatureOfInterest", "features_of_interest", (
         ID, NAME, DESCRIPTION, ENCODING, PROPERTIES,
         Prop("feature", kind="geometry", expr=lambda a: _json_text(a, "geom"))), (
@@ -203,12 +221,3 @@ def get_set(name: str) -> EntitySet:
         return SETS[name]
     except KeyError:
         raise BadRequest(f"unknown entity set {name!r}; entity sets: {', '.join(SETS)}") from None
-
-
-def observation_result(value: float | None, observation_type: str | None, result_json: Any):
-    """An observation's result as posted: a number, true/false, or a category."""
-    if result_json is not None:
-        return result_json
-    if observation_type == TRUTH and value is not None:
-        return value == 1.0
-    return value

@@ -3,11 +3,16 @@
 A path (`Things(1)/Datastreams`, `Datastreams(3)/Observations`, `Observations('3-17…')/
 Datastream`) becomes a chain of conditions: each step's rows are those its navigation
 property joins to the previous step's rows, as `IN (SELECT …)` subqueries over declared
-keys. Collections are paged with $top/$skip (one row more is fetched to know whether a
-@iot.nextLink is due); $expand runs one query per expanded parent, with its own options.
+keys. A request is ONE statement: PostgreSQL builds every entity's JSON document
+(json_build_object, json_agg), and each $expand is a correlated subquery of its parent's
+row with its own options ($top per parent), so no Python runs per row and no query runs
+per parent. Collections are paged with $top/$skip (one row more is fetched to know whether
+a @iot.nextLink is due). `Datastreams?$expand=Observations($top=1;$orderby=phenomenonTime
+desc)` is answered from the latest values the write path keeps (`datastream_latest`).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -15,12 +20,11 @@ from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from gisapp.errors import BadRequest, NotFound
-from gisapp.sta.entities import (EntitySet, Nav, get_set, observation_id, observation_result,
-                                 parse_observation_id)
+from gisapp.sta.entities import EntitySet, Nav, get_set, observation_id_sql, parse_observation_id
 from gisapp.sta.expressions import Compiler
+from gisapp.sta.odata import Path as PropertyPath
 from gisapp.sta.odata import QueryOptions
 
 SEGMENT = re.compile(r"^(?P<name>[A-Za-z]+)(?:\((?P<key>[0-9]{1,18}|'[^']*')\))?$")
@@ -112,6 +116,19 @@ def _both(first: Where, second: Where) -> Where:
     return lambda c, a: sql.SQL("({} AND {})").format(first(c, a), second(c, a))
 
 
+# The columns of datastream_latest: an Observations expansion reading only these is answered
+# from it alone (no partition is touched).
+LATEST_PROPS = frozenset({"phenomenonTime", "result"})
+
+
+def latest_only(parent: EntitySet, nav: Nav, options: QueryOptions) -> bool:
+    """Whether an expansion asks exactly for each datastream's newest observation."""
+    return (parent.name == "Datastreams" and nav.name == "Observations" and options.top == 1
+            and options.skip == 0 and options.filter is None and len(options.orderby) == 1
+            and options.orderby[0].descending
+            and options.orderby[0].expr == PropertyPath(("phenomenonTime",)))
+
+
 class Reader:
     """Reads documents for one request: the connection, the base URL and the paging limits."""
 
@@ -122,35 +139,80 @@ class Reader:
 
     def entity(self, resource: Resource, options: QueryOptions) -> dict:
         """The one entity the resource names, with its expansions; 404 when there is none."""
-        rows = self._rows(resource.entity, resource.where, options, top=1, skip=0)
-        if not rows:
+        return json.loads(self.entity_json(resource, options))
+
+    def entity_json(self, resource: Resource, options: QueryOptions) -> str:
+        """`entity` as the JSON text PostgreSQL wrote."""
+        compiler = Compiler()
+        alias = compiler.alias()
+        base = compiler.bind(self.base)
+        query = sql.SQL("SELECT {doc}::text FROM {table} {alias} WHERE {where} ORDER BY {order}"
+                        " LIMIT 1").format(
+            doc=self._doc(resource.entity, compiler, alias, options, base),
+            table=sql.Identifier(resource.entity.table), alias=alias,
+            where=self._conditions(resource.entity, compiler, alias, resource.where, options),
+            order=self._order(resource.entity, compiler, alias, options))
+        row = self.conn.execute(query, compiler.params).fetchone()
+        if row is None:
             raise NotFound(f"no {resource.entity.singular} at {resource.path}")
-        return self._document(resource.entity, rows[0], options)
+        return row[0]
 
     def collection(self, resource: Resource, options: QueryOptions,
                    raw_query: dict[str, str]) -> dict:
         """A page of the collection, with @iot.count and @iot.nextLink as asked."""
-        top = self.default_top if options.top is None else options.top
-        rows = self._rows(resource.entity, resource.where, options, top + 1, options.skip)
-        page = {}
-        if options.count:
-            page["@iot.count"] = self._count(resource.entity, resource.where, options)
-        page["value"] = [self._document(resource.entity, r, options) for r in rows[:top]]
-        if len(rows) > top:
-            query = {**raw_query, "$top": str(top), "$skip": str(options.skip + top)}
-            page["@iot.nextLink"] = (f"{self.base}/{resource.path}?"
-                                     + urlencode(query, quote_via=quote, safe="$,'()/:"))
-        return page
+        return json.loads(self.collection_json(resource, options, raw_query))
 
-    def _select(self, entity: EntitySet, compiler: Compiler, alias: sql.Identifier,
-                options: QueryOptions) -> sql.Composable:
-        columns = [sql.SQL("{}.{} AS {}").format(alias, sql.Identifier(k), sql.Identifier(
-            f"_key_{k}")) for k in entity.key]
-        for name, expr in entity.hidden:
-            columns.append(sql.SQL("{} AS {}").format(expr(alias), sql.Identifier(f"_{name}")))
-        for prop in self._props(entity, options):
-            columns.append(sql.SQL("{} AS {}").format(prop.sql(alias), sql.Identifier(prop.name)))
-        return sql.SQL(", ").join(columns)
+    def collection_json(self, resource: Resource, options: QueryOptions,
+                        raw_query: dict[str, str]) -> str:
+        """`collection` as JSON text: the page's documents are written by PostgreSQL."""
+        top = self.default_top if options.top is None else options.top
+        compiler = Compiler()
+        alias = compiler.alias()
+        base = compiler.bind(self.base)
+        rows = self._ranked(resource.entity, compiler, alias, options, base,
+                            self._conditions(resource.entity, compiler, alias, resource.where,
+                                             options), top + 1, options.skip)
+        query = sql.SQL("SELECT coalesce(json_agg(s.doc ORDER BY s.n) FILTER (WHERE s.n <= {last}),"
+                        " '[]')::text, count(*) FROM ({rows}) s").format(
+            last=compiler.bind(options.skip + top), rows=rows)
+        value, fetched = self.conn.execute(query, compiler.params).fetchone()
+        parts = []
+        if options.count:
+            parts.append(f'"@iot.count": {self._count(resource.entity, resource.where, options)}')
+        parts.append(f'"value": {value}')
+        if fetched > top:
+            query = {**raw_query, "$top": str(top), "$skip": str(options.skip + top)}
+            link = (f"{self.base}/{resource.path}?"
+                    + urlencode(query, quote_via=quote, safe="$,'()/:"))
+            parts.append(f'"@iot.nextLink": {json.dumps(link)}')
+        return "{" + ", ".join(parts) + "}"
+
+    @staticmethod
+    def _conditions(entity: EntitySet, compiler: Compiler, alias: sql.Identifier,
+                    where: Where, options: QueryOptions) -> sql.Composable:
+        conditions = [where(compiler, alias)]
+        if options.filter is not None:
+            conditions.append(compiler.condition(entity, alias, options.filter))
+        return sql.SQL(" AND ").join(conditions)
+
+    @staticmethod
+    def _order(entity: EntitySet, compiler: Compiler, alias: sql.Identifier,
+               options: QueryOptions) -> sql.Composable:
+        order = compiler.order(entity, alias, options.orderby)
+        order += [sql.SQL("{}.{}").format(alias, sql.Identifier(k)) for k in entity.default_order]
+        return sql.SQL(", ").join(order)
+
+    def _ranked(self, entity: EntitySet, compiler: Compiler, alias: sql.Identifier,
+                options: QueryOptions, base: sql.Placeholder, where: sql.Composable,
+                top: int, skip: int, table: str | None = None) -> sql.Composable:
+        """SELECT of (doc, n): the documents of one page, n their rank in the order."""
+        order = self._order(entity, compiler, alias, options)
+        return sql.SQL("SELECT {doc} AS doc, row_number() OVER (ORDER BY {order}) AS n"
+                       " FROM {table} {alias} WHERE {where} ORDER BY {order}"
+                       " LIMIT {top} OFFSET {skip}").format(
+            doc=self._doc(entity, compiler, alias, options, base), order=order,
+            table=sql.Identifier(table or entity.table), alias=alias, where=where,
+            top=compiler.bind(top), skip=compiler.bind(skip))
 
     def _props(self, entity: EntitySet, options: QueryOptions):
         if not options.select:
@@ -164,64 +226,79 @@ class Reader:
                 chosen.append(prop)
         return chosen
 
-    def _rows(self, entity: EntitySet, where: Where, options: QueryOptions,
-              top: int, skip: int) -> list[dict]:
-        compiler = Compiler()
-        alias = compiler.alias()
-        conditions = [where(compiler, alias)]
-        if options.filter is not None:
-            conditions.append(compiler.condition(entity, alias, options.filter))
-        order = compiler.order(entity, alias, options.orderby)
-        order += [sql.SQL("{}.{}").format(alias, sql.Identifier(k)) for k in entity.default_order]
-        query = sql.SQL("SELECT {cols} FROM {table} {alias} WHERE {where} ORDER BY {order}"
-                        " LIMIT {top} OFFSET {skip}").format(
-            cols=self._select(entity, compiler, alias, options),
-            table=sql.Identifier(entity.table), alias=alias,
-            where=sql.SQL(" AND ").join(conditions), order=sql.SQL(", ").join(order),
-            top=compiler.bind(top), skip=compiler.bind(skip))
-        with self.conn.cursor(row_factory=dict_row) as cur:
-            return cur.execute(query, compiler.params).fetchall()
-
     def _count(self, entity: EntitySet, where: Where, options: QueryOptions) -> int:
         compiler = Compiler()
         alias = compiler.alias()
-        conditions = [where(compiler, alias)]
-        if options.filter is not None:
-            conditions.append(compiler.condition(entity, alias, options.filter))
         query = sql.SQL("SELECT count(*) FROM {} {} WHERE {}").format(
-            sql.Identifier(entity.table), alias, sql.SQL(" AND ").join(conditions))
+            sql.Identifier(entity.table), alias,
+            self._conditions(entity, compiler, alias, where, options))
         return self.conn.execute(query, compiler.params).fetchone()[0]
 
-    def _document(self, entity: EntitySet, row: dict, options: QueryOptions) -> dict:
-        """One entity as JSON: id, selfLink, properties, navigation links, expansions."""
-        if entity.name == "Observations":
-            ident: Any = observation_id(row["_key_datastream_id"], row["_key_phenomenon_time"])
-            path = f"{entity.name}('{ident}')"
-        else:
-            ident = row["_key_id"]
-            path = f"{entity.name}({ident})"
-        doc: dict[str, Any] = {"@iot.id": ident, "@iot.selfLink": f"{self.base}/{path}"}
-        for prop in self._props(entity, options):
-            value = prop.to_json(row[prop.name])
-            if entity.name == "Observations" and prop.name == "result":
-                value = observation_result(value, row["_observation_type"], row["_result_json"])
-            doc[prop.name] = value
-        for nav in entity.navs:
-            if nav.name in options.expand:
-                doc[nav.name] = self._expanded(entity, key_condition(entity, ident), nav,
-                                               options.expand[nav.name])
-            elif not options.select or nav.name in options.select:
-                doc[f"{nav.name}@iot.navigationLink"] = f"{self.base}/{path}/{nav.name}"
+    def _doc(self, entity: EntitySet, compiler: Compiler, alias: sql.Identifier,
+             options: QueryOptions, base: sql.Placeholder) -> sql.Composable:
+        """SQL building one entity's JSON: id, selfLink, properties, navigation links and
+        expansions (each a subquery of this row)."""
         for name in options.expand:
             entity.nav(name)  # an unknown name in $expand is a 400
-        return doc
+        if entity.name == "Observations":
+            ident = observation_id_sql(alias)
+            path = sql.SQL("'Observations(''' || {} || ''')'").format(ident)
+        else:
+            ident = sql.SQL("{}.id").format(alias)
+            path = sql.SQL("{} || '(' || {}.id || ')'").format(sql.Literal(entity.name), alias)
+        link = sql.SQL("({}::text || '/' || {})").format(base, path)
+        pairs = [sql.Literal("@iot.id"), ident, sql.Literal("@iot.selfLink"), link]
+        for prop in self._props(entity, options):
+            pairs += [sql.Literal(prop.name), prop.json_sql(alias)]
+        for nav in entity.navs:
+            if nav.name in options.expand:
+                pairs += [sql.Literal(nav.name), self._expansion(
+                    entity, alias, nav, options.expand[nav.name], compiler, base)]
+            elif not options.select or nav.name in options.select:
+                pairs += [sql.Literal(f"{nav.name}@iot.navigationLink"),
+                          sql.SQL("({} || {})").format(link, sql.Literal(f"/{nav.name}"))]
+        return sql.SQL("json_build_object({})").format(sql.SQL(", ").join(pairs))
 
-    def _expanded(self, entity: EntitySet, where: Where, nav: Nav, options: QueryOptions):
+    def _expansion(self, parent: EntitySet, parent_alias: sql.Identifier, nav: Nav,
+                   options: QueryOptions, compiler: Compiler,
+                   base: sql.Placeholder) -> sql.Composable:
+        """A subquery of the parent's row: the related entity's JSON, or a JSON array of the
+        related entities ($filter, $orderby, $top and $skip applied per parent)."""
         target = get_set(nav.target)
-        child = navigate(entity, where, nav)
+        alias = compiler.alias()
+        if nav.self_column:
+            where = sql.SQL("{}.id = {}.{}").format(alias, parent_alias,
+                                                    sql.Identifier(nav.self_column))
+        elif nav.target_column:
+            where = sql.SQL("{}.{} = {}.id").format(alias, sql.Identifier(nav.target_column),
+                                                    parent_alias)
+        else:
+            link, mine, theirs = nav.link
+            where = sql.SQL("{a}.id IN (SELECT l.{theirs} FROM {link} l WHERE l.{mine} = {p}.id)"
+                            ).format(a=alias, theirs=sql.Identifier(theirs),
+                                     link=sql.Identifier(link), mine=sql.Identifier(mine),
+                                     p=parent_alias)
+        table = None
+        if latest_only(parent, nav, options):
+            if not options.expand and {p.name for p in self._props(target, options)} \
+                    <= LATEST_PROPS:
+                table = "datastream_latest"  # the same column names, one row per datastream
+            else:
+                where = sql.SQL("{w} AND ({a}.datastream_id, {a}.phenomenon_time) IN (SELECT"
+                                " l.datastream_id, l.phenomenon_time FROM datastream_latest l"
+                                " WHERE l.datastream_id = {p}.id)").format(
+                    w=where, a=alias, p=parent_alias)
+        if options.filter is not None:
+            where = sql.SQL("{} AND {}").format(
+                where, compiler.condition(target, alias, options.filter))
         if not nav.many:
-            rows = self._rows(target, child, options, top=1, skip=0)
-            return self._document(target, rows[0], options) if rows else None
+            return sql.SQL("(SELECT {doc} FROM {table} {alias} WHERE {where} ORDER BY {order}"
+                           " LIMIT 1)").format(
+                doc=self._doc(target, compiler, alias, options, base),
+                table=sql.Identifier(target.table), alias=alias, where=where,
+                order=self._order(target, compiler, alias, options))
         top = self.default_top if options.top is None else options.top
-        rows = self._rows(target, child, options, top, options.skip)
-        return [self._document(target, r, options) for r in rows]
+        rows = self._ranked(target, compiler, alias, options, base, where, top, options.skip,
+                            table)
+        return sql.SQL("(SELECT coalesce(json_agg(s.doc ORDER BY s.n), '[]') FROM ({}) s)"
+                       ).format(rows)
