@@ -31,9 +31,9 @@ class Prop:
     """One property: the SQL over the entity's alias, its type for $filter, its JSON form.
 
     `column` names a column of the entity's table; `expr` builds any other SQL from the
-    alias. `kind` is number, text, time, bool, json or geometry; `json` builds the value as
-    the response writes it when that differs from `expr` (times in UTC with Z);
-    `filterable` False keeps it out of $filter and $orderby.
+    alias. `kind` is number, text, time, bool, json or geometry; `json` builds the value's
+    JSON text when to_json of `expr` would not write it as the response must (times in UTC
+    with Z, results as posted); `filterable` False keeps it out of $filter and $orderby.
     """
 
     name: str
@@ -48,9 +48,11 @@ class Prop:
             return self.expr(alias)
         return sql.SQL("{}.{}").format(alias, sql.Identifier(self.column))
 
-    def json_sql(self, alias: sql.Identifier) -> sql.Composable:
-        """The property's value as the response writes it (JSON built by PostgreSQL)."""
-        return self.json(alias) if self.json is not None else self.sql(alias)
+    def json_text(self, alias: sql.Identifier) -> sql.Composable:
+        """SQL for the property's value as JSON text ('null' when NULL)."""
+        if self.json is not None:
+            return sql.SQL("coalesce({}, 'null')").format(self.json(alias))
+        return sql.SQL("coalesce(to_json({})::text, 'null')").format(self.sql(alias))
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,11 @@ def parse_observation_id(text: str) -> tuple[int, datetime]:
 
 
 def iso_sql(value: sql.Composable) -> sql.Composable:
-    """SQL writing a timestamptz as `iso` does: UTC, Z, microseconds only when not zero."""
-    return sql.SQL("(to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN"
-                   " mod(extract(microseconds FROM {v}), 1000000) = 0 THEN '' ELSE"
-                   " to_char({v} AT TIME ZONE 'UTC', '.US') END || 'Z')").format(v=value)
+    """SQL writing a timestamptz as a JSON string as `iso` does: UTC, microseconds (six
+    digits) only when not zero, Z."""
+    return sql.SQL("('\"' || to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') ||"
+                   " CASE WHEN mod(extract(microseconds FROM {v}), 1000000) = 0 THEN 'Z\"'"
+                   " ELSE to_char({v} AT TIME ZONE 'UTC', '.US\"Z\"') || '\"' END)").format(v=value)
 
 
 def _time(column: str) -> Callable[[sql.Identifier], sql.Composable]:
@@ -138,7 +141,7 @@ def observation_id_sql(alias: sql.Identifier) -> sql.Composable:
 
 
 def _phenomenon_interval(alias: sql.Identifier) -> sql.Composable:
-    return sql.SQL("(SELECT {} || '/' || {} FROM datastream_latest l"
+    return sql.SQL("(SELECT rtrim({}, '\"') || '/' || ltrim({}, '\"') FROM datastream_latest l"
                    " WHERE l.datastream_id = {}.id)").format(
         iso_sql(sql.SQL("l.first_time")), iso_sql(sql.SQL("l.phenomenon_time")), alias)
 
@@ -153,12 +156,12 @@ def _result_json(alias: sql.Identifier) -> sql.Composable:
     """An observation's result as posted: its JSON (a category), true/false, or the number.
 
     The datastream's type is looked up only for results of 0 or 1 (a truth observation's)."""
-    return sql.SQL("CASE WHEN {a}.result_json IS NOT NULL THEN {a}.result_json::json"
-                   " WHEN {a}.result IS NULL OR {a}.result NOT IN (0, 1)"
-                   " THEN to_json({a}.result)"
+    return sql.SQL("CASE WHEN {a}.result_json IS NOT NULL THEN {a}.result_json::text"
+                   " WHEN {a}.result IS NULL OR {a}.result NOT IN (0, 1) THEN {a}.result::text"
                    " WHEN (SELECT d.observation_type FROM datastreams d"
-                   " WHERE d.id = {a}.datastream_id) = {truth} THEN to_json({a}.result = 1)"
-                   " ELSE to_json({a}.result) END").format(a=alias, truth=sql.Literal(TRUTH))
+                   " WHERE d.id = {a}.datastream_id) = {truth}"
+                   " THEN CASE WHEN {a}.result = 1 THEN 'true' ELSE 'false' END"
+                   " ELSE {a}.result::text END").format(a=alias, truth=sql.Literal(TRUTH))
 
 
 NAME = Prop("name", "name")
@@ -191,7 +194,8 @@ SETS: dict[str, EntitySet] = {s.name: s for s in (
         ID, NAME, DESCRIPTION, Prop("unitOfMeasurement", "unit", kind="json"),
         Prop("observationType", "observation_type"),
         Prop("observedArea", kind="geometry", expr=_observed_area, filterable=False),
-        Prop("phenomenonTime", kind="json", expr=_phenomenon_interval, filterable=False),
+        Prop("phenomenonTime", kind="json", expr=_phenomenon_interval,
+             json=_phenomenon_interval, filterable=False),
         Prop("resultTime", kind="json", expr=lambda a: sql.SQL("NULL::text"), filterable=False),
         PROPERTIES), (
         Nav("Thing", "Things", False, self_column="thing_id"),

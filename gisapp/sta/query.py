@@ -253,7 +253,7 @@ class Reader:
                  sql.Literal('"')]
         for prop in self._props(entity, options):
             parts += [sql.Literal(f",{json.dumps(prop.name)}:"),
-                      sql.SQL("coalesce(to_json({})::text, 'null')").format(prop.json_sql(alias))]
+                      prop.json_text(alias)]
         for nav in entity.navs:
             if nav.name in options.expand:
                 parts += [sql.Literal(f",{json.dumps(nav.name)}:"), self._expansion(
