@@ -1,13 +1,15 @@
 """The ingest subscriber: readings from the broker to `sensor_observations`, in batches.
 
-paho-mqtt's network thread only queues what arrives; this thread writes a batch when
-`batch_size` messages wait, and every `batch_wait` seconds what is there, through the one write
-path (store.observations.write_observations), with the batch's dead letters in the same
-transaction. Messages are acknowledged (QoS 1) only after that commit, and the session is
-persistent (clean_session off), so a reading is never lost to a subscriber or database
-restart: the broker sends again what was not acknowledged, and the write path makes the
-second copy a no-op. A message no batch can write (a value the database refuses) is found
-by writing that batch one message at a time and is dead-lettered alone.
+One thread reads the broker connection (gisapp.mqtt.wire: one recv takes every message that
+arrived) and writes a batch when `batch_size` messages wait, or when the oldest waited
+`batch_wait` seconds, through the one write path (store.observations.write_observations),
+with the batch's dead letters in the same transaction. Messages are acknowledged (QoS 1)
+only after that commit, in one write, and the session is persistent (clean session off), so
+a reading is never lost to a subscriber or database restart: the broker sends again what was
+not acknowledged, and the write path makes the second copy a no-op. A message no batch can
+write (a value the database refuses) is found by writing that batch one message at a time
+and is dead-lettered alone. Several subscribers (processes) may share one `$share/`
+subscription: the broker gives each message to one of them.
 """
 from __future__ import annotations
 
@@ -18,19 +20,19 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import paho.mqtt.client as paho
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 
 from gisapp.mqtt.address import MqttAddress
 from gisapp.mqtt.messages import Malformed, Message, read_observation, reason_kind
 from gisapp.mqtt.topics import SHARE_GROUP, SUBSCRIPTION
+from gisapp.mqtt.wire import MqttConnection, MqttLost, Publish
 from store.dead_letters import DeadLetter, write_dead_letters
 from store.observations import ObservationRow, WritePolicy, write_observations
 
 log = logging.getLogger(__name__)
-RECONNECT_S = (0.5, 5)  # paho's back-off between broker connection attempts
+RECONNECT_S = (0.5, 5)  # back-off between broker connection attempts, doubling
 DATABASE_RETRY_S = 1.0
+IDLE_READ_S = 1.0  # how long a read waits when nothing is buffered
 # SQLSTATE class 40: the server rolled the transaction back (psycopg makes DeadlockDetected
 # and SerializationFailure siblings of TransactionRollback, not its subclasses).
 ROLLED_BACK = (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
@@ -72,42 +74,72 @@ class Subscriber:
         self.stats = IngestStats()
         self.connected = threading.Event()
         self._buffer: deque[Received] = deque()
-        self._wake = threading.Event()
+        self._oldest = 0.0  # when the oldest buffered message arrived (monotonic)
         self._generation = 0
+        self._mqtt = MqttConnection(address, client_id)
+        self._next_attempt = 0.0
+        self._backoff = RECONNECT_S[0]
+        self._topics: dict[bytes, str] = {}
         self._conn: psycopg.Connection | None = None
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                   clean_session=False, protocol=paho.MQTTv311,
-                                   manual_ack=True)
-        self._client.username_pw_set(address.user, address.password)
-        self._client.reconnect_delay_set(*RECONNECT_S)
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
 
-    # --- paho's network thread -----------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
-        if reason.is_failure:
-            log.error("the broker at %s refused the ingest account %r: %s",
-                      self.address.listen, self.address.user, reason)
+    # --- the broker ------------------------------------------------------------------------
+    def _connect(self) -> None:
+        """Connect and subscribe when due (backing off after failures)."""
+        if time.monotonic() < self._next_attempt:
             return
+        try:
+            delivered = self._mqtt.open(self.subscription)
+        except MqttLost as exc:
+            log.error("%s; retrying in %.1f s", exc, self._backoff)
+            self._next_attempt = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, RECONNECT_S[1])
+            return
+        self._backoff = RECONNECT_S[0]
         self._generation += 1
-        client.subscribe(self.subscription, qos=1)
         self.connected.set()
         log.info("subscribed to %s on %s", self.subscription, self.address.listen)
+        self._take(delivered)
 
-    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+    def _lost(self, exc: MqttLost) -> None:
         self.connected.clear()
-        log.warning("lost the broker at %s (%s); reconnecting", self.address.listen, reason)
+        self._next_attempt = time.monotonic() + RECONNECT_S[0]
+        log.warning("%s; reconnecting", exc)
 
-    def _on_message(self, client, userdata, msg) -> None:
-        # msg.topic would raise on a topic that is not UTF-8, in paho's thread: decode here.
-        self._buffer.append(Received(self._generation, msg.mid, msg.qos,
-                                     Message(msg._topic.decode("utf-8", "replace"),
-                                             msg.payload)))
-        if len(self._buffer) >= self.batch_size:
-            self._wake.set()
+    def _take(self, delivered: list[Publish]) -> None:
+        if not delivered:
+            return
+        if not self._buffer:
+            self._oldest = time.monotonic()
+        generation, topics, append = self._generation, self._topics, self._buffer.append
+        for item in delivered:
+            topic = topics.get(item.topic)
+            if topic is None:  # a topic that is not UTF-8 is dead-lettered, never raised
+                topic = item.topic.decode("utf-8", "replace")
+                if len(topics) < 100_000:
+                    topics[item.topic] = topic
+            append(Received(generation, item.mid, item.qos, Message(topic, item.payload)))
 
-    # --- this thread ---------------------------------------------------------------------
+    def _receive(self, stop: threading.Event) -> None:
+        """Read what arrives until a batch is due (full, or its oldest waited batch_wait)."""
+        while not stop.is_set() and len(self._buffer) < self.batch_size:
+            if not self.connected.is_set():
+                self._connect()
+                if not self.connected.is_set():
+                    stop.wait(min(0.1, max(self._next_attempt - time.monotonic(), 0.01)))
+                    if self._buffer and time.monotonic() - self._oldest >= self.batch_wait:
+                        return
+                    continue
+            wait = IDLE_READ_S
+            if self._buffer:
+                wait = self._oldest + self.batch_wait - time.monotonic()
+                if wait <= 0:
+                    return
+            try:
+                self._take(self._mqtt.read(min(wait, IDLE_READ_S)))
+            except MqttLost as exc:
+                self._lost(exc)
+
+    # --- the loop --------------------------------------------------------------------------
     def run(self, stop: threading.Event, report_every: float = 10.0) -> IngestStats:
         """Connect (retrying until the broker answers) and write batches until `stop`.
 
@@ -115,13 +147,10 @@ class Subscriber:
         its acknowledgements are lost with the connection, so the broker sends those
         messages again next time (the session is kept) and they are counted as duplicates.
         """
-        self._client.connect_async(self.address.host, self.address.port, keepalive=30)
-        self._client.loop_start()
         last_report, reported = time.monotonic(), ""
         try:
             while not stop.is_set():
-                self._wake.wait(self.batch_wait)
-                self._wake.clear()
+                self._receive(stop)
                 self._drain(stop)
                 if time.monotonic() - last_report >= report_every:
                     last_report, line = time.monotonic(), self.stats.line()
@@ -129,8 +158,8 @@ class Subscriber:
                         log.info("%s", line)
                         reported = line
         finally:
-            self._client.disconnect()
-            self._client.loop_stop()
+            self._mqtt.close()
+            self.connected.clear()
             self._drain(stop, final=True)
             if self._conn is not None:
                 self._conn.close()
@@ -142,8 +171,19 @@ class Subscriber:
             batch = [self._buffer.popleft()
                      for _ in range(min(self.batch_size, len(self._buffer)))]
             while not self._write_batch(batch):
+                self._keep_alive()
                 if stop.wait(DATABASE_RETRY_S):
                     return  # stopping without a database: the broker keeps what was not acked
+            self._keep_alive()
+        self._oldest = time.monotonic()
+
+    def _keep_alive(self) -> None:
+        """Ping the broker while the database holds this thread (no reads meanwhile)."""
+        if self.connected.is_set():
+            try:
+                self._mqtt.ping_if_due()
+            except MqttLost as exc:
+                self._lost(exc)
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
@@ -228,10 +268,12 @@ class Subscriber:
         return [letter]
 
     def _acknowledge(self, batch: list[Received]) -> None:
-        """PUBACK each committed QoS 1 message on the connection that delivered it."""
-        current = self._generation
+        """PUBACK each committed QoS 1 message on the connection that delivered it (one write)."""
         if not self.connected.is_set():
             return  # the broker sends them again on the next connection
-        for item in batch:
-            if item.qos and item.generation == current:
-                self._client.ack(item.mid, item.qos)
+        current = self._generation
+        try:
+            self._mqtt.acknowledge([item.mid for item in batch
+                                    if item.qos and item.generation == current])
+        except MqttLost as exc:
+            self._lost(exc)
