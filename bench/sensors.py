@@ -34,6 +34,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -398,6 +399,7 @@ def year_database(url: str, streams: int, days: int) -> list[int]:
             row = conn.execute("SELECT obj_description('sensor_observations'::regclass)"
                                ).fetchone()
             if row and row[0] == f"{YEAR_MARK} {streams} x {days}":
+                migrate.upgrade(url)  # kept from an earlier tree: at this tree's head
                 return [r[0] for r in conn.execute(
                     "SELECT id FROM datastreams WHERE code LIKE 'rain_gauge/BENCH-%%' ORDER BY id")]
     except psycopg.OperationalError:
@@ -444,16 +446,35 @@ def year_database(url: str, streams: int, days: int) -> list[int]:
     return ids
 
 
-def timed_sql(url: str, query: str, params_of, n: int) -> list[float]:
-    """Milliseconds per execution of `query` (fetching every row), n times after a warm-up."""
+class Timed(NamedTuple):
+    """Milliseconds per execution, and the CPU milliseconds each took here and in PostgreSQL."""
+
+    times: list[float]
+    python_cpu_ms: float
+    postgres_cpu_ms: float
+
+
+def backends(url: str) -> list[int]:
+    """The PostgreSQL backends of the database, but the one asking."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()")]
+
+
+def timed_sql(url: str, query: str, params_of, n: int) -> Timed:
+    """`query` (fetching every row) n times after a warm-up."""
     times = []
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(query, params_of(0)).fetchall()
+        pids = [conn.info.backend_pid]
+        cpu, python = cpu_seconds(pids), time.process_time()
         for i in range(n):
             t = time.perf_counter()
             conn.execute(query, params_of(i)).fetchall()
             times.append((time.perf_counter() - t) * 1000)
-    return times
+        return Timed(times, (time.process_time() - python) / n * 1000,
+                     (cpu_seconds(pids) - cpu) / n * 1000)
 
 
 LATEST_RAW = ("SELECT d.id, o.phenomenon_time, o.result FROM datastreams d CROSS JOIN LATERAL"
@@ -466,8 +487,8 @@ CHART_HOURLY = ("SELECT bucket, sum / count, min, max FROM sensor_hourly"
                 " WHERE datastream_id = %s AND bucket >= %s AND bucket < %s ORDER BY bucket")
 
 
-def timed_api(url: str, paths, n: int, work: Path) -> list[float]:
-    """Milliseconds per GET through the app (Flask test client: routing, SQL, JSON; no HTTP)."""
+def timed_api(url: str, paths, n: int, work: Path) -> Timed:
+    """GETs through the app (Flask test client: routing, SQL, JSON; no HTTP) after a warm-up."""
     from gisapp import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "DATA_DIR": work / "data",
@@ -476,6 +497,9 @@ def timed_api(url: str, paths, n: int, work: Path) -> list[float]:
     times = []
     try:
         for i in range(-1, n):
+            if i == 0:
+                pids = backends(url)
+                cpu, python = cpu_seconds(pids), time.process_time()
             t = time.perf_counter()
             response = client.get(paths(max(i, 0)))
             if response.status_code != 200:
@@ -483,9 +507,10 @@ def timed_api(url: str, paths, n: int, work: Path) -> list[float]:
                                  f"{response.get_data(as_text=True)[:300]}")
             if i >= 0:
                 times.append((time.perf_counter() - t) * 1000)
+        return Timed(times, (time.process_time() - python) / n * 1000,
+                     (cpu_seconds(pids) - cpu) / n * 1000)
     finally:
         app.extensions["engine"].dispose()
-    return times
 
 
 def _z(when: datetime) -> str:
@@ -520,9 +545,10 @@ def year_queries(url: str, ids: list[int], n: int, work: Path) -> None:
         "30-day chart, one datastream, hourly points (sensor_hourly)":
             timed_sql(url, CHART_HOURLY, lambda i: window[i], n),
     }
-    for label, times in results.items():
+    for label, (times, python_cpu, postgres_cpu) in results.items():
         print(f"{label}: p50 {p(times, 0.5):.1f} ms, p95 {p(times, 0.95):.1f} ms "
-              f"(n={len(times)}, {load_average()})", flush=True)
+              f"(n={len(times)}, {load_average()}); CPU per request: Python "
+              f"{python_cpu:.1f} ms, PostgreSQL {postgres_cpu:.1f} ms", flush=True)
 
 
 class _SkipIngestion(Exception):
