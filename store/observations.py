@@ -81,13 +81,15 @@ class _Stream:
     feature_of_interest_id: int | None  # the thing's feature: a reading's default
 
 
+# The arrays go in binary (%b): psycopg writes a timestamptz as text in ~4 µs, in binary in
+# ~0.3 µs, and a batch holds thousands.
 WRITE = """
 WITH ins AS (
   INSERT INTO sensor_observations (datastream_id, phenomenon_time, result, result_json,
                                    result_time, parameters, feature_of_interest_id)
-  SELECT * FROM unnest(%(ds)s::bigint[], %(pt)s::timestamptz[], %(res)s::float8[],
-                       %(rj)s::jsonb[], %(rt)s::timestamptz[], %(par)s::jsonb[],
-                       %(foi)s::bigint[])
+  SELECT * FROM unnest(%(ds)b::bigint[], %(pt)b::timestamptz[], %(res)b::float8[],
+                       %(rj)b::jsonb[], %(rt)b::timestamptz[], %(par)b::jsonb[],
+                       %(foi)b::bigint[])
   ON CONFLICT (datastream_id, phenomenon_time) DO NOTHING
   RETURNING datastream_id, phenomenon_time, result, result_json
 ), hourly AS (
