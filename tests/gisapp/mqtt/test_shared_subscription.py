@@ -100,3 +100,23 @@ def test_packets_are_cut_right_however_the_bytes_arrive():
 def test_a_batch_of_acknowledgements_is_one_puback_per_message():
     assert pubacks([1, 258, 65535]) == (b"\x40\x02\x00\x01" b"\x40\x02\x01\x02"
                                         b"\x40\x02\xff\xff")
+
+
+def test_a_refused_account_is_logged_with_the_reason_and_retried(mqtt_broker, shared_url,
+                                                                  caplog):
+    address = parse_mqtt_url(mqtt_broker.url)
+    wrong = parse_mqtt_url(f"mqtt://{address.user}:not-the-password@{address.listen}")
+    subscriber = Subscriber(wrong, shared_url, client_id="gisapp-ingest-wrong")
+    stop = threading.Event()
+    thread = threading.Thread(target=subscriber.run, args=(stop,), daemon=True)
+    with caplog.at_level("ERROR", logger="gisapp.mqtt.subscriber"):
+        thread.start()
+        try:
+            assert wait_for(lambda: len([r for r in caplog.records
+                                         if "refused the account" in r.getMessage()]) >= 2, 10)
+            assert thread.is_alive() and not subscriber.connected.is_set()
+        finally:
+            stop.set()
+            thread.join(10)
+    assert "bad user name or password" in caplog.records[0].getMessage() \
+        or "not authorised" in caplog.records[0].getMessage()
