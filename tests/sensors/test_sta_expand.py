@@ -148,3 +148,45 @@ def test_a_page_with_nested_expansions_is_one_statement(client, sensor_url):
         page = query.Reader(counting, "http://localhost/sta/v1.1", 100).collection(
             query.resolve("Things"), parse_options(raw, 1000), raw)
     assert counting.statements == 2 and page["@iot.count"] == len(page["value"])
+
+
+class _Capturing(_Counting):
+    """A real connection that keeps the statements run through it, with their values."""
+
+    def __init__(self, conn: psycopg.Connection):
+        super().__init__(conn)
+        self.queries: list[tuple] = []
+
+    def execute(self, query, params=None):
+        self.queries.append((query, params))
+        return super().execute(query, params)
+
+
+def _relations(plan: dict) -> set[str]:
+    found = {plan["Relation Name"]} if "Relation Name" in plan else set()
+    for child in plan.get("Plans", ()):
+        found |= _relations(child)
+    return found
+
+
+def test_a_time_window_reads_only_the_partitions_it_covers(client, sensor_url, streams):
+    flow1 = streams["pump_station/TB-1/flow"]
+    since, until = START, START + timedelta(hours=1)
+    raw = {"$filter": f"phenomenonTime ge {iso(since)} and phenomenonTime lt {iso(until)}",
+           "$orderby": "phenomenonTime", "$top": "10000"}
+    with psycopg.connect(sensor_url) as conn:
+        capturing = _Capturing(conn)
+        page = query.Reader(capturing, "http://localhost/sta/v1.1", 100).collection(
+            query.resolve(f"Datastreams({flow1})/Observations"), parse_options(raw, 10000), raw)
+        assert len(page["value"]) == 6
+        (statement, params), = capturing.queries
+        plan = conn.execute(psycopg.sql.SQL("EXPLAIN (FORMAT JSON) ") + statement,
+                            params).fetchone()[0][0]["Plan"]
+        partitions = conn.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'sensor_observations'::regclass").fetchall()
+    assert len(partitions) > 3
+    scanned = _relations(plan) & {name for name, _ in partitions}
+    # START's week (and the next when the hour crosses Monday 00:00 UTC), never the others
+    assert 1 <= len(scanned) <= 2, scanned
