@@ -238,6 +238,9 @@ layer_state = Table(
     # pg_lsn as a number: a WAL position past the commit of this data_version (NULL until
     # recorded after the commit; store.layer_changes.settle_commit_lsns)
     Column("commit_lsn", BigInteger),
+    # the cluster and database that WAL position belongs to (store.layer_changes
+    # COMMIT_ORIGIN_SQL): a value restored from a dump of another one is not trusted
+    Column("commit_origin", Text),
 )
 
 rasters = Table(

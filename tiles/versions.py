@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 import psycopg
 
-from store.layer_changes import LAYER_CHANGED_CHANNEL
+from store.layer_changes import LAYER_CHANGED_CHANNEL, TRUSTED_LSN_SQL
 
 Bbox = tuple[float, float, float, float]
 ChangeCallback = Callable[[str, int, "Bbox | None"], None]
@@ -33,9 +33,10 @@ class DatabaseUnreachable(Exception):
     """The database cannot be reached for tiles, even on a new connection."""
 
 
-# A version whose commit LSN is not recorded yet (store.layer_changes) is committed, since
-# it is visible: the primary's insert position now is past its commit record.
-VERSIONS_SQL = ("SELECT layer, data_version, coalesce(commit_lsn,"
+# A version whose commit LSN is not recorded yet (store.layer_changes), or recorded in
+# another WAL history (a restored dump), is committed, since it is visible: the primary's
+# insert position now is past its commit record.
+VERSIONS_SQL = (f"SELECT layer, data_version, coalesce({TRUSTED_LSN_SQL},"
                 " pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint FROM layer_state")
 LSN_NOW_SQL = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint"
 

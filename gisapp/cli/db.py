@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import psycopg
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from gisapp.db import migrate, provision
 from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
+from store.layer_changes import reset_foreign_commit_lsns
 
 console = Console()
 
@@ -47,8 +49,17 @@ def provision_cmd() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
 def upgrade_cmd(revision: str) -> None:
-    """Apply Alembic migrations."""
-    migrate.upgrade(current_url(), revision)
+    """Apply Alembic migrations; then (at head) reset commit LSNs of another WAL history."""
+    url = current_url()
+    migrate.upgrade(url, revision)
+    if revision != "head":
+        return
+    with psycopg.connect(provision.libpq_url(url), autocommit=True) as conn:
+        reset = reset_foreign_commit_lsns(conn)
+    if reset:
+        click.echo(f"{reset} layer version(s) had no commit LSN of this database's WAL "
+                   "history (restored from a dump?): set to the position now, so replicas "
+                   "serve them once they have replayed the restore")
 
 
 @db.command("revision")
