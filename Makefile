@@ -16,10 +16,11 @@ TEST_DATA := $(or $(GISAPP_TEST_DATA_DIR),/var/lib/gisapp/test-data)
 # nginx (Debian's) is the buffering reverse proxy make run serves through (docker/nginx/).
 # fonts-noto-core and librsvg2-bin: the map's label glyphs and icon sprite (gisapp fonts/sprite build)
 # mosquitto: the MQTT broker sensors publish to; postgresql-15-partman: observation partitions;
-# pgbouncer: the transaction-mode pooler web nodes and workers can connect through.
+# pgbouncer: the transaction-mode pooler web nodes and workers can connect through;
+# libnginx-mod-http-cache-purge: PURGE of the tiles an import changed from nginx's cache.
 SYSTEM_PACKAGES := postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting gdal-bin nginx \
                    fonts-noto-core librsvg2-bin mosquitto mosquitto-clients postgresql-15-partman \
-                   pgbouncer
+                   pgbouncer libnginx-mod-http-cache-purge
 # gettext-base: envsubst, which renders the nginx template as the nginx image does (tests/docker)
 TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 

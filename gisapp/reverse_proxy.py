@@ -23,6 +23,9 @@ MAIN_TEMPLATE = TEMPLATES / "local.conf.template"
 PLACEHOLDER = re.compile(r"\$\{(GISAPP_[A-Z_]+)\}")
 DEFAULT_PREFIX = Path(os.environ.get("GISAPP_NGINX_PREFIX", "/var/lib/gisapp/nginx"))
 WORKER_USER = "www-data"  # Debian's; used when started as root
+# Debian's libnginx-mod-http-cache-purge: imports purge the tiles they changed (tile_purge)
+PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
+PURGE_DIRECTIVE = "proxy_cache_purge gisapp $gisapp_purge_key;"  # the template's key
 
 
 class ProxyError(RuntimeError):
@@ -92,9 +95,19 @@ def write_config(cfg: ProxyConfig) -> None:
     values = {"GISAPP_NGINX_LISTEN": cfg.listen,
               "GISAPP_UPSTREAM_SERVERS": upstream_servers(cfg.upstream),
               "GISAPP_NGINX_CACHE_DIR": str(cfg.prefix / "cache"),
-              "GISAPP_MAX_UPLOAD_MB": str(cfg.max_upload_mb), "GISAPP_NGINX_USER": user}
+              "GISAPP_MAX_UPLOAD_MB": str(cfg.max_upload_mb), "GISAPP_NGINX_USER": user,
+              **purge_values()}
     (cfg.prefix / "conf" / "gisapp.conf").write_text(render(SITE_TEMPLATE.read_text(), values))
     cfg.main_file.write_text(render(MAIN_TEMPLATE.read_text(), values))
+
+
+def purge_values() -> dict[str, str]:
+    """The module and directive that let imports PURGE cached tiles, when it is installed."""
+    if not PURGE_MODULE.exists():
+        return {"GISAPP_NGINX_MODULES": "",  # apt-get install libnginx-mod-http-cache-purge
+                "GISAPP_TILE_PURGE": "return 404;"}
+    return {"GISAPP_NGINX_MODULES": f"load_module {PURGE_MODULE};",
+            "GISAPP_TILE_PURGE": PURGE_DIRECTIVE}
 
 
 def _nginx(cfg: ProxyConfig, *args: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from gisapp.mqtt.address import DEFAULT_MQTT_URL, parse_mqtt_url
+from tiles.grid import GridError, parse_zoom_range
 
 LOCAL_PGPORT = int(os.environ.get("GISAPP_PGPORT", "5433"))
 LOCAL_DATABASE_URL = f"postgresql://gisapp:gisapp@127.0.0.1:{LOCAL_PGPORT}/gisapp"
@@ -40,6 +41,9 @@ class Settings:
     tile_cache: str = "memory+disk"
     tile_cache_memory_mb: int = 128
     tile_cache_control: str = "public, max-age=60"
+    tile_purge_url: str = ""  # a cache taking HTTP PURGE per tile URL, after every import
+    tile_purge_zoom: str = "10-18"  # the zooms purged (from each layer's minzoom)
+    tile_purge_max: int = 50_000  # more PURGE requests than this for one run: none sent
     glyphs_url: str = ""  # an outside glyph server instead of our own /fonts
     map_assets_dir: Path | None = None  # built glyphs and sprite; default data_dir/map-assets
     import_dir: Path | None = None
@@ -95,6 +99,9 @@ class Settings:
         "tile_cache": "GISAPP_TILE_CACHE",
         "tile_cache_memory_mb": "GISAPP_TILE_CACHE_MEMORY_MB",
         "tile_cache_control": "GISAPP_TILE_CACHE_CONTROL",
+        "tile_purge_url": "GISAPP_TILE_PURGE_URL",
+        "tile_purge_zoom": "GISAPP_TILE_PURGE_ZOOM",
+        "tile_purge_max": "GISAPP_TILE_PURGE_MAX",
         "glyphs_url": "GISAPP_GLYPHS_URL",
         "map_assets_dir": "GISAPP_MAP_ASSETS_DIR",
         "proxy_hops": "GISAPP_PROXY_HOPS",
@@ -182,6 +189,17 @@ class Settings:
                                  "http:// or https://")
         if self.tile_cache not in ("off", "memory", "memory+disk"):
             raise ValueError("GISAPP_TILE_CACHE must be off, memory or memory+disk")
+        if self.tile_purge_url and (
+                not self.tile_purge_url.startswith(("http://", "https://"))
+                or any(c.isspace() for c in self.tile_purge_url)):
+            raise ValueError(f"GISAPP_TILE_PURGE_URL {self.tile_purge_url!r} must be an "
+                             "http:// or https:// URL, e.g. http://127.0.0.1:8000")
+        try:
+            parse_zoom_range(self.tile_purge_zoom)
+        except GridError as exc:
+            raise ValueError(f"GISAPP_TILE_PURGE_ZOOM: {exc}") from None
+        if self.tile_purge_max < 1:
+            raise ValueError("GISAPP_TILE_PURGE_MAX must be at least 1")
         if self.tile_max_features < 1:
             raise ValueError("GISAPP_TILE_MAX_FEATURES must be at least 1")
         if not 0 <= self.proxy_hops <= 3:

@@ -215,6 +215,8 @@ etl_runs = Table(
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("heartbeat_at", DateTime(timezone=True)),
+    # what purging the cache in front did after the run (gisapp/tile_purge.py)
+    Column("tile_purge", JSONB),
 )
 Index("ix_etl_runs_layer_created", etl_runs.c.layer, etl_runs.c.created_at)
 

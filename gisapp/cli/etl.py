@@ -15,6 +15,7 @@ from gisapp.analysis.import_check import network_checked
 from gisapp.db.timeouts import etl_conninfo
 from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
+from gisapp.tile_purge import purging_tiles
 
 console = Console(stderr=True)
 REJECTS_SHOWN = 5
@@ -46,11 +47,13 @@ def import_cmd(layer: str, path: Path, crs: str | None, encoding: str | None, mo
     request = ImportRequest(layer=layer, path=path, mode=mode, crs=crs, encoding=encoding,
                             source_layer=source_layer, confirm_crs=confirm_crs,
                             dry_run=dry_run, started_by="cli")
-    conninfo = _conninfo()
+    settings = Settings.load()
+    conninfo = etl_conninfo(settings)
     columns = (TextColumn("{task.description:<10}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[count]}"), TimeElapsedColumn())
     try:
-        with network_checked(conninfo), Progress(*columns, console=console, transient=True) as bar:
+        with network_checked(conninfo), purging_tiles(conninfo, settings), \
+                Progress(*columns, console=console, transient=True) as bar:
             task = bar.add_task("start", total=None, count="")
 
             def report(phase: str, done: int, total: int | None) -> None:

@@ -13,6 +13,7 @@ from procrastinate import App
 from procrastinate.exceptions import ConnectorException
 
 from gisapp.analysis.import_check import check_network_after_loads
+from gisapp.tile_purge import purge_after_loads
 from gisapp.db.timeouts import etl_conninfo
 from gisapp.etl_ops.queue import QUEUE, make_app
 from gisapp.settings import Settings
@@ -38,6 +39,7 @@ def worker(concurrency: int, tick_seconds: int, stalled_after: float, heartbeat:
     settings = Settings.load()
     conninfo = etl_conninfo(settings)
     check_network_after_loads(conninfo)
+    purge_after_loads(conninfo, settings)
     options = dict(queues=[QUEUE], concurrency=concurrency, name=name,
                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,
                    fetch_job_polling_interval=2.0, abort_job_polling_interval=2.0)

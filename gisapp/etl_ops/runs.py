@@ -23,7 +23,7 @@ MAX_PAGE = 500
 RUN_SELECT = sql.SQL(
     "SELECT id, layer, source, source_format, source_crs, encoding, mode, status, phase, dry_run,"
     " rows_read, rows_valid, rows_loaded, rows_rejected, rows_repaired, summary, warnings,"
-    " timings, error, started_by, created_at, started_at, finished_at, heartbeat_at,"
+    " timings, error, started_by, created_at, started_at, finished_at, heartbeat_at, tile_purge,"
     " CASE WHEN extent IS NULL THEN NULL ELSE json_build_array(ST_XMin(extent),"
     " ST_YMin(extent), ST_XMax(extent), ST_YMax(extent)) END AS extent FROM etl_runs")
 RUN_FILTER = sql.SQL(
