@@ -6,6 +6,7 @@ after that commits. A failed import leaves the previous raster and its row untou
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -24,6 +25,7 @@ from etl.extent import CHECK_BOUNDS
 from etl.runs import try_lock_layer, unlock_layer
 from layers.city import CITY
 from store import run_lifecycle
+from store.layer_changes import publish_layer_change, settle_commit_lsns
 
 RASTER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 RASTER_DRIVERS = ("GTiff", "COG")
@@ -177,6 +179,7 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
         timings["write"] = round(time.perf_counter() - started - sum(timings.values()), 3)
         timings["total"] = round(time.perf_counter() - started, 3)
         previous = _register(conn, run_id, row, warnings, timings)
+        _settle_commit_lsn(conn, name)
     except BaseException as exc:
         for leftover in (tmp, final):
             leftover.unlink(missing_ok=True)
@@ -187,6 +190,14 @@ def _import_locked(conn: psycopg.Connection, run_id: int, name: str, path: Path,
     if previous and Path(previous) != final:
         Path(previous).unlink(missing_ok=True)
     return {**row, "run_id": run_id, "warnings": warnings}
+
+
+def _settle_commit_lsn(conn: psycopg.Connection, name: str) -> None:
+    """Record the new row's commit LSN (replicas serve it once past); never fails the import."""
+    try:
+        settle_commit_lsns(conn)
+    except psycopg.Error as exc:
+        logging.getLogger(__name__).warning("commit LSN of raster %s not recorded: %s", name, exc)
 
 
 def _register(conn: psycopg.Connection, run_id: int, row: dict, warnings: list[str],
@@ -205,6 +216,8 @@ def _register(conn: psycopg.Connection, run_id: int, row: dict, warnings: list[s
             " source_run_id = EXCLUDED.source_run_id, updated_at = now()",
             (row["name"], row["path"], row["crs"], *row["bounds"], row["width"],
              row["height"], row["nodata"], row["unit"], Jsonb(row["stats"]), run_id))
+        # a version like a layer's: replicas serve the raster once they have its row
+        publish_layer_change(conn, raster_run_layer(row["name"]), run_id, tuple(row["bounds"]))
         run_lifecycle.record_success(
             conn, run_id, rows_read=1, rows_valid=1, rows_loaded=1, rows_rejected=0,
             rows_repaired=0, warnings=warnings, timings=timings, extent=tuple(row["bounds"]),

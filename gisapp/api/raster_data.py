@@ -13,13 +13,15 @@ import math
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
+from etl.rasters import raster_run_layer
 from gisapp.analysis.raster_values import parse_polygon, point_values, polygon_summary
 from gisapp.api.tiles import add_cors, registered_raster
 from gisapp.byte_ranges import (MAX_RANGES, multipart_body, multipart_length, new_boundary,
                                 resolve_ranges)
-from gisapp.context import engine, settings
+from gisapp.context import settings
 from gisapp.errors import BadRequest, NotFound, RangeNotSatisfiable
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.read_routing import read_connection
 from tiles.raster import RasterInfo
 
 bp = Blueprint("raster_data", __name__)
@@ -163,7 +165,7 @@ def raster_summary_of_polygon(name: str):
 
 def _summary(name: str, polygon):
     info = registered_raster(name)
-    with engine().connect() as conn:
+    with read_connection([raster_run_layer(name)]) as conn:
         summary = polygon_summary(conn, info, polygon, settings().data_dir)
     if summary is None:
         raise NotFound(f"no raster named {name!r} is registered")

@@ -17,7 +17,7 @@ import sqlalchemy.exc
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine, event
 
-from etl.rasters import RASTER_NAME
+from etl.rasters import RASTER_NAME, raster_run_layer
 from gisapp.api.map_assets import GLYPHS_PATH
 from gisapp.auth import current_levels, current_role
 from gisapp.context import settings
@@ -27,7 +27,7 @@ from gisapp.db.timeouts import tile_options
 from gisapp.errors import BadRequest, NotFound
 from gisapp.layer_access import check_visible, layer_not_found
 from gisapp.public_url import base_url
-from gisapp.read_routing import choose_replica, note_source, read_floor
+from gisapp.read_routing import choose_replica, note_source, read_floor, required_lsn
 from gisapp.query_args import finite_number
 from layers import DEFAULT_THEMES, Access, Layer, UnknownLayer
 from tiles.grid import Tile, parse_layer_list, parse_tile
@@ -274,13 +274,19 @@ def style(name: str):
     return response
 
 
+def raster_lsn(name: str) -> int:
+    """What a replica must have replayed to read raster `name`: its row's commit."""
+    return required_lsn([raster_run_layer(name)])
+
+
 def registered_raster(name: str) -> RasterInfo:
     """The raster registered under `name`, or 404; every raster URL looks it up here."""
     # A name the import would refuse (say one holding a NUL byte, which PostgreSQL text
     # cannot hold) is not registered: answer before any SQL.
     info = None
     if RASTER_NAME.match(name):
-        info = tile_service().read(lambda conn: find_raster(conn, name, settings().data_dir))
+        info = tile_service().read(lambda conn: find_raster(conn, name, settings().data_dir),
+                                   raster_lsn(name))
     if info is None:
         raise NotFound(f"no raster named {name!r} is registered; see `gisapp etl raster`")
     return info

@@ -5,11 +5,11 @@ from flask import Blueprint, jsonify, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from gisapp.api.public_responses import finish_public_response
-from gisapp.context import engine
 from gisapp.features.documents import landing_page
 from gisapp.features.params import check_known, parse_format
 from gisapp.layer_counts import count_rows
 from gisapp.public_url import base_url
+from gisapp.read_routing import read_connection
 from layers import LAYERS, THEMES
 
 bp = Blueprint("home", __name__)
@@ -36,7 +36,7 @@ def index():
         return jsonify(landing_page(base_url()))
     error = None
     try:
-        with engine().connect() as conn:
+        with read_connection() as conn:  # a replica that has every layer's version
             counts = count_rows(conn)
     except SQLAlchemyError as exc:
         counts, error = {}, str(getattr(exc, "orig", exc)).strip().splitlines()[0]

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, render_template, url_for
 from sqlalchemy import Connection, select
 
 from gisapp.auth import current_levels
-from gisapp.context import engine
+from gisapp.read_routing import read_connection
 from gisapp.web.parcel_desk import record_links
 from layers import Access
 from layers.base import WARDS
@@ -48,7 +48,7 @@ def map_view():
     analysis = analysis_urls()
     wards = []
     if analysis is not None:
-        with engine().connect() as conn:
+        with read_connection([WARDS.id]) as conn:
             wards = ward_choices(conn)
     return render_template("map.html", style_url=STYLE_URL,
                            search_url=endpoint_url(SEARCH_ENDPOINT), analysis=analysis,
