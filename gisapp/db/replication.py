@@ -29,6 +29,10 @@ unix_socket_directories = '{sockets}'
 hot_standby = on
 hot_standby_feedback = on
 max_standby_streaming_delay = 5s
+# after losing the primary (a restart), retry streaming every second, not every 5 s:
+# measured 4.5-4.8 s (up to 10 s when the first retry finds it still starting) before the
+# replica replayed again with the default, 0.2-0.6 s with this
+wal_retrieve_retry_interval = 1s
 """
 
 
