@@ -33,6 +33,8 @@ max_standby_streaming_delay = 5s
 # measured 4.5-4.8 s (up to 10 s when the first retry finds it still starting) before the
 # replica replayed again with the default, 0.2-0.6 s with this
 wal_retrieve_retry_interval = 1s
+# say in the log when replay waits for a query on this replica (lock, snapshot, buffer pin)
+log_recovery_conflict_waits = on
 """
 
 
