@@ -158,7 +158,8 @@ def purge_run(settings: Settings, layer_id: str,
     else:
         report.tiles, paths = tile_paths(decl, extent, zooms)
         if not paths:
-            report.skipped = f"{layer_id} is on no public tile URL at zoom {settings.tile_purge_zoom}"
+            report.skipped = (f"{layer_id} is on no public tile URL at zoom "
+                              f"{settings.tile_purge_zoom}")
         elif len(paths) * len(ENCODINGS) > settings.tile_purge_max:
             report.skipped = (f"{len(paths) * len(ENCODINGS)} purge requests, more than "
                               f"GISAPP_TILE_PURGE_MAX {settings.tile_purge_max}: cached tiles "

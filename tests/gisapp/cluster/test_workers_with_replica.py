@@ -1,14 +1,18 @@
 """Two `gisapp worker` processes on the primary + replica setup (DATABASE_READ_URLS set, as
 on every node): queued imports each run exactly once, runs of one layer never overlap,
-a due schedule fires once, and the replica ends up with what the last import loaded."""
+a due schedule fires once, and the replica ends up with what the last import loaded; after
+each import a worker sends the purge of its tiles (GISAPP_TILE_PURGE_URL, here a recording
+HTTP server) and records it in the run."""
 from __future__ import annotations
 
 import io
 import os
 import signal
 import subprocess
+import threading
 import time
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -33,12 +37,40 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
+class PurgeRecorder(BaseHTTPRequestHandler):
+    """A cache that holds nothing: records each PURGE (host, path) and answers 404."""
+
+    seen: list[tuple[str, str]] = []
+
+    def do_PURGE(self) -> None:  # noqa: N802 (the method's name)
+        self.seen.append((self.headers["Host"], self.path))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture()
-def workers(replicated_db: ReplicatedDatabase, dirs):
+def purge_cache():
+    """The recording cache on a free port: yields its URL; stopped at teardown."""
+    PurgeRecorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PurgeRecorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/_purge"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture()
+def workers(replicated_db: ReplicatedDatabase, dirs, purge_cache):
     """Start two workers on the replicated setup; both stopped at teardown."""
     env = {**os.environ, "DATABASE_URL": replicated_db.url,
            "DATABASE_READ_URLS": replicated_db.read_url, "GISAPP_DATA_DIR": str(dirs["data"]),
-           "GISAPP_IMPORT_DIR": str(dirs["imports"])}
+           "GISAPP_IMPORT_DIR": str(dirs["imports"]), "GISAPP_TILE_PURGE_URL": purge_cache,
+           "GISAPP_TILE_PURGE_ZOOM": "14-16", "GISAPP_PUBLIC_URL": "https://gis.example.vn"}
     procs = [subprocess.Popen([str(GISAPP), "worker", "--tick", "1", "--heartbeat", "1",
                                "--stalled-after", "4", "--concurrency", "3", "--name", name],
                               env=env, stdout=open(dirs["data"].parent / f"{name}.log", "wb"),
@@ -107,6 +139,15 @@ def test_two_workers_run_each_queued_import_once(replicated_db: ReplicatedDataba
     assert [(j[0], j[1]) for j in jobs] == [(i, "succeeded") for i in ids]
     assert all(attempts <= 1 for _, _, attempts in jobs), jobs
     assert [r[0] for r in loaded] == sizes
+    with psycopg.connect(replicated_db.url) as conn:
+        purges = [r[0] for r in conn.execute("SELECT tile_purge FROM etl_runs WHERE id = ANY(%s)"
+                                             " ORDER BY id", (ids,))]
+    assert all(p and p["failed"] == 0 and p["requests"] > 0 for p in purges), purges
+    assert sum(p["not_cached"] for p in purges) == len(PurgeRecorder.seen)
+    assert {host for host, _ in PurgeRecorder.seen} == {"gis.example.vn"}
+    assert all(path.startswith("/_purge/tiles/") and f"{LAYER.id}" in path
+               for _, path in PurgeRecorder.seen), PurgeRecorder.seen[:3]
+    assert f"/_purge/tiles/{LAYER.id}/16/" in " ".join(path for _, path in PurgeRecorder.seen)
     last = _rows(replicated_db.url)
     assert last in sizes
     replica.catch_up()
