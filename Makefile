@@ -28,8 +28,10 @@ TEST_PACKAGES   := chromium fonts-noto-core poppler-utils gettext-base
 LISTEN    ?= 127.0.0.1:8000
 APP_BIND  ?= 127.0.0.1:8001
 RUN_DIR   := var/run
+# The worker purges each import's tiles from nginx's cache (README: Public tiles on a CDN).
 SERVE_ENV := export DATABASE_URL=$(RUN_URL) GISAPP_PROXY_HOPS=1 GISAPP_PUBLIC_URL=http://$(LISTEN); \
-	export DATABASE_READ_URLS="$${DATABASE_READ_URLS-$$($(GISAPP) replica url --if-running)}"
+	export DATABASE_READ_URLS="$${DATABASE_READ_URLS-$$($(GISAPP) replica url --if-running)}"; \
+	export GISAPP_TILE_PURGE_URL="$${GISAPP_TILE_PURGE_URL-http://$(LISTEN)/_purge}"
 # PgBouncer (transaction mode) on POOLER_LISTEN, in front of RUN_URL's database, for more web
 # nodes, scripts and benchmarks; POOLED=1 sends gunicorn's web and tile connections through
 # it too (DATABASE_POOLER=transaction). The worker and imports always connect directly.
