@@ -27,7 +27,8 @@ from gisapp.db.timeouts import tile_options
 from gisapp.errors import BadRequest, NotFound
 from gisapp.layer_access import check_visible, layer_not_found
 from gisapp.public_url import base_url
-from gisapp.read_routing import choose_replica, note_source, read_floor, required_lsn
+from gisapp.read_routing import (choose_replica, note_source, read_floor, replicas,
+                                 required_lsn)
 from gisapp.query_args import finite_number
 from layers import DEFAULT_THEMES, Access, Layer, UnknownLayer
 from tiles.grid import Tile, parse_layer_list, parse_tile
@@ -274,9 +275,9 @@ def style(name: str):
     return response
 
 
-def raster_lsn(name: str) -> int:
-    """What a replica must have replayed to read raster `name`: its row's commit."""
-    return required_lsn([raster_run_layer(name)])
+def raster_lsn(name: str) -> int | None:
+    """The LSN a replica must have replayed to read raster `name`; None without replicas."""
+    return required_lsn([raster_run_layer(name)]) if replicas() is not None else None
 
 
 def registered_raster(name: str) -> RasterInfo:
