@@ -7,7 +7,7 @@ import pytest
 import shapely
 from psycopg import sql
 
-from etl.overviews import TILE_BUFFER, TILE_EXTENT
+from etl.overviews import TILE_BUFFER, TILE_EXTENT, refresh_overview
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import LAYERS, Access, get_layer
 from tiles.grid import Tile, tile_of
@@ -84,6 +84,28 @@ def test_an_upsert_rebuilds_only_the_cells_it_touches(scratch_url, db, make_fram
     after = {r[1]: r for r in _overview(db)}
     assert after["CLN"] == before["CLN"]  # same row id: the far cell was not rebuilt
     assert (after["ODT"][2], after["TMD"][2]) == (1, 1) and after["ODT"][0] != before["ODT"][0]
+
+
+def test_cells_rebuilt_by_extent_are_those_of_a_whole_rebuild(scratch_url, db, make_frame,
+                                                              write_source):
+    # three rows of blocks 1.1 km apart (other cells), the middle one changed by an upsert
+    rows = [_row_of_blocks(make_frame, west, uses) for west, uses in
+            ((108.2, ["ODT", "TMD"]), (108.21, ["CLN", "CLN", "ODT"]), (108.22, ["ODT"]))]
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(pd.concat(
+        rows, ignore_index=True), "gpkg", "all")))
+    rows[1].loc[0, "land_use"] = "ODT"
+    rows[1]["geometry"] = rows[1].geometry.translate(yoff=0.0001)
+    run_import(scratch_url, ImportRequest(PARCELS.id, write_source(rows[1], "gpkg", "b"),
+                                          mode="upsert"))
+    shapes = ("SELECT land_use, cell_x, cell_y, feature_count, ST_AsText(geom_3857)"
+              " FROM parcels_overview ORDER BY 1, 2, 3")
+    by_extent = db.execute(shapes).fetchall()
+    with db.transaction():
+        refresh_overview(db, PARCELS, encode_tiles=False)
+        whole = db.execute(shapes).fetchall()
+    assert by_extent == whole
+    counts = {use: sum(r[3] for r in whole if r[0] == use) for use in ("CLN", "ODT", "TMD")}
+    assert counts == {"CLN": 1, "ODT": 4, "TMD": 1}
 
 
 def test_a_failed_load_leaves_the_overview_as_it_was(scratch_url, db, make_frame, write_source):
