@@ -172,13 +172,24 @@ def merge_staged(conn: psycopg.Connection, decl: Table, run_id: int, mode: str,
     progress(0, 4)
     distinct = (sql.SQL("{} IS DISTINCT FROM {}").format(_row(compared, "t"), _row(compared, "s"))
                 if compared else sql.SQL("false"))
-    old_geom = sql.SQL(", t.geom AS old_geom") if spatial else sql.SQL("")
+    # the old geometry of updated rows only (for the changed extent): 200,000 rows' copies
+    # of it were most of the table written
+    old_geom = (sql.SQL(", CASE WHEN change = 'updated' THEN old_geom END AS old_geom")
+                if spatial else sql.SQL(""))
+    # a Memoize over 200,000 distinct keys never hits and took 2.4 s of the diff's 3.3 s
+    conn.execute("SET LOCAL enable_memoize = off")
     conn.execute(sql.SQL(
-        "CREATE TEMP TABLE {ch} ON COMMIT DROP AS SELECT s.row_number, t.id AS target_id,"
+        "CREATE TEMP TABLE {ch} ON COMMIT DROP AS SELECT row_number, target_id, change{old}"
+        " FROM (SELECT s.row_number, t.id AS target_id,"
         " CASE WHEN t.id IS NULL THEN 'added' WHEN {distinct} THEN 'updated'"
-        " ELSE 'unchanged' END AS change{old} FROM {st} s LEFT JOIN {tg} t ON {match}").format(
+        " ELSE 'unchanged' END AS change{geom} FROM {st} s LEFT JOIN {tg} t ON {match}"
+        " OFFSET 0) AS d").format(
         ch=CHANGES, distinct=distinct, old=old_geom, st=STAGING, tg=target,
+        geom=sql.SQL(", t.geom AS old_geom") if spatial else sql.SQL(""),
         match=_key_match(decl, "t", "s")))
+    conn.execute("RESET enable_memoize")
+    # its statistics let the UPDATE hash the changed rows, not all the staged ones
+    conn.execute(sql.SQL("ANALYZE {}").format(CHANGES))
     counts = dict(conn.execute(sql.SQL("SELECT change, count(*) FROM {} GROUP BY change")
                                .format(CHANGES)).fetchall())
     progress(1, 4)

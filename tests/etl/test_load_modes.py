@@ -7,11 +7,12 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
+import shapely.affinity
 from psycopg import sql
 
 from etl import events
 from etl.bulk_indexes import BULK_MIN_ROWS
-from etl.pipeline import ImportRequest, run_import
+from etl.pipeline import ImportFailed, ImportRequest, run_import
 from layers import TABLES
 
 
@@ -171,3 +172,64 @@ def test_bulk_initial_load_rebuilds_every_index(scratch_url, db, versioned_layer
                               "108.15, 16.0, 108.1501, 16.0001, 4326)").format(
         sql.Identifier(versioned_layer.table))).fetchall()
     assert any("Index" in line[0] for line in used)
+
+
+def _changed_parcels(small_parcels, versioned_layer):
+    """Five parcels, and the same with four changes: an attribute, the geometry only,
+    a NULL made a value, a value made NULL; the fifth (the easternmost) unchanged."""
+    optional = [f.name for f in versioned_layer.imported_fields
+                if not f.required and f.type.value == "text" and f.name not in versioned_layer.key]
+    first = small_parcels(5)
+    first[optional[0]] = [None, "a", None, "d", "e"]
+    second = first.copy()
+    second.loc[second.index[0], optional[1]] = "relabelled"
+    second.loc[second.index[1], "geometry"] = shapely.affinity.translate(
+        second.geometry.iloc[1], yoff=0.0002)
+    second.loc[second.index[2], optional[0]] = "was null"
+    second.loc[second.index[3], optional[0]] = None
+    return first, second
+
+
+def test_an_upsert_finds_exactly_the_changed_rows(scratch_url, db, versioned_layer,
+                                                  small_parcels, write_source):
+    first, second = _changed_parcels(small_parcels, versioned_layer)
+    run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(first, "gpkg", "a")))
+    ids = _ids_by_key(db, versioned_layer)
+    result = run_import(scratch_url, ImportRequest(
+        versioned_layer.id, write_source(second, "gpkg", "b"), mode="upsert"))
+    assert result.summary == {"added": 0, "updated": 4, "unchanged": 1, "removed": 0}
+    updated = {r[0] for r in db.execute(sql.SQL(
+        "SELECT feature_id FROM {} WHERE change = 'update'").format(
+        sql.Identifier(versioned_layer.versions_table)))}
+    keys = [tuple(r[k] for k in versioned_layer.key) for _, r in second.iterrows()]
+    assert updated == {ids[k] for k in keys[:4]}
+    # the changed extent covers the four changed parcels (the moved one at both places)
+    # and not the unchanged fifth, 0.001 degrees east of the fourth
+    west, south, east, north = result.extent
+    assert (west, south) == pytest.approx((108.2, 16.05))
+    assert east == pytest.approx(108.2035) and north == pytest.approx(16.0507)
+
+
+def test_a_failed_upsert_leaves_the_layer_untouched(scratch_url, db, versioned_layer,
+                                                    small_parcels, write_source):
+    first, second = _changed_parcels(small_parcels, versioned_layer)
+    run_import(scratch_url, ImportRequest(versioned_layer.id, write_source(first, "gpkg", "a")))
+    table, versions = (sql.Identifier(t) for t in (versioned_layer.table,
+                                                   versioned_layer.versions_table))
+    state = sql.SQL("SELECT {t}::text FROM {t} ORDER BY id")
+    before = [db.execute(state.format(t=table)).fetchall(),
+              db.execute(sql.SQL("SELECT {t}::text FROM {t} ORDER BY version_id").format(
+                  t=versions)).fetchall()]
+    # the database refuses the geometry-only change, after the other rows were written
+    db.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT test_no_move CHECK"
+                       " (ST_YMax(geom) < 16.0506) NOT VALID").format(table))
+    try:
+        with pytest.raises(ImportFailed, match="test_no_move"):
+            run_import(scratch_url, ImportRequest(
+                versioned_layer.id, write_source(second, "gpkg", "b"), mode="upsert"))
+    finally:
+        db.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT test_no_move").format(table))
+    after = [db.execute(state.format(t=table)).fetchall(),
+             db.execute(sql.SQL("SELECT {t}::text FROM {t} ORDER BY version_id").format(
+                 t=versions)).fetchall()]
+    assert after == before
