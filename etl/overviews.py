@@ -122,17 +122,23 @@ def tile_range(box: Box3857, z: int) -> tuple[int, int, int, int]:
 
 
 def encode_overview_tiles(conn: psycopg.Connection, layer: Layer,
-                          box: Box3857 | None = None) -> int:
+                          box: Box3857 | None = None, schema: str = "public",
+                          zooms: list[int] | None = None) -> int:
     """Encode the overview tiles meeting `box` (EPSG:3857; None: every tile); tiles written.
 
     Each is the MVT layer tiles/ would encode from the overview rows (same columns, extent
-    and buffer); an empty tile is not stored.
+    and buffer); an empty tile is not stored. `schema` holds the overview read and the
+    tiles written (etl_load for a first load's shadows); `zooms` encodes only those.
     """
     ov = layer.overview
-    table = sql.Identifier(layer.overview_tiles_table)
+    table = sql.Identifier(schema, layer.overview_tiles_table)
+    overview = sql.Identifier(schema, layer.overview_table)
     if box is None:
-        conn.execute(sql.SQL("DELETE FROM {}").format(table))
-        box = conn.execute(_EXTENT_OF.format(sql.Identifier(layer.overview_table))).fetchone()
+        if zooms is None:
+            conn.execute(sql.SQL("DELETE FROM {}").format(table))
+        else:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE z = ANY(%s)").format(table), (zooms,))
+        box = conn.execute(_EXTENT_OF.format(overview)).fetchone()
         if box[0] is None:
             return 0
     envelope = "ST_TileEnvelope(%(z)s::integer, g.x, g.y{})"
@@ -141,7 +147,7 @@ def encode_overview_tiles(conn: psycopg.Connection, layer: Layer,
                        sql.Literal(TILE_BUFFER)), sql.SQL("t.feature_count")]
     columns += [sql.SQL("t.{}").format(sql.Identifier(g)) for g in ov.group_by]
     written = 0
-    for z in range(layer.minzoom, ov.maxzoom + 1):
+    for z in zooms if zooms is not None else range(layer.minzoom, ov.maxzoom + 1):
         x0, y0, x1, y1 = tile_range(box, z)
         params = {"z": z, "x0": x0, "y0": y0, "x1": x1, "y1": y1,
                   "margin": TILE_BUFFER / TILE_EXTENT}
@@ -155,7 +161,7 @@ def encode_overview_tiles(conn: psycopg.Connection, layer: Layer,
             " (SELECT {columns} FROM {ov} AS t WHERE t.geom_3857 && {margin}) AS q) AS m"
             " WHERE length(m.mvt) > 0").format(
             tiles=table, name=sql.Literal(layer.id), extent=sql.Literal(TILE_EXTENT),
-            columns=sql.SQL(", ").join(columns), ov=sql.Identifier(layer.overview_table),
+            columns=sql.SQL(", ").join(columns), ov=overview,
             margin=sql.SQL(envelope.format(", margin => %(margin)s::float8"))),
             params).rowcount
     return written

@@ -14,6 +14,7 @@ layer's next first load drops.
 """
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -244,12 +245,15 @@ class ShadowLoad:
         return run
 
     def _overview_tasks(self) -> list[Task]:
-        """The overview rebuilt in OVERVIEW_PARTS parts (cell columns), one task each."""
+        """The overview rebuilt in OVERVIEW_PARTS parts (cell columns), one task each; the
+        last part to finish adds one task per zoom encoding the overview tiles."""
         layer = self.layer
         with self.conn.transaction():
-            self.conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS"
-                                      " INCLUDING IDENTITY)").format(
-                _shadow(layer.overview_table), _public(layer.overview_table)))
+            _create_like(self.conn, layer.overview_table)  # ids after the public ones
+            self.conn.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
+                _shadow(layer.overview_tiles_table), _public(layer.overview_tiles_table)))
+        remaining = [OVERVIEW_PARTS]
+        lock = threading.Lock()
 
         def part(i: int) -> Task:
             def run(conn: psycopg.Connection) -> list[Task]:
@@ -257,6 +261,21 @@ class ShadowLoad:
                     conn.execute("SET LOCAL jit = off")  # ~1 s of compiling per part
                     refresh_overview(conn, layer, None, encode_tiles=False,
                                      schema=SHADOW_SCHEMA, part=(i, OVERVIEW_PARTS))
+                with lock:
+                    remaining[0] -= 1
+                    if remaining[0]:
+                        return []
+                with conn.transaction():  # each tile's rows are found by it
+                    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom_3857)").format(
+                        _shadow(layer.overview_table)))
+                return [encode(z) for z in range(layer.minzoom, layer.overview.maxzoom + 1)]
+            return run
+
+        def encode(z: int) -> Task:
+            def run(conn: psycopg.Connection) -> list[Task]:
+                with conn.transaction():
+                    conn.execute("SET LOCAL jit = off")
+                    encode_overview_tiles(conn, layer, schema=SHADOW_SCHEMA, zooms=[z])
                 return []
             return run
         return [part(i) for i in range(OVERVIEW_PARTS)]
@@ -273,19 +292,27 @@ class ShadowLoad:
             conn.execute(sql.SQL("DROP TABLE {}").format(_public(table)))
             conn.execute(sql.SQL("ALTER TABLE {} SET SCHEMA public").format(_shadow(table)))
         if self.layer.overview is not None:
-            cols = sql.SQL(", ").join(map(sql.Identifier, overview_columns(self.layer)))
-            conn.execute(sql.SQL("DELETE FROM {}").format(_public(self.layer.overview_table)))
-            conn.execute(sql.SQL("INSERT INTO {} ({c}) SELECT {c} FROM {}").format(
-                _public(self.layer.overview_table), _shadow(self.layer.overview_table), c=cols))
-            conn.execute(sql.SQL("DROP TABLE {}").format(_shadow(self.layer.overview_table)))
-            encode_overview_tiles(conn, self.layer)  # every tile: the whole overview is new
+            # the rows with their ids (the encoded tiles carry them), the sequence after them;
+            # the tiles encoded on the build connections: every tile, the overview is new
+            ov, tiles = self.layer.overview_table, self.layer.overview_tiles_table
+            for table, cols in ((ov, ["id", *overview_columns(self.layer)]),
+                                (tiles, ["z", "x", "y", "mvt"])):
+                names = sql.SQL(", ").join(map(sql.Identifier, cols))
+                conn.execute(sql.SQL("DELETE FROM {}").format(_public(table)))
+                conn.execute(sql.SQL("INSERT INTO {} ({c}) SELECT {c} FROM {}").format(
+                    _public(table), _shadow(table), c=names))
+                conn.execute(sql.SQL("DROP TABLE {}").format(_shadow(table)))
+            conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id))"
+                                 " FROM {} HAVING max(id) IS NOT NULL").format(_public(ov)),
+                         (f"public.{ov}",))
         self.timings["swap"] = round(time.perf_counter() - started, 4)
         out = LoadOutcome(extent=self.extent)
         out.summary["added"] = self.rows
         return out
 
     def _drop_shadows(self, conn: psycopg.Connection) -> None:
-        names = self.tables + ([self.layer.overview_table] if self.layer.overview else [])
+        names = self.tables + ([self.layer.overview_table, self.layer.overview_tiles_table]
+                               if self.layer.overview else [])
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
             sql.SQL(", ").join(_shadow(t) for t in names)))
 

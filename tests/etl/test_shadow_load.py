@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import mapbox_vector_tile
 import numpy as np
 import psycopg
 import pytest
@@ -15,6 +16,10 @@ from etl.bulk_indexes import BULK_MIN_ROWS
 from etl.overviews import overview_columns, refresh_overview
 from etl.pipeline import ImportFailed, ImportRequest, run_import
 from etl.shadow_load import SHADOW_SCHEMA
+from layers import Access
+from tiles.sql import BUFFER, EXTENT, encode_overview_sql
+
+PUBLIC = frozenset({Access.PUBLIC})
 
 CATALOGUE = {
     "indexes": "SELECT tablename, indexname, indexdef FROM pg_indexes"
@@ -53,6 +58,13 @@ def _copy_one_row(db, layer, source_schema: str) -> None:
     cols = sql.SQL(", ").join(map(sql.Identifier, [f.name for f in layer.imported_fields] + ["geom"]))
     db.execute(sql.SQL("INSERT INTO {} ({c}) SELECT {c} FROM {} LIMIT 1").format(
         sql.Identifier("public", layer.table), sql.Identifier(source_schema, layer.table), c=cols))
+
+
+def _features(data: bytes, name: str) -> list[tuple]:
+    """A tile layer's features as comparable (id, properties, geometry) rows."""
+    layer = mapbox_vector_tile.decode(data).get(name, {"features": []})
+    return sorted((f["id"], sorted(f["properties"].items()), repr(f["geometry"]))
+                  for f in layer["features"])
 
 
 def _shadow_tables(db) -> list[str]:
@@ -98,6 +110,18 @@ def test_first_load_swaps_in_the_same_tables_indexes_keys_and_overview(
         conn.rollback()
     assert swapped == rebuilt and len(swapped) > 0
     assert swapped_tiles == rebuilt_tiles and len(swapped_tiles) > 0
+    # the tiles, encoded from the shadow overview on the build connections, hold what
+    # tiles/ encodes from the rows moved in (their ids included)
+    for z, x, y, mvt in db.execute(sql.SQL("SELECT z, x, y, mvt FROM {}").format(
+            sql.Identifier(layer.overview_tiles_table))).fetchall():
+        now = db.execute(sql.SQL("SELECT {}").format(encode_overview_sql(layer.id, PUBLIC)),
+                         {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT}).fetchone()[0]
+        assert _features(mvt, layer.id) == _features(now, layer.id) != []
+    # and the overview's ids go on after the ones moved in
+    top = db.execute(sql.SQL("SELECT max(id) FROM {}").format(
+        sql.Identifier(layer.overview_table))).fetchone()[0]
+    assert db.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))",
+                      (layer.overview_table,)).fetchone()[0] > top
     # the keys are real constraints again: a duplicate key is refused
     with pytest.raises(psycopg.errors.UniqueViolation):
         _copy_one_row(db, layer, "public")
