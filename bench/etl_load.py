@@ -8,8 +8,10 @@ replacing the parcels of an empty layer, ogr2ogr (PG_USE_COPY, same reprojection
 new table, our upsert of the same file over the loaded layer (the diff in SQL finds
 every row unchanged), and our upsert of a changed copy (10% of the parcels with another land
 use or moved by 0.5 m, all over the city) against ogr2ogr loading that copy. Each of our
-imports runs in its own process, so its peak RSS is its own. Prints rows/s, the ratio to ogr2ogr and the load average with every result. Also the
-demo parcels when the demo generator (etl/demo) is present.
+imports runs in its own process, so its peak RSS is its own. Prints rows/s, the ratio to
+ogr2ogr and the load average with every result, and CPU-seconds (ours by phase; the
+database's backends counted on a local cluster) so that a quiet machine's times can be
+estimated on a busy one. Also the demo parcels when the demo generator (etl/demo) is present.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from cpu_seconds import ServerCpu, own_cpu
+from etl import pipeline
 from etl.pipeline import ImportRequest, run_import
 from gisapp.db import migrate, provision
 from gisapp.secret_masking import mask_passwords
@@ -78,12 +82,36 @@ def import_one(url: str, request: str) -> None:
     """The child of time_ours: run one import, print its outcome and peak RSS as JSON."""
     options = json.loads(request)
     path = Path(options.pop("path"))
-    started = time.perf_counter()
+    server, cpu = _cpu_by_phase(url)
+    started, cpu_started = time.perf_counter(), own_cpu()
     result = run_import(url, ImportRequest(PARCELS.id, path, started_by="bench", **options))
     print(json.dumps({"seconds": time.perf_counter() - started, "loaded": result.rows_loaded,
                       "rejected": result.rows_rejected, "summary": result.summary,
-                      "timings": result.timings,
+                      "timings": result.timings, "cpu": cpu,
+                      "cpu_ours": own_cpu() - cpu_started,
+                      "cpu_server": server.stop() if server else None,
                       "rss_mib": peak_rss_mib()}))
+
+
+def _cpu_by_phase(url: str) -> tuple[ServerCpu | None, dict[str, float]]:
+    """Count CPU-seconds (this process and, on a local cluster, the database's backends)
+    per phase of the pipeline's timer, into the returned dict."""
+    server = ServerCpu(_database(url)).start() if provision.is_local_url(url) else None
+    cpu: dict[str, float] = {}
+    last = [own_cpu()]
+    lap = pipeline._Timer.lap
+
+    def counted(timer, phase: str) -> None:
+        now = own_cpu() + (server.seconds() if server else 0.0)
+        cpu[phase] = round(cpu.get(phase, 0.0) + now - last[0], 2)
+        last[0] = now
+        lap(timer, phase)
+    pipeline._Timer.lap = counted
+    return server, cpu
+
+
+def _database(url: str) -> str:
+    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
 
 
 def peak_rss_mib() -> float:
@@ -101,29 +129,51 @@ def ogr_pg(url: str) -> str:
                                                         "password") if k in info)
 
 
-def time_ogr2ogr(url: str, path: Path, extra: list[str] | None = None) -> float:
+def time_ogr2ogr(url: str, path: Path, extra: list[str] | None = None) -> tuple[float, dict]:
+    """ogr2ogr's seconds, and its CPU-seconds (its own and its backend's on a local cluster)."""
     source = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
     cmd = ["ogr2ogr", "-f", "PostgreSQL", ogr_pg(url), source, "-nln", OGR_TABLE, "-overwrite",
            "-t_srs", "EPSG:4326", "-nlt", "PROMOTE_TO_MULTI", "-lco", "GEOMETRY_NAME=geom",
            "--config", "PG_USE_COPY", "YES", *(extra or [])]
+    server = ServerCpu(_database(url)).start() if provision.is_local_url(url) else None
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, check=True)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, {"cpu_ogr2ogr": after.ru_utime + after.ru_stime - before.ru_utime
+                     - before.ru_stime, "cpu_server": server.stop() if server else None}
 
 
 def load_average() -> str:
     return f"load {os.getloadavg()[0]:.1f}"
 
 
-def report(label: str, rows: int, ours: float, ogr: float | None, detail: dict) -> None:
+def _cpu_text(cpu: float | None) -> str:
+    return "?" if cpu is None else f"{cpu:.1f}"
+
+
+def report(label: str, rows: int, ours: float, ogr: tuple[float, dict] | None,
+           detail: dict) -> None:
     line = (f"{label:<40} {rows:>9,} rows  ours {ours:7.2f} s {rows / ours:>8,.0f} rows/s"
             f"  peak RSS {detail['rss_mib']:6,.0f} MiB")
     if ogr is not None:
-        line += (f"  ogr2ogr {ogr:6.2f} s {rows / ogr:>8,.0f} rows/s"
-                 f"  ratio {(rows / ours) / (rows / ogr):.2f}x")
+        line += (f"  ogr2ogr {ogr[0]:6.2f} s {rows / ogr[0]:>8,.0f} rows/s"
+                 f"  ratio {ogr[0] / ours:.2f}x")
     print(f"{line}  {load_average()}", flush=True)
+    cpu = (f"{'':<40} CPU-s: ours {detail['cpu_ours']:.1f} + server "
+           f"{_cpu_text(detail['cpu_server'])}")
+    if ogr is not None:
+        cpu += (f"; ogr2ogr {ogr[1]['cpu_ogr2ogr']:.1f} + server "
+                f"{_cpu_text(ogr[1]['cpu_server'])}")
+        if detail["cpu_server"] is not None and ogr[1]["cpu_server"] is not None:
+            theirs = ogr[1]["cpu_ogr2ogr"] + ogr[1]["cpu_server"]
+            cpu += f"; CPU ratio {theirs / (detail['cpu_ours'] + detail['cpu_server']):.2f}x"
+    print(cpu, flush=True)
     print(f"{'':<40} {detail['summary']}  phases (s): "
           + ", ".join(f"{k} {v:.2f}" for k, v in detail["timings"].items()), flush=True)
+    print(f"{'':<40} CPU-s by phase (ours + server): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in detail["cpu"].items()), flush=True)
 
 
 def bench_generated(url: str, rows: int) -> None:
