@@ -163,6 +163,17 @@ class Overview:
 
 
 @dataclass(frozen=True)
+class FeatureMinzoom:
+    """Features of a layer that tiles carry only from `minzoom`: those whose `field` is one
+    of `values` (manholes and inlets from z15; pump stations and outfalls from the layer's
+    minzoom). The tile SQL leaves them out below it and the style filters them alike."""
+
+    field: str
+    values: tuple[str, ...]
+    minzoom: int
+
+
+@dataclass(frozen=True)
 class Temporal:
     """Where a layer's features sit in time, for `datetime=` and the temporal extent.
 
@@ -244,6 +255,7 @@ class Layer(Table):
     osm: OsmMapping | None = None  # how an OpenStreetMap extract maps onto this layer
     source: Source = DEMO_CITY  # attribution, link and licence shown wherever it is drawn
     overview: Overview | None = None  # generalised features for zooms below full detail
+    feature_minzoom: FeatureMinzoom | None = None  # some features only from a higher zoom
 
     @property
     def overview_table(self) -> str:

@@ -100,12 +100,25 @@ def _geometry(layer: Layer, simplify: bool, crs84: bool = False,
         geom, _envelope(crs84), sql.Literal(EXTENT), sql.Literal(BUFFER))
 
 
+def holds_back(layer: Layer, z: int) -> bool:
+    """Whether tiles at zoom z leave out the features of Layer.feature_minzoom."""
+    return layer.feature_minzoom is not None and z < layer.feature_minzoom.minzoom
+
+
+def _held_back(layer: Layer) -> sql.Composable:
+    """` AND <not one of the features shown only from a higher zoom>` (NULL values stay)."""
+    held = layer.feature_minzoom
+    return sql.SQL(" AND (t.{} IN ({})) IS NOT TRUE").format(
+        sql.Identifier(held.field), sql.SQL(", ").join(map(sql.Literal, held.values)))
+
+
 @lru_cache(maxsize=None)
 def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool,
-                   crs84: bool = False) -> sql.Composed:
+                   crs84: bool = False, held_back: bool = False) -> sql.Composed:
     """The bytea expression encoding one layer's features in the tile %(z)s/%(x)s/%(y)s.
 
-    `crs84` encodes a WorldCRS84Quad tile from the lon/lat column `geom` instead.
+    `crs84` encodes a WorldCRS84Quad tile from the lon/lat column `geom` instead;
+    `held_back` leaves out the features its Layer.feature_minzoom shows only later.
     """
     layer = get_layer(layer_id)
     limit = sql.SQL("%(max_features)s::integer")
@@ -115,12 +128,13 @@ def layer_tile_sql(layer_id: str, levels: frozenset[Access], simplify: bool,
     columns += [_column(layer, f) for f in tile_fields(layer, levels)]
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
-        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope} "
+        "SELECT {columns} FROM {table} AS t WHERE {geom} && {envelope}{held} "
         "LIMIT {limit}) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
     ).format(name=sql.Literal(layer.id), extent=sql.Literal(EXTENT), limit=limit,
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
              geom=sql.SQL("t.geom" if crs84 else "t.geom_3857"),
-             envelope=_envelope(crs84, margin=True))
+             envelope=_envelope(crs84, margin=True),
+             held=_held_back(layer) if held_back else sql.SQL(""))
 
 
 def is_overview(layer: Layer, z: int) -> bool:
@@ -204,7 +218,7 @@ def label_fields(layer: Layer, levels: frozenset[Access]) -> tuple[Field, ...]:
 
 @lru_cache(maxsize=None)
 def label_tile_sql(layer_id: str, levels: frozenset[Access],
-                   crs84: bool = False) -> sql.Composed:
+                   crs84: bool = False, held_back: bool = False) -> sql.Composed:
     """The bytea expression encoding one point per area feature to write its labels at.
 
     A polygon cut by tile edges would be named once per tile it touches (a ward's name
@@ -220,7 +234,7 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
         "SELECT {columns} FROM {table} AS t"
         " CROSS JOIN LATERAL (SELECT ST_PointOnSurface({geom}) AS at) AS p"
-        " WHERE {geom} && {envelope} AND p.at && {envelope}"
+        " WHERE {geom} && {envelope}{held} AND p.at && {envelope}"
         # `&&` compares float4 boxes and includes the edges: a point on (or within float4
         # of) a tile edge would be in two tiles. The exact half-open test keeps it in one.
         " AND ST_X(p.at) >= ST_XMin({envelope}) AND ST_X(p.at) < ST_XMax({envelope})"
@@ -228,7 +242,8 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
         " LIMIT %(max_features)s::integer) AS q WHERE q.geom IS NOT NULL), ''::bytea)"
     ).format(name=sql.Literal(label_layer_name(layer)), extent=sql.Literal(EXTENT),
              columns=sql.SQL(", ").join(columns), table=sql.Identifier(layer.table),
-             geom=sql.SQL("t.geom" if crs84 else "t.geom_3857"), envelope=envelope)
+             geom=sql.SQL("t.geom" if crs84 else "t.geom_3857"), envelope=envelope,
+             held=_held_back(layer) if held_back else sql.SQL(""))
 
 
 def _layer_part(layer_id: str, levels: frozenset[Access], z: int,
@@ -237,9 +252,11 @@ def _layer_part(layer_id: str, levels: frozenset[Access], z: int,
     if is_overview(layer, z):
         part = overview_tile_sql(layer_id, levels, crs84)
     else:
-        part = layer_tile_sql(layer_id, levels, is_simplified(layer, z), crs84)
+        part = layer_tile_sql(layer_id, levels, is_simplified(layer, z), crs84,
+                              holds_back(layer, z))
     if has_label_points(layer, z):
-        part = sql.SQL("{} || {}").format(part, label_tile_sql(layer_id, levels, crs84))
+        part = sql.SQL("{} || {}").format(part, label_tile_sql(layer_id, levels, crs84,
+                                                              holds_back(layer, z)))
     return part
 
 

@@ -77,6 +77,21 @@ def _line_width(layer: Layer, extra: float = 0.0) -> list[Any]:
     return out
 
 
+def held_back_filter(layer: Layer) -> list[Any]:
+    """Layer.feature_minzoom as a filter: the features it names only from its zoom on (a
+    filter's ["zoom"] is the integer zoom, the tile's: the map draws what the tile carries)."""
+    held = layer.feature_minzoom
+    return ["any", [">=", ["zoom"], held.minzoom],
+            ["match", ["get", held.field], list(held.values), False, True]]
+
+
+def _with_filter(style_layer: dict[str, Any], expr: list[Any]) -> dict[str, Any]:
+    """The style layer drawing only features matching `expr` and its own filter, if any."""
+    if "filter" in style_layer:
+        expr = ["all", style_layer["filter"], expr]
+    return {**style_layer, "filter": expr}
+
+
 def _base(layer: Layer, suffix: str, kind: str, shown: bool, minzoom: int | None = None,
           maxzoom: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"id": f"{layer.id}-{suffix}", "type": kind, "source": SOURCE,
@@ -86,6 +101,8 @@ def _base(layer: Layer, suffix: str, kind: str, shown: bool, minzoom: int | None
                            "metadata": {"gisapp:layer": layer.id, "gisapp:theme": layer.theme}}
     if not shown:
         out["layout"] = {"visibility": "none"}
+    if layer.feature_minzoom and out["minzoom"] < layer.feature_minzoom.minzoom:
+        out["filter"] = held_back_filter(layer)
     return out
 
 
@@ -135,9 +152,10 @@ def map_layers(layer: Layer, palette: Palette, shown: bool = True,
             return [{**_base(layer, "circle", "circle", shown), "paint": paint}]
         out = [{**_base(layer, "circle", "circle", shown, maxzoom=s.icon_zoom), "paint": paint}]
         if s.icons:  # values without an icon stay circles above the icon zoom
-            out.append({**_base(layer, "circle-plain", "circle", shown, minzoom=s.icon_zoom),
-                        "filter": ["match", ["get", s.icons[0]], _icon_values(layer), False, True],
-                        "paint": paint})
+            out.append({**_with_filter(_base(layer, "circle-plain", "circle", shown,
+                                         minzoom=s.icon_zoom),
+                                   ["match", ["get", s.icons[0]], _icon_values(layer), False,
+                                    True]), "paint": paint})
         return out
     raise ValueError(f"layer {layer.id} has style kind {s.kind!r}; use fill, line or circle")
 
@@ -159,7 +177,7 @@ def icon_layer(layer: Layer, shown: bool = True) -> dict[str, Any]:
     if s.icons:
         field, pairs = s.icons
         image = _match(field, pairs, pairs[0][1])
-        out["filter"] = ["match", ["get", field], _icon_values(layer), True, False]
+        out = _with_filter(out, ["match", ["get", field], _icon_values(layer), True, False])
     return _with_layout({**out, "paint": {}}, {
         "icon-image": image, "icon-allow-overlap": True,
         "icon-size": ["interpolate", ["linear"], ["zoom"], minzoom, 0.75, 20, 1.25]})

@@ -10,7 +10,7 @@ from tiles.grid import Tile
 from tiles.sql import (BUFFER, EXTENT, LABEL_SUFFIX, SIMPLIFY_MAX_ZOOM, composite_tile_sql,
                         has_label_points, is_overview, render_tile, tile_fields)
 
-from .conftest import CENTER, center_tile
+from .conftest import CENTER, center_tile, insert_features
 
 PUBLIC = ROLES["public"]
 STAFF = ROLES["planner"]
@@ -95,6 +95,25 @@ def test_a_detailed_polygon_survives_simplification_at_its_lowest_zoom(scratch_u
         rendered = render_tile(conn, (wards,), center_tile(wards.minzoom), PUBLIC)
     features = decode(rendered.data)["wards"]["features"]
     assert len(features) == 1 and len(coordinates(features[0]["geometry"])) > 8
+
+
+@pytest.mark.parametrize("layer_id", [lid for lid, layer in LAYERS.items()
+                                      if layer.feature_minzoom])
+def test_features_shown_from_a_higher_zoom_are_held_back_below_it(scratch_url, layer_id):
+    layer = get_layer(layer_id)
+    held = layer.feature_minzoom
+    choices = layer.field(held.field).choices
+    insert_features(scratch_url, layer, len(choices), step=0.00002)  # one of each, one tile
+    values = {}
+    with psycopg.connect(scratch_url) as conn:
+        for z in range(layer.minzoom, held.minzoom + 2):
+            features = decode(render_tile(conn, (layer,), center_tile(z), PUBLIC).data)
+            values[z] = sorted(f["properties"][held.field]
+                               for f in features.get(layer_id, {"features": []})["features"])
+    for z, got in values.items():
+        expected = [v for v in choices if z >= held.minzoom or v not in held.values]
+        assert got == sorted(expected), z
+    assert set(held.values) < set(choices)  # the layer still shows some features below
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))

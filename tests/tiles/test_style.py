@@ -258,3 +258,43 @@ def test_the_high_contrast_theme_meets_wcag_ratios():
             continue
         checked += 1
     assert checked > len(LAYERS)
+
+
+SPEC = Path(__file__).resolve().parents[2] / "static/node_modules/@maplibre/maplibre-gl-style-spec"
+# Which of the given features each style layer's filter passes at each zoom, as MapLibre GL
+# evaluates it (its own featureFilter, the function the map calls).
+FILTER_JS = """
+const spec = require(process.argv[1]);
+const {layers, features, zooms} = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+const out = {};
+for (const layer of layers) {
+  const filter = spec.featureFilter(layer.filter);
+  out[layer.id] = {};
+  for (const z of zooms) {
+    out[layer.id][z] = features.filter(
+      (properties) => z >= layer.minzoom && z < layer.maxzoom
+        && filter.filter({zoom: z}, {type: 1, properties, geometry: []}))
+      .map((properties) => Object.values(properties)[0]);
+  }
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+@pytest.mark.parametrize("layer_id", [lid for lid, layer in LAYERS.items()
+                                      if layer.feature_minzoom])
+def test_the_map_draws_held_back_features_only_from_their_zoom_as_tiles_carry_them(layer_id):
+    layer = LAYERS[layer_id]
+    held = layer.feature_minzoom
+    features = [{held.field: value} for value in layer.field(held.field).choices]
+    drawn = [m for m in full()["layers"] if m.get("source-layer") == layer_id]
+    zooms = list(range(layer.minzoom, held.minzoom + 3))
+    done = subprocess.run(["node", "-e", FILTER_JS, str(SPEC)], capture_output=True, text=True,
+                          input=json.dumps({"layers": drawn, "features": features,
+                                            "zooms": zooms}), timeout=60, check=True)
+    passed = json.loads(done.stdout)
+    for z in zooms:
+        shown = {value for by_zoom in passed.values() for value in by_zoom[str(z)]}
+        expected = {f[held.field] for f in features
+                    if z >= held.minzoom or f[held.field] not in held.values}
+        assert shown == expected, z
