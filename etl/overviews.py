@@ -2,7 +2,8 @@
 
 A feature belongs to the square cell (Overview.cell_m, EPSG:3857 metres) that holds the
 centre of its bounding box; the features of one cell that share the `group_by` values are
-merged (the intersecting ones unioned), simplified and stored as one row. A load rebuilds
+merged (intersecting areas unioned, lines joined end to end), simplified and stored as one
+row. A load rebuilds
 only the cells its changes touch, inside the load's own transaction, so the overview and
 the layer's data version always move together.
 
@@ -169,6 +170,9 @@ def encode_overview_tiles(conn: psycopg.Connection, layer: Layer,
 
 def _merge_sql(layer: Layer) -> tuple[sql.SQL, sql.SQL]:
     """The aggregate merging one group's features (`merged`), and the stored shape made of it."""
+    if layer.is_line:  # segments that meet end to end become one line (pipes: 2-point pieces)
+        return (sql.SQL("ST_Collect(geom_3857)"), sql.SQL(
+            "ST_Multi(ST_Simplify(ST_LineMerge(merged), %(simplify)s, true))"))
     shape = sql.SQL("ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SimplifyPreserveTopology("
                     "{}, %(simplify)s)), 3))")
     # Only features that intersect need an overlay: each cluster of intersecting features

@@ -1,5 +1,6 @@
 """Drainage network: nodes (manholes, inlets, outfalls, pump stations, rain gauges) and pipes."""
-from layers.model import Access, Field, FieldIndex, FeatureMinzoom, FieldType as T, Layer, Style
+from layers.model import (Access, Field, FieldIndex, FeatureMinzoom, FieldType as T, Layer,
+                          Overview, Style)
 from layers.sources import DEMO_CITY_ON_OSM
 
 NODE_KINDS = ("manhole", "inlet", "outfall", "pump_station", "rain_gauge")
@@ -43,6 +44,9 @@ DRAINAGE_PIPES = Layer(
     key=("pipe_id",),
     geometry_type="LineString",
     minzoom=13,
+    # 34,860 two-point segments (277 KB of the densest z14 tile): z13-14 tiles carry the
+    # overview, the pipes of one diameter joined into lines per 250 m cell and simplified
+    overview=Overview(maxzoom=14, group_by=("diameter_mm",)),
     # drainage traces (gisapp.analysis.drainage) walk pipes by their end nodes, both ways
     indexes=(FieldIndex(("from_node",)), FieldIndex(("to_node",))),
     style=Style("line", "#4292c6", width=2.0, opacity=0.9),

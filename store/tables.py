@@ -140,8 +140,8 @@ def _overview_table(layer: Layer) -> Table:
         Column("cell_x", Integer, nullable=False),
         Column("cell_y", Integer, nullable=False),
         Column("feature_count", Integer, nullable=False),
-        Column("geom_3857", Geometry("MultiPolygon", srid=3857, spatial_index=False),
-               nullable=False),
+        Column("geom_3857", Geometry("MultiLineString" if layer.is_line else "MultiPolygon",
+                                     srid=3857, spatial_index=False), nullable=False),
     )
     Index(f"ix_{name}_geom_3857", table.c.geom_3857, postgresql_using="gist")
     Index(f"ix_{name}_cell", table.c.cell_x, table.c.cell_y)
