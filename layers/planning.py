@@ -1,8 +1,11 @@
 """Planning layers: zoning, road reserves, flood zones, heritage areas.
 
 Zoning categories are the plan's own list, distinct from cadastral land-use codes.
+Zoning, road reserves and flood zones keep an overview up to z14 grouped by every field
+(the key among them), so each row is one feature simplified by 3 m: z14 tiles read them
+as the ETL encoded them instead of clipping 350 zones and 950 reserves on every request.
 """
-from layers.model import Field, FieldType as T, Label, Layer, Style
+from layers.model import Field, FieldType as T, Label, Layer, Overview, Style
 from layers.sources import DEMO_CITY_ON_OSM
 
 ZONING = Layer(
@@ -12,6 +15,9 @@ ZONING = Layer(
     key=("zone_code",),
     geometry_type="MultiPolygon",
     minzoom=11,
+    overview=Overview(maxzoom=14, group_by=(
+        "zone_code", "name", "category", "allowed_uses", "max_coverage", "max_floors",
+        "max_height_m", "min_setback_m", "max_far", "plan_ref")),
     versioned=True,  # a plan is amended: what it allowed on a past day stays answerable
     style=Style("fill", "#fee391", outline="#cc4c02", opacity=0.35, label="zone_code",
                 by=("category", (("residential", "#fee391"), ("mixed", "#fdae61"),
@@ -47,6 +53,7 @@ ROAD_RESERVES = Layer(
     key=("reserve_id",),
     geometry_type="MultiPolygon",
     minzoom=13,
+    overview=Overview(maxzoom=14, group_by=("reserve_id", "road_name", "reserve_width_m")),
     # the red line (chỉ giới đường đỏ) is the reserve; a faint tint, or every street is pink
     style=Style("fill", "#e31a1c", outline="#e31a1c", opacity=0.08),
     fields=(
@@ -64,6 +71,8 @@ FLOOD_ZONES = Layer(
     key=("zone_id",),
     geometry_type="MultiPolygon",
     minzoom=10,
+    overview=Overview(maxzoom=14, group_by=("zone_id", "risk", "typical_depth_m",
+                                            "return_period")),
     style=Style("fill", "#3182bd", opacity=0.3,
                 by=("risk", (("low", "#c6dbef"), ("medium", "#6baed6"), ("high", "#08519c")))),
     fields=(
