@@ -213,3 +213,29 @@ def test_a_load_joins_the_pipes_of_one_diameter_end_to_end(scratch_url, db, make
     assert sorted((f["properties"]["diameter_mm"], f["properties"]["feature_count"])
                   for f in carried) == [(400, 3), (800, 1)]
     assert all(set(f["properties"]) == {"diameter_mm", "feature_count"} for f in carried)
+
+
+PER_FEATURE = [layer for layer in OVERVIEWS if set(layer.key) <= set(layer.overview.group_by)]
+
+
+@pytest.mark.parametrize("layer", PER_FEATURE, ids=lambda layer: layer.id)
+def test_an_overview_grouped_by_its_key_keeps_each_feature_and_its_fields(layer, scratch_url,
+                                                                        db, make_frame,
+                                                                        write_source):
+    step = 0.0005  # touching 50 m squares: an overview by land use would merge them
+    squares = [shapely.box(108.2 + i * step, 16.05, 108.2 + (i + 1) * step, 16.0505)
+               for i in range(3)]
+    run_import(scratch_url, ImportRequest(layer.id, write_source(make_frame(layer, squares),
+                                                                  "gpkg")))
+    z = layer.overview.maxzoom
+    with db.cursor() as cur:
+        low, high = (render_tile(cur.connection, (layer,), Tile(zoom, *tile_of(108.2008, 16.0502,
+                                                                                zoom)), PUBLIC)
+                     for zoom in (z, z + 1))
+    overview = mapbox_vector_tile.decode(low.data)[layer.id]["features"]
+    features = mapbox_vector_tile.decode(high.data)[layer.id]["features"]
+    assert len(overview) == len(features) == 3
+    assert all(f["properties"]["feature_count"] == 1 for f in overview)
+    assert sorted(sorted({k: v for k, v in f["properties"].items() if k != "feature_count"}
+                         .items()) for f in overview) == \
+        sorted(sorted(f["properties"].items()) for f in features)
