@@ -233,7 +233,10 @@ def label_tile_sql(layer_id: str, levels: frozenset[Access],
     return sql.SQL(
         "COALESCE((SELECT ST_AsMVT(q, {name}, {extent}, 'geom', 'id') FROM ("
         "SELECT {columns} FROM {table} AS t"
-        " CROSS JOIN LATERAL (SELECT ST_PointOnSurface({geom}) AS at) AS p"
+        # OFFSET 0 keeps the subquery from being inlined: inlined, PostgreSQL computed the
+        # point once per reference (six), 21-27 ms instead of 3.6-7 ms for a z14 tile's
+        # 313 zone labels under load
+        " CROSS JOIN LATERAL (SELECT ST_PointOnSurface({geom}) AS at OFFSET 0) AS p"
         " WHERE {geom} && {envelope}{held} AND p.at && {envelope}"
         # `&&` compares float4 boxes and includes the edges: a point on (or within float4
         # of) a tile edge would be in two tiles. The exact half-open test keeps it in one.
