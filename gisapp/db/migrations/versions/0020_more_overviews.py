@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 revision = '0020'
-down_revision = '0017'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
