@@ -25,6 +25,7 @@ from layers.sensors import THING_KINDS, TRUTH
 bp = Blueprint("live", __name__, url_prefix="/api/live")
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=400)
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(minutes=10)  # as the write path: clocks a little ahead are fine
 
 
@@ -46,7 +47,10 @@ def parse_instant(name: str, text: str | None) -> datetime | None:
                          "(e.g. 2026-10-15T14:00:00+07:00)") from None
     if value.tzinfo is None:
         raise BadRequest(f"{name} {text[:40]!r} has no timezone; add Z or an offset like +07:00")
-    return value.astimezone(timezone.utc)
+    value = value.astimezone(timezone.utc)
+    if value < EARLIEST:  # also keeps `value - span` from leaving datetime's range
+        raise BadRequest(f"{name} {iso(value)} is before {EARLIEST.year}")
+    return value
 
 
 def _not_future(name: str, value: datetime, now: datetime) -> None:

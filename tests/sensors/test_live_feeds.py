@@ -118,6 +118,8 @@ def test_state_takes_an_offset_time_and_is_public_for_every_role(client, sensor_
     ("yesterday", "is not an ISO 8601 time"),
     ("2026-10-15T14:00:00", "has no timezone"),
     ("2999-01-01T00:00:00Z", "is in the future"),
+    ("0001-01-01T00:00:00Z", "is before 1970"),
+    ("2026-10-15T14:00:00+25:00", "is not an ISO 8601 time"),
 ])
 def test_a_bad_replay_time_is_a_400_saying_why(client, at, says):
     response = client.get("/api/live/state", query_string={"at": at})
@@ -169,6 +171,7 @@ def test_the_resolution_follows_the_span_and_the_interval():
     ({"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, 400, "at most 400 days"),
     ({"to": "soon"}, 400, "is not an ISO 8601 time"),
     ({"from": "2026-12-01T00:00"}, 400, "has no timezone"),
+    ({"to": "0001-01-01T00:00:00+00:00"}, 400, "is before 1970"),
 ])
 def test_bad_series_ranges_are_400s_saying_why(client, world, query, status, says):
     response = client.get(f"/api/live/datastreams/{world['rain_gauge/DM-1/rainfall']}/series",
