@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+import requests
 
 from gisapp import create_app
 from gisapp.alerts.rules import AlertRule, add_version
 from gisapp.live.series import choose_resolution
 from store.observations import ObservationRow as Row, write_observations
 from tests.auth_helpers import auth_headers
+from tests.served import gunicorn
 
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
 LAKE_RULE = AlertRule("lake_above_warning", 0, "latest_above", "lake",
@@ -184,3 +186,42 @@ def test_an_unknown_datastream_is_a_404(client, world):
     response = client.get("/api/live/datastreams/987654/series")
     assert response.status_code == 404
     assert "no datastream 987654" in response.get_json()["error"]["message"]
+
+
+def test_alert_streams_per_process_follow_the_setting(sensor_url, world):
+    app = create_app({"DATABASE_URL": sensor_url, "TESTING": True, "SECRET_KEY": "test",
+                      "ALERT_STREAMS": 1})
+    client = app.test_client()
+    try:
+        first = client.get("/api/alerts/stream", buffered=False)
+        chunks = iter(first.response)
+        assert next(chunks).startswith(b"retry:")
+        assert next(chunks).startswith(b"event: open")  # holds the process's one slot
+        second = client.get("/api/alerts/stream").get_data(as_text=True)
+        assert "event: busy" in second and "1 alert streams are open" in second
+        first.close()
+        third = client.get("/api/alerts/stream", buffered=False)
+        again = iter(third.response)
+        assert next(again).startswith(b"retry:") and next(again).startswith(b"event: open")
+        third.close()
+    finally:
+        app.extensions["engine"].dispose()
+
+
+def test_alert_streams_must_be_at_least_one(sensor_url):
+    with pytest.raises(ValueError, match="GISAPP_ALERT_STREAMS must be at least 1"):
+        create_app({"DATABASE_URL": sensor_url, "SECRET_KEY": "test", "ALERT_STREAMS": 0})
+
+
+def test_under_gunicorn_an_alert_stream_never_takes_a_process_last_thread(sensor_url,
+                                                                           tmp_path):
+    with gunicorn(sensor_url, tmp_path, workers=1, threads=2) as port:
+        base = f"http://127.0.0.1:{port}"
+        held = requests.get(f"{base}/api/alerts/stream", stream=True, timeout=10)
+        lines = held.iter_lines(decode_unicode=True)
+        assert next(line for line in lines if line.startswith("event:")) == "event: open"
+        busy = requests.get(f"{base}/api/alerts/stream", timeout=10)  # threads - 1 = 1 slot
+        assert "event: busy" in busy.text
+        state = requests.get(f"{base}/api/live/state", timeout=10)  # the other thread answers
+        assert state.status_code == 200 and state.json()["things"]
+        held.close()

@@ -6,6 +6,9 @@ import { el } from '../dom.js';
 import { formatTime } from './live.js';
 
 const FLY_ZOOM = 16;
+const POLL_MS = 15000;
+const POLL_LIMIT = 200;
+const STREAM_RETRY_MS = 30000;
 
 export function installAlerts(map, section, { locate, onChange } = {}) {
   const list = document.getElementById('alert-list');
@@ -56,23 +59,47 @@ export function installAlerts(map, section, { locate, onChange } = {}) {
     section.dataset.alerts = String(events.length);
   }
 
-  const source = new EventSource(section.dataset.streamUrl, { withCredentials: true });
-  source.addEventListener('open', (message) => {
-    if (message.data === undefined) return; // EventSource's own "connected" event, not ours
+  const replaceAll = (events) => {
     open.clear();
-    for (const event of JSON.parse(message.data)) open.set(event.id, event);
+    for (const event of events) open.set(event.id, event);
     render();
     onChange?.();
-  });
-  source.addEventListener('alert', (message) => {
-    const event = JSON.parse(message.data);
-    if (event.open) open.set(event.id, event); else open.delete(event.id);
-    render();
-    onChange?.();
-  });
-  // An interrupted stream reconnects by itself (the server's `retry`); say so meanwhile.
-  source.onerror = () => { if (source.readyState !== EventSource.OPEN) status.textContent = t('alerts.reconnecting'); };
-  window.addEventListener('pagehide', () => source.close());
+  };
+  // While every stream slot of the server process is taken (`busy`), the list is polled
+  // instead and the stream tried again a little later.
+  let source = null;
+  let polling = null;
+  const poll = async () => {
+    const response = await fetch(`${section.dataset.alertsUrl}?state=open&limit=${POLL_LIMIT}`, { credentials: 'same-origin' });
+    if (response.ok) replaceAll((await response.json()).events);
+  };
+  const connect = () => {
+    source = new EventSource(section.dataset.streamUrl, { withCredentials: true });
+    source.addEventListener('open', (message) => {
+      if (message.data === undefined) return; // EventSource's own "connected" event, not ours
+      clearInterval(polling);
+      polling = null;
+      replaceAll(JSON.parse(message.data));
+    });
+    source.addEventListener('alert', (message) => {
+      const event = JSON.parse(message.data);
+      if (event.open) open.set(event.id, event); else open.delete(event.id);
+      render();
+      onChange?.();
+    });
+    source.addEventListener('busy', () => {
+      source.close();
+      if (!polling) {
+        poll().catch(() => {});
+        polling = setInterval(() => poll().catch(() => {}), POLL_MS);
+      }
+      setTimeout(connect, STREAM_RETRY_MS);
+    });
+    // An interrupted stream reconnects by itself (the server's `retry`); say so meanwhile.
+    source.onerror = () => { if (source.readyState === EventSource.CONNECTING) status.textContent = t('alerts.reconnecting'); };
+  };
+  connect();
+  window.addEventListener('pagehide', () => source?.close());
 
   return { relabel: render, events: () => [...open.values()] };
 }

@@ -285,3 +285,20 @@ def test_the_console_lists_alerts_and_an_operator_acknowledges_one(page_session,
     violations = session.axe_violations()
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations] == []
     assert session.console_errors == []
+
+
+def test_a_map_finding_every_stream_slot_taken_polls_the_alerts(browser, world,
+                                                                tmp_path_factory, map_assets):
+    with psycopg.connect(world["url"]) as conn:
+        evaluate_alerts(conn, datetime.now(timezone.utc))
+    with serve(world["url"], tmp_path_factory.mktemp("data"), map_assets,
+               ALERT_STREAMS=1) as one_slot:
+        with browse(browser, one_slot) as first, browse(browser, one_slot) as second:
+            open_live_map(first)
+            first.page.locator("#alert-list li[data-rule='rain_1h']").wait_for(timeout=20_000)
+            open_live_map(second)  # the one slot is the first page's: `busy`, then a poll
+            second.page.locator("#alert-list li[data-rule='rain_1h']").wait_for(timeout=20_000)
+            busy = [body for u, body in second.responses if u.endswith("/api/alerts/stream")]
+            asked = [u for u, _ in second.responses if "/api/alerts?state=open" in u]
+            assert any(b"event: busy" in body for body in busy) and asked
+            assert first.console_errors == [] and second.console_errors == []
