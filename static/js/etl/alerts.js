@@ -5,8 +5,11 @@ import { el } from '../dom.js';
 
 const LIMIT = 200;
 
-function details(event) {
-  return Object.entries(event.details ?? {}).map(([k, v]) => `${k}: ${typeof v === 'number' ? formatNumber(v, { maximumFractionDigits: 2 }) : v}`).join('; ');
+// The inputs that made the rule hold, numbers and times written in the UI language.
+function details(event, when) {
+  const value = (v) => (typeof v === 'number' ? formatNumber(v, { maximumFractionDigits: 2 })
+    : (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v) ? when(v) : v));
+  return Object.entries(event.details ?? {}).map(([k, v]) => `${k}: ${value(v)}`).join('; ');
 }
 
 export function installAlertView(section, { call, when, showError }) {
@@ -38,7 +41,7 @@ export function installAlertView(section, { call, when, showError }) {
       el('td', {}, event.rule.title ? pick(event.rule.title) : event.rule.id), el('td', {}, `${event.thing.name} (${event.thing.code})`),
       el('td', {}, el('time', { datetime: event.started_at }, when(event.started_at))),
       el('td', {}, event.ended_at ? el('time', { datetime: event.ended_at }, when(event.ended_at)) : '–'),
-      el('td', { class: 'attrs' }, details(event)), el('td', { class: 'actions' }, ack));
+      el('td', { class: 'attrs' }, details(event, when)), el('td', { class: 'actions' }, ack));
     });
     if (rows.length === 0) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: '6' }, t('alerts.none_listed'))));
     box.replaceChildren(el('table', { class: 'data alerts' },

@@ -249,6 +249,12 @@ def test_a_public_visitor_sees_alerts_but_cannot_acknowledge(page_session, world
     item = session.page.locator("#alert-list li[data-rule='rain_1h']")
     item.wait_for(timeout=20_000)
     assert item.locator("button.alert-acknowledge").count() == 0
+    session.page.click("[data-lang-switch='en']")  # every live label follows the language
+    session.page.wait_for_function("() => document.getElementById('live-time')"
+                                   ".textContent.startsWith('Live · updated')")
+    assert "Very heavy (≥ 50 mm/h)" in session.page.inner_text("#live-legend-body")
+    assert "Rainfall over 50 mm in 1 hour" in item.inner_text()
+    assert session.page.inner_text("#live-play") == "Play"
     assert session.console_errors == []
 
 
