@@ -17,8 +17,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gisapp.alerts.rules import rules_in_force
-from layers.live_symbols import (LAKE_NEAR_WARNING_M, LIVE_SYMBOLS, NO_DATA, PUMP_HIGH_LEVEL_M,
-                                 RAIN_BOUNDS_MM, RAIN_WINDOW_MINUTES, STALE_AFTER_HOURS)
+from layers.live_symbols import (LAKE_NEAR_WARNING_M, NO_DATA, PUMP_HIGH_LEVEL_M, RAIN_BOUNDS_MM,
+                                 RAIN_WINDOW_MINUTES, STALE_AFTER_HOURS)
 from layers.sensors import THING_KINDS, TRUTH
 
 LATEST_NOW = sql.SQL("""

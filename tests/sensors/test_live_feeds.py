@@ -2,6 +2,7 @@
 datastream's chart series at a resolution chosen by its span."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -9,6 +10,7 @@ import pytest
 import requests
 
 from gisapp import create_app
+from gisapp.alerts.events import ALERTS_CHANNEL
 from gisapp.alerts.rules import AlertRule, add_version
 from gisapp.live.series import choose_resolution
 from store.observations import ObservationRow as Row, write_observations
@@ -225,3 +227,6 @@ def test_under_gunicorn_an_alert_stream_never_takes_a_process_last_thread(sensor
         state = requests.get(f"{base}/api/live/state", timeout=10)  # the other thread answers
         assert state.status_code == 200 and state.json()["things"]
         held.close()
+        with psycopg.connect(sensor_url, autocommit=True) as conn:  # wake the stream so it
+            conn.execute("SELECT pg_notify(%s, %s)",  # sees its client gone, not in 15 s
+                         (ALERTS_CHANNEL, json.dumps({"events": []})))

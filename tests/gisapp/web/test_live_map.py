@@ -38,7 +38,8 @@ INSERT INTO rain_gauges (gauge_id, name, ward_code, geom) VALUES
 VIEW = "map=14.5/16.0600/108.2075"
 READY = f"() => ({MAP_BUILT}) || !document.getElementById('map-error').hidden"
 STATE_OF = """(code) => { const s = window.gisappLive?.state();
-  const th = s?.things.find((t) => `${t.kind}/${t.feature_key}` === code); return th ? th.symbol : null; }"""
+  const th = s?.things.find((t) => `${t.kind}/${t.feature_key}` === code);
+  return th ? th.symbol : null; }"""
 RENDERED = """(id) => map.queryRenderedFeatures({layers: ['live-symbols']})
   .filter((f) => f.properties.id === id).map((f) => f.properties)"""
 

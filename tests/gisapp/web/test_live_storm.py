@@ -101,7 +101,8 @@ def test_replaying_the_demo_storm_shows_its_peak_and_its_end(browser, storm_serv
         tb1 = session.page.evaluate("""() => window.gisappLive.state().things
             .find((t) => t.feature_key === 'TB-1').id""")
         point = session.page.evaluate(
-            """(id) => { const t = window.gisappLive.thing(id); const p = map.project([t.lon, t.lat]);
+            """(id) => { const t = window.gisappLive.thing(id);
+                 const p = map.project([t.lon, t.lat]);
                  const r = map.getCanvas().getBoundingClientRect();
                  return {x: r.left + p.x, y: r.top + p.y}; }""", tb1)
         session.page.mouse.click(point["x"], point["y"])
