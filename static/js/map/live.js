@@ -1,7 +1,7 @@
 // Live symbols: every monitored thing (rain gauge, pump station, lake, lighting cabinet)
 // drawn in the colour of its live class from /api/live/state, with its key reading beside it;
 // refreshed every REFRESH_MS and whenever an alert changes. The slider replays the last 24
-// hours (?at=), and tells a now-cast layer, if one is installed, the time shown.
+// hours (?at=), and tells the now-cast layer (onTime) the moment shown.
 import { pick, t, formatNumber, language } from '../i18n.js';
 import { el } from '../dom.js';
 
@@ -75,7 +75,7 @@ function renderLegend(body, state) {
   body.replaceChildren(el('p', { class: 'live-note' }, t('live.rain_note')), ...groups);
 }
 
-export function installLive(map, section, { onThingClick } = {}) {
+export function installLive(map, section, { onThingClick, onTime } = {}) {
   const urls = { state: section.dataset.stateUrl };
   const slider = document.getElementById('live-slider');
   const show = document.getElementById('live-show');
@@ -86,6 +86,7 @@ export function installLive(map, section, { onThingClick } = {}) {
   let asked = 0;
   let timer = null;
   let player = null;
+  let told = null;  // the moment last given to onTime; the now-cast starts at now
   const listeners = [];
 
   const replayIso = () => {
@@ -115,8 +116,9 @@ export function installLive(map, section, { onThingClick } = {}) {
     if (mine !== asked) return; // a later request was made meanwhile: its answer wins
     state = body;
     apply();
-    // The now-cast layer (another module) follows the same time when it is on the page.
-    window.gisappNowcast?.setNowcastTime?.(at ?? body.at);
+    // The now-cast layer follows the same moment (null: now), told only when it changes: a
+    // now-cast costs seconds of server CPU, the 10-second refresh must not ask for one.
+    if (at !== told) { told = at; onTime?.(at); }
   };
   const refresh = () => load().catch((error) => { status.textContent = error.message; });
   const schedule = () => {

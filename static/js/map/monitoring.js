@@ -4,12 +4,16 @@
 import { installLive } from './live.js';
 import { installChart } from './chart.js';
 import { installAlerts } from './alerts.js';
+import { setNowcastTime } from './nowcast.js';
 
 export function installMonitoring(map) {
   const section = document.getElementById('live');
   if (!section) return null;
   const chart = installChart(document.getElementById('live-chart'), section.dataset.seriesUrl);
-  const live = installLive(map, section, { onThingClick: (thing, state) => chart.open(thing, state) });
+  // The slider moves the now-cast too (window.gisappNowcast, when a page or a script sets
+  // one, takes its place).
+  const onTime = (iso) => (window.gisappNowcast?.setNowcastTime ?? setNowcastTime)(iso);
+  const live = installLive(map, section, { onThingClick: (thing, state) => chart.open(thing, state), onTime });
   const locate = (thingId) => {
     const thing = live.thing(thingId);
     return thing && thing.lon !== null ? [thing.lon, thing.lat] : null;

@@ -204,6 +204,7 @@ def test_the_time_slider_replays_the_symbols_and_moves_the_nowcast(page_session,
     assert session.page.evaluate(STATE_OF, "rain_gauge/DM-1") == "heavy"
     session.page.click("#live-now")
     session.page.wait_for_function(f"() => ({STATE_OF})('rain_gauge/DM-1') === 'very_heavy'")
+    assert session.page.evaluate("() => window.nowcastTimes.at(-1)") is None  # now again
     assert session.page.evaluate("() => window.gisappLive.state().replay") is False
     assert session.console_errors == []
 
