@@ -41,7 +41,7 @@ START_POOLER := pooled=$$($(GISAPP) pgbouncer start --listen $(POOLER_LISTEN)) |
 	if [ "$(POOLED)" = 1 ]; then export $$pooled; fi
 
 .PHONY: run test test-fast system system-test venv assets db replica test-db demo test-demo map-assets \
-	test-map-assets serve start stop serve-start bench bench-city bench-sensors clean-venv
+	test-map-assets serve start stop serve-start bench bench-city bench-sensors bench-live-map clean-venv
 
 run: system venv assets db replica demo map-assets serve
 
@@ -164,6 +164,11 @@ bench: venv db demo
 # data for 300 datastreams), in databases of its own (make bench-sensors SENSORS_ARGS=--small).
 bench-sensors: venv db
 	$(PY) bench/sensors.py $(SENSORS_ARGS)
+
+# The live map's feeds (state now and replayed, 24-hour and 30-day charts) over 300 gauges
+# with 30 days of 5-minute readings, in a database of its own, dropped after.
+bench-live-map: venv db
+	$(PY) bench/live_map.py
 
 # The whole-city scale bench (1,000,000 against 250,000 parcels, in databases of its own;
 # make bench-city CITY_ARGS=--small for a quick run).

@@ -43,3 +43,5 @@ os.environ.setdefault("GISAPP_DB_POOL_OVERFLOW", "2")
 # Heavy requests (feature pages above GISAPP_HEAVY_PAGE_FEATURES) may hold all threads but
 # one, which stays free for /healthz and the map's small requests (gisapp/heavy_requests.py).
 os.environ.setdefault("GISAPP_HEAVY_REQUESTS", str(max(1, threads - 1)))
+# Each open alert stream (every map page has one) holds a thread for minutes: never all of them.
+os.environ.setdefault("GISAPP_ALERT_STREAMS", str(max(1, threads - 1)))

@@ -64,6 +64,7 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 60_000
     heavy_requests: int = 1  # per process; gunicorn.conf.py sets threads - 1
     heavy_page_features: int = 1_000
+    alert_streams: int = 4  # per process; gunicorn.conf.py sets threads - 1
     public_url: str = LOCAL_PUBLIC_URL
     login_failures_per_name: int = 5  # per user name and address, in 5 minutes
     login_failures_per_address: int = 20  # per address, over all user names
@@ -113,6 +114,7 @@ class Settings:
         "idle_in_transaction_timeout_ms": "GISAPP_IDLE_IN_TRANSACTION_TIMEOUT_MS",
         "heavy_requests": "GISAPP_HEAVY_REQUESTS",
         "heavy_page_features": "GISAPP_HEAVY_PAGE_FEATURES",
+        "alert_streams": "GISAPP_ALERT_STREAMS",
         "public_url": "GISAPP_PUBLIC_URL",
         "login_failures_per_name": "GISAPP_LOGIN_FAILURES_PER_NAME",
         "login_failures_per_address": "GISAPP_LOGIN_FAILURES_PER_ADDRESS",
@@ -211,6 +213,8 @@ class Settings:
                      "etl_statement_timeout_ms", "idle_in_transaction_timeout_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{self.ENV[name]} must be 0 (off) or a number of milliseconds")
+        if self.alert_streams < 1:
+            raise ValueError("GISAPP_ALERT_STREAMS must be at least 1")
         if self.heavy_requests < 1 or self.heavy_page_features < 1:
             raise ValueError("GISAPP_HEAVY_REQUESTS and GISAPP_HEAVY_PAGE_FEATURES must be at "
                              "least 1")

@@ -63,7 +63,8 @@ class DatastreamKind:
 
     `valid` bounds a plausible numeric result (readings outside are refused with a reason);
     truth observations are stored as 1.0/0.0 so hourly and daily aggregates give the share
-    of time a pump ran or a cabinet was on.
+    of time a pump ran or a cabinet was on. `accumulates` marks an amount per interval (rain
+    in mm per 5 min): a chart of it sums a bucket's readings instead of averaging them.
     """
 
     id: str
@@ -72,6 +73,7 @@ class DatastreamKind:
     observation_type: str
     interval_s: int
     valid: tuple[float, float] | None = None
+    accumulates: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ THING_KINDS: dict[str, ThingKind] = {
     "rain_gauge": ThingKind(
         id="rain_gauge", title={"vi": "Trạm đo mưa", "en": "Rain gauge"},
         layer="rain_gauges", name_field="name", sensor="tipping-bucket rain gauge",
-        datastreams=(DatastreamKind("rainfall", RAINFALL, MM, MEASUREMENT, 300, (0.0, 200.0)),)),
+        datastreams=(DatastreamKind("rainfall", RAINFALL, MM, MEASUREMENT, 300, (0.0, 200.0),
+                                    accumulates=True),)),
     "pump_station": ThingKind(
         id="pump_station", title={"vi": "Trạm bơm", "en": "Pump station"},
         layer="drainage_nodes", where=("kind", "pump_station"), name_field="node_id",

@@ -61,7 +61,8 @@ def gunicorn(database_url: str, data_dir: Path, workers: int = 1, threads: int =
                "GISAPP_WORKERS": str(workers), "GISAPP_THREADS": str(threads),
                "SECRET_KEY": "test", "GISAPP_PUBLIC_URL": f"http://127.0.0.1:{port}",
                **(env or {})}
-    for name in ("GISAPP_DB_POOL_SIZE", "GISAPP_DB_POOL_OVERFLOW", "GISAPP_HEAVY_REQUESTS"):
+    for name in ("GISAPP_DB_POOL_SIZE", "GISAPP_DB_POOL_OVERFLOW", "GISAPP_HEAVY_REQUESTS",
+                 "GISAPP_ALERT_STREAMS"):
         if name not in (env or {}):
             environ.pop(name, None)  # let gunicorn.conf.py size them to the threads
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 from flask import Flask
 
 from gisapp.api import (admin, alerts, analysis, etl, features, health, layer_catalogue,
-                        map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
+                        live, map_assets, me, ogc_tiles, openapi, parcels, permits, raster_data,
                         sta, tiles)
 from gisapp.api import nowcast
 
@@ -25,3 +25,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(sta.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(nowcast.bp)
+    app.register_blueprint(live.bp)

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import psycopg
 from psycopg import sql
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from gisapp.alerts import events, rules
 from gisapp.audit import audit
@@ -30,11 +30,16 @@ bp = Blueprint("alerts", __name__, url_prefix="/api/alerts")
 OPERATOR_ROLES = ("planner", "etl_operator", "admin")
 MAX_LIMIT = 1000
 # Server-sent events: each stream holds a server thread and a database connection, so a
-# process serves a few at once and each ends after STREAM_SECONDS (browsers reconnect).
-MAX_STREAMS = 4
+# process serves GISAPP_ALERT_STREAMS at once (under gunicorn threads - 1, so a thread stays
+# free for the map's other requests) and each ends after STREAM_SECONDS (browsers reconnect).
 STREAM_SECONDS = 300
 HEARTBEAT_SECONDS = 15
-_streams = threading.BoundedSemaphore(MAX_STREAMS)
+
+
+def _stream_slots() -> threading.BoundedSemaphore:
+    """This app's alert-stream slots (one semaphore per app, sized by the setting)."""
+    return current_app.extensions.setdefault(
+        "alert_streams", threading.BoundedSemaphore(settings().alert_streams))
 
 
 @contextmanager
@@ -113,11 +118,12 @@ def stream():
     """
     staff = Access.STAFF in current_levels()
     url = libpq_url(settings().database_url)
+    slots, most = _stream_slots(), settings().alert_streams
 
     def generate() -> Iterator[str]:
         yield "retry: 2000\n\n"
-        if not _streams.acquire(blocking=False):
-            yield _sse("busy", {"message": f"{MAX_STREAMS} alert streams are open in this "
+        if not slots.acquire(blocking=False):
+            yield _sse("busy", {"message": f"{most} alert streams are open in this "
                                            "process; retrying"})
             return
         try:
@@ -136,7 +142,7 @@ def stream():
                     for row in events.events_by_id(conn, ids):
                         yield _sse("alert", _event_json(row, staff))
         finally:
-            _streams.release()
+            slots.release()
 
     return Response(generate(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

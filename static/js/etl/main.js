@@ -2,6 +2,7 @@
 // filters, a run's rejects (table + CSV), schedules (list, create, pause/resume).
 import { startLanguage, onLanguageChange, t, formatNumber } from '../i18n.js';
 import { el } from '../dom.js';
+import { installAlertView } from './alerts.js';
 
 const root = document.getElementById('etl-app');
 const urls = { imports: root.dataset.importsUrl, runs: root.dataset.runsUrl, schedules: root.dataset.schedulesUrl };
@@ -160,8 +161,9 @@ function installForms() {
 async function start() {
   await startLanguage();
   installForms();
-  await Promise.all([loadRuns(), loadSchedules()]);
-  onLanguageChange(() => { loadRuns(); loadSchedules(); });
+  const alertView = installAlertView(document.getElementById('console-alerts'), { call, when, showError });
+  await Promise.all([loadRuns(), loadSchedules(), alertView.load()]);
+  onLanguageChange(() => { loadRuns(); loadSchedules(); alertView.load(); });
   root.dataset.ready = 'true';
 }
 

@@ -13,6 +13,7 @@ import { installAnalysis } from './analysis.js';
 import { installWardTools } from './ward-tools.js';
 import { CreditsControl } from './credits.js';
 import { installNowcast } from './nowcast.js';
+import { installMonitoring } from './monitoring.js';
 import { setTm3Meridian } from '../vn2000.js';
 
 async function fetchJson(url) {
@@ -121,7 +122,8 @@ async function start() {
   if (root.dataset.nowcastUrl) window.nowcast = installNowcast(map, root);
   const searchForm = document.getElementById('search');
   if (searchForm) installSearch(map, searchForm);
-  onLanguageChange(() => { credits.relabel(); panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
+  const monitoring = installMonitoring(map);
+  onLanguageChange(() => { monitoring?.relabel(); credits.relabel(); panel.render(); paletteSwitch.relabel(); applyLabelLanguage(map); analysis?.relabel(); wardTools?.relabel(); relabelPopup(); measure.relabel(); relabelCoordinates(); });
   root.dataset.ready = 'true';
 }
 

@@ -198,16 +198,19 @@ class LiveServer:
 
 
 @contextmanager
-def serve(database_url: str, data_dir: Path, map_assets: Path) -> Iterator[LiveServer]:
+def serve(database_url: str, data_dir: Path, map_assets: Path,
+          **config) -> Iterator[LiveServer]:
     """gisapp on a free 127.0.0.1 port in a thread, until the block ends; its public URL is
-    that address (the port is known once the server is bound, so the app is made after)."""
+    that address (the port is known once the server is bound, so the app is made after).
+    `config` adds settings (ALERT_STREAMS=1)."""
     made: list = []
     server = make_server("127.0.0.1", 0, lambda environ, start: made[0](environ, start),
                          threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test",
                       "DATA_DIR": data_dir, "MAP_ASSETS_DIR": map_assets, "PUBLIC_URL": url,
-                      "IMPORT_URL_ALLOW": "https://example.org"})  # schedules in the console
+                      "IMPORT_URL_ALLOW": "https://example.org",  # schedules in the console
+                      **config})
     made.append(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
