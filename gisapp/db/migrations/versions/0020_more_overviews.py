@@ -6,7 +6,7 @@ feature, simplified by 3 m. The features already loaded get their overview and i
 tiles now; later loads keep both in step (etl/overviews.py).
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0023
 Create Date: 2026-12-07 22:20:00.000000
 """
 from alembic import op
