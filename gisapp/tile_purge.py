@@ -15,7 +15,6 @@ could not purge expires with the tiles' max-age.
 from __future__ import annotations
 
 import http.client
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from etl.events import on_layer_loaded, remove_layer_loaded
 from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 from layers import Layer, get_table, levels_for
+from store.run_lifecycle import record_tile_purge
 from tiles.grid import parse_zoom_range, tiles_touching
 from tiles.sql import BUFFER, EXTENT
 from tiles.style import STYLE_NAMES, style_layers
@@ -188,8 +188,7 @@ def purge_run(settings: Settings, layer_id: str,
 def record(conninfo: str, run_id: int, report: PurgeReport) -> None:
     """Store the report in etl_runs.tile_purge."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("UPDATE etl_runs SET tile_purge = %s WHERE id = %s",
-                     (json.dumps(vars(report)), run_id))
+        record_tile_purge(conn, run_id, vars(report))
 
 
 def purge_after_loads(conninfo: str, settings: Settings) -> Callable | None:

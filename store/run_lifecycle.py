@@ -92,6 +92,11 @@ def add_warnings(conn: psycopg.Connection, run_id: int, warnings: list[str]) -> 
                  (Jsonb(warnings), run_id))
 
 
+def record_tile_purge(conn: psycopg.Connection, run_id: int, report: dict) -> None:
+    """What purging the run's changed tiles from the caches did (after its commit)."""
+    conn.execute("UPDATE etl_runs SET tile_purge = %s WHERE id = %s", (Jsonb(report), run_id))
+
+
 def set_started_by(conn: psycopg.Connection, run_id: int, started_by: str) -> None:
     """Name who (or what) started a run after the fact (the demo loader tags its runs)."""
     conn.execute("UPDATE etl_runs SET started_by = %s WHERE id = %s", (started_by, run_id))
