@@ -16,6 +16,7 @@ from gisapp import create_app
 from gisapp.db import provision
 from gisapp.settings import LOCAL_TEST_DATABASE_URL
 from tests import databases, durations
+from tests.shared_app import shared
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,27 +118,6 @@ def demo_app_config(test_url: str, data_dir: Path) -> dict:
             "SECRET_KEY": "test", "PUBLIC_URL": PUBLIC_URL}
 
 
-def _filled(value):
-    """A nest of dicts without its empty ones (Flask's handler lookups make empty entries)."""
-    if not isinstance(value, dict):
-        return value
-    return {k: _filled(v) for k, v in value.items() if not isinstance(v, dict) or _filled(v)}
-
-
-def app_state(app) -> tuple:
-    """What a test could change of an app: its attributes, JSON provider, config, request
-    hooks, routes and extensions (identities, so a replaced object counts as a change)."""
-    hooks = ("before_request_funcs", "after_request_funcs", "teardown_request_funcs",
-             "url_value_preprocessors", "url_default_functions", "error_handler_spec",
-             "template_context_processors")
-    return ({k: id(v) for k, v in vars(app).items() if k != "_got_first_request"},
-            {k: id(v) for k, v in vars(app.json).items()}, dict(app.config),
-            repr([_filled(getattr(app, h)) for h in hooks]),
-            [(r.rule, r.endpoint, sorted(r.methods)) for r in app.url_map.iter_rules()],
-            {k: id(v) for k, v in app.view_functions.items()},
-            {k: id(v) for k, v in app.extensions.items()})
-
-
 @pytest.fixture(scope="session")
 def demo_app(test_url: str, tmp_path_factory):
     """One app over this worker's demo-city database for the whole session (creating one
@@ -151,18 +131,9 @@ def demo_app(test_url: str, tmp_path_factory):
 
 @pytest.fixture()
 def app(demo_app):
-    """The session's demo app; the test fails if it changed the app (config, hooks, routes,
-    extensions, attributes), which the tests after it would otherwise see."""
-    before = app_state(demo_app)
-    yield demo_app
-    after = app_state(demo_app)
-    # What is made on first use (Flask's jinja_env, the features' extent cache) is new, not
-    # changed: of the attributes and extensions, compare those that were there before.
-    after = ({k: after[0].get(k) for k in before[0]}, *after[1:6],
-             {k: after[6].get(k) for k in before[6]})
-    changed = [i for i, (b, a) in enumerate(zip(before, after)) if b != a]
-    assert not changed, (f"the test changed the shared demo app (parts {changed} of "
-                         "app_state); a test that must change it builds an app of its own")
+    """The session's demo app, lent to this test (`shared`)."""
+    with shared(demo_app):
+        yield demo_app
 
 
 @pytest.fixture()
