@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -136,14 +137,41 @@ def app(demo_app):
         yield demo_app
 
 
+def _scratch_app(url: str, root: Path):
+    return create_app({"DATABASE_URL": url, "TESTING": True,
+                       "DATA_DIR": root / "data", "SECRET_KEY": "test",
+                       "IMPORT_DIR": root / "imports",  # schedules name paths under it
+                       "PUBLIC_URL": PUBLIC_URL})
+
+
+@pytest.fixture(scope="session")
+def _kept_app() -> Iterator[dict]:
+    """The app over a kept world, with the number of the build it was made after."""
+    held: dict = {}
+    yield held
+    if held:
+        held["app"].extensions["engine"].dispose()
+
+
 @pytest.fixture()
-def scratch_app(scratch_url: str, tmp_path: Path):
-    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True,
-                      "DATA_DIR": tmp_path / "data", "SECRET_KEY": "test",
-                      "IMPORT_DIR": tmp_path / "imports",  # schedules name paths under it
-                      "PUBLIC_URL": PUBLIC_URL})
-    yield app
-    app.extensions["engine"].dispose()
+def scratch_app(request: pytest.FixtureRequest, scratch_url: str, tmp_path: Path,
+                tmp_path_factory):
+    """An app over the scratch database. In a module of a kept world (its `scratch_url` asks
+    for `kept_world`), one app while the world stays as built, lent to each test (`shared`):
+    made again when the world is, so no cache of the app outlives the data it came from."""
+    if "kept_world" not in request.fixturenames:
+        app = _scratch_app(scratch_url, tmp_path)
+        yield app
+        app.extensions["engine"].dispose()
+        return
+    kept, held = request.getfixturevalue("_kept_world"), request.getfixturevalue("_kept_app")
+    if held.get("builds") != kept.builds:
+        if held:
+            held["app"].extensions["engine"].dispose()
+        held.update(app=_scratch_app(scratch_url, tmp_path_factory.mktemp("kept-app")),
+                    builds=kept.builds)
+    with shared(held["app"]):
+        yield held["app"]
 
 
 @pytest.fixture()
