@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from gisapp import create_app
 from gisapp.db import provision
 from gisapp.settings import LOCAL_TEST_DATABASE_URL
 from tests import databases, durations
+from tests.shared_app import shared
 
 TEST_URL = os.environ.get("TEST_DATABASE_URL", LOCAL_TEST_DATABASE_URL)
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,22 +113,65 @@ def kept_world(_kept_world: databases.KeptWorld):
     return _kept_world.ensure
 
 
-@pytest.fixture()
-def app(test_url: str, tmp_path: Path):
-    app = create_app({"DATABASE_URL": test_url, "TESTING": True, "DATA_DIR": tmp_path / "data",
-                      "SECRET_KEY": "test", "PUBLIC_URL": PUBLIC_URL})
+def demo_app_config(test_url: str, data_dir: Path) -> dict:
+    """The configuration of an app over the demo-city test database."""
+    return {"DATABASE_URL": test_url, "TESTING": True, "DATA_DIR": data_dir,
+            "SECRET_KEY": "test", "PUBLIC_URL": PUBLIC_URL}
+
+
+@pytest.fixture(scope="session")
+def demo_app(test_url: str, tmp_path_factory):
+    """One app over this worker's demo-city database for the whole session (creating one
+    costs about 0.25 s, mostly compiling the URL rules). Its tests only read: the database
+    is this worker's clone, which no test writes, and `app` fails a test that changes the
+    app itself (a test that must change it builds its own with `demo_app_config`)."""
+    app = create_app(demo_app_config(test_url, tmp_path_factory.mktemp("demo-app") / "data"))
     yield app
     app.extensions["engine"].dispose()
 
 
 @pytest.fixture()
-def scratch_app(scratch_url: str, tmp_path: Path):
-    app = create_app({"DATABASE_URL": scratch_url, "TESTING": True,
-                      "DATA_DIR": tmp_path / "data", "SECRET_KEY": "test",
-                      "IMPORT_DIR": tmp_path / "imports",  # schedules name paths under it
-                      "PUBLIC_URL": PUBLIC_URL})
-    yield app
-    app.extensions["engine"].dispose()
+def app(demo_app):
+    """The session's demo app, lent to this test (`shared`)."""
+    with shared(demo_app):
+        yield demo_app
+
+
+def _scratch_app(url: str, root: Path):
+    return create_app({"DATABASE_URL": url, "TESTING": True,
+                       "DATA_DIR": root / "data", "SECRET_KEY": "test",
+                       "IMPORT_DIR": root / "imports",  # schedules name paths under it
+                       "PUBLIC_URL": PUBLIC_URL})
+
+
+@pytest.fixture(scope="session")
+def _kept_app() -> Iterator[dict]:
+    """The app over a kept world, with the number of the build it was made after."""
+    held: dict = {}
+    yield held
+    if held:
+        held["app"].extensions["engine"].dispose()
+
+
+@pytest.fixture()
+def scratch_app(request: pytest.FixtureRequest, scratch_url: str, tmp_path: Path,
+                tmp_path_factory):
+    """An app over the scratch database. In a module of a kept world (its `scratch_url` asks
+    for `kept_world`), one app while the world stays as built, lent to each test (`shared`):
+    made again when the world is, so no cache of the app outlives the data it came from."""
+    if "kept_world" not in request.fixturenames:
+        app = _scratch_app(scratch_url, tmp_path)
+        yield app
+        app.extensions["engine"].dispose()
+        return
+    kept, held = request.getfixturevalue("_kept_world"), request.getfixturevalue("_kept_app")
+    if held.get("builds") != kept.builds:
+        if held:
+            held["app"].extensions["engine"].dispose()
+        held.update(app=_scratch_app(scratch_url, tmp_path_factory.mktemp("kept-app")),
+                    builds=kept.builds)
+    with shared(held["app"]):
+        yield held["app"]
 
 
 @pytest.fixture()

@@ -8,11 +8,13 @@ end. The order comes from `tests/durations.json` (seconds per file, setup + call
 teardown, as the last recording measured them), committed so a fresh clone is ordered too
 (pytest-xdist's reordering is turned off for it); files missing from it
 (new ones) go first, as they may be long. `pytest --record-durations` rewrites the entries
-of the files it ran and prints where the time went, by phase and by file.
+of the files it ran and prints where the time went: by phase, by file, and the setup time
+by fixture (each fixture's own function, without the fixtures it asks for).
 """
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 
 RECORD = Path(__file__).with_name("durations.json")
 PHASES = ("setup", "call", "teardown")
+FIXTURE_PROPERTY = "fixture_setup_seconds"  # carried on setup reports from xdist workers
 
 
 def recorded() -> dict[str, float]:
@@ -60,6 +63,25 @@ class DurationRecorder:
         self.by_file: dict[str, float] = defaultdict(float)
         self.by_phase: dict[str, float] = defaultdict(float)
         self.by_file_phase: dict[tuple[str, str], float] = defaultdict(float)
+        self.pending: dict[tuple[str, str], float] = defaultdict(float)  # this test's setup
+        self.by_fixture: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        start = time.perf_counter()
+        try:
+            return (yield)
+        finally:
+            self.pending[fixturedef.argname, fixturedef.scope] += time.perf_counter() - start
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        if call.when == "setup":
+            report.user_properties.append(
+                (FIXTURE_PROPERTY, [[n, s, t] for (n, s), t in self.pending.items()]))
+            self.pending.clear()
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when not in PHASES:
@@ -68,6 +90,12 @@ class DurationRecorder:
         self.by_file[path] += report.duration
         self.by_phase[report.when] += report.duration
         self.by_file_phase[path, report.when] += report.duration
+        for key, value in report.user_properties:
+            if key == FIXTURE_PROPERTY:
+                for name, scope, secs in value:
+                    entry = self.by_fixture[name, scope]
+                    entry[0] += 1
+                    entry[1] += secs
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(session.config, "workerinput"):  # xdist workers: the controller records
@@ -83,3 +111,8 @@ class DurationRecorder:
               + f"; recorded in {RECORD.name}")
         for path, secs in sorted(self.by_file.items(), key=lambda kv: -kv[1])[:25]:
             write(f"{secs:8.1f} s  (setup {self.by_file_phase[path, 'setup']:6.1f})  {path}")
+        write("setup time by fixture (its own function), the 30 largest:")
+        write(f"{'seconds':>8}  {'setups':>6}  {'ms each':>8}  fixture (scope)")
+        for (name, scope), (count, secs) in sorted(self.by_fixture.items(),
+                                                   key=lambda kv: -kv[1][1])[:30]:
+            write(f"{secs:8.1f}  {count:6d}  {1000 * secs / count:8.1f}  {name} ({scope})")

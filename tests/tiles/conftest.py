@@ -9,6 +9,7 @@ import pytest
 from etl.overviews import refresh_overview
 from gisapp import create_app
 from layers import LAYERS, Layer
+from tests.shared_app import shared
 from tests.world import insert_rows, row_values
 from tiles.grid import Tile, tile_of
 
@@ -77,6 +78,18 @@ def make_app(city_url: str, tmp_path: Path):
         app.extensions["engine"].dispose()
 
 
+@pytest.fixture(scope="session")
+def city_app(city_url: str, tmp_path_factory):
+    """One app over the small city for the session: its tests only read."""
+    app = create_app({"DATABASE_URL": city_url, "TESTING": True, "SECRET_KEY": "test",
+                      "DATA_DIR": tmp_path_factory.mktemp("city-app") / "data",
+                      "PUBLIC_URL": "http://localhost"})
+    yield app
+    app.extensions["engine"].dispose()
+
+
 @pytest.fixture()
-def city_client(make_app):
-    return make_app().test_client()
+def city_client(city_app):
+    """A client of the session's small-city app (a test that changes the app fails)."""
+    with shared(city_app):
+        yield city_app.test_client()

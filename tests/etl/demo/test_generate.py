@@ -22,8 +22,6 @@ from etl.readers.osm import read_osm
 from layers import LAYERS, TABLES
 from layers.city import CITY
 
-SMALL = 600
-
 
 def _hashes(directory: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
@@ -43,10 +41,10 @@ def _parcels(city: Path, manifest: dict, crs: str = CITY.metric_crs):
     return frame.iloc[:-bad], frame.iloc[-bad:]
 
 
-def test_same_seed_gives_identical_files(tmp_path: Path):
-    generate_city(tmp_path / "a", seed=11, parcel_count=SMALL)
-    generate_city(tmp_path / "b", seed=11, parcel_count=SMALL)
-    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+def test_same_seed_gives_identical_files(tmp_path: Path, small_city: Path, manifest: dict):
+    """Generated again with the session city's seed and size (one generation, not two)."""
+    generate_city(tmp_path / "a", seed=manifest["seed"], parcel_count=manifest["parcels"])
+    assert _hashes(tmp_path / "a") == _hashes(small_city)
 
 
 def test_different_seed_gives_different_city(tmp_path: Path, small_city: Path, manifest: dict):

@@ -10,9 +10,11 @@ import psycopg
 import pytest
 from pyproj import Transformer
 
+from gisapp import create_app
 from layers import LAYERS, ROLES
 from layers.city import CITY
 from tests.auth_helpers import auth_headers, csrf_from
+from tests.conftest import demo_app_config
 from tests.gisapp.hardening.route_walker import (Target, Walk, documented_names,
                                                  install_recorder, rule_targets, walk_target)
 from tests.gisapp.permits.known_site import copy_rules
@@ -131,8 +133,16 @@ def _report(walk: Walk) -> str:
     return f"{len(walk.failures)} of {walk.sent} requests failed:\n{shown}"
 
 
-def test_no_read_route_answers_5xx_to_hostile_input(app, test_url):
-    walk = _walk(app, test_url, reads=True)
+@pytest.fixture()
+def recorded_app(test_url: str, tmp_path):
+    """An app of its own over the demo city: the walk installs its recorder in it."""
+    app = create_app(demo_app_config(test_url, tmp_path / "data"))
+    yield app
+    app.extensions["engine"].dispose()
+
+
+def test_no_read_route_answers_5xx_to_hostile_input(recorded_app, test_url):
+    walk = _walk(recorded_app, test_url, reads=True)
     assert walk.sent > 2000
     assert not walk.failures, _report(walk)
 
