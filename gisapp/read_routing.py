@@ -22,6 +22,7 @@ from gisapp.db.provision import libpq_url
 from gisapp.db.replica_health import Replica, ReplicaHealth
 from gisapp.db.replication import lsn_text, parse_lsn
 from store.layer_changes import settle_commit_lsns
+from layers.sensors import THING_LAYERS
 from tiles.versions import versions_for
 
 READ_FLOOR_COOKIE = "gisapp_lsn"
@@ -115,6 +116,19 @@ def read_connection(layer_ids: Iterable[str] | None = None,
         conn = engine().connect()
     with conn:
         yield conn.execution_options(isolation_level="AUTOCOMMIT") if autocommit else conn
+
+
+@contextmanager
+def sensor_read_connection() -> Iterator[psycopg.Connection]:
+    """For a sensor read: a replica's psycopg handle when it may serve it, else the primary's.
+
+    What a sensor read needs: the layers things are registered from (their versions' commit
+    LSNs) and the caller's own last write (the read-floor cookie a POST of observations
+    sets); other writers' observations are as fresh as the replica's lag bound allows
+    (GISAPP_READ_MAX_LAG_MS), since observations have no version of their own.
+    """
+    with read_connection(THING_LAYERS) as conn:
+        yield conn.connection.driver_connection
 
 
 def _after_request(response: Response) -> Response:

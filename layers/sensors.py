@@ -163,6 +163,9 @@ THING_KINDS: dict[str, ThingKind] = {
                      DatastreamKind("fault", FAULT, None, TRUTH, 300))),
 }
 
+# The layers monitored things are registered from: what a sensor read's version depends on.
+THING_LAYERS = tuple(sorted({kind.layer for kind in THING_KINDS.values()}))
+
 
 def observed_properties() -> dict[str, ObservedProperty]:
     """Every declared observed property by id."""

@@ -5,18 +5,15 @@ Both are public, like the SensorThings API they summarise (the assets are public
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
-import psycopg
 from flask import Blueprint, jsonify, request
 
-from gisapp.context import engine
 from gisapp.errors import BadRequest
 from gisapp.live.series import read_series
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.read_routing import sensor_read_connection
 from gisapp.live.state import things_state
 from gisapp.sta.entities import iso
 from layers.live_symbols import LIVE_SYMBOLS, RAIN_WINDOW_MINUTES, STALE_AFTER_HOURS
@@ -27,13 +24,6 @@ DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=400)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(minutes=10)  # as the write path: clocks a little ahead are fine
-
-
-@contextmanager
-def _db() -> Iterator[psycopg.Connection]:
-    """A pooled connection's psycopg handle inside one transaction."""
-    with engine().begin() as conn:
-        yield conn.connection.driver_connection
 
 
 def parse_instant(name: str, text: str | None) -> datetime | None:
@@ -104,7 +94,7 @@ def live_state():
     at = parse_instant("at", request.args.get("at"))
     if at is not None:
         _not_future("at", at, now)
-    with _db() as conn:
+    with sensor_read_connection() as conn:
         found = things_state(conn, at or now, replay=at is not None)
     return jsonify({
         "at": iso(at or now), "replay": at is not None,
@@ -126,7 +116,7 @@ def live_state():
 def datastream_series(datastream_id: int):
     """A datastream's points ?from..to (default the last 24 h): raw, hourly or daily."""
     args = SeriesArgs.parse(request.args, datetime.now(timezone.utc))
-    with _db() as conn:
+    with sensor_read_connection() as conn:
         series = read_series(conn, datastream_id, args.start, args.end)
     ds = series.datastream
     return jsonify({

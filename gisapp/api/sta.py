@@ -18,16 +18,14 @@ from gisapp.auth import current_role, current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.errors import BadRequest
 from gisapp.public_url import base_url
-from gisapp.read_routing import read_connection
+from gisapp.read_routing import sensor_read_connection
 from gisapp.sta import query, writes
 from gisapp.sta.entities import SETS
 from gisapp.sta.odata import parse_options
-from layers.sensors import THING_KINDS
 from store.observations import WritePolicy
 
 bp = Blueprint("sta", __name__, url_prefix="/sta/v1.1")
 DEFAULT_TOP = 100
-THING_LAYERS = tuple(sorted({kind.layer for kind in THING_KINDS.values()}))  # things' sources
 CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
@@ -45,19 +43,6 @@ def _base() -> str:
 def _db() -> Iterator[psycopg.Connection]:
     """A pooled connection's psycopg handle inside one transaction (committed on success)."""
     with engine().begin() as conn:
-        yield conn.connection.driver_connection
-
-
-@contextmanager
-def _read_db() -> Iterator[psycopg.Connection]:
-    """For a GET: a replica's psycopg handle when it may serve it, else the primary's.
-
-    What a sensor read needs: the layers things are registered from (their versions' commit
-    LSNs) and the caller's own last write (the READ_FLOOR_COOKIE a POST of observations
-    sets); other writers' observations are as fresh as the replica's lag bound allows
-    (GISAPP_READ_MAX_LAG_MS), since observations have no version of their own.
-    """
-    with read_connection(THING_LAYERS) as conn:
         yield conn.connection.driver_connection
 
 
@@ -87,7 +72,7 @@ def read(path: str):
     resource = query.resolve(path)
     raw = {k: v for k, v in request.args.items() if k.startswith("$")}
     options = parse_options(raw, settings().max_features_per_page)
-    with _read_db() as conn:
+    with sensor_read_connection() as conn:
         reader = query.Reader(conn, _base(), DEFAULT_TOP)
         if resource.single:
             text = reader.entity_json(resource, options)

@@ -87,6 +87,13 @@ def test_a_sensor_writer_reads_its_observation_while_others_read_the_replica(
     other = reader.get(path)
     assert other.headers[SOURCE_HEADER] == "replica-1"  # observations carry no version
     assert other.get_json()["value"] == []
+    series = f"/api/live/datastreams/{ds}/series"  # the live map's feeds follow the same rule
+    own_series, other_series = writer.get(series), reader.get(series)
+    assert own_series.headers[SOURCE_HEADER] == "primary"
+    assert [p[1] for p in own_series.get_json()["points"]] == [7.25]
+    assert other_series.headers[SOURCE_HEADER] == "replica-1"
+    assert other_series.get_json()["points"] == []
+    assert reader.get("/api/live/state").headers[SOURCE_HEADER] == "replica-1"
 
     replica.resume_replay()
     replica.catch_up()
