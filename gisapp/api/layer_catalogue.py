@@ -52,7 +52,17 @@ def describe_layer(layer: Layer, levels: frozenset[Access]) -> dict[str, Any]:
                   "opacity": style.opacity, "by": style.by[0] if style.by else None,
                   "label": style.label},
         "legend": describe_legend(layer),
+        "feature_minzoom": describe_feature_minzoom(layer),
     }
+
+
+def describe_feature_minzoom(layer: Layer) -> dict[str, Any] | None:
+    """The features a layer's tiles carry only from a higher zoom, with their names."""
+    held = layer.feature_minzoom
+    if held is None:
+        return None
+    return {"field": held.field, "minzoom": held.minzoom,
+            "values": [{"value": v, "label": value_name(held.field, v)} for v in held.values]}
 
 
 def describe_table(table: Table, levels: frozenset[Access]) -> dict[str, Any]:

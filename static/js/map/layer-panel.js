@@ -89,6 +89,11 @@ function layerRow(map, layer, onChange, original, fractions) {
   const zoomNote = document.createElement('small');
   zoomNote.className = 'zoom-note';
   zoomNote.textContent = `${t('panel.zoom_hint')} ${formatNumber(layer.minzoom)}`;
+  const held = layer.feature_minzoom;
+  if (held) {
+    const names = held.values.map((v) => (v.label ? pick(v.label) : v.value)).join(', ');
+    zoomNote.textContent += `; ${names}: ${t('panel.some_from_zoom')} ${formatNumber(held.minzoom)}`;
+  }
   const opacity = document.createElement('input');
   opacity.type = 'range';
   opacity.min = '0';

@@ -19,6 +19,15 @@ def test_every_public_layer_is_listed_with_both_titles_theme_and_legend(client, 
     assert len(entry["legend"]) == 1 + (len(layer.style.by[1]) if layer.style.by else 0)
 
 
+def test_features_shown_only_from_a_higher_zoom_are_listed_with_their_names(client):
+    listed = {entry["id"]: entry for entry in client.get("/api/layers").json["layers"]}
+    assert listed["drainage_nodes"]["feature_minzoom"] == {
+        "field": "kind", "minzoom": 15,
+        "values": [{"value": "manhole", "label": {"vi": "Hố ga", "en": "Manhole"}},
+                   {"value": "inlet", "label": {"vi": "Cửa thu nước", "en": "Inlet"}}]}
+    assert listed["parcels"]["feature_minzoom"] is None
+
+
 def test_the_city_is_served_with_its_view_extent_crs_and_time_zone(client):
     city = client.get("/api/layers").json["city"]
     assert city == {"id": "da_nang", "name": {"vi": "Đà Nẵng", "en": "Da Nang"},

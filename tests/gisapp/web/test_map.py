@@ -62,6 +62,12 @@ def test_layer_panel_groups_registry_layers_by_theme(session, city):
     for layer in LAYERS.values():
         group = session.page.locator(f"fieldset[data-theme='{layer.theme}']")
         assert group.locator(f"label[for='toggle-{layer.id}']").inner_text() == layer.title["vi"]
+        note = group.locator(f"[data-layer='{layer.id}'] small.zoom-note").inner_text()
+        assert note.startswith(f"Hiện từ mức thu phóng {layer.minzoom}")
+        if layer.feature_minzoom is not None:  # manholes and inlets only from z15: said so
+            held = layer.feature_minzoom
+            names = ", ".join(value_name(held.field, v)["vi"] for v in held.values)
+            assert note.endswith(f"; {names}: từ mức {held.minzoom}"), note
 
 
 def test_clicking_a_parcel_shows_its_fields_labelled_in_vietnamese(session, city):
