@@ -238,9 +238,10 @@ def count_rows(conn: psycopg.Connection, streams: list[int]) -> int:
 
 def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
                    subscribers: int, work: Path, paced_share: float = 0.5,
-                   paced_seconds: float = 20) -> dict:
+                   paced_seconds: float = 20, paced_rate: float | None = None) -> dict:
     """A flood (every reading queued at once: throughput and its backlog's latency), then
-    `paced_share` of the measured throughput for `paced_seconds` (latency when keeping up)."""
+    `paced_rate` readings/s (default `paced_share` of the measured throughput) for
+    `paced_seconds` (latency when keeping up)."""
     cfg = start_broker(work)
     proc = start_subscriber(url, cfg, subscribers, work / "subscriber.log")
     probe, bulk = streams[0], streams[1:publishers + 1]
@@ -286,7 +287,7 @@ def mqtt_ingestion(url: str, streams: list[int], readings: int, publishers: int,
                "postgres": cpu_seconds(writer_backends(url))}  # backends opened for this run
         flood_end = datetime.now(timezone.utc)
         time.sleep(2)  # the backlog's last probes
-        rate = round(total / elapsed * paced_share, -2)
+        rate = paced_rate or round(total / elapsed * paced_share, -2)
         paced_start = datetime.now(timezone.utc)
         paced_sent = paced_publish(cfg, streams[publishers + 1], rate, paced_seconds)
         paced_end = datetime.now(timezone.utc)
@@ -569,6 +570,9 @@ def main() -> None:
                         help="MQTT and HTTP readings (300,000 at once lost publishers, see README)")
     parser.add_argument("--publishers", type=int, default=4, help="mosquitto_pub processes")
     parser.add_argument("--subscribers", type=int, default=2)
+    parser.add_argument("--paced-rate", type=float,
+                        help="readings/s of the paced run (default: half the flood's rate); "
+                             "20000 checks the target rate")
     parser.add_argument("--http-clients", type=int, default=4)
     parser.add_argument("--skip-year", action="store_true", help="ingestion only")
     parser.add_argument("--year-only", action="store_true", help="the year database only")
@@ -583,7 +587,8 @@ def main() -> None:
         print(f"== ingestion database {url.rpartition('/')[2]} ({load_average()})", flush=True)
         create_database(url)
         streams = add_gauges(url)
-        m = mqtt_ingestion(url, streams, readings, args.publishers, args.subscribers, work)
+        m = mqtt_ingestion(url, streams, readings, args.publishers, args.subscribers, work,
+                           paced_rate=args.paced_rate)
         print(f"MQTT: {m['readings']:,} readings in {m['seconds']:.1f} s = "
               f"{m['obs_per_s']:,.0f} obs/s stored (publishers sent {m['publish_per_s']:,.0f}/s; "
               f"{args.publishers} publishers, {args.subscribers} subscriber process(es)); "
