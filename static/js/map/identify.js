@@ -92,13 +92,15 @@ export function installIdentify(map, catalogue, isBusy, recordLinks = {}) {
   const byId = new Map(catalogue.layers.map((layer) => [layer.id, layer]));
   let popup = null;
   let shown = null;
-  const render = () => {
+  const render = (relabel = false) => {
     const box = document.createElement('div');
     box.className = 'identify';
     box.setAttribute('role', 'dialog');
     box.setAttribute('aria-label', t('identify.title'));
     box.append(...shown.found.map(({ layer, feature }) => featureSection(layer, feature, recordLinks)));
     popup.setDOMContent(box);
+    // Sections other modules added to this popup (the now-cast's) are written again too.
+    if (relabel) map.fire('identify-relabel', { box });
   };
   map.on('click', (event) => {
     if (isBusy()) return;
@@ -112,5 +114,5 @@ export function installIdentify(map, catalogue, isBusy, recordLinks = {}) {
     popup.addTo(map);
     popup.getElement().querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('identify.close'));
   });
-  return () => { if (popup && popup.isOpen()) render(); };
+  return () => { if (popup && popup.isOpen()) render(true); };
 }

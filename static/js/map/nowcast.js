@@ -198,11 +198,14 @@ export function installNowcast(map, root) {
   };
 
   // Identify: the explanation joins the identify popup (or opens one of its own).
+  let explained = [];  // the properties explained in the open popup, to write them again
   map.on('click', (event) => {
+    explained = [];
     if (!state.shown || !map.getLayer(FILL)) return;
     const found = map.queryRenderedFeatures(event.point, { layers: [LINE, FILL] });
     if (found.length === 0) return;
-    const sections = found.slice(0, 2).map((f) => explainSection(f.properties));
+    explained = found.slice(0, 2).map((f) => f.properties);
+    const sections = explained.map(explainSection);
     const box = document.querySelector('.maplibregl-popup .identify');
     if (box) box.prepend(...sections);
     else {
@@ -212,6 +215,8 @@ export function installNowcast(map, root) {
       new maplibregl.Popup({ maxWidth: '360px' }).setLngLat(event.lngLat).setDOMContent(own).addTo(map);
     }
   });
+  // A language change redraws the identify popup: put the explanation back, in that language.
+  map.on('identify-relabel', ({ box }) => { if (explained.length) box.prepend(...explained.map(explainSection)); });
   let moved = null;
   map.on('moveend', () => { clearTimeout(moved); moved = setTimeout(load, 300); });
   // Another map theme replaces the style: put the layer back as it was.

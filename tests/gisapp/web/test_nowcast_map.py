@@ -63,6 +63,16 @@ def test_the_nowcast_layer_shows_the_storm_and_explains_it(browser, storm_server
         text = explain.inner_text()
         assert "Trạm bơm TB-W1 dừng" in text and "Điểm trũng" in text and "FZ-W" in text
         session.screenshot("map_nowcast_storm")
+        page.click("a[data-lang-switch='en']")  # the popup is written again in English
+        page.wait_for_function("() => document.querySelector('.maplibregl-popup "
+                               ".nowcast-explain')?.innerText.includes('Low point')",
+                               timeout=10_000)
+        assert "Pump station TB-W1" in page.locator(".maplibregl-popup .nowcast-explain")\
+            .first.inner_text()
+        page.click("a[data-lang-switch='vi']")
+        page.wait_for_function("() => document.querySelector('.maplibregl-popup "
+                               ".nowcast-explain')?.innerText.includes('Điểm trũng')",
+                               timeout=10_000)
         page.select_option("#nowcast-horizon", "2")
         page.wait_for_function(READY, timeout=30_000)
         assert page.locator(".nowcast-status").inner_text().startswith("Nguy cơ cao: 5")
