@@ -1,8 +1,9 @@
-"""Query-string values shared by the endpoints: bounded integers (limit, offset…) and
-finite numbers (distances, coordinates, value ranges)."""
+"""Query-string values shared by the endpoints: bounded integers (limit, offset…), finite
+numbers (distances, coordinates, value ranges) and instants with a timezone."""
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 from gisapp.errors import BadRequest
 
@@ -46,3 +47,20 @@ def finite_number(value: str | None, name: str, default: float | None = None,
                 else f"at least {low:g}" if low is not None else f"at most {high:g}")
         raise BadRequest(f"{name} {number:g} is out of range; {name} must be {span}")
     return number
+
+
+def aware_instant(value: str | None, name: str) -> datetime | None:
+    """`value` as an ISO 8601 instant with a timezone (Z or an offset), in UTC; None → None.
+
+    A `+` offset that a query string decoded to a space is read as `+`.
+    """
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise BadRequest(f"{name} {value[:40]!r} is not an ISO 8601 time "
+                         "(e.g. 2026-10-15T14:00:00+07:00)") from None
+    if moment.tzinfo is None:
+        raise BadRequest(f"{name} {value[:40]!r} has no timezone; add Z or an offset like +07:00")
+    return moment.astimezone(timezone.utc)

@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from gisapp.errors import BadRequest
 from gisapp.live.series import read_series
 from gisapp.openapi.annotate import documented, query_param
+from gisapp.query_args import aware_instant
 from gisapp.read_routing import sensor_read_connection
 from gisapp.live.state import things_state
 from gisapp.sta.entities import iso
@@ -27,18 +28,9 @@ FUTURE_SLACK = timedelta(minutes=10)  # as the write path: clocks a little ahead
 
 
 def parse_instant(name: str, text: str | None) -> datetime | None:
-    """An ISO 8601 instant with a timezone (Z or an offset); None when absent."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise BadRequest(f"{name} {text[:40]!r} is not an ISO 8601 time "
-                         "(e.g. 2026-10-15T14:00:00+07:00)") from None
-    if value.tzinfo is None:
-        raise BadRequest(f"{name} {text[:40]!r} has no timezone; add Z or an offset like +07:00")
-    value = value.astimezone(timezone.utc)
-    if value < EARLIEST:  # also keeps `value - span` from leaving datetime's range
+    """An ISO 8601 instant with a timezone, not before 1970; None when absent."""
+    value = aware_instant(text, name)
+    if value is not None and value < EARLIEST:  # keeps `value - span` in datetime's range
         raise BadRequest(f"{name} {iso(value)} is before {EARLIEST.year}")
     return value
 

@@ -26,6 +26,7 @@ from gisapp.nowcast.hydraulics import (MANNING_N, MIN_SLOPE, RUNOFF_COEFFICIENT,
 from gisapp.nowcast.inputs import gauge_rain, pump_states
 from gisapp.nowcast.network import (CATCHMENT_REACH_M, LOW_POINT_RING_M, Network, Target,
                                     lonlat_geojson, network_for)
+from gisapp.query_args import aware_instant
 from layers import Access
 from layers.base import ROADS
 from layers.land import PARCELS
@@ -76,15 +77,8 @@ class NowcastRequest:
         """From query text: `at` an ISO 8601 instant with a timezone (default now), `horizon`
         a whole number of hours 0-3 (default 0), `bbox` minlon,minlat,maxlon,maxlat;
         BadRequest naming what is wrong."""
-        moment = now
-        if at not in (None, ""):
-            try:
-                moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-            except ValueError:
-                raise BadRequest(f"at must be an ISO 8601 instant such as "
-                                 f"2026-10-15T14:00:00+07:00, not {at!r}") from None
-            if moment.tzinfo is None:
-                raise BadRequest(f"at must carry a timezone (Z or +07:00): {at!r}")
+        moment = aware_instant(at or None, "at") or now
+        if at:
             if not EARLIEST <= moment <= now + MAX_AHEAD:
                 raise BadRequest(f"at must lie between {EARLIEST.date()} and a day from now, "
                                  f"not {at!r}")
