@@ -29,7 +29,7 @@ from gisapp.secret_masking import mask_passwords
 from gisapp.settings import Settings
 from layers import Layer, get_table, levels_for
 from store.run_lifecycle import record_tile_purge
-from tiles.grid import parse_zoom_range, tiles_touching
+from tiles.grid import changed_tiles, parse_zoom_range
 from tiles.sql import BUFFER, EXTENT
 from tiles.style import STYLE_NAMES, style_layers
 
@@ -80,12 +80,8 @@ def layer_lists(layer: Layer) -> list[str]:
 def tile_paths(layer: Layer, extent: tuple[float, float, float, float],
                zooms: range) -> tuple[int, list[str]]:
     """(tiles, paths): the z/x/y an extent can have changed and their URLs' paths."""
-    tiles = []
-    for z in zooms:
-        if z < layer.minzoom:
-            continue
-        xmin, ymin, xmax, ymax = tiles_touching(extent, z, BUFFER / EXTENT)
-        tiles += [(z, x, y) for x in range(xmin, xmax + 1) for y in range(ymin, ymax + 1)]
+    tiles = list(changed_tiles(extent, (z for z in zooms if z >= layer.minzoom),
+                               BUFFER / EXTENT))
     lists = layer_lists(layer)
     return len(tiles), [f"/tiles/{names}/{z}/{x}/{y}.mvt" for names in lists
                         for z, x, y in tiles]

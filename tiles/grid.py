@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from layers import LAYERS, Layer, get_layer
 
@@ -193,3 +193,13 @@ def tiles_touching(bbox: tuple[float, float, float, float], z: int,
 
     return (clamp(fx(west) - margin), clamp(fy(north) - margin),
             clamp(fx(east) + margin), clamp(fy(south) + margin))
+
+
+def changed_tiles(bbox: tuple[float, float, float, float], zooms: Iterable[int],
+                  margin: float) -> Iterator[tuple[int, int, int]]:
+    """Every (z, x, y) at these zooms that a change inside the lon/lat bbox can alter."""
+    for z in zooms:
+        xmin, ymin, xmax, ymax = tiles_touching(bbox, z, margin)
+        for x in range(xmin, xmax + 1):
+            for y in range(ymin, ymax + 1):
+                yield z, x, y

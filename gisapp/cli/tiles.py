@@ -15,7 +15,8 @@ from gisapp.settings import Settings
 from layers import LAYERS, UnknownLayer, levels_for
 from layers.access import ROLES
 from tiles.archive import ArchiveError, export_archive
-from tiles.grid import GridError, count_tiles, parse_layer_list, parse_zoom_range, tiles_touching
+from tiles.grid import (GridError, changed_tiles, count_tiles, parse_layer_list,
+                        parse_zoom_range)
 from tiles.seed import seed_tiles
 from tiles.service import TileService
 from tiles.sql import BUFFER, EXTENT
@@ -152,7 +153,5 @@ def changed(run_id: int, zoom: str) -> None:
                                    f"purge every tile holding {layer}")
     click.echo(f"run {run_id} of {layer}: tiles touching {', '.join(f'{v:.6f}' for v in box)}",
                err=True)
-    for z in zooms:
-        xmin, ymin, xmax, ymax = tiles_touching(tuple(box), z, BUFFER / EXTENT)
-        for x in range(xmin, xmax + 1):
-            click.echo("\n".join(f"{z}/{x}/{y}" for y in range(ymin, ymax + 1)))
+    for z, x, y in changed_tiles(tuple(box), zooms, BUFFER / EXTENT):
+        click.echo(f"{z}/{x}/{y}")
