@@ -26,8 +26,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# bench/tiles.py would shadow the `tiles` package: keep this folder off the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
@@ -75,9 +73,7 @@ def drop_database(url: str) -> None:
 
 def parcel_file(parcels: int) -> Path:
     """The generated parcel GeoPackage of this size (made once, kept in bench/out)."""
-    sys.path.insert(0, str(HERE))
     from parcel_file import parcel_frame, write_gpkg
-    sys.path.remove(str(HERE))
     path = OUT / f"city_parcels_{parcels}.gpkg"
     if not path.exists():
         OUT.mkdir(exist_ok=True)

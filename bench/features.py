@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import psycopg  # noqa: E402
 import pyogrio  # noqa: E402

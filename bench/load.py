@@ -23,14 +23,10 @@ import http.client
 import random
 import socket
 import statistics
-import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-# bench/tiles.py would shadow the `tiles` package: drop this folder from the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import psycopg  # noqa: E402
 

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-
-if not __package__:  # run as a file: bench/ is sys.path[0] and bench/tiles.py would shadow tiles/
-    sys.path.pop(0)
 
 import psycopg  # noqa: E402
 

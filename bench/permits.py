@@ -13,12 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-# bench/tiles.py would shadow the `tiles` package the app imports: drop this folder from the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import psycopg  # noqa: E402
 

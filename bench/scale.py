@@ -35,8 +35,6 @@ from contextlib import ExitStack
 from dataclasses import fields
 from pathlib import Path
 
-# bench/tiles.py would shadow the `tiles` package: drop this folder from the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

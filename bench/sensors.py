@@ -38,7 +38,6 @@ from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/tiles.py
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402

@@ -1,4 +1,4 @@
-"""The peer bench/tiles.py measures our server against: a thin Flask endpoint over the same SQL.
+"""The peer bench/tile_serving.py measures our server against: a thin Flask endpoint over the same SQL.
 
 The issue's yardstick ("a thin Flask endpoint over the same SQL measured 0.95-1.0x"):
 one route, one connection per thread, `tiles.sql.render_tile` for every layer with the

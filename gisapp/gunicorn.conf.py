@@ -1,6 +1,6 @@
 """gunicorn settings for gisapp (see README: Serving).
 
-Layout measured with bench/tiles.py (demo city, z14-16 composite tiles of all layers,
+Layout measured with bench/tile_serving.py (demo city, z14-16 composite tiles of all layers,
 2-core machine, 2026-11-23; cached warm tiles/s at 1 / 2 / 8 clients):
   workers x threads   2x4: 1,333 / 2,258 / 1,865  (another run: 1,375 / 1,405 / 1,803)
                       4x2: 1,234 / 2,488 / 1,751  (another run: 1,306 / 2,071 / 2,318)

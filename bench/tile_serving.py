@@ -1,6 +1,6 @@
 """Tile throughput: raw SQL (the PostGIS limit) vs our server uncached vs cached.
 
-One command:  .venv/bin/python bench/tiles.py
+One command:  .venv/bin/python bench/tile_serving.py
 For each city (the demo city, and a 250,000-parcel city) and each concurrency (1, 2, 8
 clients) it runs the same list of distinct z14-z16 composite tiles of every layer through
   (a) the tile statement itself on PostGIS, sent exactly as the server sends it
