@@ -23,6 +23,11 @@ mask_passwords_in_logs()  # the master's log lines; each worker's create_app doe
 workers = int(os.environ.get("GISAPP_WORKERS", 2 * multiprocessing.cpu_count()))
 threads = int(os.environ.get("GISAPP_THREADS", 2))
 worker_class = "gthread"
+# The master builds the app once and each worker forks from it (about 1.7 s of imports and
+# URL rules per worker otherwise, and their memory shared until written). Nothing connects
+# while the app is built; engines drop any pooled connection at a fork
+# (gisapp/db/engine.py), and the tile-version and replica-health threads start per process.
+preload_app = True
 timeout = 60
 graceful_timeout = 20
 keepalive = 5

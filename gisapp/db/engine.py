@@ -1,10 +1,27 @@
 """The SQLAlchemy engine: psycopg 3, pooled, pre-pinged so a database restart is survived."""
 from __future__ import annotations
 
+import os
+import weakref
+
 from psycopg.errors import QueryCanceled
 from sqlalchemy import Engine, create_engine, event
 
 from gisapp.db.provision import libpq_url
+
+# Every engine of this process, for the child of a fork (gunicorn's workers fork from a master
+# that built the app: gisapp/gunicorn.conf.py preload_app).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    """In a forked child: drop the pooled connections inherited from the parent without
+    closing them (their sockets are the parent's; SQLAlchemy's advice for os.fork)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -51,4 +68,5 @@ def make_engine(url: str, pool_size: int = 8, max_overflow: int = 4,
             raise QueryTimeout.from_cancel(context.original_exception) \
                 from context.original_exception
 
+    _ENGINES.add(engine)
     return engine
