@@ -176,10 +176,10 @@ def report(label: str, rows: int, ours: float, ogr: tuple[float, dict] | None,
           + ", ".join(f"{k} {v:.2f}" for k, v in detail["cpu"].items()), flush=True)
 
 
-def bench_generated(url: str, rows: int) -> None:
+def bench_generated(url: str, rows: int, formats: list[str]) -> None:
     OUT.mkdir(exist_ok=True)
-    paths = {ext: OUT / f"parcels_{rows}.{ext}" for ext in FORMATS}
-    changed = {ext: OUT / f"parcels_{rows}_changed.{ext}" for ext in FORMATS}
+    paths = {ext: OUT / f"parcels_{rows}.{ext}" for ext in formats}
+    changed = {ext: OUT / f"parcels_{rows}_changed.{ext}" for ext in formats}
     for files, make in ((paths, lambda f: f), (changed, changed_frame)):
         missing = [ext for ext, path in files.items() if not path.exists()]
         if missing:
@@ -224,6 +224,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="200000,1000000",
                         help="comma-separated file sizes (parcels)")
+    parser.add_argument("--formats", default=",".join(FORMATS),
+                        help=f"comma-separated file formats, of {', '.join(FORMATS)}")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--database", default=BENCH_DB,
                         help="bench database on the same cluster (emptied and reloaded)")
@@ -233,6 +235,10 @@ def main() -> None:
     if args.one:
         import_one(args.url, args.one)
         return
+    formats = args.formats.split(",")
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        parser.error(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
     url = bench_url(args.database)
     prepare_database(url)
     print(f"bench database {mask_passwords(url)}; {load_average()} on {os.cpu_count()} cores",
@@ -240,7 +246,7 @@ def main() -> None:
     if not args.skip_demo:
         bench_demo(url)
     for rows in (int(n) for n in args.rows.split(",")):
-        bench_generated(url, rows)
+        bench_generated(url, rows, formats)
 
 
 if __name__ == "__main__":
