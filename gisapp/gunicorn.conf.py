@@ -50,3 +50,10 @@ os.environ.setdefault("GISAPP_DB_POOL_OVERFLOW", "2")
 os.environ.setdefault("GISAPP_HEAVY_REQUESTS", str(max(1, threads - 1)))
 # Each open alert stream (every map page has one) holds a thread for minutes: never all of them.
 os.environ.setdefault("GISAPP_ALERT_STREAMS", str(max(1, threads - 1)))
+
+
+def post_worker_init(worker) -> None:
+    """After gunicorn set the worker's signals: on SIGTERM long requests (alert streams) end
+    at once instead of holding the stop for the graceful timeout (gisapp/process_stop.py)."""
+    from gisapp.process_stop import on_terminate
+    on_terminate()

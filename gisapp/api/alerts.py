@@ -23,6 +23,7 @@ from gisapp.auth import current_levels, current_user, require_role
 from gisapp.context import engine, settings
 from gisapp.db.provision import libpq_url
 from gisapp.errors import BadRequest
+from gisapp.process_stop import STOPPING
 from gisapp.sta.entities import iso
 from layers import Access
 
@@ -34,6 +35,7 @@ MAX_LIMIT = 1000
 # free for the map's other requests) and each ends after STREAM_SECONDS (browsers reconnect).
 STREAM_SECONDS = 300
 HEARTBEAT_SECONDS = 15
+WAKE_SECONDS = 1.0  # how soon a stream sees its process stopping (gisapp/process_stop.py)
 
 
 def _stream_slots() -> threading.BoundedSemaphore:
@@ -111,6 +113,7 @@ def _sse(event: str, data) -> str:
 def stream():
     """Server-sent events: `open` (the open events now), then `alert` for every event opened,
     ended or acknowledged, as it happens; a comment every 15 s keeps proxies from closing it.
+    It ends within a second of its process being told to stop (gisapp/process_stop.py).
 
     The slot and the LISTEN connection are taken when the client starts reading, so an
     answer nobody reads holds nothing; with every slot taken the stream says `busy` and ends
@@ -132,15 +135,19 @@ def stream():
                 first = events.list_events(conn, "open", MAX_LIMIT, 0)
                 yield _sse("open", [_event_json(r, staff) for r in first])
                 ends = time.monotonic() + STREAM_SECONDS
-                while time.monotonic() < ends:
-                    ids = [event_id for note in conn.notifies(timeout=HEARTBEAT_SECONDS,
+                beat = time.monotonic() + HEARTBEAT_SECONDS
+                while time.monotonic() < ends and not STOPPING.is_set():
+                    ids = [event_id for note in conn.notifies(timeout=WAKE_SECONDS,
                                                               stop_after=1)
                            for event_id in json.loads(note.payload)["events"]]
-                    if not ids:
+                    if ids:
+                        for row in events.events_by_id(conn, ids):
+                            yield _sse("alert", _event_json(row, staff))
+                    elif time.monotonic() >= beat:
                         yield ": keep-alive\n\n"
+                    else:
                         continue
-                    for row in events.events_by_id(conn, ids):
-                        yield _sse("alert", _event_json(row, staff))
+                    beat = time.monotonic() + HEARTBEAT_SECONDS
         finally:
             slots.release()
 
