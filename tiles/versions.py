@@ -164,6 +164,7 @@ class LayerVersions:
             self._thread.start()
 
     def _listen(self) -> None:
+        failures = 0  # of this outage: its first is a warning, the retries each second are not
         while True:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
@@ -171,6 +172,10 @@ class LayerVersions:
                     self._apply_all({layer: (version, lsn) for layer, version, lsn
                                      in conn.execute(VERSIONS_SQL).fetchall()})
                     self._live.set()
+                    if failures:
+                        log.info("tile version listener connected again after %d failed "
+                                 "attempt%s", failures, "s" if failures > 1 else "")
+                    failures = 0
                     while True:
                         notes = list(conn.notifies(stop_after=1))
                         # Delivered after their commits: the insert position now is past
@@ -180,7 +185,9 @@ class LayerVersions:
                             self._on_notify(note.payload, lsn)
             except Exception as exc:  # reconnect; until then get() reads the table
                 self._live.clear()
-                log.warning("tile version listener lost its connection: %s", exc)
+                failures += 1
+                (log.warning if failures == 1 else log.debug)(
+                    "tile version listener lost its connection: %s", exc)
                 threading.Event().wait(1.0)
 
     def _on_notify(self, payload: str, lsn: int | None = None) -> None:
