@@ -74,10 +74,13 @@ def test_choosing_a_past_date_shows_the_parcel_as_it_was(session, city):
     open_desk(session)
     look_up_by_key(session, known_key(city))
     assert session.page.inner_text("#record dd[data-field='land_use']") != land_use
+    # fill sets a date input and fires its input and change events, as a picked date does;
+    # a second "change" sent here made a second look-up whose render could replace the slider
+    # between the note appearing and the scroll below ("not attached to the DOM")
     session.page.fill("#as-of", "2022-03-15")
-    session.page.dispatch_event("#as-of", "change")
     session.page.locator(".as-of-note").wait_for()
     assert session.page.inner_text("#record dd[data-field='land_use']") == land_use
+    assert len([url for url, _ in session.responses if "as_of=2022-03-15" in url]) == 1
     assert session.page.locator("table.history tbody tr").count() == 2
     session.page.locator("#history-slider").scroll_into_view_if_needed()
     session.screenshot("desk_as_of")
