@@ -15,6 +15,7 @@ spread them best for the memory.
 import multiprocessing
 import os
 
+from gisapp.process_stop import on_terminate
 from gisapp.request_limits import use_json_errors
 from gisapp.secret_masking import install as mask_passwords_in_logs
 
@@ -55,5 +56,4 @@ os.environ.setdefault("GISAPP_ALERT_STREAMS", str(max(1, threads - 1)))
 def post_worker_init(worker) -> None:
     """After gunicorn set the worker's signals: on SIGTERM long requests (alert streams) end
     at once instead of holding the stop for the graceful timeout (gisapp/process_stop.py)."""
-    from gisapp.process_stop import on_terminate
     on_terminate()

@@ -11,9 +11,9 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 # Runs with bench/ as sys.path[0] (as `python bench/NAME.py` has it) and imports every bench
 # module from its file, as the script's own `import`s would resolve.
 IMPORT_ALL = """
-import importlib.util, sys
+import importlib.util, pathlib, sys
 failed = []
-for path in sorted(__import__("pathlib").Path(sys.argv[1]).glob("*.py")):
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.py")):
     spec = importlib.util.spec_from_file_location("bench_" + path.stem, path)
     try:
         spec.loader.exec_module(importlib.util.module_from_spec(spec))
